@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   install, build the demo database if absent, run Headway on it
+#   make test   install, lint, type-check, run the whole test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DB ?= demo.duckdb
+PYTEST_ARGS ?=
+
+.PHONY: install lint format test test-fast demo bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow" -x -q $(PYTEST_ARGS)
+
+demo: install
+	@test -f $(DEMO_DB) || $(VENV)/bin/headway --db $(DEMO_DB) demo
+	$(VENV)/bin/headway --db $(DEMO_DB) demo-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_DB)

@@ -1,0 +1,75 @@
+"""The ``headway`` command.
+
+Each module in this package that defines ``register(app)`` adds its commands; this file owns
+the root app, the global ``--db`` option and the one error boundary of the CLI: a
+``HeadwayError`` is printed as a sentence (with its details) and exits with status 2, never
+with a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from headway.cli.common import err_console, state
+from headway.errors import HeadwayError
+
+app = typer.Typer(
+    name="headway",
+    help="Headway: customer journeys, exact funnels and honest email statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Database file (default: $HEADWAY_DB or ./headway.duckdb)."),
+    ] = None,
+) -> None:
+    """Headway: customer journeys, exact funnels and honest email statistics."""
+    state.db = db
+
+
+def _register_commands() -> None:
+    package = sys.modules[__name__]
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name == "common":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the console script: the CLI's one error boundary."""
+    try:
+        app(standalone_mode=True)
+    except HeadwayError as err:
+        report_error(err)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing half-written was kept")
+        raise SystemExit(130) from None
+
+
+def report_error(err: HeadwayError) -> None:
+    """Print an error as the user should see it: one sentence, then the details."""
+    err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False)
+    for detail in err.details[:50]:
+        err_console.print(f"  {detail}", highlight=False, markup=False)
+    if len(err.details) > 50:
+        err_console.print(f"  … and {len(err.details) - 50} more", highlight=False)

@@ -1,0 +1,282 @@
+"""The store: the one owner of the DuckDB connection.
+
+Everyone else hands it SQL (text or a SQLGlot tree) plus parameters and gets a small result
+back. Reads run on per-thread cursors of the one database instance; writes go through one
+serialised path. Activity appends from concurrent callers are group-committed: the writer
+thread takes every batch waiting in its queue, appends them in one transaction and commits
+once, then answers each caller. A return from ``append_activities`` means the rows are on
+disk (DuckDB syncs its write-ahead log at commit).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from headway.errors import StoreError
+from headway.store import appends
+from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
+from headway.store.store_types import AppendResult
+
+T = TypeVar("T")
+
+DEFAULT_DB = "headway.duckdb"
+Params = Sequence[Any] | dict[str, Any] | None
+
+
+def default_db_path() -> Path:
+    """The database file: ``$HEADWAY_DB`` or ``./headway.duckdb``."""
+    return Path(os.environ.get("HEADWAY_DB", DEFAULT_DB))
+
+
+@dataclass(frozen=True)
+class Results:
+    """Rows of one query with their column names."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any:
+        """The first column of the first row (None when empty)."""
+        return self.rows[0][0] if self.rows else None
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+@dataclass
+class _Pending:
+    table: pa.Table
+    future: Future[AppendResult] = field(default_factory=Future)
+
+
+def to_sql(query: str | exp.Expression) -> str:
+    """SQL text for DuckDB from text or a SQLGlot tree."""
+    return query if isinstance(query, str) else query.sql(dialect="duckdb")
+
+
+class Store:
+    """An open Headway database file."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.read_only = read_only
+        self._conn = _connect(self.path, read_only)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        if not read_only:
+            self._migrate()
+        elif self._version() < SCHEMA_VERSION:
+            raise StoreError(f"{self.path} is not a Headway database (or needs an upgrade)")
+
+    # -- reads -------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's reader connection to the database."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            cur.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cur
+        return cur
+
+    def execute(self, query: str | exp.Expression, params: Params = None) -> Results:
+        """Run a read query; rows and column names."""
+        cur = self.cursor()
+        rel = cur.execute(to_sql(query), params)
+        cols = tuple(d[0] for d in rel.description or ())
+        return Results(cols, rel.fetchall())
+
+    def arrow(self, query: str | exp.Expression, params: Params = None) -> pa.Table:
+        """Run a read query; an Arrow table."""
+        cur = self.cursor()
+        cur.execute(to_sql(query), params)
+        return cur.fetch_arrow_table()
+
+    # -- writes ------------------------------------------------------------------------
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn(conn)`` in one transaction on the serialised write path."""
+        self._check_writable()
+        with self._write_lock:
+            conn = self._write_conn()
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                out = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return out
+
+    def append_activities(self, table: pa.Table) -> AppendResult:
+        """Append a batch of activities (canonical columns); durable on return.
+
+        Columns: ``id`` (null: derived from content), ``contact``, ``type``, ``ts``
+        (timestamp, UTC), ``properties`` (JSON text), ``bot``, ``bot_reason``, ``source``.
+        Ids already stored, or repeated within the batch, are dropped and counted.
+        """
+        self._check_writable()
+        pending = _Pending(table)
+        self._ensure_writer()
+        self._queue.put(pending)
+        return pending.future.result()
+
+    def append_relation(self, conn: duckdb.DuckDBPyConnection, relation: str) -> AppendResult:
+        """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
+        return appends.append_relation(conn, relation)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish queued writes and close the database."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only")
+        if self._closed:
+            raise StoreError("the store is closed")
+
+    def _write_conn(self) -> duckdb.DuckDBPyConnection:
+        conn = getattr(self, "_wconn", None)
+        if conn is None:
+            conn = self._conn.cursor()
+            conn.execute("SET TimeZone = 'UTC'")
+            self._wconn = conn
+        return conn
+
+    def _ensure_writer(self) -> None:
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="headway-writer", daemon=True
+                )
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while True:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._commit_group(group)
+            if stop:
+                return
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        try:
+            results = self.write(lambda c: [appends.append_arrow(c, p.table) for p in group])
+        except Exception:
+            # One bad batch must not fail its neighbours: retry each on its own.
+            for p in group:
+                try:
+                    p.future.set_result(self.write(lambda c, p=p: appends.append_arrow(c, p.table)))
+                except Exception as err:
+                    p.future.set_exception(err)
+            return
+        for p, r in zip(group, results, strict=True):
+            p.future.set_result(r)
+
+    def _version(self) -> int:
+        exists = self._conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self._conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def _migrate(self) -> None:
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer Headway (schema {version}); upgrade Headway"
+            )
+        if version == SCHEMA_VERSION:
+            return
+
+        def apply(conn: duckdb.DuckDBPyConnection) -> None:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [number]
+                )
+
+        self.write(apply)
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise StoreError(f"{path} does not exist (create it with 'headway import' or 'headway demo')")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as err:
+        text = str(err)
+        if "lock" in text.lower():
+            raise StoreError(
+                f"{path} is in use by another Headway process; stop it or use another --db"
+            ) from None
+        raise StoreError(f"cannot open {path}: {text.splitlines()[0]}") from None
+    except duckdb.Error as err:
+        raise StoreError(f"{path} is not a DuckDB database ({str(err).splitlines()[0]})") from None
+
+
+@contextmanager
+def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Iterator[Store]:
+    """Open a store for the duration of a ``with`` block."""
+    store = Store(path, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
