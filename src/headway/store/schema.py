@@ -62,6 +62,15 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (name, version)
         )""",
     ],
+    # 2: one-time tokens of signed webhooks (Mailgun), kept to refuse replays.
+    [
+        """CREATE TABLE webhook_tokens (
+            provider VARCHAR NOT NULL,
+            token VARCHAR NOT NULL,
+            seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (provider, token)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
