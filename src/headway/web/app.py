@@ -1,0 +1,38 @@
+"""The ASGI app factory: one FastAPI app holding the store and the settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from headway import __version__
+from headway.settings import Settings
+from headway.store.store import Store
+from headway.web.errors import BodySizeLimit, install_error_handlers
+from headway.web.tracking import router as tracking_router
+from headway.web.webhooks import router as webhooks_router
+
+
+def create_app(store: Store, settings: Settings) -> FastAPI:
+    """The Headway web app on ``store`` with ``settings`` (both kept on ``app.state``)."""
+    app = FastAPI(
+        title="Headway",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    tracking = settings.tracking
+    app.state.signer = tracking.signer() if tracking.enabled and tracking.keys else None
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(webhooks_router)
+    app.include_router(tracking_router)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        """Liveness probe: the server answers."""
+        return {"status": "ok"}
+
+    return app

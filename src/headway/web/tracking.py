@@ -1,0 +1,230 @@
+"""Tracking routes: open pixel, click redirect, unsubscribe (RFC 8058 one-click).
+
+Every route verifies its signed token first. A click redirects only to the URL registered for
+that email's link in ``email_links``; nothing in the request can choose the target. An invalid
+token, an unknown link or an attempt to steer the target answers a 404 page without
+``Location``. A GET never unsubscribes; a POST does, once per contact and email.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+import pyarrow as pa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from headway.ingest.tokens import InvalidToken, Purpose, TrackingToken
+from headway.store.emails import find_email, get_link
+from headway.store.store import Store
+
+router = APIRouter()
+
+# A transparent 1×1 GIF.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+NO_CACHE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, private",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+_PRIVATE = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
+# Query parameters that ask an open redirector where to go: their presence is an attack.
+_STEERING = {
+    "url",
+    "u",
+    "redirect",
+    "redirect_uri",
+    "redirect_url",
+    "next",
+    "to",
+    "target",
+    "dest",
+    "destination",
+    "goto",
+    "return",
+    "return_to",
+    "returnto",
+    "continue",
+    "link",
+}
+ACTIVITY_SCHEMA = pa.schema([
+    ("id", pa.string()), ("contact", pa.string()), ("type", pa.string()),
+    ("ts", pa.timestamp("us")), ("properties", pa.string()), ("bot", pa.bool_()),
+    ("bot_reason", pa.string()), ("source", pa.string()),
+])  # fmt: skip
+
+
+@router.api_route("/t/o/{token}.gif", methods=["GET", "HEAD"], include_in_schema=False)
+async def open_pixel(request: Request, token: str) -> Response:
+    """The open pixel: always the GIF; a valid token records ``email_open``."""
+    found = _verify(request, token, "open")
+    if found is not None:
+        email = await run_in_threadpool(find_email, _store(request), found.email)
+        props = {"email": found.email, "campaign": email.campaign if email else None}
+        await _record(request, "email_open", found, props)
+    return Response(PIXEL, media_type="image/gif", headers={**NO_CACHE, **_PRIVATE})
+
+
+@router.api_route("/t/c/{token}", methods=["GET", "HEAD"], include_in_schema=False)
+async def click(request: Request, token: str) -> Response:
+    """A tracked click: 302 to the link's registered URL, or the 404 page."""
+    found = _verify(request, token, "click")
+    if found is None or found.link is None or _steers(request):
+        return not_found_page()
+    link = await run_in_threadpool(get_link, _store(request), found.email, found.link)
+    if link is None:
+        return not_found_page()
+    props = {"email": found.email, "link": link.link_id, "url": link.url}
+    await _record(request, "email_click", found, props)
+    return Response(status_code=302, headers={"Location": link.url, **NO_CACHE, **_PRIVATE})
+
+
+@router.get("/t/u/{token}", include_in_schema=False)
+async def unsubscribe_page(request: Request, token: str) -> Response:
+    """The confirmation page: a button that POSTs; showing it changes nothing."""
+    found = _verify(request, token, "unsubscribe")
+    if found is None:
+        return not_found_page()
+    email = await run_in_threadpool(find_email, _store(request), found.email)
+    name = html.escape(email.name if email else "these emails")
+    body = (
+        f"<h1>Unsubscribe</h1><p>Stop receiving <strong>{name}</strong>?</p>"
+        '<form method="post"><input type="hidden" name="confirm" value="yes">'
+        '<button type="submit">Unsubscribe</button></form>'
+    )
+    return _page("Unsubscribe", body, 200)
+
+
+@router.post("/t/u/{token}", include_in_schema=False)
+async def unsubscribe(request: Request, token: str) -> Response:
+    """Unsubscribe the token's contact: RFC 8058 one-click or the confirmation form."""
+    found = _verify(request, token, "unsubscribe")
+    if found is None:
+        return not_found_page()
+    method = "one_click" if await _is_one_click(request) else "form"
+    store = _store(request)
+    email = await run_in_threadpool(find_email, store, found.email)
+    props = {"email": found.email, "campaign": email.campaign if email else None, "method": method}
+    table = _activity(request, "email_unsubscribe", found, props,
+                      id=f"unsubscribe:{found.email}:{found.contact}")  # fmt: skip
+    await run_in_threadpool(store.write, lambda conn: _unsubscribe(store, conn, table, found))
+    body = "<h1>Unsubscribed</h1><p>You will not receive these emails any more.</p>"
+    return _page("Unsubscribed", body, 200)
+
+
+@router.api_route("/t/{rest:path}", methods=["GET", "HEAD", "POST"], include_in_schema=False)
+async def unknown_tracking_path(rest: str) -> Response:
+    """Anything else under /t/ (``/t/c/TOKEN//evil.example`` …): the 404 page."""
+    return not_found_page()
+
+
+def not_found_page() -> Response:
+    """The 404 page of tracking links: no redirect, nothing recorded."""
+    body = "<h1>Link not found</h1><p>This link is not valid or no longer exists.</p>"
+    return _page("Link not found", body, 404)
+
+
+def _page(title: str, body: str, status: int) -> HTMLResponse:
+    text = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body>{body}</body></html>"
+    )
+    return HTMLResponse(text, status_code=status, headers={**NO_CACHE, **_PRIVATE})
+
+
+def _verify(request: Request, token: str, purpose: Purpose) -> TrackingToken | None:
+    signer = request.app.state.signer
+    if signer is None:
+        return None  # tracking disabled
+    try:
+        return signer.verify(token, purpose)  # type: ignore[no-any-return]
+    except InvalidToken:
+        return None
+
+
+def _steers(request: Request) -> bool:
+    """True when the query string tries to name a redirect target."""
+    for key, value in request.query_params.multi_items():
+        if key.lower() in _STEERING:
+            return True
+        text = unquote(value).strip()
+        if text.startswith(("//", "\\\\", "/\\")) or _has_scheme(text):
+            return True
+    return False
+
+
+def _has_scheme(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return True
+    return bool(parts.scheme and (parts.netloc or ":" in text))
+
+
+async def _is_one_click(request: Request) -> bool:
+    """True for the RFC 8058 body ``List-Unsubscribe=One-Click`` (urlencoded or multipart)."""
+    ctype = request.headers.get("content-type", "").lower()
+    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        await request.body()  # read (and size-check) the body anyway
+        return False
+    try:
+        form = await request.form()
+    except Exception:  # a malformed form is still a POST: it unsubscribes, as a plain form
+        return False
+    return form.get("List-Unsubscribe") == "One-Click"
+
+
+async def _record(request: Request, type: str, token: TrackingToken, props: dict[str, Any]) -> None:
+    head = request.method == "HEAD"
+    table = _activity(request, type, token, props, head=head)
+    await run_in_threadpool(_store(request).append_activities, table)
+
+
+def _activity(
+    request: Request,
+    type: str,
+    token: TrackingToken,
+    props: dict[str, Any],
+    id: str | None = None,
+    head: bool = False,
+) -> pa.Table:
+    props = {
+        **props,
+        "user_agent": request.headers.get("user-agent"),
+        "ip": request.client.host if request.client else None,
+        "method": props.get("method", request.method),
+    }
+    if type == "email_open":
+        props.pop("method")
+    row = {
+        "id": id, "contact": token.contact, "type": type,
+        "ts": datetime.now(UTC).replace(tzinfo=None),
+        "properties": orjson.dumps(props).decode(),
+        "bot": head, "bot_reason": "head_request" if head else None, "source": "tracking",
+    }  # fmt: skip
+    return pa.Table.from_pylist([row], schema=ACTIVITY_SCHEMA)
+
+
+def _unsubscribe(store: Store, conn: Any, table: pa.Table, token: TrackingToken) -> None:
+    conn.register("_hw_unsubscribe", table)
+    try:
+        store.append_relation(conn, "_hw_unsubscribe")
+    finally:
+        conn.unregister("_hw_unsubscribe")
+    conn.execute(
+        "UPDATE contacts SET subscription = 'unsubscribed', updated_at = now()::TIMESTAMP "
+        "WHERE id = ? AND subscription <> 'unsubscribed'",
+        [token.contact],
+    )
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
