@@ -1,0 +1,165 @@
+"""Validation of activity records, shared by every input path (HTTP batches, JSON Lines).
+
+A record is a JSON object. ``contact`` (a non-empty string; an integer is accepted and
+written as its decimal text, since CRM ids are often numeric), ``type`` (a name matching
+``[A-Za-z0-9_.:-]{1,64}``) and ``ts`` (see ``timestamps.py``) are required. ``id`` (string
+or integer), ``properties`` (a JSON object), ``bot`` (boolean), ``bot_reason`` and
+``source`` (strings) are optional. Any other top-level key becomes a property (a key in
+``properties`` wins over a top-level key of the same name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from headway.errors import Detail
+from headway.ingest import timestamps
+
+TYPE_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+_TYPE_RE = re.compile(TYPE_PATTERN)
+KNOWN = frozenset({"id", "contact", "type", "ts", "properties", "bot", "bot_reason", "source"})
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("contact", pa.string()),
+        ("type", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("properties", pa.string()),
+        ("bot", pa.bool_()),
+        ("bot_reason", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+
+class Rejected(Exception):
+    """One field of one record is invalid."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def bad_type_reason(value: str) -> str:
+    """The message for an activity type name that does not match the pattern."""
+    return f"'{value}' is not a valid type name (letters, digits, _ . : - up to 64)"
+
+
+def validate_records(
+    records: Iterable[Any],
+    *,
+    source: str,
+    tz: str | None = None,
+    first_index: int = 0,
+    label: str | None = None,
+) -> tuple[pa.Table, list[Detail]]:
+    """Canonical activity columns for the valid records and one Detail per rejected one.
+
+    A record is named by its index (``first_index`` + position), or by ``f"{label} {n}"``
+    when ``label`` is given (``label="line"`` gives ``line 1204``). ``source`` is used when a
+    record has none of its own.
+    """
+    zone = timestamps.zone(tz)
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    details: list[Detail] = []
+    for offset, record in enumerate(records):
+        index = first_index + offset
+        name: int | str = f"{label} {index}" if label else index
+        try:
+            row = check_record(record, source=source, zone=zone)
+        except Rejected as err:
+            details.append(Detail(err.reason, field=err.field, record=name))
+            continue
+        for key, value in zip(SCHEMA.names, row, strict=True):
+            columns[key].append(value)
+    return pa.table(columns, schema=SCHEMA), details
+
+
+def check_record(record: Any, *, source: str, zone: Any = None) -> tuple[Any, ...]:
+    """One record as a canonical row, or ``Rejected`` naming the first bad field."""
+    if not isinstance(record, dict):
+        raise Rejected(None, "is not a JSON object")
+    contact = _required_text(record, "contact")
+    kind = _required_text(record, "type")
+    if not _TYPE_RE.fullmatch(kind):
+        raise Rejected("type", bad_type_reason(kind))
+    ts = _timestamp(record, zone)
+    return (
+        _optional_id(record.get("id")),
+        contact,
+        kind,
+        ts,
+        _properties(record),
+        _bot(record.get("bot")),
+        _optional_text(record, "bot_reason"),
+        _optional_text(record, "source") or source,
+    )
+
+
+def _required_text(record: dict[str, Any], field: str) -> str:
+    value = record.get(field)
+    if value is None:
+        raise Rejected(field, "is required")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise Rejected(field, "must be a string")
+    if not value.strip():
+        raise Rejected(field, "must not be empty")
+    return value
+
+
+def _timestamp(record: dict[str, Any], zone: Any) -> datetime:
+    value = record.get("ts")
+    if value is None:
+        raise Rejected("ts", "is required")
+    parsed = timestamps.parse(value, zone)
+    if isinstance(parsed, str):
+        raise Rejected("ts", parsed)
+    return parsed
+
+
+def _optional_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise Rejected("id", "must be a string")
+    if not value:
+        raise Rejected("id", "must not be empty")
+    return value
+
+
+def _optional_text(record: dict[str, Any], field: str) -> str | None:
+    value = record.get(field)
+    if value is None or isinstance(value, str):
+        return value
+    raise Rejected(field, "must be a string")
+
+
+def _bot(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise Rejected("bot", "must be true or false")
+    return value
+
+
+def _properties(record: dict[str, Any]) -> str | None:
+    given = record.get("properties")
+    if given is not None and not isinstance(given, dict):
+        raise Rejected("properties", "must be a JSON object")
+    extra = {k: v for k, v in record.items() if k not in KNOWN}
+    merged = {**extra, **(given or {})}
+    if not merged:
+        return None if given is None else "{}"
+    return orjson.dumps(merged).decode()

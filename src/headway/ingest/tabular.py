@@ -1,0 +1,199 @@
+"""Validation of CSV and Parquet files in SQL, so that DuckDB's parallel scanners do the work.
+
+``check`` turns the source view into the temp table ``_hw_checked``: the canonical activity
+columns, ``_seq`` (1-based row number in file order), and ``_field``/``_reason`` naming the
+first invalid field of a rejected row (NULL for valid rows). The rules and messages are the
+same as ``records.py``'s; file column names are quoted identifiers, values are never spliced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from headway.errors import InvalidInput
+from headway.ingest import timestamps
+from headway.ingest.mapping import ColumnMapping, flag_for
+from headway.ingest.records import TYPE_PATTERN
+
+CHECKED = "_hw_checked"
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+_NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
+
+
+def quote(name: str) -> str:
+    """A column name as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    # Only for constant patterns defined in this package, never for user values.
+    return "'" + text.replace("'", "''") + "'"
+
+
+def check(
+    conn: duckdb.DuckDBPyConnection,
+    source_view: str,
+    columns: dict[str, str],
+    *,
+    name: str,
+    mapping: ColumnMapping,
+    tz: str | None,
+    source: str,
+) -> None:
+    """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type)."""
+    _require_columns(columns, mapping, name)
+    ts_value, ts_naive = _ts_exprs(mapping.ts, columns[mapping.ts], name, tz)
+    props, given = _properties(columns, mapping)
+    params: dict[str, Any] = {"source": source}
+    if tz is not None:
+        params["tz"] = tz
+    inner = f"""SELECT
+        {_optional_text(columns, mapping.id)} AS id,
+        CAST({quote(mapping.contact)} AS VARCHAR) AS contact,
+        CAST({quote(mapping.type)} AS VARCHAR) AS type,
+        {ts_value} AS ts,
+        CAST({quote(mapping.ts)} AS VARCHAR) AS _ts_raw,
+        {ts_naive} AS _ts_naive,
+        {props} AS _props,
+        {given} AS _props_given,
+        {_optional_text(columns, "properties")} AS _props_raw,
+        {_optional_text(columns, "bot")} AS _bot_raw,
+        {_optional_text(columns, "bot_reason")} AS bot_reason,
+        coalesce({_optional_text(columns, "source")}, $source) AS source,
+        row_number() OVER () AS _seq
+        FROM {source_view}"""
+    problems = _problems()
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
+        SELECT id, contact, type, ts,
+               CAST(_props AS VARCHAR) AS properties,
+               coalesce(TRY_CAST(_bot_raw AS BOOLEAN), false) AS bot,
+               bot_reason, source, _seq,
+               CASE {" ".join(f"WHEN {c} THEN {_literal(f)}" for c, f, _ in problems)} END
+                   AS _field,
+               CASE {" ".join(f"WHEN {c} THEN {r}" for c, _, r in problems)} END AS _reason
+        FROM ({inner})""",
+        params,
+    )
+
+
+def _require_columns(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:
+    for field, column in mapping.required().items():
+        if column not in columns:
+            have = ", ".join(columns) or "none"
+            raise InvalidInput(
+                f"{name} has no column {column!r} for the activity {field} (its columns: "
+                f"{have}); name the right one with {flag_for(field)}"
+            )
+
+
+def _optional_text(columns: dict[str, str], column: str) -> str:
+    return f"CAST({quote(column)} AS VARCHAR)" if column in columns else "CAST(NULL AS VARCHAR)"
+
+
+def _ts_exprs(column: str, kind: str, name: str, tz: str | None) -> tuple[str, str]:
+    """SQL for the UTC timestamp and for 'is a valid naive timestamp' of the ts column."""
+    col = quote(column)
+    base = kind.split("(")[0]
+    if base == "TIMESTAMP WITH TIME ZONE":
+        return f"CAST({col} AS TIMESTAMP)", "false"
+    if base in _NAIVE_TYPES:
+        if tz is None:
+            raise InvalidInput(
+                f"{name}: column {column!r} holds timestamps without a time zone; "
+                "pass --tz (for example --tz UTC)"
+            )
+        return f"CAST(timezone($tz, CAST({col} AS TIMESTAMP)) AS TIMESTAMP)", "false"
+    if base in _NUMERIC or base.startswith("U"):
+        return _epoch(f"CAST({col} AS DOUBLE)"), "false"
+    if base != "VARCHAR":
+        raise InvalidInput(f"{name}: column {column!r} has type {kind}, which is not a timestamp")
+    return _text_ts(col, tz)
+
+
+def _epoch(d: str) -> str:
+    return (
+        f"CASE WHEN abs({d}) >= {timestamps.EPOCH_LIMIT} THEN NULL "
+        f"WHEN abs({d}) >= {timestamps.MS_THRESHOLD} "
+        f"THEN make_timestamp(CAST({d} * 1000 AS BIGINT)) "
+        f"ELSE make_timestamp(CAST({d} * 1000000 AS BIGINT)) END"
+    )
+
+
+def _text_ts(col: str, tz: str | None) -> tuple[str, str]:
+    s = f"trim({col})"
+    naive = (
+        f"(regexp_full_match({s}, {_literal(timestamps.NAIVE)}) "
+        f"AND TRY_CAST({s} AS TIMESTAMP) IS NOT NULL)"
+    )
+    local = (
+        f"WHEN {naive} THEN CAST(timezone($tz, TRY_CAST({s} AS TIMESTAMP)) AS TIMESTAMP) "
+        if tz is not None
+        else ""
+    )
+    value = (
+        f"CASE WHEN regexp_full_match({s}, {_literal(timestamps.AWARE)}) "
+        f"THEN CAST(TRY_CAST({s} AS TIMESTAMPTZ) AS TIMESTAMP) "
+        f"WHEN regexp_full_match({s}, {_literal(timestamps.EPOCH)}) "
+        f"THEN {_epoch(f'TRY_CAST({s} AS DOUBLE)')} {local}END"
+    )
+    return value, naive if tz is None else "false"
+
+
+def _properties(columns: dict[str, str], mapping: ColumnMapping) -> tuple[str, str]:
+    """SQL for the properties (unmapped columns, nulls left out, under the ``properties``
+    column) and for the ``properties`` column alone."""
+    extras = [c for c in columns if c not in mapping.mapped()]
+    given = None
+    if "properties" in columns:
+        kind = columns["properties"]
+        given = (
+            f"TRY_CAST({quote('properties')} AS JSON)"
+            if kind in ("VARCHAR", "JSON")
+            else f"to_json({quote('properties')})"
+        )
+    if not extras:
+        return given or "CAST(NULL AS JSON)", given or "CAST(NULL AS JSON)"
+    pairs = ", ".join(f"{_literal(c)}, {quote(c)}" for c in extras)
+    # Merging into {} drops null members (empty CSV cells); an all-null row has no properties.
+    merged = (
+        f"CAST(NULLIF(CAST(json_merge_patch('{{}}', json_object({pairs})) AS VARCHAR), '{{}}') "
+        "AS JSON)"
+    )
+    if given is None:
+        return merged, "CAST(NULL AS JSON)"
+    return f"coalesce(json_merge_patch({merged}, {given}), {given}, {merged})", given
+
+
+def _problems() -> list[tuple[str, str, str]]:
+    """(condition, field, reason SQL) in the order ``records.check_record`` checks them."""
+    type_reason = (
+        "'''' || type || ''' is not a valid type name (letters, digits, _ . : - up to 64)'"
+    )
+    return [
+        ("contact IS NULL", "contact", "'is required'"),
+        ("trim(contact) = ''", "contact", "'must not be empty'"),
+        ("type IS NULL", "type", "'is required'"),
+        ("trim(type) = ''", "type", "'must not be empty'"),
+        (f"NOT regexp_full_match(type, {_literal(TYPE_PATTERN)})", "type", type_reason),
+        ("_ts_raw IS NULL", "ts", "'is required'"),
+        (
+            "ts IS NULL AND _ts_naive",
+            "ts",
+            "'''' || _ts_raw || ''' has no time zone (add an offset or pass --tz)'",
+        ),
+        ("ts IS NULL", "ts", "'''' || _ts_raw || ''' is not a date'"),
+        ("id = ''", "id", "'must not be empty'"),
+        (
+            "_props_raw IS NOT NULL AND coalesce(json_type(_props_given) <> 'OBJECT', true)",
+            "properties",
+            "'must be a JSON object'",
+        ),
+        (
+            "_bot_raw IS NOT NULL AND TRY_CAST(_bot_raw AS BOOLEAN) IS NULL",
+            "bot",
+            "'must be true or false'",
+        ),
+    ]
