@@ -65,7 +65,7 @@ def import_command(
             task = progress.add_task(escape(path.name), total=1.0)
 
             def report(
-                fraction: float, stage: str, task: int = task, name: str = path.name
+                fraction: float, stage: str, task: TaskID = task, name: str = path.name
             ) -> None:
                 progress.update(task, completed=fraction, description=f"{escape(name)} {stage}")
 
