@@ -1,7 +1,127 @@
-"""ESP webhook routes: ``POST /webhooks/{provider}``."""
+"""ESP webhook routes: ``POST /webhooks/{provider}``.
+
+One pipeline for every provider: size limit (413), content type (415), signature check
+(401/403), replay check, parse (422 on malformed bodies), append to the activity log
+(ids dedupe retries), then 200 ``{"accepted", "duplicates", "skipped"}``. Nothing is stored
+unless the request is verified.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from headway.errors import Detail, NotFound, PayloadTooLarge, UnsupportedMediaType
+from headway.ingest.webhooks import replay, ses
+from headway.ingest.webhooks.common import to_table
+from headway.ingest.webhooks.providers import PROVIDERS, Provider
+from headway.ingest.webhooks.settings import WebhookSettings
+from headway.store import Store
 
 router = APIRouter()
+
+
+@router.post("/webhooks/{provider}", tags=["webhooks"])
+async def receive_webhook(provider: str, request: Request) -> dict[str, Any]:
+    """Verify, map and store one ESP webhook request."""
+    adapter = _provider(provider)
+    webhooks: WebhookSettings = request.app.state.settings.webhooks
+    settings = getattr(webhooks, adapter.name)
+    if settings is None:
+        raise NotFound(
+            f"{adapter.label} webhooks are not enabled (no webhooks.{adapter.name} settings)"
+        )
+    _check_content_type(adapter, request.headers.get("content-type", ""))
+    body = await _read_body(request, webhooks.max_body_bytes)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    store: Store = request.app.state.store
+    return await run_in_threadpool(
+        _process, adapter, settings, store, headers, body, str(request.url)
+    )
+
+
+@router.head("/webhooks/{provider}", include_in_schema=False)
+def probe_webhook(provider: str) -> Response:
+    """Answer the URL check some ESPs (Mandrill) make before sending events."""
+    _provider(provider)
+    return Response(status_code=200)
+
+
+def _process(
+    adapter: Provider,
+    settings: Any,
+    store: Store,
+    headers: dict[str, str],
+    body: bytes,
+    url: str,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    adapter.verify(settings, headers, body, url, now)
+    token = adapter.replay_token(body) if adapter.replay_token else None
+    if token is not None:
+        replay.refuse_used(store, adapter.name, adapter.label, token)
+    batch = adapter.parse(body, headers.get("content-type", ""))
+    accepted = duplicates = 0
+    if batch.activities:
+        result = store.append_activities(to_table(batch))
+        accepted, duplicates = result.accepted, result.duplicates
+    if token is not None:
+        keep = timedelta(seconds=2 * settings.max_age_seconds)
+        replay.remember(store, adapter.name, token, now, keep)
+    answer: dict[str, Any] = {
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "skipped": dict(sorted(batch.skipped.items())),
+    }
+    if batch.confirm_url is not None:
+        answer["subscription"] = _confirm(settings, batch.confirm_url)
+    return answer
+
+
+def _confirm(settings: Any, url: str) -> str:
+    if not settings.confirm_subscriptions:
+        return "not confirmed (webhooks.ses.confirm_subscriptions is false)"
+    ses.confirm(settings, url)
+    return "confirmed"
+
+
+def _provider(name: str) -> Provider:
+    adapter = PROVIDERS.get(name)
+    if adapter is None:
+        known = ", ".join(sorted(PROVIDERS))
+        raise NotFound(f"no webhook provider named {name!r} (known: {known})")
+    return adapter
+
+
+def _check_content_type(adapter: Provider, value: str) -> None:
+    media = value.split(";", 1)[0].strip().lower()
+    if media not in adapter.content_types:
+        wanted = " or ".join(adapter.content_types)
+        raise UnsupportedMediaType(
+            f"{adapter.label} webhooks must be {wanted}, not {media or 'an untyped body'}",
+            [Detail(f"expected {wanted}", field="content-type")],
+        )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the webhook body is larger than webhooks.max_body_bytes ({limit} bytes)",
+        [Detail(f"at most {limit} bytes", field="body")],
+    )
