@@ -86,7 +86,7 @@ async def click(request: Request, token: str) -> Response:
     return Response(status_code=302, headers={"Location": link.url, **NO_CACHE, **_PRIVATE})
 
 
-@router.get("/t/u/{token}", include_in_schema=False)
+@router.api_route("/t/u/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 async def unsubscribe_page(request: Request, token: str) -> Response:
     """The confirmation page: a button that POSTs; showing it changes nothing."""
     found = _verify(request, token, "unsubscribe")
