@@ -1,0 +1,74 @@
+"""Read the text of a journey definition (YAML or JSON) into plain data.
+
+YAML is read with the YAML 1.2 core rules for scalars: only ``true``/``false`` are booleans
+(``country: NO`` stays the string ``'NO'``) and dates stay strings (``2025-01-01``), so a
+value means the same in YAML and in JSON. Repeated keys are an error, not a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from headway.errors import InvalidJourney
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans, no timestamps and no repeated keys."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.MarkedYAMLError(
+                problem=f"key {key!r} appears twice in one mapping", problem_mark=mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_text(text: str, source_name: str | None = None) -> Any:
+    """The data in YAML or JSON text; InvalidJourney naming line and column on a syntax error."""
+    is_json = bool(source_name and source_name.lower().endswith(".json"))
+    if is_json or text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            if is_json:
+                raise _syntax(source_name, err.lineno, err.colno, err.msg) from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _syntax(source_name, line, col, err.problem or "not valid YAML") from None
+    except yaml.YAMLError as err:
+        raise _syntax(source_name, 1, 1, str(err)) from None
+
+
+def _syntax(source: str | None, line: int, col: int, what: str) -> InvalidJourney:
+    kind = "JSON" if source and source.lower().endswith(".json") else "YAML"
+    where = f"{source}: " if source else ""
+    return InvalidJourney(f"{where}line {line}, column {col}: {what} (not valid {kind})")
