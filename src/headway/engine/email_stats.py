@@ -51,6 +51,11 @@ class EmailMetrics:
     campaign: str | None = None
     send_time: datetime | None = None
 
+    @classmethod
+    def empty(cls, key: str | None = None) -> EmailMetrics:
+        """A group without any activity (every count 0)."""
+        return cls(key, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
     @property
     def soft_bounces(self) -> int:
         """Bounces not reported as hard (soft or of unknown type)."""
@@ -180,7 +185,7 @@ _INT_FIELDS = [
     "unsubscribes",
     "complaints",
 ]
-_RATE_FIELDS = list(EmailMetrics(None, *([0] * 13)).rates())
+_RATE_FIELDS = list(EmailMetrics.empty().rates())
 _ROW_SCHEMA = pa.schema(
     [("key", pa.string())]
     + [(f, pa.int64()) for f in _INT_FIELDS]
@@ -205,7 +210,7 @@ def email_stats(store: Store, query: StatsQuery | None = None) -> EmailStatsRepo
 
 def _metrics(store: Store, query: StatsQuery) -> tuple[list[EmailMetrics], EmailMetrics]:
     rows: list[EmailMetrics] = []
-    total = EmailMetrics(None, *([0] * 13))
+    total = EmailMetrics.empty()
     for r in store.execute(*metrics_query(query)).dicts():
         metrics = EmailMetrics(
             key=r["grp"],
