@@ -33,7 +33,7 @@ class BotSettings(BaseModel):
     )
     # Network and user-agent evidence (added by the bot labeller; see docs/bots.md).
     gmail_prefetch_seconds: float = Field(
-        default=60,
+        default=120,
         ge=0,
         description="A GoogleImageProxy open this soon after delivery is a prefetch "
         "('gmail_prefetch'); later proxy opens are people reading in Gmail.",
@@ -47,6 +47,7 @@ class BotSettings(BaseModel):
             "40.107.0.0/16",
             "52.100.0.0/14",
             "104.47.0.0/17",
+            "40.94.0.0/16",  # Microsoft Defender Safe Links detonation
             "67.231.144.0/20",  # Proofpoint
             "148.163.128.0/19",
             "205.139.110.0/24",  # Mimecast

@@ -92,7 +92,7 @@ def _import(
                 _check_tabular(conn, path, fmt, options)
             result.rejected, result.details = _rejections(conn, fmt)
             conn.execute(
-                f"CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_field, _reason) "
+                "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_field, _reason) "
                 f"FROM {tabular.CHECKED} WHERE _reason IS NULL"
             )
             valid = "_hw_valid"

@@ -8,6 +8,7 @@ same as ``records.py``'s; file column names are quoted identifiers, values are n
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
@@ -16,6 +17,7 @@ from headway.errors import InvalidInput
 from headway.ingest import timestamps
 from headway.ingest.mapping import ColumnMapping, flag_for
 from headway.ingest.records import TYPE_PATTERN
+from headway.store.appends import CONTENT_ID
 
 CHECKED = "_hw_checked"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -65,16 +67,19 @@ def check(
         row_number() OVER () AS _seq
         FROM {source_view}"""
     problems = _problems()
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
-        SELECT id, contact, type, ts,
-               CAST(_props AS VARCHAR) AS properties,
+    checked = f"""SELECT id, contact, type, ts, _props AS properties,
                coalesce(TRY_CAST(_bot_raw AS BOOLEAN), false) AS bot,
                bot_reason, source, _seq,
                CASE {" ".join(f"WHEN {c} THEN {_literal(f)}" for c, f, _ in problems)} END
                    AS _field,
                CASE {" ".join(f"WHEN {c} THEN {r}" for c, _, r in problems)} END AS _reason
-        FROM ({inner})""",
+        FROM ({inner})"""
+    # Ids are filled and hashed here so the append path can use this table without a copy.
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
+        SELECT coalesce(id, {CONTENT_ID}) AS id, hash(coalesce(id, {CONTENT_ID})) AS id_hash,
+               contact, type, ts, properties, bot, bot_reason, source, _seq, _field, _reason
+        FROM ({checked})""",
         params,
     )
 
@@ -156,12 +161,9 @@ def _properties(columns: dict[str, str], mapping: ColumnMapping) -> tuple[str, s
         )
     if not extras:
         return given or "CAST(NULL AS JSON)", given or "CAST(NULL AS JSON)"
-    pairs = ", ".join(f"{_literal(c)}, {quote(c)}" for c in extras)
-    # Merging into {} drops null members (empty CSV cells); an all-null row has no properties.
-    merged = (
-        f"CAST(NULLIF(CAST(json_merge_patch('{{}}', json_object({pairs})) AS VARCHAR), '{{}}') "
-        "AS JSON)"
-    )
+    # Members of null cells are left out (concat_ws skips NULLs); an all-null row has none.
+    members = ", ".join(f"{_literal(json.dumps(c) + ':')} || to_json({quote(c)})" for c in extras)
+    merged = f"CAST(NULLIF('{{' || concat_ws(',', {members}) || '}}', '{{}}') AS JSON)"
     if given is None:
         return merged, "CAST(NULL AS JSON)"
     return f"coalesce(json_merge_patch({merged}, {given}), {given}, {merged})", given

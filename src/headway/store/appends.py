@@ -15,7 +15,7 @@ from headway.store.store_types import AppendResult
 CANONICAL = ("id", "contact", "type", "ts", "properties", "bot", "bot_reason", "source")
 
 # An id derived from the content, so that re-sending an id-less activity is idempotent.
-_CONTENT_ID = (
+CONTENT_ID = (
     "'h' || md5(contact || chr(31) || type || chr(31) || strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')"
     " || chr(31) || coalesce(CAST(properties AS VARCHAR), ''))"
 )
@@ -31,14 +31,28 @@ def append_arrow(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> AppendResu
 
 
 def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendResult:
-    """Append every row of ``relation`` (canonical columns, optional ``_seq`` order)."""
+    """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
+
+    A relation that already has ``id_hash`` and ``_seq`` (the file import's checked rows:
+    ids filled, columns typed, in the order of ``_hw_in``) is used as is, saving a copy.
+    """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    if {"id_hash", "_seq"} <= cols:
+        return _append_prepared(conn, relation)
+    _prepare(conn, relation, cols)
+    try:
+        return _append_prepared(conn, "_hw_in")
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _hw_in")
+
+
+def _prepare(conn: duckdb.DuckDBPyConnection, relation: str, cols: set[str]) -> None:
     seq = "_seq" if "_seq" in cols else "row_number() OVER ()"
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _hw_in AS
         SELECT id, hash(id) AS id_hash, contact, type, ts, properties, bot, bot_reason, source, _seq
         FROM (
-            SELECT coalesce(id, {_CONTENT_ID}) AS id, contact, type, ts, properties,
+            SELECT coalesce(id, {CONTENT_ID}) AS id, contact, type, ts, properties,
                    coalesce(bot, false) AS bot, bot_reason, source, {seq} AS _seq
             FROM (SELECT contact, type, CAST(ts AS TIMESTAMP) AS ts,
                          CAST(properties AS JSON) AS properties, CAST(id AS VARCHAR) AS id,
@@ -48,31 +62,34 @@ def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendRes
                   FROM {relation})
         )"""
     )
-    incoming = _count(conn, "SELECT count(*) FROM _hw_in")
+
+
+def _append_prepared(conn: duckdb.DuckDBPyConnection, src: str) -> AppendResult:
+    incoming = _count(conn, f"SELECT count(*) FROM {src}")
     if incoming == 0:
         return AppendResult(0, 0)
     has_rows = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM activities LIMIT 1)") > 0
     stored = (
-        "UNION SELECT a.id_hash FROM activities a SEMI JOIN _hw_in i ON a.id_hash = i.id_hash"
+        f"UNION SELECT a.id_hash FROM activities a SEMI JOIN {src} i ON a.id_hash = i.id_hash"
         if has_rows
         else ""
     )
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _hw_dup AS
-        SELECT id_hash FROM _hw_in GROUP BY id_hash HAVING count(*) > 1 {stored}"""
+        SELECT id_hash FROM {src} GROUP BY id_hash HAVING count(*) > 1 {stored}"""
     )
     conn.execute(
-        """CREATE OR REPLACE TEMP VIEW _hw_keep AS
-        SELECT * FROM _hw_in WHERE id_hash NOT IN (SELECT id_hash FROM _hw_dup)
+        f"""CREATE OR REPLACE TEMP VIEW _hw_keep AS
+        SELECT * FROM {src} WHERE id_hash NOT IN (SELECT id_hash FROM _hw_dup)
         UNION ALL
         SELECT * FROM (
-            SELECT * FROM _hw_in WHERE id_hash IN (SELECT id_hash FROM _hw_dup)
+            SELECT * FROM {src} WHERE id_hash IN (SELECT id_hash FROM _hw_dup)
             QUALIFY row_number() OVER (PARTITION BY id ORDER BY _seq) = 1
         ) d
         WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.id_hash = d.id_hash AND a.id = d.id)"""
     )
-    _add_types(conn)
-    _add_contacts(conn)
+    _add_types(conn, src)
+    _add_contacts(conn, src)
     row = conn.execute(
         """INSERT INTO activities
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source
@@ -83,28 +100,28 @@ def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendRes
     accepted = int(row[0]) if row else 0
     conn.execute("DROP VIEW _hw_keep")
     conn.execute("DROP TABLE _hw_dup")
-    conn.execute("DROP TABLE _hw_in")
     return AppendResult(accepted, incoming - accepted)
 
 
-def _add_types(conn: duckdb.DuckDBPyConnection) -> None:
+def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
     conn.execute(
-        """INSERT INTO activity_types
-        SELECT (SELECT coalesce(max(code), 0) FROM activity_types) + row_number() OVER (ORDER BY type),
+        f"""INSERT INTO activity_types
+        SELECT (SELECT coalesce(max(code), 0) FROM activity_types)
+                   + row_number() OVER (ORDER BY type),
                type
-        FROM (SELECT DISTINCT type FROM _hw_in) n
+        FROM (SELECT DISTINCT type FROM {src}) n
         WHERE NOT EXISTS (SELECT 1 FROM activity_types t WHERE t.name = n.type)"""
     )
 
 
-def _add_contacts(conn: duckdb.DuckDBPyConnection) -> None:
+def _add_contacts(conn: duckdb.DuckDBPyConnection, src: str) -> None:
     conn.execute(
-        """INSERT INTO contacts (key, id, email, attributes, created_at, updated_at)
+        f"""INSERT INTO contacts (key, id, email, attributes, created_at, updated_at)
         SELECT (SELECT coalesce(max(key), -1) FROM contacts) + row_number() OVER (ORDER BY contact),
                contact,
                CASE WHEN contact LIKE '%_@_%' THEN contact END,
                NULL, now()::TIMESTAMP, now()::TIMESTAMP
-        FROM (SELECT DISTINCT contact FROM _hw_in) n
+        FROM (SELECT DISTINCT contact FROM {src}) n
         WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = n.contact)"""
     )
 
