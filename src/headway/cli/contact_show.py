@@ -1,0 +1,60 @@
+"""``headway contacts show ID``: a contact's attributes and activity timeline as tables.
+
+The engine's CLI module wires ``show_contact`` into its ``contacts`` command group.
+"""
+
+from __future__ import annotations
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from headway.errors import NotFound
+from headway.store import Store
+from headway.store.contacts import contact_timeline, get_contact
+
+
+def show_contact(store: Store, contact_id: str, console: Console, limit: int | None = None) -> None:
+    """Print a contact's attributes and timeline; NotFound when there is no such contact."""
+    contact = get_contact(store, contact_id)
+    if contact is None:
+        raise NotFound(f"there is no contact {contact_id!r}")
+    console.print(_attributes_table(contact))
+    console.print(_timeline_table(contact_timeline(store, contact_id, limit)))
+
+
+def _attributes_table(contact: dict[str, object]) -> Table:
+    table = Table(title=f"Contact {contact['id']}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key in ("email", "subscription", "created_at", "activities", "first_seen", "last_seen"):
+        table.add_row(key, _text(contact.get(key)))
+    attributes = contact.get("attributes") or {}
+    assert isinstance(attributes, dict)
+    for key, value in sorted(attributes.items()):
+        table.add_row(key, _text(value))
+    return table
+
+
+def _timeline_table(activities: list[dict[str, object]]) -> Table:
+    table = Table(title=f"Timeline ({len(activities)} activities)")
+    for column in ("time (UTC)", "type", "properties", "bot", "source"):
+        table.add_column(column)
+    for a in activities:
+        bot = (
+            f"bot ({a['bot_reason']})"
+            if a["bot"] and a["bot_reason"]
+            else ("bot" if a["bot"] else "")
+        )
+        table.add_row(
+            _text(a["ts"]), _text(a["type"]), _text(a["properties"] or ""), bot, _text(a["source"])
+        )
+    return table
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode() if value else ""
+    return str(value)
