@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,9 +114,7 @@ class Store:
 
     def arrow(self, query: str | exp.Expression, params: Params = None) -> pa.Table:
         """Run a read query; an Arrow table."""
-        cur = self.cursor()
-        cur.execute(to_sql(query), params)
-        return cur.fetch_arrow_table()
+        return self.cursor().sql(to_sql(query), params=params).to_arrow_table()
 
     # -- writes ------------------------------------------------------------------------
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
@@ -216,7 +215,7 @@ class Store:
             # One bad batch must not fail its neighbours: retry each on its own.
             for p in group:
                 try:
-                    p.future.set_result(self.write(lambda c, p=p: appends.append_arrow(c, p.table)))
+                    p.future.set_result(self.write(partial(appends.append_arrow, table=p.table)))
                 except Exception as err:
                     p.future.set_exception(err)
             return
@@ -249,16 +248,16 @@ class Store:
             for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in statements:
                     conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [number]
-                )
+                conn.execute("INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [number])
 
         self.write(apply)
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
-        raise StoreError(f"{path} does not exist (create it with 'headway import' or 'headway demo')")
+        raise StoreError(
+            f"{path} does not exist (create it with 'headway import' or 'headway demo')"
+        )
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as err:

@@ -1,0 +1,156 @@
+"""The Python API for analysts: ``headway.open(db)`` gives journeys and reports.
+
+    >>> import headway
+    >>> hw = headway.open("demo.duckdb")
+    >>> report = hw.funnel("examples/lead-nurturing.yaml", as_of="2025-06-30")
+    >>> report.to_pandas()
+
+Every report is a typed result with ``to_dict()``, ``to_arrow()``, ``to_pandas()`` and
+``to_polars()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from headway.backends.duckdb import DuckDBBackend
+from headway.engine.breakdowns import BreakdownReport, breakdown
+from headway.engine.contact_lists import ContactList, contact_list, resolve_stage
+from headway.engine.funnel import FunnelReport, funnel_report
+from headway.engine.options import (
+    DateWindow,
+    ReportOptions,
+    parse_date_range,
+    parse_instant,
+    utc_now,
+)
+from headway.engine.run import Matched, match_journey
+from headway.engine.trends import TrendReport, trend_report
+from headway.model.journey import Journey, parse_journey
+from headway.store import Store
+from headway.store.journeys import list_journeys, resolve_journey
+
+JourneyRef = Journey | str | Path | Mapping[str, Any]
+Instant = datetime | date | str | None
+Range = DateWindow | str | tuple[Instant, Instant] | None
+
+
+class Headway:
+    """An open Headway database and the reports over it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.backend = DuckDBBackend(store)
+
+    # -- journeys ----------------------------------------------------------------------
+    def journey(self, ref: JourneyRef) -> Journey:
+        """A journey from a Journey, a definition mapping, a file path or a stored name."""
+        if isinstance(ref, Journey):
+            return ref
+        if isinstance(ref, Mapping):
+            return parse_journey(ref)
+        return resolve_journey(self.store, str(ref))
+
+    def journeys(self) -> list[Any]:
+        """The stored journeys."""
+        return list(list_journeys(self.store))
+
+    # -- reports -----------------------------------------------------------------------
+    def match(
+        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+    ) -> Matched:
+        """Every contact's best attempt (the raw material of every report)."""
+        return match_journey(self.backend, self.journey(journey), options(as_of, date_range))
+
+    def funnel(
+        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+    ) -> FunnelReport:
+        """Reached, conversion, dropped / in progress / stalled and times per stage."""
+        return funnel_report(self.match(journey, as_of=as_of, date_range=date_range))
+
+    def trends(
+        self,
+        journey: JourneyRef,
+        by: str = "week",
+        *,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> TrendReport:
+        """Conversion by entry day, week or month."""
+        return trend_report(self.match(journey, as_of=as_of, date_range=date_range), by)
+
+    def breakdown(
+        self,
+        journey: JourneyRef,
+        by: str,
+        *,
+        touch: str = "first",
+        top: int = 10,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> BreakdownReport:
+        """The funnel per value of a property (first or last touch) or a contact attribute."""
+        return breakdown(
+            self.backend, self.journey(journey), options(as_of, date_range), by, touch, top
+        )
+
+    def contacts(
+        self,
+        journey: JourneyRef,
+        stage: str | int,
+        status: str = "reached",
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> ContactList:
+        """The contacts who reached / dropped at / are in progress at / stalled at a stage."""
+        j = self.journey(journey)
+        matched = match_journey(self.backend, j, options(as_of, date_range))
+        return contact_list(
+            self.backend, matched, resolve_stage(j, stage), status, offset=offset, limit=limit
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+    def __enter__(self) -> Headway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open(db: str | Path | None = None, *, read_only: bool = False) -> Headway:
+    """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``)."""
+    return Headway(Store(db, read_only=read_only))
+
+
+def options(as_of: Instant = None, date_range: Range = None) -> ReportOptions:
+    """Normalise report options once: ``as_of`` (default now) and the date range."""
+    return ReportOptions(as_of=_instant(as_of, "as_of") or utc_now(), date_range=_range(date_range))
+
+
+def _instant(value: Instant, field: str, *, end_of_day: bool = False) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return parse_instant(value.isoformat(), field=field)
+        return value
+    if isinstance(value, date):
+        return parse_instant(value.isoformat(), field=field, end_of_day=end_of_day)
+    return parse_instant(str(value), field=field, end_of_day=end_of_day)
+
+
+def _range(value: Range) -> DateWindow | None:
+    if value is None or isinstance(value, DateWindow):
+        return value
+    if isinstance(value, str):
+        return parse_date_range(value)
+    start, end = value
+    return DateWindow(_instant(start, "date_range"), _instant(end, "date_range", end_of_day=True))

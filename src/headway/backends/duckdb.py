@@ -1,0 +1,51 @@
+"""The embedded default backend: the engine's queries run on the Headway DuckDB store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from headway.engine.query import Query
+from headway.store import Store
+
+
+class DuckDBBackend:
+    """Runs query trees through the store (the one owner of the connection)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def arrow(self, query: Query) -> pa.Table:
+        """Run a query tree with its bound parameters."""
+        return self.store.arrow(query.sql("duckdb"), query.params or None)
+
+    def type_codes(self) -> dict[str, int]:
+        """The activity-type dictionary."""
+        return {
+            str(n): int(c) for n, c in self.store.execute("SELECT name, code FROM activity_types")
+        }
+
+    def contact_ids(self, keys: np.ndarray) -> np.ndarray:
+        """External ids of dense contact keys, in the order given."""
+        return self._per_key(keys, "c.id", [])
+
+    def contact_attributes(self, keys: np.ndarray, attribute: str) -> np.ndarray:
+        """One attribute (as text) of each contact, in the order given."""
+        path = "$." + ".".join(f'"{part}"' for part in attribute.split("."))
+        return self._per_key(keys, "json_extract_string(c.attributes, ?)", [path])
+
+    def _per_key(self, keys: np.ndarray, column: str, params: list[str]) -> np.ndarray:
+        if len(keys) == 0:
+            return np.zeros(0, dtype=object)
+        table = pa.table({"k": pa.array(np.asarray(keys, dtype=np.int64))})
+        cur = self.store.cursor()
+        cur.register("_hw_keys", table)
+        try:
+            rows = cur.sql(
+                f"SELECT {column} FROM (SELECT k, row_number() OVER () AS i FROM _hw_keys) q "
+                "LEFT JOIN contacts c ON c.key = q.k ORDER BY q.i",
+                params=params,
+            ).to_arrow_table()
+        finally:
+            cur.unregister("_hw_keys")
+        return np.asarray(rows.column(0).to_pylist(), dtype=object)

@@ -1,0 +1,83 @@
+"""``headway contacts JOURNEY --stage S`` (who is where) and ``headway contacts show ID``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated
+
+import typer
+
+from headway.api import Headway, options
+from headway.cli.common import console, open_db
+from headway.cli.reports import print_json
+from headway.errors import InvalidInput
+
+FORMATS = ("text", "csv", "json")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``contacts`` command."""
+    app.command("contacts")(contacts)
+
+
+def contacts(
+    target: Annotated[
+        list[str], typer.Argument(help="JOURNEY (file or stored name), or: show CONTACT_ID.")
+    ],
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="Stage name or 1-based index.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="reached, dropped, in_progress, stalled or converted.")
+    ] = "reached",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As of this instant (default: now).")
+    ] = None,
+    date_range: Annotated[str | None, typer.Option("--date-range", help="FROM..TO.")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (one id per line), csv or json.")
+    ] = "text",
+    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+) -> None:
+    """The contacts at a stage of a journey, or one contact's profile and timeline."""
+    if target[0] == "show":
+        _show(target)
+        return
+    if len(target) != 1:
+        raise InvalidInput("give one JOURNEY (or 'show CONTACT_ID')")
+    if stage is None:
+        raise InvalidInput("--stage is required (a stage name or its 1-based index)")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        page = Headway(store).contacts(
+            target[0],
+            stage,
+            status,
+            offset=offset,
+            limit=limit,
+            as_of=opts.as_of,
+            date_range=opts.date_range,
+        )
+    if fmt == "json":
+        print_json(page.to_dict())
+    elif fmt == "csv":
+        rows = page.rows()
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["contact"])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for c in page.contacts:
+            typer.echo(c.contact)
+
+
+def _show(target: list[str]) -> None:
+    if len(target) != 2:
+        raise InvalidInput("usage: headway contacts show CONTACT_ID")
+    from headway.cli.contact_show import show_contact
+
+    with open_db(read_only=True) as store:
+        show_contact(store, target[1], console)

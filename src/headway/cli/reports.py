@@ -1,0 +1,155 @@
+"""``headway funnel``, ``headway trends``, ``headway breakdown``: journey reports in the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from headway.api import Headway, options
+from headway.cli.common import console, open_db
+from headway.engine.funnel import FunnelReport
+
+JourneyArg = Annotated[
+    str, typer.Argument(help="A journey file (.yaml/.json) or a stored journey's name.")
+]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Report as of this instant (default: now).")
+]
+DateRange = Annotated[
+    str | None,
+    typer.Option("--date-range", help="FROM..TO (dates or ISO times; either side may be empty)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the report commands."""
+    app.command("funnel")(funnel)
+    app.command("trends")(trends)
+    app.command("breakdown")(breakdown)
+
+
+def funnel(
+    journey: JourneyArg, as_of: AsOf = None, date_range: DateRange = None, json_: JsonFlag = False
+) -> None:
+    """A journey's funnel: reached, conversion, dropped / in progress / stalled, times."""
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        report = Headway(store).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+    if json_:
+        print_json(report.to_dict())
+    else:
+        console.print(funnel_table(report))
+
+
+def trends(
+    journey: JourneyArg,
+    by: Annotated[str, typer.Option("--by", help="day, week or month of entry.")] = "week",
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Conversion by entry period."""
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        report = Headway(store).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+    if json_:
+        print_json(report.to_dict())
+        return
+    table = Table(title=f"{report.journey} — conversion by entry {by}")
+    for col in ("period", "entered", "converted", "conversion"):
+        table.add_column(col, justify="right")
+    for p in report.periods:
+        table.add_row(p.period.isoformat(), str(p.entered), str(p.converted), pct(p.conversion))
+    console.print(table)
+
+
+def breakdown(
+    journey: JourneyArg,
+    by: Annotated[str, typer.Option("--by", help="Property (or attribute with --touch contact).")],
+    touch: Annotated[
+        str,
+        typer.Option(
+            "--touch",
+            help="first (entry activity), last (last stage reached) or contact (attribute).",
+        ),
+    ] = "first",
+    top: Annotated[int, typer.Option("--top", help="Values shown before '(other)'.")] = 10,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    json_: JsonFlag = False,
+) -> None:
+    """The funnel split by a property or contact attribute."""
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        report = Headway(store).breakdown(
+            journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
+        )
+    if json_:
+        print_json(report.to_dict())
+        return
+    table = Table(title=f"{report.journey} — by {by} ({touch} touch)")
+    table.add_column("value")
+    for name in report.stage_names:
+        table.add_column(name, justify="right")
+    table.add_column("conversion", justify="right")
+    for v in report.values:
+        table.add_row(v.value, *[str(r) for r in v.reached], pct(v.conversion), style=None)
+    console.print(table)
+
+
+def funnel_table(report: FunnelReport) -> Table:
+    """A Rich table of a funnel."""
+    title = f"{report.journey} — as of {report.as_of.isoformat(timespec='seconds')}Z ({report.order}, window {duration(report.window_seconds)})"
+    table = Table(title=title)
+    for col in (
+        "#",
+        "stage",
+        "reached",
+        "% prev",
+        "% first",
+        "dropped",
+        "in progress",
+        "stalled",
+        "median",
+        "p90",
+    ):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for s in report.stages:
+        t = s.time_from_previous
+        table.add_row(
+            str(s.index),
+            s.name + (f" (kpi {s.kpi}: {pct(s.kpi_share)})" if s.kpi else ""),
+            f"{s.reached:,}",
+            pct(s.conversion_from_previous),
+            pct(s.conversion_from_first),
+            f"{s.dropped:,}",
+            f"{s.in_progress:,}",
+            f"{s.stalled:,}",
+            duration(t.median) if t else "",
+            duration(t.p90) if t else "",
+        )
+    return table
+
+
+def pct(value: float | None) -> str:
+    """A share as a percentage with one decimal, or an en dash."""
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in the largest unit that keeps it readable."""
+    if seconds is None:
+        return "–"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def print_json(data: Any) -> None:
+    """Print JSON to stdout without Rich markup."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,169 @@
+"""Breakdowns: the funnel split by a property of the entry activity (first touch), of the
+last stage reached (last touch), or by a contact attribute; top N values plus "other"."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sqlglot import exp
+
+from headway.backends.base import Backend
+from headway.conditions.predicates import json_path
+from headway.engine.inputs import ACTIVITY
+from headway.engine.options import ReportOptions
+from headway.engine.results import Tabular, iso, ratio
+from headway.engine.run import Matched, match_journey
+from headway.errors import InvalidInput
+from headway.model.journey import Journey
+from headway.model.journey_schema import PROPERTY_PATTERN
+
+Touch = Literal["first", "last", "contact"]
+TOUCHES: tuple[str, ...] = ("first", "last", "contact")
+NONE_LABEL = "(none)"
+OTHER_LABEL = "(other)"
+_COLUMN = "breakdown_value"
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """The funnel of the contacts sharing one value."""
+
+    value: str
+    entered: int
+    converted: int
+    conversion: float | None
+    reached: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BreakdownReport(Tabular):
+    """A funnel per value of a property or attribute (most entered first)."""
+
+    journey: str
+    by: str
+    touch: str
+    stage_names: tuple[str, ...]
+    values: tuple[BreakdownRow, ...]
+    as_of: Any
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per value with a column per stage."""
+        out = []
+        for v in self.values:
+            row: dict[str, Any] = {
+                "value": v.value,
+                "entered": v.entered,
+                "converted": v.converted,
+                "conversion": v.conversion,
+            }
+            row.update(
+                {f"reached_{n}": r for n, r in zip(self.stage_names, v.reached, strict=True)}
+            )
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "journey": self.journey,
+            "by": self.by,
+            "touch": self.touch,
+            "as_of": iso(self.as_of),
+            "stages": list(self.stage_names),
+            "values": [
+                {
+                    "value": v.value,
+                    "entered": v.entered,
+                    "converted": v.converted,
+                    "conversion": v.conversion,
+                    "reached": list(v.reached),
+                }
+                for v in self.values
+            ],
+        }
+
+
+def property_expression(prop: str) -> exp.Expr:
+    """The text of an activity property, as a column over activity ``a``."""
+    if not re.match(PROPERTY_PATTERN, prop):
+        raise InvalidInput(
+            f"--by: '{prop}' is not a property name (letters, digits, _, - and . for nesting)"
+        )
+    if prop in ("source", "type_code"):
+        return exp.column(prop, ACTIVITY)
+    return exp.JSONExtractScalar(
+        this=exp.column("properties", ACTIVITY), expression=json_path(tuple(prop.split(".")))
+    )
+
+
+def breakdown(
+    backend: Backend,
+    journey: Journey,
+    options: ReportOptions,
+    by: str,
+    touch: str = "first",
+    top: int = 10,
+) -> BreakdownReport:
+    """Match the journey once with the breakdown value attached, then split the funnel."""
+    if touch not in TOUCHES:
+        raise InvalidInput(f"--touch: '{touch}' is not one of {', '.join(TOUCHES)}")
+    if top < 1:
+        raise InvalidInput("--top must be at least 1")
+    if touch == "contact":
+        matched = match_journey(backend, journey, options)
+        values = _attribute_values(backend, matched, by)
+    else:
+        matched = match_journey(backend, journey, options, {_COLUMN: property_expression(by)})
+        values = _touch_values(matched, touch)
+    return _split(matched, values, by, touch, top)
+
+
+def _touch_values(matched: Matched, touch: str) -> np.ndarray:
+    res = matched.result
+    column = matched.extras[_COLUMN]
+    out = np.full(len(res.reached), None, dtype=object)
+    counted = np.flatnonzero(res.reached >= 1)
+    stage = (
+        np.zeros(len(counted), np.int64)
+        if touch == "first"
+        else res.reached[counted].astype(np.int64) - 1
+    )
+    rows = res.stage_row[counted, stage]
+    out[counted] = column[rows]
+    return out
+
+
+def _attribute_values(backend: Backend, matched: Matched, attribute: str) -> np.ndarray:
+    if not re.match(PROPERTY_PATTERN, attribute):
+        raise InvalidInput(f"--by: '{attribute}' is not an attribute name")
+    return backend.contact_attributes(matched.result.contact, attribute)
+
+
+def _split(matched: Matched, values: np.ndarray, by: str, touch: str, top: int) -> BreakdownReport:
+    res = matched.result
+    n = len(matched.journey.stages)
+    counted = res.reached >= 1
+    labels = np.array([NONE_LABEL if v is None else str(v) for v in values], dtype=object)
+    ranking = Counter(labels[counted].tolist()).most_common()
+    kept = [v for v, _ in ranking[:top]]
+    rows = [_row(v, res.reached[counted & (labels == v)], n) for v in kept]
+    if len(ranking) > top:
+        rest = counted & ~np.isin(labels, np.array(kept, dtype=object))
+        rows.append(_row(OTHER_LABEL, res.reached[rest], n))
+    return BreakdownReport(
+        journey=matched.journey.name,
+        by=by,
+        touch=touch,
+        stage_names=tuple(s.name for s in matched.journey.stages),
+        values=tuple(rows),
+        as_of=matched.options.as_of,
+    )
+
+
+def _row(value: str, reached: np.ndarray, n: int) -> BreakdownRow:
+    counts = tuple(int((reached >= i + 1).sum()) for i in range(n))
+    return BreakdownRow(value, counts[0], counts[-1], ratio(counts[-1], counts[0]), counts)

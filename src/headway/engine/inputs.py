@@ -1,0 +1,216 @@
+"""The query that feeds the sequence matcher: one row per relevant activity (pure builder).
+
+Each row carries the contact key, the time, and bit masks of the stages and exclusions it
+matches plus whether it matches ``exit_when``. The engine reads only what the journey needs:
+activities of the types its conditions name (in strict mode, every activity of the contacts
+who entered, since those interrupt). ``first_time`` stages look past the date range but not
+past ``filter`` or ``as_of``; the date range is applied after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from headway.conditions import Params, Scope, compile_condition, type_test
+from headway.engine.options import DateWindow, ReportOptions
+from headway.engine.query import Query
+from headway.model.condition import AllOf, AnyOf, Condition, Match, Not
+from headway.model.journey import Journey, Stage
+
+ACTIVITY = "a"
+CONTACT = "c"
+
+
+@dataclass(frozen=True)
+class InputColumns:
+    """Names of the matcher input columns in the query's result."""
+
+    contact: str = "contact_key"
+    ts: str = "ts"
+    stage_mask: str = "stage_mask"
+    excl_mask: str = "excl_mask"
+    exit: str = "is_exit"
+
+
+COLUMNS = InputColumns()
+
+
+def effective_range(journey: Journey, options: ReportOptions) -> DateWindow | None:
+    """The date range in force: the report's, else the journey's own."""
+    if options.date_range is not None:
+        return options.date_range
+    if journey.date_range is None:
+        return None
+    return DateWindow(journey.date_range.start, journey.date_range.end)
+
+
+def condition_types(cond: Condition) -> frozenset[str] | None:
+    """The activity types a condition can match; None when it can match any type."""
+    if isinstance(cond, Match):
+        return None if cond.types is None else frozenset(cond.types)
+    if isinstance(cond, Not):
+        return None
+    sets = [condition_types(c) for c in cond.items]
+    if isinstance(cond, AnyOf):
+        if not sets or any(s is None for s in sets):
+            return None if sets else frozenset()
+        return frozenset().union(*[s for s in sets if s is not None])
+    assert isinstance(cond, AllOf)
+    known = [s for s in sets if s is not None]
+    return frozenset.intersection(*known) if known else None
+
+
+def match_query(
+    journey: Journey,
+    type_codes: Mapping[str, int],
+    options: ReportOptions,
+    extras: Mapping[str, exp.Expr] | None = None,
+) -> Query:
+    """The matcher-input query of a journey; ``extras`` adds columns over activity ``a``."""
+    params = Params()
+    scope = Scope(
+        type_codes=type_codes,
+        properties=exp.column("properties", ACTIVITY),
+        type_code=exp.column("type_code", ACTIVITY),
+        source=exp.column("source", ACTIVITY),
+        bot=exp.column("bot", ACTIVITY),
+        contact=exp.column("id", CONTACT),
+    )
+    stage_sql = [_stage_condition(s, scope, params) for s in journey.stages]
+    excl_sql = [compile_condition(x.when, scope, params) for x in journey.exclusions]
+    exit_sql = compile_condition(journey.exit_when, scope, params) if journey.exit_when else None
+
+    inner = _inner_select(
+        journey, scope, params, options, stage_sql, excl_sql, exit_sql, extras or {}
+    )
+    rows = exp.select(
+        exp.column("contact_key").as_(COLUMNS.contact),
+        exp.column("ts").as_(COLUMNS.ts),
+        _mask([f"s{i}" for i in range(len(stage_sql))]).as_(COLUMNS.stage_mask),
+        _mask([f"x{i}" for i in range(len(excl_sql))]).as_(COLUMNS.excl_mask),
+        (exp.column("e0") if exit_sql is not None else exp.false()).as_(COLUMNS.exit),
+        *[exp.column(name) for name in (extras or {})],
+    ).from_("_rows")
+    rows = rows.where(exp.column("in_range"))
+    if journey.order == "strict":
+        entered = (
+            exp.select("contact_key")
+            .from_("_rows")
+            .where(exp.and_(exp.column("in_range"), exp.column("s0")))
+        )
+        rows = rows.where(exp.column("contact_key").isin(query=entered))
+    else:
+        flags = [f"s{i}" for i in range(len(stage_sql))] + [f"x{i}" for i in range(len(excl_sql))]
+        if exit_sql is not None:
+            flags.append("e0")
+        rows = rows.where(exp.or_(*[exp.column(f) for f in flags]))
+    return Query(rows.with_("_rows", as_=inner), dict(params.values))
+
+
+def _inner_select(
+    journey: Journey,
+    scope: Scope,
+    params: Params,
+    options: ReportOptions,
+    stage_sql: list[exp.Expr],
+    excl_sql: list[exp.Expr],
+    exit_sql: exp.Expr | None,
+    extras: Mapping[str, exp.Expr],
+) -> exp.Select:
+    ts = exp.column("ts", ACTIVITY)
+    columns: list[exp.Expr] = [
+        exp.column("contact_key", ACTIVITY).as_("contact_key"),
+        ts.as_("ts"),
+        _in_range(ts, effective_range(journey, options), params).as_("in_range"),
+    ]
+    columns += [cond.as_(f"s{i}") for i, cond in enumerate(stage_sql)]
+    columns += [cond.as_(f"x{i}") for i, cond in enumerate(excl_sql)]
+    if exit_sql is not None:
+        columns.append(exit_sql.as_("e0"))
+    columns += [expr.as_(name) for name, expr in extras.items()]
+
+    where: list[exp.Expr] = [exp.LTE(this=ts.copy(), expression=params.add(options.as_of))]
+    if journey.filter is not None:
+        where.append(compile_condition(journey.filter, scope, params))
+    prefilter = _type_prefilter(journey, scope)
+    if prefilter is not None:
+        where.append(prefilter)
+    select = (
+        exp.select(*columns).from_(exp.table_("activities", alias=ACTIVITY)).where(exp.and_(*where))
+    )
+    if _uses_contact(select):
+        select = select.join(
+            exp.table_("contacts", alias=CONTACT),
+            on=exp.EQ(
+                this=exp.column("key", CONTACT), expression=exp.column("contact_key", ACTIVITY)
+            ),
+        )
+    return select
+
+
+def _stage_condition(stage: Stage, scope: Scope, params: Params) -> exp.Expr:
+    cond = compile_condition(stage.when, scope, params)
+    if stage.first_time == "false":
+        return cond
+    if stage.first_time == "event":
+        types = condition_types(stage.when)
+        family = exp.true() if types is None else type_test(tuple(sorted(types)), scope)
+    else:
+        family = cond
+    # The contact's earliest activity of the family (ties: smallest id) must pass the stage.
+    first = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column("contact_key", ACTIVITY), family.copy()],
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(this=exp.column("ts", ACTIVITY)),
+                exp.Ordered(this=exp.column("id", ACTIVITY)),
+            ]
+        ),
+    )
+    is_first = exp.EQ(this=first, expression=exp.Literal.number(1))
+    return exp.and_(family.copy(), is_first, cond)
+
+
+def _in_range(ts: exp.Expr, window: DateWindow | None, params: Params) -> exp.Expr:
+    tests: list[exp.Expr] = []
+    if window is not None and window.start is not None:
+        tests.append(exp.GTE(this=ts.copy(), expression=params.add(window.start)))
+    if window is not None and window.end is not None:
+        tests.append(exp.LTE(this=ts.copy(), expression=params.add(window.end)))
+    return exp.and_(*tests) if tests else exp.true()
+
+
+def _type_prefilter(journey: Journey, scope: Scope) -> exp.Expr | None:
+    if journey.order == "strict":
+        return None  # every activity of an entered contact may interrupt
+    conds = [s.when for s in journey.stages] + [x.when for x in journey.exclusions]
+    if journey.exit_when is not None:
+        conds.append(journey.exit_when)
+    types: set[str] = set()
+    for cond in conds:
+        found = condition_types(cond)
+        if found is None:
+            return None
+        types |= found
+    return type_test(tuple(sorted(types)), scope)
+
+
+def _mask(flags: list[str]) -> exp.Expr:
+    if not flags:
+        return exp.Literal.number(0)
+    terms = [
+        exp.If(this=exp.column(f), true=exp.Literal.number(1 << i), false=exp.Literal.number(0))
+        for i, f in enumerate(flags)
+    ]
+    total: exp.Expr = terms[0]
+    for term in terms[1:]:
+        total = exp.Add(this=total, expression=term)
+    return exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+
+
+def _uses_contact(select: exp.Select) -> bool:
+    return any(col.table == CONTACT for col in select.find_all(exp.Column))
