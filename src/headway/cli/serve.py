@@ -5,19 +5,15 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from headway.cli.common import err_console, open_db
 from headway.errors import ConfigError
-from headway.settings import (
-    CONFIG_ENV,
-    Settings,
-    load_settings,
-    require_tracking_keys,
-    with_ephemeral_key,
-)
+
+if TYPE_CHECKING:
+    from headway.settings import Settings
 
 
 def serve(
@@ -45,6 +41,13 @@ def serve(
 
 def server_settings(config: Path | None) -> Settings:
     """Validated settings; without any settings (dev), an ephemeral signing key."""
+    from headway.settings import (
+        CONFIG_ENV,
+        load_settings,
+        require_tracking_keys,
+        with_ephemeral_key,
+    )
+
     settings = load_settings(config)
     no_file = config is None and not os.environ.get(CONFIG_ENV)
     if no_file and settings.tracking.enabled and not settings.tracking.keys:
