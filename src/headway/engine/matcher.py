@@ -1,0 +1,828 @@
+"""Per-contact sequence matching (DESIGN §5) as one numba kernel over NumPy arrays.
+
+Rows arrive in any order. A counting pass over the dense contact keys groups them in linear
+time, then each contact's rows are sorted by (ts, row). Per contact the kernel builds small
+position lists (rows matching each stage, each exclusion, any exclusion, exit) so every lookup
+inside an attempt is a binary search instead of a scan: an attempt costs O(stages * log rows),
+which keeps contacts with thousands of entries linear-ish. See docs/semantics.md for the rules
+and for why the greedy per-attempt search below is exact.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+from headway.engine.match_types import NOT_REACHED, MatchResult, MatchSpec, empty_result
+
+ORDERED, STRICT, UNORDERED = 0, 1, 2
+MODE_CODES = {"ordered": ORDERED, "strict": STRICT, "unordered": UNORDERED}
+INT64_MIN = NOT_REACHED
+
+# per-thread work arrays of the kernel (one allocation per batch, not per contact)
+_Scratch = namedtuple(
+    "_Scratch",
+    "fixed act_of stage_of stage_of_u vis src queue stage_t stage_act best_t best_act best_entry"
+    " ext reach good inst",
+)
+
+
+# --- grouping -----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _group_rows(contact, ts):  # pragma: no cover - compiled
+    """Row order grouped by contact (counting pass), each group sorted by (ts, row)."""
+    n = contact.shape[0]
+    top = 0
+    for r in range(n):
+        if contact[r] > top:
+            top = contact[r]
+    starts = np.zeros(top + 2, np.int64)
+    for r in range(n):
+        starts[contact[r] + 1] += 1
+    n_contacts = 0
+    for k in range(top + 1):
+        if starts[k + 1] > 0:
+            n_contacts += 1
+        starts[k + 1] += starts[k]
+    fill = starts[:-1].copy()
+    order = np.empty(n, np.int64)
+    for r in range(n):  # rows enter their group in row order, so a stable sort keeps (ts, row)
+        k = contact[r]
+        order[fill[k]] = r
+        fill[k] += 1
+    keys = np.empty(n_contacts, np.int64)
+    bounds = np.empty(n_contacts + 1, np.int64)
+    c = 0
+    for k in range(top + 1):
+        if starts[k + 1] > starts[k]:
+            keys[c] = k
+            bounds[c] = starts[k]
+            c += 1
+    bounds[n_contacts] = n
+    for c in range(n_contacts):
+        _sort_by_ts(order, bounds[c], bounds[c + 1], ts)
+    return keys, bounds, order
+
+
+@njit(cache=True, nogil=True)
+def _sort_by_ts(order, lo, hi, ts):  # pragma: no cover - compiled
+    """Stable sort of order[lo:hi] by ts (insertion sort when small, merge sort otherwise)."""
+    if hi - lo <= 32:
+        for i in range(lo + 1, hi):
+            row = order[i]
+            t = ts[row]
+            j = i - 1
+            while j >= lo and ts[order[j]] > t:
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = row
+        return
+    seg = order[lo:hi].copy()
+    keys = np.empty(hi - lo, np.int64)
+    for i in range(hi - lo):
+        keys[i] = ts[seg[i]]
+    perm = np.argsort(keys, kind="mergesort")
+    for i in range(hi - lo):
+        order[lo + i] = seg[perm[i]]
+
+
+# --- per-contact position lists -----------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _build_lists(lo, hi, SM, EM, EX, n_stages, n_excl, has_exit, off, pos):  # pragma: no cover
+    """Fill position lists (local positions, ascending): one per stage, per exclusion, any
+    exclusion, exit. List i is pos[off[i]:off[i+1]]."""
+    n_lists = n_stages + n_excl + 2
+    for i in range(n_lists + 1):
+        off[i] = 0
+    for g in range(lo, hi):
+        _count_row(SM[g], EM[g], EX[g], n_stages, n_excl, has_exit, off)
+    running = 0
+    for i in range(n_lists):  # off[i + 1] becomes the fill cursor of list i, starting at its start
+        count = off[i + 1]
+        off[i + 1] = running
+        running += count
+    for g in range(lo, hi):
+        p = g - lo
+        for k in range(n_stages):
+            if SM[g] >> np.uint64(k) & np.uint64(1):
+                pos[off[k + 1]] = p
+                off[k + 1] += 1
+        for e in range(n_excl):
+            if EM[g] >> np.uint64(e) & np.uint64(1):
+                pos[off[n_stages + e + 1]] = p
+                off[n_stages + e + 1] += 1
+        if _any_excl(EM[g], n_excl):
+            pos[off[n_stages + n_excl + 1]] = p
+            off[n_stages + n_excl + 1] += 1
+        if has_exit and EX[g]:
+            pos[off[n_lists]] = p
+            off[n_lists] += 1
+
+
+@njit(cache=True, nogil=True)
+def _count_row(sm, em, ex, n_stages, n_excl, has_exit, off):  # pragma: no cover - compiled
+    """Add one row's memberships to the list sizes (size of list i goes to off[i + 1])."""
+    for k in range(n_stages):
+        if sm >> np.uint64(k) & np.uint64(1):
+            off[k + 1] += 1
+    for e in range(n_excl):
+        if em >> np.uint64(e) & np.uint64(1):
+            off[n_stages + e + 1] += 1
+    if _any_excl(em, n_excl):
+        off[n_stages + n_excl + 1] += 1
+    if has_exit and ex:
+        off[n_stages + n_excl + 2] += 1
+
+
+@njit(cache=True, nogil=True)
+def _any_excl(em, n_excl):  # pragma: no cover - compiled
+    """Whether the row matches any of the first n_excl exclusions."""
+    if n_excl >= 64:
+        return em != np.uint64(0)
+    return (em & ((np.uint64(1) << np.uint64(n_excl)) - np.uint64(1))) != np.uint64(0)
+
+
+@njit(cache=True, nogil=True)
+def _first_pos_at_least(pos, a, b, p):  # pragma: no cover - compiled
+    """Index in [a, b) of the first list position >= p (b when none)."""
+    while a < b:
+        m = (a + b) >> 1
+        if pos[m] < p:
+            a = m + 1
+        else:
+            b = m
+    return a
+
+
+@njit(cache=True, nogil=True)
+def _first_ts_after(pos, a, b, T, lo, t):  # pragma: no cover - compiled
+    """Index in [a, b) of the first listed row with ts > t (b when none)."""
+    while a < b:
+        m = (a + b) >> 1
+        if T[lo + pos[m]] <= t:
+            a = m + 1
+        else:
+            b = m
+    return a
+
+
+@njit(cache=True, nogil=True)
+def _listed_between(pos, off, li, T, lo, start, end, inclusive_end):  # pragma: no cover
+    """Whether list li has a row with start < ts < end (or <= end when inclusive_end)."""
+    i = _first_ts_after(pos, off[li], off[li + 1], T, lo, start)
+    if i == off[li + 1]:
+        return False
+    t = T[lo + pos[i]]
+    return t <= end if inclusive_end else t < end
+
+
+# --- ordered and strict attempts ----------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _adjacent(SM, lo, q, j, fixed):  # pragma: no cover - compiled
+    """Whether local activity q may take stage j (fixed[j] pins a stage to one activity)."""
+    if not (SM[lo + q] >> np.uint64(j) & np.uint64(1)):
+        return False
+    return fixed[j] < 0 or fixed[j] == q
+
+
+@njit(cache=True, nogil=True)
+def _augment_stage(
+    k, r, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
+):  # pragma: no cover
+    """Match stage k into tie group [gs, ge) holding stages r..k-1 (augmenting path, BFS)."""
+    for q in range(gs, ge):
+        vis[q - gs] = False
+    queue[0] = k
+    head, tail, found = 0, 1, -1
+    while head < tail and found < 0:
+        j = queue[head]
+        head += 1
+        for q in range(gs, ge):
+            if vis[q - gs] or not _adjacent(SM, lo, q, j, fixed):
+                continue
+            vis[q - gs] = True
+            src[q - gs] = j
+            if stage_of[q - gs] < 0:
+                found = q
+                break
+            queue[tail] = stage_of[q - gs]
+            tail += 1
+    if found < 0:
+        return False
+    q = found
+    while True:  # flip the path back to stage k
+        j = src[q - gs]
+        prev = act_of[j] if j != k else -1
+        act_of[j] = q
+        stage_of[q - gs] = j
+        if j == k:
+            return True
+        q = prev
+
+
+@njit(cache=True, nogil=True)
+def _open_group(q, gstart, gend, stage_of):  # pragma: no cover - compiled
+    """Reset the matching state of q's tie group; returns its bounds."""
+    gs, ge = gstart[q], gend[q]
+    for i in range(ge - gs):
+        stage_of[i] = -1
+    return gs, ge
+
+
+@njit(cache=True, nogil=True)
+def _ordered_attempt(
+    p, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
+):  # pragma: no cover
+    """Greedy earliest stage times for the attempt entered at local position p; returns depth.
+
+    Each stage joins the current tie group when a matching of the group's stages to distinct
+    activities exists, else opens a new group at the first later activity of that stage.
+    Taking the earliest option is exact in ordered mode: a state with stage i earlier (or in
+    a smaller group) allows every continuation a later one allows. s.act_of: one activity
+    per stage (the final rows are chosen by _canonical_rows)."""
+    fixed, act_of, stage_of, vis, src, queue = s.fixed, s.act_of, s.stage_of, s.vis, s.src, s.queue
+    stage_t = s.stage_t
+    window_end = T[lo + p] + window
+    fixed[0] = p
+    gs, ge = _open_group(p, gstart, gend, stage_of)
+    act_of[0] = p
+    stage_of[p - gs] = 0
+    stage_t[0] = T[lo + p]
+    r = 0
+    k = 1
+    while k < n_stages:
+        if not strictly[k] and _augment_stage(
+            k, r, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
+        ):
+            stage_t[k] = T[lo + gs]
+            k += 1
+            continue
+        i = _first_pos_at_least(pos, off[k], off[k + 1], ge)
+        if i == off[k + 1]:
+            break
+        q = pos[i]
+        if T[lo + q] > window_end:
+            break
+        gs, ge = _open_group(q, gstart, gend, stage_of)
+        act_of[k] = q
+        stage_of[q - gs] = k
+        stage_t[k] = T[lo + q]
+        r = k
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _group_extent(r, q, strictly, n_stages, gstart, gend, SM, lo, s):  # pragma: no cover
+    """Largest e such that stages r..e-1 all fit in q's tie group (e == r: not even stage r)."""
+    gs, ge = _open_group(q, gstart, gend, s.stage_of)
+    for j in range(r, n_stages):
+        if j > r and strictly[j]:
+            return j
+        if not _augment_stage(
+            j, r, gs, ge, SM, lo, s.fixed, s.act_of, s.stage_of, s.vis, s.src, s.queue
+        ):
+            return j
+    return n_stages
+
+
+@njit(cache=True, nogil=True)
+def _strict_attempt(
+    p, n, lo, T, SM, gstart, gend, strictly, n_stages, window, s
+):  # pragma: no cover
+    """Strict attempt entered at p; returns its depth, fills s.stage_t and s.act_of.
+
+    Every instant of the contact after the entry, up to the last stage reached, must hold a
+    stage, so the attempt occupies consecutive instants m = 0, 1, ... (at most n_stages) and
+    instant m holds a run of stages r..e-1. Greedy is not exact here (taking stage i at the
+    entry instant can leave the next instant without a stage), so: forward pass for the
+    reachable (instant, first stage) states and the depth D, backward pass for the states
+    that can still reach D, then the earliest times among those."""
+    ext, reach, good, inst = s.ext, s.reach, s.good, s.inst
+    window_end = T[lo + p] + window
+    m_count, q = 0, gstart[p]
+    while m_count < n_stages and q < n and T[lo + q] <= window_end:
+        inst[m_count] = q
+        m_count += 1
+        q = gend[q]
+    ext[:m_count, :] = -1
+    reach[:m_count, :] = False
+    s.fixed[0] = p
+    ext[0, 0] = _group_extent(0, p, strictly, n_stages, gstart, gend, SM, lo, s)
+    reach[0, 0] = True
+    depth = 1
+    for m in range(m_count):
+        for r in range(n_stages):
+            if not reach[m, r]:
+                continue
+            depth = max(depth, ext[m, r])
+            for j in range(r + 1, min(ext[m, r], n_stages - 1) + 1):
+                if m + 1 < m_count and not reach[m + 1, j]:
+                    if ext[m + 1, j] < 0:
+                        ext[m + 1, j] = _group_extent(
+                            j, inst[m + 1], strictly, n_stages, gstart, gend, SM, lo, s
+                        )
+                    reach[m + 1, j] = ext[m + 1, j] > j
+    for m in range(m_count - 1, -1, -1):
+        for r in range(n_stages):
+            good[m, r] = reach[m, r] and _can_close(m, r, r + 1, depth, m_count, ext, reach, good)
+    m, r = 0, 0
+    s.stage_t[0] = T[lo + p]
+    s.act_of[0] = p
+    for j in range(1, depth):
+        if not _can_close(m, r, j + 1, depth, m_count, ext, reach, good):
+            m, r = m + 1, j  # stage j cannot stay at instant m: it opens the next instant
+        s.stage_t[j] = T[lo + inst[m]]
+        s.act_of[j] = inst[m]
+    return depth
+
+
+@njit(cache=True, nogil=True)
+def _can_close(m, r, j, depth, m_count, ext, reach, good):  # pragma: no cover - compiled
+    """Whether instant m's run of stages r.. can end at some e >= j (e <= ext[m, r]) so that
+    the attempt still reaches `depth`: e == depth, or the next instant can start at stage e."""
+    for e in range(j, ext[m, r] + 1):
+        if e >= depth:
+            return True
+        if m + 1 < m_count and reach[m + 1, e] and good[m + 1, e]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _ordered_void(
+    depth, stage_t, window_end, excl_from, excl_to, n_stages, off, pos, T, lo
+):  # pragma: no cover
+    """§5: excluded activity strictly between `from` and `to` (or after `from` in the window)."""
+    for e in range(excl_from.shape[0]):
+        a, b = excl_from[e], excl_to[e]
+        if depth <= a:
+            continue
+        li = n_stages + e
+        if depth > b:
+            if _listed_between(pos, off, li, T, lo, stage_t[a], stage_t[b], False):
+                return True
+        elif _listed_between(pos, off, li, T, lo, stage_t[a], window_end, True):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _canonical_rows(
+    depth, entry, stage_t, act_of, gstart, gend, SM, lo, fixed, stage_of, vis, src, queue, trial
+):  # pragma: no cover - compiled
+    """Within each tie group of the best attempt, give each stage (in stage order) the
+    lowest-row activity that still leaves a full matching for the group's later stages."""
+    a = 0
+    while a < depth:
+        b = a
+        while b + 1 < depth and stage_t[b + 1] == stage_t[a]:
+            b += 1
+        gs, ge = gstart[act_of[a]], gend[act_of[a]]
+        for j in range(a, b + 1):
+            fixed[j] = -1
+        if a == 0:
+            fixed[0] = entry
+        for j in range(a, b + 1):
+            if a == 0 and j == 0:
+                continue
+            for q in range(gs, ge):
+                if not _adjacent(SM, lo, q, j, fixed):
+                    continue
+                fixed[j] = q
+                if _group_matches(a, b, gs, ge, SM, lo, fixed, trial, stage_of, vis, src, queue):
+                    break
+                fixed[j] = -1
+        for j in range(a, b + 1):
+            act_of[j] = fixed[j]
+            fixed[j] = -1
+        a = b + 1
+
+
+@njit(cache=True, nogil=True)
+def _group_matches(
+    a, b, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
+):  # pragma: no cover
+    """Whether stages a..b (some pinned by fixed) match distinct activities of [gs, ge)."""
+    for i in range(ge - gs):
+        stage_of[i] = -1
+    for j in range(a, b + 1):
+        if not _augment_stage(j, a, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _ordered_contact(
+    n, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, strict, excl_from, excl_to, s
+):  # pragma: no cover - compiled
+    """Best attempt of one contact (ordered / strict). Returns (depth, removed)."""
+    best_depth, have_clean = 0, False
+    for i in range(off[0], off[1]):  # entries: every activity matching stage 1, in (ts, row) order
+        p = pos[i]
+        if strict:
+            d = _strict_attempt(p, n, lo, T, SM, gstart, gend, strictly, n_stages, window, s)
+        else:
+            d = _ordered_attempt(
+                p, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
+            )
+        if d > best_depth:
+            best_depth, have_clean = d, False
+        if (
+            d == best_depth
+            and not have_clean
+            and not _ordered_void(
+                d, s.stage_t, T[lo + p] + window, excl_from, excl_to, n_stages, off, pos, T, lo
+            )
+        ):
+            have_clean = True
+            s.best_entry[0] = p
+            s.best_t[:d] = s.stage_t[:d]
+            s.best_act[:d] = s.act_of[:d]
+        if have_clean and best_depth == n_stages:
+            break  # later attempts can neither go further nor be earlier
+        s.fixed[0] = -1
+    s.fixed[0] = -1
+    if best_depth == 0:
+        return 0, False
+    if not have_clean:
+        return 0, True
+    _canonical_rows(
+        best_depth,
+        s.best_entry[0],
+        s.best_t,
+        s.best_act,
+        gstart,
+        gend,
+        SM,
+        lo,
+        s.fixed,
+        s.stage_of,
+        s.vis,
+        s.src,
+        s.queue,
+        s.act_of,
+    )
+    return best_depth, False
+
+
+# --- unordered attempts -------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _augment_activity(q, lo, SM, n_stages, act_of, stage_of, vis, src, queue):  # pragma: no cover
+    """Add activity q to the stage matching if an augmenting path exists (BFS over stages)."""
+    for j in range(n_stages):
+        vis[j] = False
+    queue[0] = q
+    head, tail, found = 0, 1, -1
+    while head < tail and found < 0:
+        a = queue[head]
+        head += 1
+        m = SM[lo + a]
+        for j in range(n_stages):
+            if vis[j] or not (m >> np.uint64(j) & np.uint64(1)):
+                continue
+            vis[j] = True
+            src[j] = a
+            if act_of[j] < 0:
+                found = j
+                break
+            queue[tail] = act_of[j]
+            tail += 1
+    if found < 0:
+        return False
+    j = found
+    while True:  # flip the path back to activity q; matched activities stay matched
+        a = src[j]
+        prev = stage_of[a]
+        act_of[j] = a
+        stage_of[a] = j
+        if a == q:
+            return True
+        j = prev
+
+
+@njit(cache=True, nogil=True)
+def _unordered_attempt(
+    p, n, lo, T, SM, gstart, n_stages, window, act_of, stage_of, vis, src, queue, stage_t, stage_act
+):  # pragma: no cover - compiled
+    """Attempt entered at p: the activities (entry first, then by (ts, row)) that raise the
+    number of distinct stages completed, up to the window end; returns that number."""
+    window_end = T[lo + p] + window
+    for j in range(n_stages):
+        act_of[j] = -1
+    count = 0
+    q = p
+    nxt = gstart[p]
+    while count < n_stages:
+        if SM[lo + q] != np.uint64(0) and _augment_activity(
+            q, lo, SM, n_stages, act_of, stage_of, vis, src, queue
+        ):
+            stage_t[count] = T[lo + q]
+            stage_act[count] = q
+            count += 1
+        if nxt == p:
+            nxt += 1
+        if nxt >= n or T[lo + nxt] > window_end:
+            break
+        q = nxt
+        nxt += 1
+    for j in range(n_stages):  # reset only what this attempt touched
+        if act_of[j] >= 0:
+            stage_of[act_of[j]] = -1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _unordered_contact(
+    n, lo, T, SM, gstart, off, pos, n_stages, window, any_list, s
+):  # pragma: no cover
+    """Best clean attempt of one contact (unordered). Returns (depth, removed)."""
+    best_depth, had_attempt = -1, False
+    last_t = T[lo + n - 1]
+    for p in range(n):
+        if SM[lo + p] == np.uint64(0):
+            continue
+        had_attempt = True
+        d = _unordered_attempt(
+            p,
+            n,
+            lo,
+            T,
+            SM,
+            gstart,
+            n_stages,
+            window,
+            s.act_of,
+            s.stage_of_u,
+            s.vis,
+            s.src,
+            s.queue,
+            s.stage_t,
+            s.stage_act,
+        )
+        if d > best_depth:
+            te = T[lo + p]
+            if d == n_stages:
+                void = _listed_between(pos, off, any_list, T, lo, te, s.stage_t[d - 1], False)
+            else:
+                void = _listed_between(pos, off, any_list, T, lo, te, te + window, True)
+            if not void:
+                best_depth = d
+                s.best_t[:d] = s.stage_t[:d]
+                s.best_act[:d] = s.stage_act[:d]
+        if best_depth == n_stages:
+            break
+        if T[lo + p] + window >= last_t and best_depth >= d:
+            break  # every later attempt sees a subset of this one's activities
+    if best_depth < 0:
+        return 0, had_attempt
+    return best_depth, False
+
+
+# --- driver -------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _gather(order, ts, sm, em, ex):  # pragma: no cover - compiled
+    """Input columns permuted into grouped (contact, ts, row) order."""
+    n = order.shape[0]
+    T = np.empty(n, np.int64)
+    SM = np.empty(n, np.uint64)
+    EM = np.empty(n, np.uint64)
+    EX = np.empty(n, np.bool_)
+    for i in range(n):
+        r = order[i]
+        T[i] = ts[r]
+        SM[i] = sm[r]
+        EM[i] = em[r]
+        EX[i] = ex[r]
+    return T, SM, EM, EX
+
+
+@njit(cache=True, nogil=True)
+def _max_sizes(bounds, SM, EM, EX, n_stages, n_excl, has_exit):  # pragma: no cover - compiled
+    """Largest contact (rows) and largest total size of its position lists."""
+    n_lists = n_stages + n_excl + 2
+    off = np.zeros(n_lists + 1, np.int64)
+    max_rows, max_total = 1, 1
+    for c in range(bounds.shape[0] - 1):
+        lo, hi = bounds[c], bounds[c + 1]
+        max_rows = max(max_rows, hi - lo)
+        off[:] = 0
+        for g in range(lo, hi):
+            _count_row(SM[g], EM[g], EX[g], n_stages, n_excl, has_exit, off)
+        max_total = max(max_total, off.sum())
+    return max_rows, max_total
+
+
+@njit(cache=True, nogil=True)
+def _tie_groups(lo, n, T, gstart, gend):  # pragma: no cover - compiled
+    """For each local position, the bounds [gstart, gend) of its equal-timestamp group."""
+    for i in range(n):
+        gstart[i] = i if i == 0 or T[lo + i] != T[lo + i - 1] else gstart[i - 1]
+    for i in range(n - 1, -1, -1):
+        gend[i] = i + 1 if i == n - 1 or T[lo + i] != T[lo + i + 1] else gend[i + 1]
+
+
+@njit(cache=True, nogil=True)
+def _match_range(
+    c0,
+    c1,
+    bounds,
+    ROW,
+    T,
+    SM,
+    EM,
+    EX,
+    mode,
+    strictly,
+    n_stages,
+    window,
+    excl_from,
+    excl_to,
+    has_exit,
+    max_rows,
+    max_total,
+    reached,
+    removed,
+    stage_ts,
+    stage_row,
+    exit_ts,
+):  # pragma: no cover
+    """Match contacts c0..c1-1 and write their outputs."""
+    n_excl = excl_from.shape[0]
+    s = _Scratch(
+        fixed=np.full(n_stages, -1, np.int64),
+        act_of=np.full(n_stages, -1, np.int64),
+        stage_of=np.full(max_rows, -1, np.int64),
+        stage_of_u=np.full(max_rows, -1, np.int64),
+        vis=np.zeros(max(max_rows, n_stages), np.bool_),
+        src=np.zeros(max(max_rows, n_stages), np.int64),
+        queue=np.zeros(n_stages + 1, np.int64),
+        stage_t=np.zeros(n_stages, np.int64),
+        stage_act=np.zeros(n_stages, np.int64),
+        best_t=np.zeros(n_stages, np.int64),
+        best_act=np.zeros(n_stages, np.int64),
+        best_entry=np.zeros(1, np.int64),
+        ext=np.zeros((n_stages, n_stages), np.int64),
+        reach=np.zeros((n_stages, n_stages), np.bool_),
+        good=np.zeros((n_stages, n_stages), np.bool_),
+        inst=np.zeros(n_stages, np.int64),
+    )
+    off = np.zeros(n_stages + n_excl + 3, np.int64)
+    pos = np.zeros(max_total, np.int64)
+    gstart = np.zeros(max_rows, np.int64)
+    gend = np.zeros(max_rows, np.int64)
+    for c in range(c0, c1):
+        lo, hi = bounds[c], bounds[c + 1]
+        n = hi - lo
+        _build_lists(lo, hi, SM, EM, EX, n_stages, n_excl, has_exit, off, pos)
+        _tie_groups(lo, n, T, gstart, gend)
+        if mode == UNORDERED:
+            depth, gone = _unordered_contact(
+                n, lo, T, SM, gstart, off, pos, n_stages, window, n_stages + n_excl, s
+            )
+        else:
+            depth, gone = _ordered_contact(
+                n,
+                lo,
+                T,
+                SM,
+                gstart,
+                gend,
+                off,
+                pos,
+                strictly,
+                n_stages,
+                window,
+                mode == STRICT,
+                excl_from,
+                excl_to,
+                s,
+            )
+        reached[c] = depth
+        removed[c] = gone
+        for k in range(depth):
+            stage_ts[c, k] = s.best_t[k]
+            stage_row[c, k] = ROW[lo + s.best_act[k]]
+        if depth > 0 and has_exit:
+            li = n_stages + n_excl + 1
+            i = _first_ts_after(pos, off[li], off[li + 1], T, lo, s.best_t[depth - 1])
+            if i < off[li + 1]:
+                exit_ts[c] = T[lo + pos[i]]
+
+
+# --- Python entry points ------------------------------------------------------------------
+
+
+def match(
+    spec: MatchSpec,
+    contact: np.ndarray,
+    ts: np.ndarray,
+    stage_mask: np.ndarray,
+    excl_mask: np.ndarray,
+    exit: np.ndarray,
+    threads: int | None = None,
+) -> MatchResult:
+    """Match every contact's activities (rows in any order) against the journey `spec`."""
+    contact = np.ascontiguousarray(contact, dtype=np.int64)
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
+    stage_mask = np.ascontiguousarray(stage_mask, dtype=np.uint64)
+    excl_mask = np.ascontiguousarray(excl_mask, dtype=np.uint64)
+    exit = np.ascontiguousarray(exit, dtype=np.bool_)
+    n = len(contact)
+    if not len(ts) == len(stage_mask) == len(excl_mask) == len(exit) == n:
+        raise ValueError("match: every input array needs one entry per row")
+    if n == 0:
+        return empty_result(spec.n_stages)
+    if contact.min() < 0:
+        raise ValueError("match: contact keys must be non-negative")
+    keys, bounds, order = _group_rows(contact, ts)
+    T, SM, EM, EX = _gather(order, ts, stage_mask, excl_mask, exit)
+    return _run(spec, keys, bounds, order, T, SM, EM, EX, threads)
+
+
+def _run(spec, keys, bounds, order, T, SM, EM, EX, threads) -> MatchResult:  # type: ignore[no-untyped-def]
+    """Run the kernel over contact ranges of similar row counts, one thread each (nogil)."""
+    n_contacts, n_stages = len(keys), spec.n_stages
+    excl_from = np.array([a for a, _ in spec.exclusions], np.int64)
+    excl_to = np.array([b for _, b in spec.exclusions], np.int64)
+    max_rows, max_total = _max_sizes(bounds, SM, EM, EX, n_stages, len(excl_from), spec.has_exit)
+    out = MatchResult(
+        contact=keys,
+        reached=np.zeros(n_contacts, np.int16),
+        removed=np.zeros(n_contacts, np.bool_),
+        stage_ts=np.full((n_contacts, n_stages), NOT_REACHED, np.int64),
+        stage_row=np.full((n_contacts, n_stages), -1, np.int64),
+        exit_ts=np.full(n_contacts, NOT_REACHED, np.int64),
+    )
+    strictly = np.array(spec.strictly_later, np.bool_)
+    mode = MODE_CODES[spec.mode]
+
+    def work(c0: int, c1: int) -> None:
+        _match_range(
+            c0,
+            c1,
+            bounds,
+            order,
+            T,
+            SM,
+            EM,
+            EX,
+            mode,
+            strictly,
+            n_stages,
+            spec.window_us,
+            excl_from,
+            excl_to,
+            spec.has_exit,
+            max_rows,
+            max_total,
+            out.reached,
+            out.removed,
+            out.stage_ts,
+            out.stage_row,
+            out.exit_ts,
+        )
+
+    cuts = _contact_cuts(bounds, threads or os.cpu_count() or 1)
+    if len(cuts) == 2:
+        work(cuts[0], cuts[1])
+    else:
+        with ThreadPoolExecutor(len(cuts) - 1) as pool:
+            list(pool.map(work, cuts[:-1], cuts[1:]))
+    return out
+
+
+def _contact_cuts(bounds: np.ndarray, parts: int) -> list[int]:
+    """Contact indexes splitting the rows into `parts` ranges of similar size."""
+    n_contacts = len(bounds) - 1
+    if n_contacts < 1000 or parts <= 1:
+        return [0, n_contacts]
+    targets = np.linspace(0, bounds[-1], parts + 1)[1:-1]
+    inner = np.searchsorted(bounds, targets).tolist()
+    return sorted({0, n_contacts, *inner})
+
+
+def warmup() -> None:
+    """Compile the kernel (or load it from numba's cache) on a tiny input, for every mode."""
+    contact = np.array([0, 0, 0, 1], np.int64)
+    ts = np.array([0, 5, 5, 3], np.int64)
+    stages = np.array([1, 2, 3, 1], np.uint64)
+    excl = np.array([0, 0, 1, 0], np.uint64)
+    exit = np.array([False, False, True, False])
+    for mode in MODE_CODES:
+        spec = MatchSpec(mode, 2, 10, (False, True), ((0, 1),), True)  # type: ignore[arg-type]
+        match(spec, contact, ts, stages, excl, exit, threads=1)

@@ -1,0 +1,93 @@
+"""The numba kernel returns exactly what the brute-force reference returns, on random logs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headway.engine import matcher, reference
+from headway.engine.match_types import MODES, MatchSpec
+
+CONTACT_KEYS = [0, 2, 3, 7]  # sparse dense keys, as after deletions
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> MatchSpec:
+    """A random journey: mode, 1..5 stages, small window, strictly-later flags, exclusions."""
+    n = draw(st.integers(1, 5))
+    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] < p[1])
+    return MatchSpec(
+        mode=draw(st.sampled_from(MODES)),
+        n_stages=n,
+        window_us=draw(st.integers(0, 8)),
+        strictly_later=(False, *draw(st.lists(st.booleans(), min_size=n - 1, max_size=n - 1))),
+        exclusions=tuple(draw(st.lists(pairs, max_size=2))) if n > 1 else (),
+        has_exit=draw(st.booleans()),
+    )
+
+
+@st.composite
+def logs(draw: st.DrawFn, spec: MatchSpec, max_rows: int = 30) -> tuple[np.ndarray, ...]:
+    """Random rows in random order: many equal timestamps, overlapping stage masks."""
+    n_rows = draw(st.integers(0, max_rows))
+    stage_bits = st.lists(st.integers(0, spec.n_stages - 1), max_size=3)
+    excl_bits = st.lists(st.integers(0, max(len(spec.exclusions) - 1, 0)), max_size=1)
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(CONTACT_KEYS),
+                st.integers(0, 12),
+                stage_bits,
+                st.one_of(st.just([]), excl_bits) if spec.exclusions else st.just([]),
+                st.booleans(),
+            ),
+            min_size=n_rows,
+            max_size=n_rows,
+        )
+    )
+    return (
+        np.array([r[0] for r in rows], np.int32),
+        np.array([r[1] for r in rows], np.int64),
+        np.array([sum(1 << b for b in set(r[2])) for r in rows], np.uint64),
+        np.array([sum(1 << b for b in set(r[3])) for r in rows], np.uint64),
+        np.array([r[4] for r in rows], np.bool_),
+    )
+
+
+def check_same(spec: MatchSpec, arrays: tuple[np.ndarray, ...]) -> None:
+    """Kernel and reference agree on every field."""
+    want = reference.match(spec, *arrays)
+    got = matcher.match(spec, *arrays)
+    for name in ("contact", "reached", "removed", "stage_ts", "stage_row", "exit_ts"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+        assert getattr(got, name).dtype == getattr(want, name).dtype, name
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[MatchSpec, tuple[np.ndarray, ...]]:
+    """A journey and a log for it."""
+    spec = draw(specs())
+    return spec, draw(logs(spec))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_kernel_equals_reference(case: tuple[MatchSpec, tuple[np.ndarray, ...]]) -> None:
+    check_same(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_kernel_equals_reference_many(case: tuple[MatchSpec, tuple[np.ndarray, ...]]) -> None:
+    check_same(*case)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kernel_handles_an_empty_log(mode: str) -> None:
+    spec = MatchSpec(mode, 2, 10, (False, False))  # type: ignore[arg-type]
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), *[np.zeros(0, np.uint64)] * 2)
+    got = matcher.match(spec, *empty, np.zeros(0, np.bool_))
+    assert len(got) == 0 and got.stage_ts.shape == (0, 2)
