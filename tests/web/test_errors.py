@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from headway.errors import Detail, InvalidInput, NotFound, Unauthorized
+from headway.ingest.tokens import Signer, SigningKey
 from headway.settings import Settings, TrackingKey
 from headway.store import Store
 from headway.web.app import create_app
@@ -160,3 +161,20 @@ def test_tracking_disabled_refuses_every_token(store: Store) -> None:
     assert client.get("/t/c/anything").status_code == 404
     r = client.get("/t/o/anything.gif")
     assert r.status_code == 200 and r.headers["content-type"] == "image/gif"
+
+
+def test_an_oversized_unsubscribe_post_changes_nothing(client: Client, store: Store) -> None:
+    token = Signer([SigningKey("k1", b"s" * 32)]).sign("unsubscribe", "e1", "alice")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"List-Unsubscribe=One-Click&pad="
+        for _ in range(4):
+            yield b"x" * 1000
+
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post(f"/t/u/{token}", content=chunks(), headers=headers)
+    assert r.status_code == 413
+    assert store.execute("SELECT count(*) FROM contacts").scalar() == 0
+    ok = client.post(f"/t/u/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert ok.status_code == 200
+    assert store.execute("SELECT subscription FROM contacts").scalar() == "unsubscribed"

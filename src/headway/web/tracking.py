@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from headway.errors import HeadwayError
 from headway.ingest.tokens import InvalidToken, Purpose, TrackingToken
 from headway.store.emails import find_email, get_link
 from headway.store.store import Store
@@ -177,6 +178,8 @@ async def _is_one_click(request: Request) -> bool:
         return False
     try:
         form = await request.form()
+    except HeadwayError:
+        raise  # an oversized body is refused (413), not taken as a plain POST
     except Exception:  # a malformed form is still a POST: it unsubscribes, as a plain form
         return False
     return form.get("List-Unsubscribe") == "One-Click"
