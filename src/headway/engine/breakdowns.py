@@ -148,7 +148,8 @@ def _split(matched: Matched, values: np.ndarray, by: str, touch: str, top: int) 
     n = len(matched.journey.stages)
     counted = res.reached >= 1
     labels = np.array([NONE_LABEL if v is None else str(v) for v in values], dtype=object)
-    ranking = Counter(labels[counted].tolist()).most_common()
+    # Most entered first; ties in value order, so the report is deterministic.
+    ranking = sorted(Counter(labels[counted].tolist()).items(), key=lambda kv: (-kv[1], kv[0]))
     kept = [v for v, _ in ranking[:top]]
     rows = [_row(v, res.reached[counted & (labels == v)], n) for v in kept]
     if len(ranking) > top:
