@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from headway.errors import Detail, HeadwayError, InvalidInput
-from headway.ingest import formats, jsonlines, tabular
+from headway.ingest import formats, jsonlines, sources, tabular
 from headway.ingest.mapping import ColumnMapping
 from headway.store import Store
 
@@ -90,7 +90,7 @@ def _import(
         else:
             with _watch(conn, report, "reading"):
                 _check_tabular(conn, path, fmt, options)
-            result.rejected, result.details = _rejections(conn, fmt)
+            result.rejected, result.details = sources.rejections(conn, fmt, MAX_DETAILS)
             conn.execute(
                 "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_field, _reason) "
                 f"FROM {tabular.CHECKED} WHERE _reason IS NULL"
@@ -114,7 +114,7 @@ def _import(
 def _check_tabular(
     conn: duckdb.DuckDBPyConnection, path: Path, fmt: str, options: ImportOptions
 ) -> None:
-    rel = _read(conn, path, fmt, options.mapping)
+    rel = sources.read(conn, path, fmt, options.mapping)
     columns = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     rel.create_view("_hw_src", replace=True)
     tabular.check(
@@ -128,33 +128,6 @@ def _check_tabular(
     )
 
 
-def _read(
-    conn: duckdb.DuckDBPyConnection, path: Path, fmt: str, mapping: ColumnMapping
-) -> duckdb.DuckDBPyRelation:
-    if fmt == "parquet":
-        return conn.read_parquet(str(path))
-    sniffed = conn.read_csv(str(path), header=True)
-    # Mapped columns are read as text so that the activity rules (not the sniffer) judge them.
-    text = {c: "VARCHAR" for c in sniffed.columns if c in mapping.mapped()}
-    return conn.read_csv(str(path), header=True, dtype=text) if text else sniffed
-
-
-def _rejections(conn: duckdb.DuckDBPyConnection, fmt: str) -> tuple[int, list[Detail]]:
-    row = conn.execute(
-        f"SELECT count(*) FROM {tabular.CHECKED} WHERE _reason IS NOT NULL"
-    ).fetchone()
-    count = int(row[0]) if row else 0
-    if not count:
-        return 0, []
-    # CSV: line 1 is the header; Parquet: rows count from 1.
-    label, offset = ("line", 1) if fmt == "csv" else ("row", 0)
-    rows = conn.execute(
-        f"SELECT _seq, _field, _reason FROM {tabular.CHECKED} WHERE _reason IS NOT NULL "
-        f"ORDER BY _seq LIMIT {MAX_DETAILS}"
-    ).fetchall()
-    return count, [Detail(r, field=f, record=f"{label} {s + offset}") for s, f, r in rows]
-
-
 def _unreadable(path: Path, fmt: str, err: duckdb.Error) -> HeadwayError:
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return InvalidInput(f"{path} cannot be read as {fmt.upper()}: {first}")
@@ -166,6 +139,7 @@ def _drop_temps(conn: duckdb.DuckDBPyConnection) -> None:
         "DROP VIEW IF EXISTS _hw_src",
         f"DROP TABLE IF EXISTS {tabular.CHECKED}",
         f"DROP TABLE IF EXISTS {jsonlines.STAGED}",
+        *sources.drop(),
     ):
         # After a failed statement the transaction is aborted: the rollback drops them anyway.
         with suppress(duckdb.Error):
