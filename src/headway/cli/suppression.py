@@ -1,0 +1,43 @@
+"""``headway suppression export``: the contacts senders must not email, as CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from headway.cli.common import err_console, open_db
+from headway.engine.suppression import suppressions, write_csv
+from headway.errors import InvalidInput
+
+suppression_app = typer.Typer(
+    help="Suppression list: unsubscribed, hard-bounced and complained contacts.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``suppression`` group."""
+    app.add_typer(suppression_app, name="suppression")
+
+
+@suppression_app.command("export")
+def suppression_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV file to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
+    with open_db(read_only=True) as store:
+        rows = suppressions(store)
+    if output is None:
+        write_csv(rows, sys.stdout)
+        return
+    try:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            n = write_csv(rows, out)
+    except OSError as err:
+        raise InvalidInput(f"cannot write {output}: {err.strerror or err}") from None
+    err_console.print(f"wrote {n:,} suppressions to {output}", highlight=False, markup=False)

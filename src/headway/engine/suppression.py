@@ -1,0 +1,94 @@
+"""Suppression state per contact: who must not be emailed again, why, and since when.
+
+A contact is suppressed as ``unsubscribed`` (an ``email_unsubscribe`` activity, or its
+subscription state set to unsubscribed), ``hard_bounced`` (an ``email_bounce`` with
+``bounce_type: hard``) or ``complained`` (an ``email_spam_report``); one row per contact and
+reason, ``since`` the first time it happened. Senders import the CSV into their ESP.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+import pyarrow as pa
+
+from headway.store import Store
+
+REASONS = ("unsubscribed", "hard_bounced", "complained")
+CSV_COLUMNS = ("contact", "email", "reason", "since")
+
+_QUERY = """
+WITH ev AS (
+    SELECT a.contact_key, t.name AS type, a.ts
+    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    WHERE t.name IN ('email_unsubscribe', 'email_spam_report')
+       OR (t.name = 'email_bounce' AND lower(a.properties->>'bounce_type') = 'hard')
+),
+reasons AS (
+    SELECT contact_key,
+           CASE type WHEN 'email_unsubscribe' THEN 'unsubscribed'
+                     WHEN 'email_bounce' THEN 'hard_bounced'
+                     ELSE 'complained' END AS reason,
+           min(ts) AS since
+    FROM ev GROUP BY ALL
+    UNION ALL
+    -- unsubscribed by state only (e.g. imported), with no unsubscribe activity
+    SELECT c.key, 'unsubscribed', c.updated_at FROM contacts c
+    WHERE c.subscription = 'unsubscribed'
+      AND NOT EXISTS (SELECT 1 FROM ev WHERE ev.contact_key = c.key
+                                         AND ev.type = 'email_unsubscribe')
+)
+SELECT c.id AS contact, c.email, r.reason, r.since
+FROM reasons r JOIN contacts c ON c.key = r.contact_key
+WHERE $contact IS NULL OR c.id = $contact
+ORDER BY c.id, r.reason
+"""
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One reason a contact must not be emailed, and since when."""
+
+    contact: str
+    email: str | None
+    reason: str
+    since: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {**asdict(self), "since": self.since.isoformat()}
+
+
+def suppression_query(contact: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The suppression list (of every contact, or of one) as SQL and parameters."""
+    return _QUERY, {"contact": contact}
+
+
+def suppressions(store: Store, contact: str | None = None) -> list[Suppression]:
+    """Suppressed contacts with their reasons, ordered by contact id."""
+    return [Suppression(*row) for row in store.execute(*suppression_query(contact))]
+
+
+def to_arrow(rows: list[Suppression]) -> pa.Table:
+    """The suppression list as an Arrow table."""
+    schema = pa.schema(
+        [
+            ("contact", pa.string()),
+            ("email", pa.string()),
+            ("reason", pa.string()),
+            ("since", pa.timestamp("us")),
+        ]
+    )
+    return pa.Table.from_pylist([asdict(r) for r in rows], schema=schema)
+
+
+def write_csv(rows: list[Suppression], out: TextIO) -> int:
+    """Write the CSV senders import (contact, email, reason, since in ISO UTC); rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([r.contact, r.email or "", r.reason, r.since.isoformat() + "Z"])
+    return len(rows)
