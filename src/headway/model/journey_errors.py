@@ -100,7 +100,7 @@ def _translate(error: ValidationError) -> list[Detail]:
 
 def _unknown_keys(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> list[Detail]:
     known = list(schema.get("properties", {}))
-    title = schema.get("title", "key")
+    title = schema.get("x-name", "key")
     extra = [k for k in error.instance if k not in known]
     return [problem(path, f"unknown {title} {show(k)}{_hint(str(k), known)}") for k in extra]
 
@@ -125,7 +125,7 @@ def _enum(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> li
     choices = [c if isinstance(c, str) else json.dumps(c) for c in error.validator_value]
     choices = list(dict.fromkeys(choices))
     value = error.instance
-    title = schema.get("title", "value")
+    title = schema.get("x-name", "value")
     hint = suggest(value, choices) if isinstance(value, str) else ""
     hint = hint or f" (use {', '.join(choices)})"
     return [problem(path, f"unknown {title} {show(value)}{hint}")]

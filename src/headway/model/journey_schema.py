@@ -1,6 +1,6 @@
 """The one JSON Schema of journey definitions (YAML and JSON are both validated by it).
 
-Two annotations of our own steer the error messages (see ``journey_errors.py``): ``title``
+Two annotations of our own steer the error messages (see ``journey_errors.py``): ``x-name``
 names what a mapping's keys or an enum's values are ("operator", "order"), and
 ``x-message`` is the sentence for a failed ``pattern``/``minItems``/``maxItems``/``minimum``
 check, formatted with ``{value}`` (the offending value) and ``{count}`` (its length).
@@ -45,7 +45,7 @@ def _operators() -> dict[str, Any]:
     props |= {op: {"type": "number"} for op in RANGE_OPERATORS}
     props["exists"] = {"type": "boolean"}
     return {
-        "title": "operator",
+        "x-name": "operator",
         "type": "object",
         "properties": props,
         "additionalProperties": False,
@@ -58,7 +58,7 @@ def _condition() -> dict[str, Any]:
     conditions = {"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1}
     conditions["x-message"] = "needs at least one condition"
     return {
-        "title": "condition key",
+        "x-name": "condition key",
         "type": "object",
         "properties": {
             "type": {
@@ -96,13 +96,13 @@ def _where() -> dict[str, Any]:
 
 def _stage() -> dict[str, Any]:
     return {
-        "title": "key",
+        "x-name": "key",
         "type": "object",
         "required": ["name", "when"],
         "properties": {
             "name": {"type": "string", "minLength": 1, "x-message": "must not be empty"},
             "when": {"$ref": "#/$defs/condition"},
-            "first_time": {"title": "first_time", "enum": [False, *FIRST_TIME]},
+            "first_time": {"x-name": "first_time", "enum": [False, *FIRST_TIME]},
             "kpi": {"type": "integer", "minimum": 1, "x-message": "must be at least 1"},
             "description": {"type": "string"},
         },
@@ -112,7 +112,7 @@ def _stage() -> dict[str, Any]:
 
 def _exclusion() -> dict[str, Any]:
     return {
-        "title": "key",
+        "x-name": "key",
         "type": "object",
         "required": ["when", "between"],
         "properties": {
@@ -131,16 +131,16 @@ def _exclusion() -> dict[str, Any]:
 
 def _journey() -> dict[str, Any]:
     return {
-        "title": "key",
+        "x-name": "key",
         "type": "object",
         "required": ["name", "stages"],
         "properties": {
             "name": {"type": "string", "minLength": 1, "x-message": "must not be empty"},
             "description": {"type": "string"},
-            "order": {"title": "order", "enum": list(ORDERS)},
+            "order": {"x-name": "order", "enum": list(ORDERS)},
             "window": _DURATION,
             "date_range": {
-                "title": "key",
+                "x-name": "key",
                 "type": "object",
                 "properties": {"from": _DATE, "to": _DATE},
                 "additionalProperties": False,
@@ -164,6 +164,7 @@ def _journey() -> dict[str, Any]:
 _SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://headway.dev/schema/journey.json",
+    "title": "Headway journey definition",
     **_journey(),
     "$defs": {
         "condition": _condition(),

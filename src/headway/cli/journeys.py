@@ -1,0 +1,146 @@
+"""``headway journey …`` (validate, save, list, show, versions, delete) and ``headway schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.markup import escape
+from rich.table import Table
+
+from headway.cli.common import console, err_console, open_db
+from headway.errors import InvalidJourney
+from headway.model.journey import Journey, journey_to_dict, load_journey_file
+from headway.model.journey_schema import journey_schema
+from headway.store.journeys import (
+    StoredJourney,
+    delete_journey,
+    get_journey,
+    get_source_text,
+    journey_versions,
+    list_journeys,
+    save_journey,
+)
+
+journey_app = typer.Typer(
+    help="Journeys: validate, save, list, show, versions.", no_args_is_help=True
+)
+schema_app = typer.Typer(help="Print the JSON Schema of a definition format.", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="Journey definition (.yaml, .yml or .json).")]
+NameArg = Annotated[str, typer.Argument(help="Name of a stored journey.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``journey`` and ``schema`` groups."""
+    app.add_typer(journey_app, name="journey")
+    app.add_typer(schema_app, name="schema")
+
+
+def _load(path: Path) -> Journey:
+    """Parse a file, printing each problem (``FILE: field: reason``) and exiting 2 on error."""
+    try:
+        return load_journey_file(path)
+    except InvalidJourney as err:
+        lines = [str(d) for d in err.details] or [err.message]
+        for line in lines:
+            prefix = "" if line.startswith(str(path)) else f"{path}: "
+            err_console.print(
+                f"[bold red]error:[/] {escape(prefix + line)}", highlight=False, soft_wrap=True
+            )
+        raise typer.Exit(2) from None
+
+
+@journey_app.command("validate")
+def validate(file: FileArg) -> None:
+    """Check a definition; prints 'ok: NAME, N stages' or every problem (exit 2)."""
+    journey = _load(file)
+    console.print(f"ok: {escape(journey.name)}, {_stages(len(journey.stages))}", highlight=False)
+
+
+@journey_app.command("save")
+def save(file: FileArg) -> None:
+    """Validate and store a definition as the journey's next version."""
+    journey = _load(file)
+    text = file.read_text(encoding="utf-8")
+    with open_db(must_exist=False) as store:
+        before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
+        version = save_journey(store, journey, text)
+    verb = "unchanged" if before == version else "saved"
+    console.print(f"{verb}: {escape(journey.name)} version {version}", highlight=False)
+
+
+@journey_app.command("list")
+def list_command() -> None:
+    """The stored journeys (latest versions)."""
+    with open_db() as store:
+        journeys = list_journeys(store)
+    if not journeys:
+        console.print("no journeys saved yet (add one with 'headway journey save FILE')")
+        return
+    console.print(_table(journeys, with_name=True))
+
+
+@journey_app.command("show")
+def show(
+    name: NameArg,
+    version: Annotated[int | None, typer.Option("--version", help="Version number.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON definition.")] = False,
+) -> None:
+    """Print a stored journey's definition (as it was written, or canonical with --json)."""
+    with open_db() as store:
+        journey, number = get_journey(store, name, version)
+        text = get_source_text(store, name, number)
+    if as_json:
+        print(json.dumps(journey_to_dict(journey), indent=2, ensure_ascii=False))
+        return
+    print(f"# {journey.name}, version {number}")
+    body = text if text is not None else yaml.safe_dump(journey_to_dict(journey), sort_keys=False)
+    print(body.rstrip("\n"))
+
+
+@journey_app.command("versions")
+def versions(name: NameArg) -> None:
+    """Every version of a journey, oldest first."""
+    with open_db() as store:
+        rows = journey_versions(store, name)
+    console.print(_table(rows, with_name=False))
+
+
+@journey_app.command("delete")
+def delete(name: NameArg) -> None:
+    """Remove a journey from the list; its versions stay readable."""
+    with open_db() as store:
+        count = delete_journey(store, name)
+    kept = f"{count} version{'s' if count != 1 else ''} kept"
+    console.print(f"deleted: {escape(name)} ({kept}, readable with --version)", highlight=False)
+
+
+@schema_app.command("journey")
+def schema_journey() -> None:
+    """Print the JSON Schema of journey definitions."""
+    print(json.dumps(journey_schema(), indent=2))
+
+
+def _stages(count: int) -> str:
+    return f"{count} stage{'s' if count != 1 else ''}"
+
+
+def _table(rows: list[StoredJourney], *, with_name: bool) -> Table:
+    table = Table(show_edge=False)
+    for column in (["journey"] if with_name else []) + ["version", "stages", "saved (UTC)"]:
+        table.add_column(column)
+    if not with_name:
+        table.add_column("deleted")
+    for row in rows:
+        cells = [
+            str(row.version),
+            str(row.stage_count),
+            row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+        cells = ([escape(row.name)] if with_name else []) + cells
+        table.add_row(*cells, *([] if with_name else ["yes" if row.deleted else ""]))
+    return table
