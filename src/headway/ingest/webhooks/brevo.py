@@ -23,7 +23,7 @@ from headway.ingest.webhooks.common import (
     from_epoch,
     headway_ids,
     load_json,
-    require_object,
+    map_events,
     same_secret,
 )
 from headway.ingest.webhooks.settings import BrevoSettings
@@ -75,16 +75,8 @@ def verify(
 
 def parse(raw_body: bytes, content_type: str) -> ParsedBatch:
     """Map Brevo events to activities; unknown event types are counted as skipped."""
-    batch = ParsedBatch()
-    for index, item in enumerate(events_list(load_json(raw_body, "Brevo body"), "Brevo body")):
-        event = require_object(item, index)
-        name = event.get("event")
-        kind = TYPES.get(name) if isinstance(name, str) else None
-        if kind is None:
-            batch.skip(name)
-            continue
-        batch.add(index, _activity(event, str(name), kind))
-    return batch
+    events = events_list(load_json(raw_body, "Brevo body"), "Brevo body")
+    return map_events(events, TYPES, _activity)
 
 
 def _activity(event: Mapping[str, Any], name: str, kind: str) -> dict[str, Any]:

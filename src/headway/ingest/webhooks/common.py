@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from headway.errors import Detail, HeadwayError, InvalidInput
+from headway.errors import Detail, Forbidden, HeadwayError, InvalidInput, Unauthorized
 from headway.ingest import timestamps
 from headway.ingest.records import validate_records
 
@@ -157,6 +157,18 @@ def headway_ids(fields: Any) -> dict[str, Any]:
     return {"email": fields.get("headway_email"), "campaign": fields.get("headway_campaign")}
 
 
+def check_age(label: str, stamp: Any, limit: int, now: datetime) -> None:
+    """401 when ``stamp`` (epoch seconds) is unreadable, 403 when further than ``limit`` from now."""
+    signed = from_epoch(stamp)
+    if signed is None:
+        raise Unauthorized(f"{label} signature timestamp is not a number")
+    age = int((now.astimezone(UTC).replace(tzinfo=None) - signed).total_seconds())
+    if age > limit:
+        raise Forbidden(f"{label} timestamp is {age} s old (limit {limit} s)")
+    if -age > limit:
+        raise Forbidden(f"{label} timestamp is {-age} s in the future (limit {limit} s)")
+
+
 def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented secret with the configured one."""
     if given is None:
@@ -180,6 +192,32 @@ def require_object(event: Any, index: int) -> Mapping[str, Any]:
             "an event is not a JSON object", [Detail("must be a JSON object", record=index)]
         )
     return event
+
+
+Build = Callable[[Mapping[str, Any], str, str], dict[str, Any]]
+
+
+def map_events(
+    events: list[Any],
+    types: Mapping[str, str],
+    build: Build,
+    unknown_label: Callable[[Mapping[str, Any]], Any] | None = None,
+) -> ParsedBatch:
+    """Activities of events named by their ``event`` field; unmapped names are skipped.
+
+    ``build(event, name, headway_type)`` makes the activity; ``unknown_label`` names the
+    skipped events (default: their ``event`` value).
+    """
+    batch = ParsedBatch()
+    for index, item in enumerate(events):
+        event = require_object(item, index)
+        name = event.get("event")
+        kind = types.get(name) if isinstance(name, str) else None
+        if kind is None:
+            batch.skip(unknown_label(event) if unknown_label else name)
+            continue
+        batch.add(index, build(event, str(name), kind))
+    return batch
 
 
 def to_table(batch: ParsedBatch) -> pa.Table:

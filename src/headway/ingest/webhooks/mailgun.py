@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from headway.errors import Forbidden, InvalidInput, Unauthorized
+from headway.errors import InvalidInput, Unauthorized
 from headway.ingest.webhooks.common import (
     ParsedBatch,
     activity,
+    check_age,
     from_epoch,
     headway_ids,
     load_json,
@@ -57,15 +58,7 @@ def verify(
     expected = hmac.new(key, (stamp + token).encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, given.lower()):
         raise Unauthorized("Mailgun signature does not match")
-    signed = from_epoch(stamp)
-    if signed is None:
-        raise Unauthorized("Mailgun signature timestamp is not a number")
-    age = int((now.replace(tzinfo=None) - signed).total_seconds())
-    limit = settings.max_age_seconds
-    if age > limit:
-        raise Forbidden(f"Mailgun timestamp is {age} s old (limit {limit} s)")
-    if -age > limit:
-        raise Forbidden(f"Mailgun timestamp is {-age} s in the future (limit {limit} s)")
+    check_age("Mailgun", stamp, settings.max_age_seconds, now)
 
 
 def replay_token(raw_body: bytes) -> str:

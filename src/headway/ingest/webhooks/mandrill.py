@@ -22,8 +22,8 @@ from headway.ingest.webhooks.common import (
     from_epoch,
     headway_ids,
     load_json,
+    map_events,
     obj,
-    require_object,
 )
 from headway.ingest.webhooks.settings import MandrillSettings
 
@@ -79,17 +79,13 @@ def parse(raw_body: bytes, content_type: str) -> ParsedBatch:
     events = load_json(values["mandrill_events"], "mandrill_events")
     if not isinstance(events, list):
         raise InvalidInput("mandrill_events must be a JSON array")
-    batch = ParsedBatch()
-    for index, item in enumerate(events):
-        event = require_object(item, index)
-        name = event.get("event")
-        kind = TYPES.get(name) if isinstance(name, str) else None
-        if kind is None:
-            # Sync events (blacklist/whitelist changes) carry "type" instead of "event".
-            batch.skip(name if name is not None else f"sync:{event.get('type')}")
-            continue
-        batch.add(index, _activity(event, str(name), kind))
-    return batch
+    return map_events(events, TYPES, _activity, _sync_label)
+
+
+def _sync_label(event: Mapping[str, Any]) -> str:
+    # Sync events (blacklist/whitelist changes) carry "type" instead of "event".
+    name = event.get("event")
+    return str(name) if name is not None else f"sync:{event.get('type')}"
 
 
 def _activity(event: Mapping[str, Any], name: str, kind: str) -> dict[str, Any]:

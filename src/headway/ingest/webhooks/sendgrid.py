@@ -17,15 +17,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from headway.errors import Forbidden, Unauthorized
+from headway.errors import Unauthorized
 from headway.ingest.webhooks.common import (
     ParsedBatch,
     activity,
+    check_age,
     events_list,
     from_epoch,
     headway_ids,
     load_json,
-    require_object,
+    map_events,
 )
 from headway.ingest.webhooks.settings import SendGridSettings
 
@@ -65,32 +66,13 @@ def verify(
     except (InvalidSignature, binascii.Error, ValueError):
         raise Unauthorized("SendGrid signature does not match") from None
     if settings.max_age_seconds is not None:
-        _check_age(stamp, settings.max_age_seconds, now)
-
-
-def _check_age(stamp: str, limit: int, now: datetime) -> None:
-    signed = from_epoch(stamp)
-    if signed is None:
-        raise Unauthorized("SendGrid signature timestamp is not a number")
-    age = int((now.replace(tzinfo=None) - signed).total_seconds())
-    if abs(age) > limit:
-        raise Forbidden(f"SendGrid timestamp is {age} s old (limit {limit} s)")
+        check_age("SendGrid", stamp, settings.max_age_seconds, now)
 
 
 def parse(raw_body: bytes, content_type: str) -> ParsedBatch:
     """Map SendGrid events to activities; unknown event types are counted as skipped."""
-    batch = ParsedBatch()
-    for index, item in enumerate(
-        events_list(load_json(raw_body, "SendGrid body"), "SendGrid body")
-    ):
-        event = require_object(item, index)
-        name = event.get("event")
-        kind = TYPES.get(name) if isinstance(name, str) else None
-        if kind is None:
-            batch.skip(name)
-            continue
-        batch.add(index, _activity(event, str(name), kind))
-    return batch
+    events = events_list(load_json(raw_body, "SendGrid body"), "SendGrid body")
+    return map_events(events, TYPES, _activity)
 
 
 def _activity(event: Mapping[str, Any], name: str, kind: str) -> dict[str, Any]:
