@@ -6,6 +6,7 @@ stopping it (``LiveServer.stop()`` then ``Store(..., read_only=True)``).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -14,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow as pa
 import pytest
+from fastapi import FastAPI
 
 from headway.ingest.tokens import Signer, SigningKey
 from headway.store import Store
@@ -168,3 +171,33 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+class Client:
+    """A synchronous in-process client (httpx's ASGI transport, one event loop per request)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                return await c.request(method, url, **kw)
+
+        return asyncio.run(go())
+
+    def get(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("POST", url, **kw)
+
+    def delete(self, url: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kw)
+
+
+@pytest.fixture
+def asgi_client() -> type[Client]:
+    """In-process client class: ``asgi_client(app).get(...)``."""
+    return Client

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request
 
@@ -17,30 +15,6 @@ from headway.store import Store
 from headway.web.app import create_app
 
 LIMIT = 2048
-
-
-class Client:
-    """A synchronous in-process client (httpx's ASGI transport, one event loop per request)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return await c.request(method, url, **kw)
-
-        return asyncio.run(go())
-
-    def get(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("POST", url, **kw)
-
-    def delete(self, url: str, **kw: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kw)
 
 
 def shape(body: dict[str, object]) -> tuple[str, ...]:
@@ -85,11 +59,11 @@ def app(store: Store) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Client:
-    return Client(app)
+def client(app: FastAPI, asgi_client: Any) -> Any:
+    return asgi_client(app)
 
 
-def test_headway_errors_keep_their_status_code_and_details(client: Client) -> None:
+def test_headway_errors_keep_their_status_code_and_details(client: Any) -> None:
     r = client.get("/boom/invalid")
     assert r.status_code == 422
     assert r.json() == {
@@ -104,7 +78,7 @@ def test_headway_errors_keep_their_status_code_and_details(client: Client) -> No
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
 
 
-def test_unexpected_errors_are_a_clean_500(client: Client) -> None:
+def test_unexpected_errors_are_a_clean_500(client: Any) -> None:
     r = client.get("/boom/bug")
     assert r.status_code == 500
     assert r.headers["content-type"] == "application/json"
@@ -113,7 +87,7 @@ def test_unexpected_errors_are_a_clean_500(client: Client) -> None:
     assert "secret internals" not in r.text and "Traceback" not in r.text
 
 
-def test_request_validation_errors_name_the_field(client: Client) -> None:
+def test_request_validation_errors_name_the_field(client: Any) -> None:
     r = client.get("/typed", params={"n": "seven"})
     assert r.status_code == 422
     error = r.json()["error"]
@@ -123,7 +97,7 @@ def test_request_validation_errors_name_the_field(client: Client) -> None:
     assert client.get("/typed").json()["error"]["details"][0]["field"] == "n"
 
 
-def test_routing_errors_use_the_same_shape(client: Client) -> None:
+def test_routing_errors_use_the_same_shape(client: Any) -> None:
     r = client.get("/nowhere")
     assert r.status_code == 404
     assert shape(r.json()) == ("code", "message", "details")
@@ -132,7 +106,7 @@ def test_routing_errors_use_the_same_shape(client: Client) -> None:
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_bodies_over_the_limit_get_413(client: Client) -> None:
+def test_bodies_over_the_limit_get_413(client: Any) -> None:
     assert client.post("/echo", content=b"x" * LIMIT).json() == {"size": LIMIT}
     r = client.post("/echo", content=b"x" * (LIMIT + 1))  # declared with Content-Length
     assert r.status_code == 413
@@ -147,7 +121,7 @@ def test_bodies_over_the_limit_get_413(client: Client) -> None:
     assert shape(r.json()) == ("code", "message", "details")
 
 
-def test_tracking_paths_answer_an_html_404_page(client: Client) -> None:
+def test_tracking_paths_answer_an_html_404_page(client: Any) -> None:
     for path in ("/t/c/forged", "/t/u/forged", "/t/x/y", "/t/c/a/b"):
         r = client.get(path)
         assert r.status_code == 404, path
@@ -155,15 +129,15 @@ def test_tracking_paths_answer_an_html_404_page(client: Client) -> None:
         assert "location" not in r.headers
 
 
-def test_tracking_disabled_refuses_every_token(store: Store) -> None:
+def test_tracking_disabled_refuses_every_token(store: Store, asgi_client: Any) -> None:
     settings = Settings(tracking={"enabled": False})
-    client = Client(create_app(store, settings))
+    client = asgi_client(create_app(store, settings))
     assert client.get("/t/c/anything").status_code == 404
     r = client.get("/t/o/anything.gif")
     assert r.status_code == 200 and r.headers["content-type"] == "image/gif"
 
 
-def test_an_oversized_unsubscribe_post_changes_nothing(client: Client, store: Store) -> None:
+def test_an_oversized_unsubscribe_post_changes_nothing(client: Any, store: Store) -> None:
     token = Signer([SigningKey("k1", b"s" * 32)]).sign("unsubscribe", "e1", "alice")
 
     async def chunks() -> AsyncIterator[bytes]:

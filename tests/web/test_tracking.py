@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from headway.ingest.tokens import Signer, SigningKey
 from headway.web.tracking import PIXEL
@@ -15,6 +16,8 @@ EMAIL, CAMPAIGN = "welcome-1", "onboarding"
 PRICING = "https://example.com/pricing?plan=pro&utm_source=email"
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 LiveServer = Any
+# Each test starts a server subprocess (2-3 s idle, far more on a loaded machine).
+pytestmark = pytest.mark.slow
 NO_CACHE = "no-store, no-cache, must-revalidate, private"
 
 

@@ -55,6 +55,7 @@ _STEERING = {
     "continue",
     "link",
 }
+_URL_SCHEMES = {"http", "https", "ftp", "file", "javascript", "data", "vbscript"}
 ACTIVITY_SCHEMA = pa.schema([
     ("id", pa.string()), ("contact", pa.string()), ("type", pa.string()),
     ("ts", pa.timestamp("us")), ("properties", pa.string()), ("bot", pa.bool_()),
@@ -82,7 +83,7 @@ async def click(request: Request, token: str) -> Response:
     link = await run_in_threadpool(get_link, _store(request), found.email, found.link)
     if link is None:
         return not_found_page()
-    props = {"email": found.email, "link": link.link_id, "url": link.url}
+    props = {"email": found.email, "link": link.link_id, "url": link.url, "method": request.method}
     await _record(request, "email_click", found, props)
     return Response(status_code=302, headers={"Location": link.url, **NO_CACHE, **_PRIVATE})
 
@@ -163,11 +164,12 @@ def _steers(request: Request) -> bool:
 
 
 def _has_scheme(text: str) -> bool:
+    """True for absolute URLs and for schemes browsers run or resolve (``https:evil.example``)."""
     try:
         parts = urlsplit(text)
     except ValueError:
         return True
-    return bool(parts.scheme and (parts.netloc or ":" in text))
+    return bool(parts.netloc) or parts.scheme.lower() in _URL_SCHEMES
 
 
 async def _is_one_click(request: Request) -> bool:
@@ -203,10 +205,7 @@ def _activity(
         **props,
         "user_agent": request.headers.get("user-agent"),
         "ip": request.client.host if request.client else None,
-        "method": props.get("method", request.method),
     }
-    if type == "email_open":
-        props.pop("method")
     row = {
         "id": id, "contact": token.contact, "type": type,
         "ts": datetime.now(UTC).replace(tzinfo=None),
