@@ -87,7 +87,9 @@ def _validator() -> jsonschema.protocols.Validator:
 def parse_journey(source: str | Mapping[str, Any], *, source_name: str | None = None) -> Journey:
     """A validated Journey from YAML/JSON text or a parsed mapping; InvalidJourney if not."""
     data = read_text(source, source_name) if isinstance(source, str) else source
-    details = schema_problems(_validator().iter_errors(data))
+    if data is None:
+        raise InvalidJourney("the journey definition is empty")
+    details = schema_problems(_validator().iter_errors(data), data)
     if details:
         raise invalid(details)
     data = cast(Mapping[str, Any], data)
@@ -152,7 +154,9 @@ def _exclusion(
             )
             indexes.append(-1)
     start, end = indexes
-    if start >= 0 and end >= 0 and start >= end:
+    if start >= 0 and start == end:
+        problems.append(problem(f"{path}.between", f"names stage {names[start]!r} twice"))
+    elif start >= 0 and end >= 0 and start > end:
         reason = f"stage {names[start]!r} must come before stage {names[end]!r}"
         problems.append(problem(f"{path}.between", reason))
     return Exclusion(when, start, end)

@@ -49,7 +49,7 @@ def kind_of(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true or false"
+        return json.dumps(value)
     for py, name in ((dict, "object"), (list, "array"), (str, "string"), (int, "integer")):
         if isinstance(value, py):
             return _TYPE_NAMES[name]
@@ -58,8 +58,9 @@ def kind_of(value: Any) -> str:
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a choice is close to ``word``, else ``''``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def problem(path: Sequence[str | int] | str, reason: str) -> Detail:
@@ -81,14 +82,34 @@ def invalid(details: Sequence[Detail]) -> InvalidJourney:
     return InvalidJourney(message, tuple(details))
 
 
-def schema_problems(errors: Iterable[ValidationError]) -> list[Detail]:
+def schema_problems(errors: Iterable[ValidationError], data: Any) -> list[Detail]:
     """Sentences for jsonschema errors, in document order, without repeats."""
     out: list[Detail] = []
-    for error in errors:
+    for error in sorted(errors, key=lambda e: _position(e, data)):
         for detail in _translate(error):
             if detail not in out:
                 out.append(detail)
     return out
+
+
+def _position(error: ValidationError, data: Any) -> tuple[int, ...]:
+    """Where an error sits in the document: key/item indexes along its path."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        path += [k for k in error.instance if k not in known][:1]
+    out = []
+    for part in path:
+        if isinstance(data, dict):
+            keys = list(data)
+            out.append(keys.index(part) if part in keys else len(keys))
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            out.append(part)
+            data = data[part]
+        else:
+            out.append(0)
+    return tuple(out)
 
 
 def _translate(error: ValidationError) -> list[Detail]:
@@ -115,6 +136,8 @@ def _required(error: ValidationError, path: list[Any], schema: dict[str, Any]) -
 
 
 def _type(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> list[Detail]:
+    if "x-type-message" in schema:
+        return [problem(path, _custom(schema, error.instance, "x-type-message") or "")]
     wanted = error.validator_value
     names = [_TYPE_NAMES[t] for t in ([wanted] if isinstance(wanted, str) else wanted)]
     expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
@@ -134,7 +157,12 @@ def _enum(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> li
 def _any_of(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> list[Detail]:
     # Follow the branch written for this kind of value (a mapping -> the operators).
     if isinstance(error.instance, dict):
-        deeper = [e for e in error.context if e.validator != "type"]
+        same_level = list(error.absolute_path)
+        deeper = [
+            e
+            for e in error.context
+            if not (e.validator == "type" and list(e.absolute_path) == same_level)
+        ]
         if deeper:
             return [d for e in deeper for d in _translate(e)]
     reason = (
@@ -153,8 +181,8 @@ def _generic(error: ValidationError, path: list[Any], schema: dict[str, Any]) ->
     return [problem(path, reason)]
 
 
-def _custom(schema: dict[str, Any], value: Any) -> str | None:
-    template = schema.get("x-message")
+def _custom(schema: dict[str, Any], value: Any, key: str = "x-message") -> str | None:
+    template = schema.get(key)
     if not template:
         return None
     count = len(value) if isinstance(value, list | dict | str) else 0

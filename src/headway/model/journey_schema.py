@@ -1,9 +1,9 @@
 """The one JSON Schema of journey definitions (YAML and JSON are both validated by it).
 
-Two annotations of our own steer the error messages (see ``journey_errors.py``): ``x-name``
+Annotations of our own steer the error messages (see ``journey_errors.py``): ``x-name``
 names what a mapping's keys or an enum's values are ("operator", "order"), and
 ``x-message`` is the sentence for a failed ``pattern``/``minItems``/``maxItems``/``minimum``
-check, formatted with ``{value}`` (the offending value) and ``{count}`` (its length).
+check (``x-type-message`` for a value of the wrong type), formatted with ``{value}`` (the offending value) and ``{count}`` (its length).
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ _DURATION = {
     "type": "string",
     "pattern": DURATION_PATTERN,
     "x-message": "{value} is not a duration (use s, m, h, d, w)",
+    "x-type-message": "{value} is not a duration (use s, m, h, d, w; e.g. '30d')",
 }
 _DATE = {
     "type": "string",
     "pattern": DATE_PATTERN,
     "x-message": "{value} is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)",
+    "x-type-message": "{value} is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -52,23 +53,32 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 def read_text(text: str, source_name: str | None = None) -> Any:
     """The data in YAML or JSON text; InvalidJourney naming line and column on a syntax error."""
     is_json = bool(source_name and source_name.lower().endswith(".json"))
+    json_error = None
     if is_json or text.lstrip().startswith(("{", "[")):
         try:
             return json.loads(text)
         except json.JSONDecodeError as err:
+            json_error = _syntax(source_name, err.lineno, err.colno, err.msg, "JSON")
             if is_json:
-                raise _syntax(source_name, err.lineno, err.colno, err.msg) from None
+                raise json_error from None
+    try:
+        return _yaml(text, source_name)
+    except InvalidJourney:
+        # Text that looks like JSON gets JSON's account of what is wrong with it.
+        raise (json_error or sys.exc_info()[1]) from None
+
+
+def _yaml(text: str, source_name: str | None) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise _syntax(source_name, line, col, err.problem or "not valid YAML") from None
+        raise _syntax(source_name, line, col, err.problem or "not valid YAML", "YAML") from None
     except yaml.YAMLError as err:
-        raise _syntax(source_name, 1, 1, str(err)) from None
+        raise _syntax(source_name, 1, 1, str(err), "YAML") from None
 
 
-def _syntax(source: str | None, line: int, col: int, what: str) -> InvalidJourney:
-    kind = "JSON" if source and source.lower().endswith(".json") else "YAML"
+def _syntax(source: str | None, line: int, col: int, what: str, kind: str) -> InvalidJourney:
     where = f"{source}: " if source else ""
     return InvalidJourney(f"{where}line {line}, column {col}: {what} (not valid {kind})")
