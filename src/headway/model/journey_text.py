@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any
 
 import yaml
@@ -63,9 +62,9 @@ def read_text(text: str, source_name: str | None = None) -> Any:
                 raise json_error from None
     try:
         return _yaml(text, source_name)
-    except InvalidJourney:
+    except InvalidJourney as yaml_error:
         # Text that looks like JSON gets JSON's account of what is wrong with it.
-        raise (json_error or sys.exc_info()[1]) from None
+        raise (json_error or yaml_error) from None
 
 
 def _yaml(text: str, source_name: str | None) -> Any:
