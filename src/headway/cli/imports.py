@@ -119,6 +119,8 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        # Off when stderr is not a terminal: logs and pipes get the summary only.
+        disable=not err_console.is_terminal,
     )
 
 

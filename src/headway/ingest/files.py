@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from headway.errors import Detail, HeadwayError, InvalidInput
-from headway.ingest import formats, jsonlines, sources, tabular
+from headway.ingest import formats, jsonlines, sources, tabular, timestamps
 from headway.ingest.mapping import ColumnMapping
 from headway.store import Store
 
@@ -52,6 +52,7 @@ def check_file(path: Path, options: ImportOptions) -> str:
     """The file's format, after the checks that give unreadable files one sentence."""
     if options.on_error not in ON_ERROR:
         raise InvalidInput(f"--on-error must be skip or fail, not {options.on_error!r}")
+    timestamps.zone(options.tz)
     fmt = formats.detect(path, options.format)
     formats.check_readable(path, fmt)
     return fmt
