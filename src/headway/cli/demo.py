@@ -1,0 +1,74 @@
+"""``headway demo``: build the reproducible demo world into the database (docs/demo.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from headway.cli.common import console, state
+from headway.demo import NO_EFFECTS, DemoConfig, DemoSummary, build_demo
+from headway.demo.world import END
+from headway.store import Store
+
+
+def demo_command(
+    contacts: Annotated[int, typer.Option(help="Number of contacts to generate.")] = 20_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed builds the same world.")
+    ] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete the database file first if it exists.")
+    ] = False,
+    no_effects: Annotated[
+        bool,
+        typer.Option(
+            "--no-effects", help="Leave out planted effects (1) and (2) (see docs/demo.md)."
+        ),
+    ] = False,
+) -> None:
+    """Build the demo world: campaigns, web activity and purchases ending on 2025-06-30."""
+    config = DemoConfig(
+        contacts=contacts, seed=seed, effects=NO_EFFECTS if no_effects else DemoConfig().effects
+    )
+    path = state.db_path()
+    if force:
+        _delete(path)
+    created = not path.exists()
+    try:
+        summary = _build(path, config)
+    except BaseException:
+        if created:  # never leave a half-built demo behind
+            _delete(path)
+        raise
+    _report(path, summary)
+
+
+def _build(path: Path, config: DemoConfig) -> DemoSummary:
+    columns = (TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Store(path) as store, Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("contacts", total=config.contacts)
+        return build_demo(store, config, lambda n: progress.advance(task, n))
+
+
+def _report(path: Path, summary: DemoSummary) -> None:
+    console.print(
+        f"Built the demo world in {path}: {summary.contacts:,} contacts, "
+        f"{summary.activities:,} activities in {summary.seconds:.1f} s "
+        f"(activities until {END:%Y-%m-%d %H:%M} UTC)."
+    )
+    console.print(
+        "Example journeys are in examples/*.yaml; docs/demo.md lists the planted effects."
+    )
+
+
+def _delete(path: Path) -> None:
+    for file in (path, path.with_name(path.name + ".wal")):
+        file.unlink(missing_ok=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command."""
+    app.command("demo")(demo_command)
