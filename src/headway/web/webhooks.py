@@ -34,8 +34,8 @@ async def receive_webhook(provider: str, request: Request) -> dict[str, Any]:
         raise NotFound(
             f"{adapter.label} webhooks are not enabled (no webhooks.{adapter.name} settings)"
         )
-    _check_content_type(adapter, request.headers.get("content-type", ""))
     body = await _read_body(request, webhooks.max_body_bytes)
+    _check_content_type(adapter, request.headers.get("content-type", ""))
     headers = {k.lower(): v for k, v in request.headers.items()}
     store: Store = request.app.state.store
     return await run_in_threadpool(
