@@ -89,6 +89,7 @@ def _import_contacts(files: list[Path], fmt: str | None, id_col: str) -> None:
             console.print(
                 f"{escape(str(path))}: {result.created} contacts created, {result.updated} updated",
                 highlight=False,
+                soft_wrap=True,
             )
 
 
@@ -108,7 +109,9 @@ def export_command(
     """Export activities to Parquet, CSV or JSON Lines."""
     with open_db(read_only=True) as store:
         count = export_activities(store, output, fmt=fmt, start=start, end=end, types=types or ())
-    console.print(f"{count} activities written to {escape(str(output))}", highlight=False)
+    console.print(
+        f"{count} activities written to {escape(str(output))}", highlight=False, soft_wrap=True
+    )
 
 
 def _progress() -> Progress:
@@ -129,6 +132,7 @@ def _print_result(result: FileResult) -> None:
         f"{escape(str(result.path))}: {result.imported} imported, "
         f"{result.duplicates} duplicates, {result.rejected} rejected",
         highlight=False,
+        soft_wrap=True,
     )
     for detail in result.details[:_SHOWN_DETAILS]:
         err_console.print(
@@ -146,6 +150,7 @@ def _print_total(results: list[FileResult]) -> None:
         f"{sum(r.duplicates for r in results)} duplicates, "
         f"{sum(r.rejected for r in results)} rejected",
         highlight=False,
+        soft_wrap=True,
     )
 
 
