@@ -10,11 +10,17 @@ Prints medians of wall time, activities/s, peak RSS and the ratio.
 
 from __future__ import annotations
 
+import sys
+
+# Run as a script, this directory comes first on sys.path, where a sibling benchmark module
+# (bench/email.py) would shadow the standard library's ``email`` that duckdb's imports need.
+if sys.path and sys.path[0] == __file__.rsplit("/", 1)[0]:
+    del sys.path[0]
+
 import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
