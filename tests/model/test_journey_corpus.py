@@ -280,3 +280,22 @@ def test_several_problems_are_all_reported() -> None:
         "stages[0].when: unknown condition key 'typ' (did you mean 'type'?)",
     ]
     assert caught.value.details[2].field == "stages[0].when"
+
+
+@pytest.mark.parametrize(
+    ("depth", "message"),
+    [
+        (40, "the journey definition is nested more than 32 levels deep"),
+        (100_000, "the journey definition is nested too deeply"),
+    ],
+)
+def test_absurd_nesting_is_an_error_not_a_crash(depth: int, message: str) -> None:
+    text = "name: x\nstages: [{name: a, when: " + "{not: " * depth + "{}" + "}" * depth + "}]\n"
+    with pytest.raises(InvalidJourney) as caught:
+        parse_journey(text)
+    assert caught.value.message == message
+
+
+def test_deep_but_reasonable_nesting_is_fine() -> None:
+    text = "name: x\nstages: [{name: a, when: " + "{not: " * 20 + "{}" + "}" * 20 + "}]\n"
+    assert parse_journey(text).stages[0].name == "a"

@@ -24,6 +24,7 @@ from headway.model.journey_schema import journey_schema
 from headway.model.journey_text import read_text
 
 DEFAULT_WINDOW_SECONDS = 14 * 86400
+MAX_DEPTH = 32  # levels of mappings/lists; far beyond any real definition
 FirstTime = Literal["false", "event", "matching"]
 Order = Literal["ordered", "strict", "unordered"]
 _END_OF_DAY = timedelta(days=1, microseconds=-1)
@@ -86,9 +87,20 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def parse_journey(source: str | Mapping[str, Any], *, source_name: str | None = None) -> Journey:
     """A validated Journey from YAML/JSON text or a parsed mapping; InvalidJourney if not."""
+    try:
+        return _parse(source, source_name)
+    except RecursionError:
+        raise InvalidJourney("the journey definition is nested too deeply") from None
+
+
+def _parse(source: str | Mapping[str, Any], source_name: str | None) -> Journey:
     data = read_text(source, source_name) if isinstance(source, str) else source
     if data is None:
         raise InvalidJourney("the journey definition is empty")
+    if isinstance(data, Mapping) and not isinstance(data, dict):
+        data = dict(data)
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidJourney(f"the journey definition is nested more than {MAX_DEPTH} levels deep")
     details = schema_problems(_validator().iter_errors(data), data)
     if details:
         raise invalid(details)
@@ -98,6 +110,19 @@ def parse_journey(source: str | Mapping[str, Any], *, source_name: str | None = 
     if problems:
         raise invalid(problems)
     return journey
+
+
+def _depth(data: Any) -> int:
+    """How deeply mappings and lists nest (without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _build(data: Mapping[str, Any], problems: list[Detail]) -> Journey:
