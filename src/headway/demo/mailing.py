@@ -22,6 +22,7 @@ NEVER = np.iinfo(np.int64).max
 EMAIL_LINKS = [
     np.array([g for g, (e, _) in enumerate(LINKS) if e == i]) for i in range(len(EMAILS))
 ]
+HONEYPOTS = np.array([g for g, (_, link) in enumerate(LINKS) if link.honeypot])
 HUMAN_LINKS = [np.array([g for g in ls if not LINKS[g][1].honeypot]) for ls in EMAIL_LINKS]
 HUMAN_WEIGHTS = [
     np.array([LINKS[g][1].weight for g in ls]) / sum(LINKS[g][1].weight for g in ls)
@@ -121,7 +122,10 @@ class Mailing:
     def _readers(self, e: int, d: np.ndarray, td: np.ndarray) -> None:
         rng, pop, n, eng = self.rng, self.pop, len(d), EMAILS[e].engagement
         read = rng.random(n) < np.minimum(pop.p_read[d] * eng, 0.95)
-        tr = td + lognormal(rng, 3 * HOUR, 1.6, n)
+        at_once = rng.random(n) < self.b.read_at_once  # someone watching their inbox
+        tr = td + np.where(
+            at_once, lognormal(rng, 90 * US, 0.8, n), lognormal(rng, 3 * HOUR, 1.6, n)
+        )
         # Apple readers' own opens are hidden behind MPP's prefetch; some others block images.
         seen = read & (pop.client[d] != APPLE) & (rng.random(n) >= self.b.image_blocking)
         self._human_opens(e, d[seen], tr[seen])
@@ -170,13 +174,17 @@ class Mailing:
         ua = clients.SCANNER_UA[vendor]
         links = EMAIL_LINKS[e]
         r = np.repeat(np.arange(n), len(links))
+        link = np.tile(links, n)
+        skip = rng.random(n) < b.scanner_skip_hidden  # follows visible links only
+        keep = ~(skip[r] & np.isin(link, HONEYPOTS))
+        r, link = r[keep], link[keep]
         at = base[r] + uniform(rng, 0, 3 * US, len(r))
         self.ev.add(
             who[r],
             "email_click",
             at,
             email=e,
-            link=np.tile(links, n),
+            link=link,
             ua=ua[r],
             ip=ip[r],
             head=head[r],

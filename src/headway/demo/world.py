@@ -67,6 +67,8 @@ class Behaviour:
     scanner_head: float = 0.35  # scanner runs made with HEAD requests
     scanner_pixel: float = 0.60  # scanner runs that also fetch the open pixel
     scanner_late: float = 0.10  # scanner runs that happen hours later (re-scans)
+    scanner_skip_hidden: float = 0.30  # scanner runs that skip the hidden honeypot link
+    read_at_once: float = 0.04  # human reads within a minute or two of delivery
     image_blocking: float = 0.15  # human reads that leave no open (images off)
     bad_address: float = 0.025  # contacts whose first send bounces hard
     soft_bounce: float = 0.015
