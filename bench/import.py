@@ -135,6 +135,13 @@ def bench_file(path: Path, rows: int, runs: int, work: Path) -> dict[str, list[R
             run_process([str(HEADWAY), "--db", str(_fresh(db)), "import", str(path)])
         )
         results["raw"].append(run_process([sys.executable, "-c", RAW, str(_fresh(db)), str(path)]))
+        hw, raw = results["headway"][-1], results["raw"][-1]
+        print(
+            f"  {path.name}: headway {hw.seconds:.1f} s {hw.peak_rss / 2**30:.2f} GiB, "
+            f"raw {raw.seconds:.1f} s {raw.peak_rss / 2**30:.2f} GiB",
+            file=sys.stderr,
+            flush=True,
+        )
     _fresh(db)
     return results
 

@@ -23,7 +23,7 @@ from headway.ingest.files import FileResult, ImportOptions, check_file, import_f
 from headway.ingest.mapping import ColumnMapping
 
 EXIT_REJECTED = 3
-IMPORT_MEMORY = "1200MB"
+IMPORT_MEMORY = "1400MB"
 _SHOWN_DETAILS = 1000
 
 

@@ -57,7 +57,6 @@ def check(
         CAST({quote(mapping.type)} AS VARCHAR) AS type,
         {ts_value} AS ts,
         CAST({quote(mapping.ts)} AS VARCHAR) AS _ts_raw,
-        {ts_naive} AS _ts_naive,
         {props} AS _props,
         {given} AS _props_given,
         {_optional_text(columns, "properties")} AS _props_raw,
@@ -66,7 +65,7 @@ def check(
         coalesce({_optional_text(columns, "source")}, $source) AS source,
         row_number() OVER () AS _seq
         FROM {source_view}"""
-    problems = _problems()
+    problems = _problems(ts_naive)
     checked = f"""SELECT id, contact, type, ts, _props AS properties,
                coalesce(TRY_CAST(_bot_raw AS BOOLEAN), false) AS bot,
                bot_reason, source, _seq,
@@ -127,14 +126,18 @@ def _epoch(d: str) -> str:
     )
 
 
-def _text_ts(col: str, tz: str | None) -> tuple[str, str]:
-    s = f"trim({col})"
-    naive = (
+def _naive(s: str) -> str:
+    """SQL: text ``s`` is a valid timestamp without a zone."""
+    return (
         f"(regexp_full_match({s}, {_literal(timestamps.NAIVE)}) "
         f"AND TRY_CAST({s} AS TIMESTAMP) IS NOT NULL)"
     )
+
+
+def _text_ts(col: str, tz: str | None) -> tuple[str, str]:
+    s = f"trim({col})"
     local = (
-        f"WHEN {naive} THEN CAST(timezone($tz, TRY_CAST({s} AS TIMESTAMP)) AS TIMESTAMP) "
+        f"WHEN {_naive(s)} THEN CAST(timezone($tz, TRY_CAST({s} AS TIMESTAMP)) AS TIMESTAMP) "
         if tz is not None
         else ""
     )
@@ -144,7 +147,8 @@ def _text_ts(col: str, tz: str | None) -> tuple[str, str]:
         f"WHEN regexp_full_match({s}, {_literal(timestamps.EPOCH)}) "
         f"THEN {_epoch(f'TRY_CAST({s} AS DOUBLE)')} {local}END"
     )
-    return value, naive if tz is None else "false"
+    # Judged on the raw text only for rows without a timestamp (rare), not projected per row.
+    return value, _naive("trim(_ts_raw)") if tz is None else "false"
 
 
 def _properties(columns: dict[str, str], mapping: ColumnMapping) -> tuple[str, str]:
@@ -169,7 +173,7 @@ def _properties(columns: dict[str, str], mapping: ColumnMapping) -> tuple[str, s
     return f"coalesce(json_merge_patch({merged}, {given}), {given}, {merged})", given
 
 
-def _problems() -> list[tuple[str, str, str]]:
+def _problems(ts_naive: str) -> list[tuple[str, str, str]]:
     """(condition, field, reason SQL) in the order ``records.check_record`` checks them."""
     type_reason = (
         "'''' || type || ''' is not a valid type name (letters, digits, _ . : - up to 64)'"
@@ -182,7 +186,7 @@ def _problems() -> list[tuple[str, str, str]]:
         (f"NOT regexp_full_match(type, {_literal(TYPE_PATTERN)})", "type", type_reason),
         ("_ts_raw IS NULL", "ts", "'is required'"),
         (
-            "ts IS NULL AND _ts_naive",
+            f"ts IS NULL AND {ts_naive}",
             "ts",
             "'''' || _ts_raw || ''' has no time zone (add an offset or pass --tz)'",
         ),
