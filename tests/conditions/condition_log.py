@@ -28,7 +28,7 @@ ACTIVITIES: dict[str, tuple[str, str, str, bool, Any]] = {
         "purchase",
         "import",
         False,
-        {"url": 7, "tags": ["a"], "utm": {"source": "news"}},
+        {"url": 7, "tags": ["a"], "utm": {"source": "news"}, "x-y": 1, "2nd": "b"},
     ),
     "a8": ("dan", "page_visit", "api", False, {"url": "café ☃ 𝄞", "value": -3, "flag": False}),
 }

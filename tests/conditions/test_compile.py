@@ -50,6 +50,7 @@ CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"where": {"utm.source": "news"}}, {"a7"}),
     ({"where": {"properties.utm.source": "news"}}, {"a7"}),
     ({"where": {"utm.medium": {"exists": False}}}, ALL_IDS),
+    ({"where": {"x-y": 1, "2nd": "b"}}, {"a7"}),
     # objects and arrays equal nothing scalar
     ({"where": {"utm": "news"}}, set()),
     ({"where": {"tags": {"contains": "a"}}}, set()),

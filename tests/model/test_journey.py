@@ -172,6 +172,17 @@ def test_load_journey_file_errors(
     assert caught.value.message.startswith(message.format(p=path))
 
 
+def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    for name in ("bom.yaml", "bom.json"):
+        text = (
+            DESIGN_EXAMPLE
+            if name.endswith("yaml")
+            else json.dumps({"name": "x", "stages": [{"name": "a", "when": {}}]})
+        )
+        (tmp_path / name).write_text("\ufeff" + text, encoding="utf-8")
+        assert load_journey_file(tmp_path / name).stages
+
+
 def test_a_directory_is_not_a_journey_file(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").mkdir()
     with pytest.raises(InvalidJourney, match="is a directory"):

@@ -65,7 +65,7 @@ def validate(file: FileArg) -> None:
 def save(file: FileArg) -> None:
     """Validate and store a definition as the journey's next version."""
     journey = _load(file)
-    text = file.read_text(encoding="utf-8")
+    text = file.read_text(encoding="utf-8-sig")
     with open_db(must_exist=False) as store:
         before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
         version = save_journey(store, journey, text)

@@ -284,7 +284,7 @@ def load_journey_file(path: str | Path) -> Journey:
     if p.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InvalidJourney(f"{p}: a journey file ends in .yaml, .yml or .json")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a BOM is not part of the definition
     except FileNotFoundError:
         raise NotFound(f"journey file {p} does not exist") from None
     except IsADirectoryError:
