@@ -271,3 +271,79 @@ def test_report_renders_as_dict_and_arrow(world: Store) -> None:
 def test_unknown_grouping_is_refused() -> None:
     with pytest.raises(InvalidInput, match="grouped by"):
         StatsQuery(by="year")  # type: ignore[arg-type]
+
+
+def _bench_module() -> Any:
+    """bench/email.py, loaded by path (its name would shadow the standard ``email``)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "email.py"
+    spec = importlib.util.spec_from_file_location("headway_email_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# An independent, naive formulation of the per-email counts: count(DISTINCT) straight from
+# the JSON properties, no shared CTEs, no bit flags.
+_ORACLE = """
+SELECT a.properties->>'email' AS email,
+       count(*) FILTER (WHERE t.name = 'email_sent') AS sent,
+       count(DISTINCT a.contact_key) FILTER (WHERE t.name = 'email_sent') AS recipients,
+       count(*) FILTER (WHERE t.name = 'email_delivered') AS delivered,
+       count(*) FILTER (WHERE t.name = 'email_bounce') AS bounces,
+       count(*) FILTER (WHERE t.name = 'email_open') AS opens,
+       count(DISTINCT a.contact_key) FILTER (WHERE t.name IN ('email_open', 'email_click'))
+           AS unique_opens,
+       count(*) FILTER (WHERE t.name = 'email_click') AS clicks,
+       count(DISTINCT a.contact_key) FILTER (WHERE t.name = 'email_click') AS unique_clicks,
+       count(DISTINCT a.contact_key) FILTER (WHERE t.name = 'email_unsubscribe') AS unsubscribes,
+       count(DISTINCT a.contact_key) FILTER (WHERE t.name = 'email_spam_report') AS complaints
+FROM activities a JOIN activity_types t ON t.code = a.type_code
+WHERE a.properties->>'email' IS NOT NULL AND NOT (a.bot AND ?)
+GROUP BY ALL ORDER BY email
+"""
+
+
+@pytest.mark.slow
+def test_scaling_smoke_against_a_naive_oracle(store: Store) -> None:
+    from headway.ingest.relabel import relabel
+
+    store.close()
+    _bench_module().build(store.path, 120_000, seed=3)
+    with Store(store.path) as big:
+        relabel(big)
+        for human in (False, True):
+            report = email_stats(big, StatsQuery(human=human))
+            expected = big.execute(_ORACLE, [human]).dicts()
+            got = [
+                {"email": r.key, **{k: getattr(r, k) for k in expected[0] if k != "email"}}
+                for r in report.rows
+            ]
+            # every email reports deliveries in the generated data
+            assert all(r.delivery_reported == 1 for r in report.rows)
+            assert got == expected
+            assert sum(r.sent for r in report.rows) == report.total.sent
+            assert sum(h[1] for h in report.timing.hours) == report.total.opens
+            assert sum(d[2] for d in report.timing.days) == report.total.clicks
+        # the generator plants MPP opens and scanner clicks: the human view has fewer
+        all_view, human_view = email_stats(big), email_stats(big, StatsQuery(human=True))
+        assert human_view.total.opens < all_view.total.opens
+        assert human_view.total.clicks < all_view.total.clicks
+
+
+@pytest.mark.slow
+def test_bench_script_smoke(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "email.py"
+    args = ["--activities", "5000", "--runs", "1", "--db", str(tmp_path / "b.duckdb")]
+    proc = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "headway emails stats" in proc.stdout and "ratio headway/chDB" in proc.stdout

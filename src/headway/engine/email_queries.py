@@ -109,7 +109,7 @@ ev AS (
 """
 
 # Per email: counts of activities, and distinct contacts from one row per (email, contact)
-# whose ``seen`` bit k is set when the contact has an activity of kind k (2 = sent, 16 =
+# whose ``seen`` has bit 2^k set when the contact has an activity of kind k (2 = sent, 16 =
 # open, 32 = click, 64 = unsubscribe, 128 = complaint). Counting those rows is much cheaper
 # than several count(DISTINCT ...).
 _PER_EMAIL = """
@@ -124,9 +124,12 @@ totals AS (
     FROM ev GROUP BY eid
 ),
 pairs AS (
-    SELECT eid, contact, bit_or(1::INTEGER << kind) AS seen
-    FROM ev WHERE kind IN (1, 4, 5, 6, 7)
-    GROUP BY eid, contact
+    -- also the contact's delivery of the email, for the timing: the first email_delivered,
+    -- else the first email_sent
+    SELECT eid, contact, bit_or(1::INTEGER << kind) AS seen,
+           coalesce(min(ts) FILTER (WHERE kind = 2), min(ts) FILTER (WHERE kind = 1))
+               AS delivered_at
+    FROM ev GROUP BY eid, contact
 ),
 uniques AS (
     SELECT eid,
@@ -147,10 +150,8 @@ per_email AS (
 """
 
 
-def metrics_query(query: StatsQuery) -> tuple[str, dict[str, Any]]:
-    """Counts per group (and a total row, ``is_total``) of the selection."""
-    sql = f"""
-WITH {_SELECTION}, {_PER_EMAIL},
+# Counts per group, and a total row (``is_total``) over every selected email.
+_COUNTS = """
 recipients AS (
     SELECT s.grp, count(DISTINCT p.contact) AS recipients, grouping(s.grp) AS is_total
     FROM pairs p JOIN selected s USING (eid)
@@ -171,12 +172,71 @@ counts AS (
     FROM per_email
     GROUP BY GROUPING SETS ((grp), ())
 )
+"""
+
+# Clicks and distinct clickers per (email, link), with the email's distinct clickers.
+_LINKS = """
+clicks AS (SELECT eid, contact, link, url FROM ev WHERE kind = 5),
+clickers AS (SELECT eid, count(DISTINCT contact) AS email_clickers FROM clicks GROUP BY eid),
+per_link AS (
+    SELECT eid, link, max(url) AS url, count(*) AS clicks, count(DISTINCT contact) AS clickers
+    FROM clicks WHERE link IS NOT NULL GROUP BY eid, link
+),
+links AS (
+    SELECT s.email, p.link, coalesce(any_value(l.url), any_value(p.url)) AS url,
+           any_value(l.label) AS label, coalesce(any_value(l.honeypot), false) AS honeypot,
+           any_value(p.clicks) AS clicks, any_value(p.clickers) AS clickers,
+           any_value(c.email_clickers) AS email_clickers
+    FROM per_link p
+    JOIN selected s USING (eid)
+    JOIN clickers c USING (eid)
+    LEFT JOIN email_links l ON l.email_id = s.email AND (l.link_id = p.link OR l.url = p.link)
+    GROUP BY s.email, p.link
+)
+"""
+
+# Opens and clicks by hour since delivery (0..72, 72 = later; NULL = no known delivery) and
+# by UTC day.
+_TIMING = f"""
+engagement AS (
+    SELECT ev.kind, ev.ts,
+           -- greatest/least skip NULLs, so an unknown delivery needs its own branch
+           CASE WHEN d.delivered_at IS NOT NULL THEN least(greatest(
+               floor(epoch(ev.ts - d.delivered_at) / 3600), 0), {MAX_HOUR})::INTEGER END AS hour
+    FROM ev LEFT JOIN pairs d USING (eid, contact)
+    WHERE ev.kind IN (4, 5)
+),
+timing AS (
+    SELECT 'hour' AS bucket_kind, hour::VARCHAR AS bucket,
+           count(*) FILTER (WHERE kind = 4) AS opens,
+           count(*) FILTER (WHERE kind = 5) AS clicks
+    FROM engagement GROUP BY hour
+    UNION ALL
+    SELECT 'day', strftime(ts::DATE, '%Y-%m-%d'),
+           count(*) FILTER (WHERE kind = 4),
+           count(*) FILTER (WHERE kind = 5)
+    FROM engagement GROUP BY ts::DATE
+)
+"""
+
+
+def report_query(query: StatsQuery) -> tuple[str, dict[str, Any]]:
+    """One row per group plus a total row; the total row also carries the selection's
+    links and timing as lists, so that the activities are read and parsed only once."""
+    sql = f"""
+WITH {_SELECTION}, {_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING}
 SELECT c.is_total::BOOLEAN AS is_total, c.grp, e.name, e.subject,
        CASE WHEN $by = 'email' AND NOT c.is_total::BOOLEAN THEN s.campaign END AS campaign,
        CASE WHEN $by = 'email' AND NOT c.is_total::BOOLEAN THEN s.send_time END AS send_time,
        c.emails, c.sent, coalesce(r.recipients, 0) AS recipients, c.delivered,
        c.delivery_reported, c.bounces, c.hard_bounces, c.opens, c.unique_opens, c.clicks,
-       c.unique_clicks, c.unsubscribes, c.complaints
+       c.unique_clicks, c.unsubscribes, c.complaints,
+       CASE WHEN c.is_total::BOOLEAN THEN (
+           SELECT list(links ORDER BY links.email, links.clicks DESC, links.link) FROM links
+       ) END AS links,
+       CASE WHEN c.is_total::BOOLEAN THEN (
+           SELECT list(timing ORDER BY timing.bucket_kind, timing.bucket) FROM timing
+       ) END AS timing
 FROM counts c
 LEFT JOIN recipients r ON r.is_total = c.is_total AND r.grp IS NOT DISTINCT FROM c.grp
 LEFT JOIN selected s ON $by = 'email' AND s.email = c.grp
@@ -184,62 +244,3 @@ LEFT JOIN emails e ON $by = 'email' AND e.id = c.grp
 ORDER BY c.is_total, c.grp NULLS LAST
 """
     return sql, query.params(EMAIL_TYPES)
-
-
-def links_query(query: StatsQuery) -> tuple[str, dict[str, Any]]:
-    """Clicks and distinct clickers per (email, link), with the email's unique clickers."""
-    sql = f"""
-WITH {_SELECTION},
-clicks AS (SELECT eid, contact, link, url FROM ev WHERE kind = 5),
-clickers AS (SELECT eid, count(DISTINCT contact) AS email_clickers FROM clicks GROUP BY eid),
-per_link AS (
-    SELECT eid, link, max(url) AS url, count(*) AS clicks, count(DISTINCT contact) AS clickers
-    FROM clicks WHERE link IS NOT NULL GROUP BY eid, link
-)
-SELECT s.email, p.link, coalesce(any_value(l.url), any_value(p.url)) AS url,
-       any_value(l.label) AS label, coalesce(any_value(l.honeypot), false) AS honeypot,
-       any_value(p.clicks) AS clicks, any_value(p.clickers) AS clickers,
-       any_value(c.email_clickers) AS email_clickers
-FROM per_link p
-JOIN selected s USING (eid)
-JOIN clickers c USING (eid)
-LEFT JOIN email_links l ON l.email_id = s.email AND (l.link_id = p.link OR l.url = p.link)
-GROUP BY s.email, p.link
-ORDER BY s.email, clicks DESC, p.link
-"""
-    # sends give unregistered emails their campaign and send time
-    return sql, query.params(("email_sent", "email_click"))
-
-
-def timing_query(query: StatsQuery) -> tuple[str, dict[str, Any]]:
-    """Opens and clicks by hour since delivery (0..72, 72 = later) and by UTC day."""
-    sql = f"""
-WITH {_SELECTION},
-delivery AS (
-    -- the contact's delivery of that email: the first email_delivered, else the first email_sent
-    SELECT eid, contact,
-           coalesce(min(ts) FILTER (WHERE kind = 2), min(ts) FILTER (WHERE kind = 1))
-               AS delivered_at
-    FROM ev WHERE kind IN (1, 2)
-    GROUP BY eid, contact
-),
-engagement AS (
-    SELECT ev.kind, ev.ts,
-           -- greatest/least skip NULLs, so an unknown delivery needs its own branch
-           CASE WHEN d.delivered_at IS NOT NULL THEN least(greatest(
-               floor(epoch(ev.ts - d.delivered_at) / 3600), 0), {MAX_HOUR})::INTEGER END AS hour
-    FROM ev LEFT JOIN delivery d USING (eid, contact)
-    WHERE ev.kind IN (4, 5)
-)
-SELECT 'hour' AS kind, hour::VARCHAR AS bucket,
-       count(*) FILTER (WHERE kind = 4) AS opens,
-       count(*) FILTER (WHERE kind = 5) AS clicks
-FROM engagement GROUP BY hour
-UNION ALL
-SELECT 'day', strftime(ts::DATE, '%Y-%m-%d'),
-       count(*) FILTER (WHERE kind = 4),
-       count(*) FILTER (WHERE kind = 5)
-FROM engagement GROUP BY ts::DATE
-ORDER BY 1, 2
-"""
-    return sql, query.params(("email_sent", "email_delivered", "email_open", "email_click"))

@@ -13,13 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from headway.engine.email_queries import (
-    MAX_HOUR,
-    StatsQuery,
-    links_query,
-    metrics_query,
-    timing_query,
-)
+from headway.engine.email_queries import MAX_HOUR, StatsQuery, report_query
 from headway.store import Store
 
 
@@ -204,43 +198,41 @@ _LINK_SCHEMA = pa.schema(
 def email_stats(store: Store, query: StatsQuery | None = None) -> EmailStatsReport:
     """Run a statistics report: counts per group, clicks per link and timing."""
     query = query or StatsQuery()
-    rows, total = _metrics(store, query)
-    return EmailStatsReport(query, rows, total, _links(store, query), _timing(store, query))
-
-
-def _metrics(store: Store, query: StatsQuery) -> tuple[list[EmailMetrics], EmailMetrics]:
     rows: list[EmailMetrics] = []
-    total = EmailMetrics.empty()
-    for r in store.execute(*metrics_query(query)).dicts():
+    total, links, timing = EmailMetrics.empty(), [], Timing(_empty_hours(), [])
+    for r in store.execute(*report_query(query)).dicts():
         metrics = EmailMetrics(
             key=r["grp"],
             **{f: int(r[f] or 0) for f in _INT_FIELDS},
             name=r["name"],
             subject=r["subject"],
-            campaign=r["campaign"] if query.by == "email" else None,
+            campaign=r["campaign"],
             send_time=r["send_time"],
         )
-        if r["is_total"]:
-            total = metrics
-        else:
+        if not r["is_total"]:
             rows.append(metrics)
-    return rows, total
+            continue
+        total = metrics
+        links = [LinkStats(**link) for link in r["links"] or []]
+        timing = _timing(r["timing"] or [])
+    return EmailStatsReport(query, rows, total, links, timing)
 
 
-def _links(store: Store, query: StatsQuery) -> list[LinkStats]:
-    return [LinkStats(**r) for r in store.execute(*links_query(query)).dicts()]
+def _empty_hours() -> list[tuple[int, int, int]]:
+    return [(h, 0, 0) for h in range(MAX_HOUR + 1)]
 
 
-def _timing(store: Store, query: StatsQuery) -> Timing:
+def _timing(buckets: list[dict[str, Any]]) -> Timing:
     by_hour: dict[int, tuple[int, int]] = {}
     days: list[tuple[str, int, int]] = []
     unknown = (0, 0)
-    for kind, bucket, opens, clicks in store.execute(*timing_query(query)):
-        if kind == "day":
-            days.append((bucket, opens, clicks))
-        elif bucket is None:
-            unknown = (opens, clicks)
+    for b in buckets:
+        counts = (int(b["opens"]), int(b["clicks"]))
+        if b["bucket_kind"] == "day":
+            days.append((b["bucket"], *counts))
+        elif b["bucket"] is None:
+            unknown = counts
         else:
-            by_hour[int(bucket)] = (opens, clicks)
+            by_hour[int(b["bucket"])] = counts
     hours = [(h, *by_hour.get(h, (0, 0))) for h in range(MAX_HOUR + 1)]
     return Timing(hours, sorted(days), unknown)
