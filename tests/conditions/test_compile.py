@@ -115,3 +115,35 @@ def test_scope_columns_are_used_as_given() -> None:
     cond = Match(("t",), (Predicate("source", "eq", "api"),))
     sql = compile_condition(cond, scope, Params()).sql(dialect="duckdb")
     assert sql == "z.tc = 1 AND src = CAST($p0 AS TEXT)"
+
+
+SNAPSHOTS = [
+    ({"where": {"url": "x"}}, "(properties -> '$.url') = TO_JSON(CAST($p0 AS TEXT))"),
+    (
+        {"where": {"n": 5}},
+        "TRY_CAST(CAST(properties -> '$.n' AS TEXT) AS DOUBLE) = CAST($p0 AS DOUBLE)",
+    ),
+    (
+        {"where": {"url": {"neq": "x"}}},
+        "NOT COALESCE((properties -> '$.url') = TO_JSON(CAST($p0 AS TEXT)), FALSE)",
+    ),
+    (
+        {"where": {"url": {"contains": "x"}}},
+        "CONTAINS(properties ->> '$.url', CAST($p0 AS TEXT)) AND JSON_TYPE(properties, '$.url') = 'VARCHAR'",
+    ),
+    (
+        {"where": {"url": {"exists": False}}},
+        "NOT COALESCE(JSON_TYPE(properties, '$.url') <> 'NULL', FALSE)",
+    ),
+    ({"where": {"a-b.c": {"exists": True}}}, "JSON_TYPE(properties, '$.\"a-b\".c') <> 'NULL'"),
+    (
+        {"type": ["a", "b"], "where": {"bot": True}},
+        "type_code IN (3, 4) AND bot = CAST($p0 AS BOOLEAN)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "sql"), SNAPSHOTS, ids=[s for _, s in SNAPSHOTS])
+def test_generated_sql_snapshots(data: dict[str, Any], sql: str) -> None:
+    expr = compile_condition(condition(data), Scope({"a": 3, "b": 4}), Params())
+    assert expr.sql(dialect="duckdb") == sql
