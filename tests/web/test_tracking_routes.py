@@ -64,3 +64,28 @@ def test_open_unsubscribe_and_forgeries(client: Any, store: Store) -> None:
     assert len(rows(store, "email_unsubscribe")) == 1
     for path in ("/t/c/" + SIGNER.sign("click", "w1", "bob", "l-unknown"), "/t/u/x.y"):
         assert client.get(path).status_code == 404
+
+
+def test_recorder_appends_concurrent_rows_together(store: Store) -> None:
+    import asyncio
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from headway.web.tracking import ACTIVITY_SCHEMA, Recorder
+
+    def row(i: int) -> pa.Table:
+        return pa.Table.from_pylist(
+            [{"id": f"r{i}", "contact": f"c{i % 7}", "type": "email_open", "ts": datetime(2026, 1, 1),
+              "properties": "{}", "bot": False, "bot_reason": None, "source": "tracking"}],
+            schema=ACTIVITY_SCHEMA,
+        )  # fmt: skip
+
+    async def main() -> None:
+        recorder = Recorder(store)
+        await asyncio.gather(*[recorder.record(row(i)) for i in range(50)])
+        await recorder.record(row(0))  # a duplicate id: accepted call, counted once
+        assert not recorder.running and not recorder.pending
+
+    asyncio.run(main())
+    assert store.execute("SELECT count(*) FROM activities").scalar() == 50
