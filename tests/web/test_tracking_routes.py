@@ -72,7 +72,7 @@ def test_recorder_appends_concurrent_rows_together(store: Store) -> None:
 
     import pyarrow as pa
 
-    from headway.web.tracking import ACTIVITY_SCHEMA, Recorder
+    from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
 
     def row(i: int) -> pa.Table:
         return pa.Table.from_pylist(

@@ -8,7 +8,6 @@ token, an unknown link or an attempt to steer the target answers a 404 page with
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from headway.errors import HeadwayError
 from headway.ingest.tokens import InvalidToken, Purpose, TrackingToken
 from headway.store.emails import find_email, get_link
 from headway.store.store import Store
+from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
 
 router = APIRouter()
 
@@ -39,29 +39,10 @@ NO_CACHE = {
 _PRIVATE = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
 # Query parameters that ask an open redirector where to go: their presence is an attack.
 _STEERING = {
-    "url",
-    "u",
-    "redirect",
-    "redirect_uri",
-    "redirect_url",
-    "next",
-    "to",
-    "target",
-    "dest",
-    "destination",
-    "goto",
-    "return",
-    "return_to",
-    "returnto",
-    "continue",
-    "link",
-}
+    "url", "u", "redirect", "redirect_uri", "redirect_url", "next", "to", "target", "dest",
+    "destination", "goto", "return", "return_to", "returnto", "continue", "link",
+}  # fmt: skip
 _URL_SCHEMES = {"http", "https", "ftp", "file", "javascript", "data", "vbscript"}
-ACTIVITY_SCHEMA = pa.schema([
-    ("id", pa.string()), ("contact", pa.string()), ("type", pa.string()),
-    ("ts", pa.timestamp("us")), ("properties", pa.string()), ("bot", pa.bool_()),
-    ("bot_reason", pa.string()), ("source", pa.string()),
-])  # fmt: skip
 
 
 @router.api_route("/t/o/{token}.gif", methods=["GET", "HEAD"], include_in_schema=False)
@@ -195,49 +176,6 @@ async def _record(request: Request, type: str, token: TrackingToken, props: dict
     if recorder is None:
         recorder = request.app.state.tracking_recorder = Recorder(_store(request))
     await recorder.record(table)
-
-
-class Recorder:
-    """Appends the activities of concurrent requests together, one append per round.
-
-    Each request still waits until its row is durable; rows that arrive while an append runs
-    share the next one, so many clicks cost one transaction instead of one each.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.pending: list[tuple[pa.Table, asyncio.Future[None]]] = []
-        self.running = False
-
-    async def record(self, table: pa.Table) -> None:
-        """Append ``table``; return once it is on disk."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.pending.append((table, done))
-        if not self.running:
-            self.running = True
-            asyncio.get_running_loop().create_task(self._drain())
-        await done
-
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                batch, self.pending = self.pending, []
-                await self._append(batch)
-        finally:
-            self.running = False
-
-    async def _append(self, batch: list[tuple[pa.Table, asyncio.Future[None]]]) -> None:
-        table = pa.concat_tables([t for t, _ in batch])
-        try:
-            await run_in_threadpool(self.store.append_activities, table)
-        except Exception as err:
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(err)
-            return
-        for _, done in batch:
-            if not done.done():
-                done.set_result(None)
 
 
 def _activity(
