@@ -38,6 +38,12 @@ class BotSettings(BaseModel):
         description="A GoogleImageProxy open this soon after delivery is a prefetch "
         "('gmail_prefetch'); later proxy opens are people reading in Gmail.",
     )
+    scanner_open_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="An open within ± this of a machine's click on the same email is that "
+        "machine fetching the images; it takes the click's reason.",
+    )
     mpp_networks: tuple[str, ...] = Field(
         default=("17.0.0.0/8",), description="Apple's network: opens from it are Apple MPP ('mpp')."
     )
