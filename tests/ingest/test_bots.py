@@ -141,9 +141,9 @@ def test_user_agents_from_ua_parser_and_scanner_tokens() -> None:
     events = [
         delivered("a"),
         ev("a", "email_click", 3600, link="l1", user_agent="python-requests/2.31.0"),
-        ev("a", "email_open", 3600, user_agent="Mozilla/5.0 (compatible; Googlebot/2.1)"),
+        ev("a", "email_open", 5000, user_agent="Mozilla/5.0 (compatible; Googlebot/2.1)"),
         ev("a", "email_click", 9000, link="l2", user_agent="Barracuda Sentinel (EE)"),
-        ev("a", "email_open", 9000, user_agent=""),
+        ev("a", "email_open", 12000, user_agent=""),
     ]
     assert label(events) == [None, "user_agent", "user_agent", "user_agent", None]
 
@@ -175,7 +175,7 @@ def test_fast_after_delivery_clicks_only() -> None:
         delivered("a"),
         ev("a", "email_click", 3, link="l1"),
         ev("a", "email_click", 11, link="l1"),
-        ev("a", "email_open", 3),
+        ev("a", "email_open", 30),
         ev("b", "email_sent", 0),  # no delivery reported: the send time counts
         ev("b", "email_click", 5, link="l1"),
         ev("c", "email_click", 5, link="l1"),  # never delivered or sent in this batch
@@ -192,6 +192,23 @@ def test_fast_after_delivery_clicks_only() -> None:
     assert label(events, settings=BotSettings(fast_after_delivery_seconds=20))[2] == (
         "fast_after_delivery"
     )
+
+
+def test_opens_next_to_a_machine_click_take_its_reason() -> None:
+    events = [
+        delivered("a"),
+        ev("a", "email_click", 3600, link="l1"),
+        ev("a", "email_click", 3601, link="l2"),
+        ev("a", "email_click", 3602, link="l3"),  # a burst: a scanner with a browser's UA
+        ev("a", "email_open", 3602.5),  # the scanner fetching the pixel
+        ev("a", "email_open", 3590),  # 10 s before: outside the 5 s window
+        delivered("b"),
+        ev("b", "email_open", 7200),
+        ev("b", "email_click", 7201, link="l1"),  # a person: open, then click
+    ]
+    assert label(events) == [None, "burst", "burst", "burst", "burst", None, None, None, None]
+    wide = BotSettings(scanner_open_seconds=15)
+    assert label(events, settings=wide)[5] == "burst"
 
 
 def test_precedence_gives_one_reason() -> None:

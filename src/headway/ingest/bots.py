@@ -159,9 +159,22 @@ class _Rules:
         code = np.zeros(len(self.ts), np.int8)
         for i, mask in reversed(list(enumerate(self._masks(), start=1))):
             code[mask & (self.opens | self.clicks)] = i
+        self._scanner_opens(code)
         out = np.empty_like(code)
         out[self.order] = code
         return out
+
+    def _scanner_opens(self, code: np.ndarray) -> None:
+        """An open right next to a machine's click is that machine fetching the images: it
+        takes the click's reason (scanners fetch the pixel while following the links)."""
+        rows = np.flatnonzero(self.opens | self.clicks)
+        bot_click = self.clicks[rows] & (code[rows] > 0)
+        human_open = self.opens[rows] & (code[rows] == 0)
+        width = self.s.scanner_open_seconds * _US
+        for i, j in _pairs(self.group[rows], self.ts[rows], width):
+            for a, b in ((i, j), (j, i)):
+                take = human_open[a] & bot_click[b]
+                code[rows[a[take]]] = code[rows[b[take]]]
 
     def _masks(self) -> Iterator[np.ndarray]:
         s, col = self.s, self.batch.column
