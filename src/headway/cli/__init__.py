@@ -43,7 +43,7 @@ def root(
 def _register_commands() -> None:
     package = sys.modules[__name__]
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name == "common":
+        if info.name == "common" or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         register = getattr(module, "register", None)
@@ -68,8 +68,8 @@ def main() -> None:
 
 def report_error(err: HeadwayError) -> None:
     """Print an error as the user should see it: one sentence, then the details."""
-    err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False, soft_wrap=True)
     for detail in err.details[:50]:
-        err_console.print(f"  {detail}", highlight=False, markup=False)
+        err_console.print(f"  {detail}", highlight=False, markup=False, soft_wrap=True)
     if len(err.details) > 50:
         err_console.print(f"  … and {len(err.details) - 50} more", highlight=False)

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from headway.api import Headway, options
@@ -104,25 +105,24 @@ def breakdown(
 def funnel_table(report: FunnelReport) -> Table:
     """A Rich table of a funnel."""
     title = f"{report.journey} — as of {report.as_of.isoformat(timespec='seconds')}Z ({report.order}, window {duration(report.window_seconds)})"
-    table = Table(title=title)
-    for col in (
-        "#",
-        "stage",
-        "reached",
-        "% prev",
-        "% first",
-        "dropped",
-        "in progress",
-        "stalled",
-        "median",
-        "p90",
-    ):
-        table.add_column(col, justify="left" if col == "stage" else "right")
+    kpis = [
+        f"{s.name} {s.reached:,}/{s.kpi:,} ({pct(s.kpi_share)})" for s in report.stages if s.kpi
+    ]
+    caption = ("KPI: " + "; ".join(kpis)) if kpis else None
+    table = Table(
+        title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False
+    )
+    table.add_column("#", justify="right")
+    # A marketer reads stage names whole: the other columns give way first.
+    longest = max((len(s.name) for s in report.stages), default=5)
+    table.add_column("stage", no_wrap=True, min_width=min(longest, 40))
+    for col in ("reached", "%prev", "%first", "dropped", "open", "stalled", "median", "p90"):
+        table.add_column(col, justify="right")
     for s in report.stages:
         t = s.time_from_previous
         table.add_row(
             str(s.index),
-            s.name + (f" (kpi {s.kpi}: {pct(s.kpi_share)})" if s.kpi else ""),
+            s.name,
             f"{s.reached:,}",
             pct(s.conversion_from_previous),
             pct(s.conversion_from_first),

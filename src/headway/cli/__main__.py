@@ -1,0 +1,5 @@
+"""``python -m headway.cli`` runs the ``headway`` command."""
+
+from headway.cli import main
+
+main()
