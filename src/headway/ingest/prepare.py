@@ -42,7 +42,7 @@ def prepare_email(
     tracked: dict[str, str] = {}
 
     def track(url: str) -> str:
-        link_id = add_link(store, email_id, url)
+        link_id = tracked.get(url) or add_link(store, email_id, url)
         tracked[url] = link_id
         return f"{base}/t/c/{signer.sign('click', email_id, contact, link_id)}"
 

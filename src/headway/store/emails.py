@@ -54,6 +54,8 @@ def add_link(
     """Register ``url`` as a link of an email; its stable link id (existing links are kept)."""
     check_link_url(url)
     link_id = link_id_for(url, honeypot)
+    if get_link(store, email_id, link_id) is not None:
+        return link_id  # already registered: no write transaction needed
 
     def insert(conn: duckdb.DuckDBPyConnection) -> None:
         if not conn.execute("SELECT 1 FROM emails WHERE id = ?", [email_id]).fetchone():
