@@ -6,6 +6,7 @@ The commands join the ``emails`` group of ``cli/emails.py`` when this module is 
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -43,7 +44,9 @@ def emails_stats(
     with open_db(read_only=True) as store:
         report = email_stats(store, query)
     if as_json:
-        console.out(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        # plain write: Rich would spend seconds laying out a large JSON document
+        sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
         return
     console.print(_summary_table(report))
     if email is not None:
