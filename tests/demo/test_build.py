@@ -10,6 +10,7 @@ import pytest
 
 from headway.demo import DemoConfig, build_demo
 from headway.demo.campaigns import EMAILS
+from headway.demo.world import CHUNK_CONTACTS
 from headway.errors import Conflict, InvalidInput
 from headway.store import Store
 
@@ -130,3 +131,20 @@ def test_refuses_a_database_with_activities(demo_db: Builder) -> None:
 def test_contacts_must_be_positive(contacts: int) -> None:
     with pytest.raises(InvalidInput, match="positive"):
         DemoConfig(contacts=contacts)
+
+
+@pytest.mark.slow
+def test_several_chunks_make_one_consistent_world(demo_db: Builder) -> None:
+    contacts = CHUNK_CONTACTS + 500
+    with Store(demo_db(DemoConfig(contacts=contacts, seed=5)), read_only=True) as store:
+        row = store.execute(
+            """SELECT count(*), count(DISTINCT id), count(DISTINCT contact_key),
+                      max(contact_key) FROM activities"""
+        ).first()
+        truth_orphans = store.execute(
+            "SELECT count(*) FROM demo_truth WHERE activity_id NOT IN (SELECT id FROM activities)"
+        ).scalar()
+    assert row is not None
+    total, ids, keys, top = row
+    assert total == ids and keys == contacts and top == contacts - 1
+    assert truth_orphans == 0
