@@ -10,6 +10,8 @@ import pyarrow as pa
 import pytest
 
 from headway.demo import DemoConfig, build_demo
+from headway.engine.email_queries import StatsQuery
+from headway.engine.email_stats import email_stats
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.relabel import relabel
 from headway.store import Store
@@ -154,3 +156,21 @@ def test_labeller_against_the_demo_world_truth(store: Store) -> None:
     print(f"demo world 2,000 contacts: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= 0.95
     assert recall >= 0.95
+    # the human view's opens and clicks are (nearly) those of the planted people
+    truth = store.execute(
+        """SELECT count(DISTINCT (a.properties->>'email', a.contact_key)),
+                  count(DISTINCT (a.properties->>'email', a.contact_key))
+                      FILTER (WHERE t.name = 'email_click')
+           FROM activities a JOIN demo_truth tr ON tr.activity_id = a.id
+           JOIN activity_types t ON t.code = a.type_code
+           WHERE tr.label = 'human'"""
+    ).first()
+    assert truth is not None
+    human = email_stats(store, StatsQuery(human=True)).total
+    everyone = email_stats(store).total
+    print(
+        f"unique opens: all {everyone.unique_opens}, human {human.unique_opens}, truth {truth[0]}"
+    )
+    assert abs(human.unique_opens - truth[0]) <= 0.02 * truth[0]
+    assert abs(human.unique_clicks - truth[1]) <= 0.02 * truth[1]
+    assert everyone.unique_opens > 1.2 * human.unique_opens
