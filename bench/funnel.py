@@ -1,0 +1,301 @@
+"""Funnel benchmark: Headway's full funnel report vs chDB's ``windowFunnel`` on the same data.
+
+For each size (default 20M activities / 1M contacts, then 100M / 5M) the script generates a
+seeded, marketing-shaped log with DuckDB, writes it as Parquet twice — the Headway import
+file (JSON properties) and a flat file with typed columns, the form chDB reads best — and
+imports the first into a Headway store. Then it alternately times, as whole processes:
+
+* ``headway --db STORE funnel bench-journey.yaml --json`` — stage counts, outcomes, stage
+  times of a 5-stage, 7-day journey, from the Headway store;
+* chDB ``windowFunnel(7 days)`` over the flat Parquet (stage reached only), as its experts
+  would write it: only the needed columns, the OR of the stage conditions in ``WHERE``,
+  integer-second timestamps, ``schema_inference_make_columns_nullable=0``.
+
+It checks both give the same number of contacts per stage, and prints medians of wall time,
+peak RSS and the ratios (Headway / chDB; 100M / 20M).
+
+    .venv/bin/python bench/funnel.py                      # 20M and 100M, 5 runs each
+    .venv/bin/python bench/funnel.py --sizes 2000000:100000 --runs 3
+"""
+
+from __future__ import annotations
+
+import sys
+
+# Run as a script, this directory comes first on sys.path; drop it so that no sibling
+# benchmark module shadows a standard-library module.
+if sys.path and sys.path[0] == __file__.rsplit("/", 1)[0]:
+    del sys.path[0]
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+WINDOW_S = 7 * 86_400
+AS_OF = "2025-04-01T00:00:00Z"
+
+JOURNEY = """\
+name: Bench five stages
+order: ordered
+window: 7d
+stages:
+  - name: Blog visit
+    when: {type: page_visit, where: {url: {starts_with: /blog}}}
+  - name: Email open
+    when: {type: email_open}
+  - name: Email click
+    when: {type: email_click}
+  - name: Pricing
+    when: {type: page_visit, where: {url: /pricing}}
+  - name: Trial
+    when: {type: form_submission, where: {form: trial}}
+"""
+
+CHDB_QUERY = """
+SELECT level, count() AS contacts FROM (
+  SELECT contact, windowFunnel({window})(ts,
+      type = 'page_visit' AND startsWith(url, '/blog'),
+      type = 'email_open',
+      type = 'email_click',
+      type = 'page_visit' AND url = '/pricing',
+      type = 'form_submission' AND form = 'trial') AS level
+  FROM file('{path}', Parquet, 'contact String, type String, ts UInt32, url String, form String')
+  WHERE ts <= {as_of}
+    AND ((type = 'page_visit' AND (startsWith(url, '/blog') OR url = '/pricing'))
+      OR type IN ('email_open', 'email_click')
+      OR (type = 'form_submission' AND form = 'trial'))
+  GROUP BY contact
+) GROUP BY level ORDER BY level
+SETTINGS schema_inference_make_columns_nullable = 0
+"""
+
+CHDB_SCRIPT = """
+import sys, chdb
+print(chdb.query(sys.argv[1], "JSONCompact"))
+"""
+
+# Shares of activity types in a marketing log: page visits most common, conversions rare.
+GENERATE = """
+COPY (
+  WITH base AS (
+    SELECT i,
+           hash(i, {seed}, 1) % {contacts} AS c,
+           (hash(i, {seed}, 2) % 1000000) / 1e6 AS r,
+           CAST(hash(i, {seed}, 3) % 1000000 AS BIGINT) AS h,
+           TIMESTAMP '2025-01-01' + to_seconds(CAST(hash(i, {seed}, 4) % (90 * 86400) AS BIGINT)) AS ts
+    FROM range({rows}) t(i)
+  ), typed AS (
+    SELECT i, c, ts, h,
+      CASE WHEN r < 0.55 THEN 'page_visit' WHEN r < 0.65 THEN 'email_sent'
+           WHEN r < 0.74 THEN 'email_delivered' WHEN r < 0.84 THEN 'email_open'
+           WHEN r < 0.90 THEN 'email_click' WHEN r < 0.94 THEN 'form_submission'
+           WHEN r < 0.96 THEN 'purchase' ELSE 'app_login' END AS type
+    FROM base
+  )
+  SELECT 'e' || i AS id, 'c' || c AS contact, type, ts,
+    CASE WHEN type = 'page_visit' THEN ['/', '/blog/a', '/blog/b', '/pricing', '/docs/start', '/docs/api'][1 + h % 6] END AS url,
+    CASE WHEN type = 'form_submission' THEN ['trial', 'newsletter', 'contact-sales'][1 + h % 3] END AS form,
+    CASE WHEN type LIKE 'email_%' THEN 'newsletter-' || (h % 12) END AS email,
+    CASE WHEN type = 'purchase' THEN CAST(h % 500 AS INTEGER) END AS value
+  FROM typed
+) TO '{flat}' (FORMAT parquet)
+"""
+
+
+@dataclass(frozen=True)
+class Size:
+    """One benchmark size."""
+
+    rows: int
+    contacts: int
+
+    @property
+    def label(self) -> str:
+        """E.g. 20M."""
+        return f"{self.rows / 1e6:g}M" if self.rows >= 1_000_000 else f"{self.rows:,}"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One whole-process run."""
+
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def generate(size: Size, seed: int) -> tuple[Path, Path]:
+    """The flat Parquet (for chDB) and the Headway import Parquet of one size."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    stem = f"funnel-{size.rows}-{size.contacts}-{seed}"
+    flat, hw = DATA / f"{stem}-flat.parquet", DATA / f"{stem}-headway.parquet"
+    if not flat.exists():
+        conn = duckdb.connect()
+        conn.execute(GENERATE.format(seed=seed, contacts=size.contacts, rows=size.rows, flat=flat))
+        # chDB reads integer seconds best: store them alongside as UInt32.
+        tmp = flat.with_suffix(".tmp.parquet")
+        conn.execute(
+            f"COPY (SELECT contact, type, CAST(epoch(ts) AS UINTEGER) AS ts, coalesce(url, '') AS url, "
+            f"coalesce(form, '') AS form, id, email, value, ts AS ts_time FROM read_parquet('{flat}')) "
+            f"TO '{tmp}' (FORMAT parquet)"
+        )
+        tmp.replace(flat)
+        conn.close()
+    if not hw.exists():
+        conn = duckdb.connect()
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(
+            f"COPY (SELECT id, contact, type, ts_time AS ts, "
+            f"to_json(json_object('url', nullif(url, ''), 'form', nullif(form, ''), 'email', email, 'value', value)) "
+            f"AS properties FROM read_parquet('{flat}')) TO '{hw}' (FORMAT parquet)"
+        )
+        conn.close()
+    return flat, hw
+
+
+def build_store(size: Size, seed: int, hw_file: Path) -> Path:
+    """A Headway store holding the generated log (built once per size)."""
+    store = DATA / f"funnel-{size.rows}-{size.contacts}-{seed}.duckdb"
+    if not store.exists():
+        t0 = time.perf_counter()
+        run(
+            [
+                str(ROOT / ".venv/bin/headway"),
+                "--db",
+                str(store),
+                "import",
+                str(hw_file),
+                "--tz",
+                "UTC",
+            ]
+        )
+        print(f"  store built in {time.perf_counter() - t0:.1f} s", flush=True)
+    return store
+
+
+def run(cmd: list[str]) -> Timing:
+    """Run a whole process under /usr/bin/time; wall seconds, peak RSS, stdout."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}"
+        )
+    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    return Timing(seconds, peak_kb / 1024, proc.stdout)
+
+
+def headway_levels(output: str) -> dict[int, int]:
+    """Contacts per furthest stage from the funnel JSON (level 0 excluded)."""
+    reached = [s["reached"] for s in json.loads(output)["stages"]] + [0]
+    return {
+        i + 1: reached[i] - reached[i + 1]
+        for i in range(len(reached) - 1)
+        if reached[i] - reached[i + 1]
+    }
+
+
+def chdb_levels(output: str) -> dict[int, int]:
+    """Contacts per windowFunnel level (level 0 excluded)."""
+    rows = json.loads(output)["data"]
+    return {int(level): int(n) for level, n in rows if int(level) > 0}
+
+
+def bench(size: Size, seed: int, runs: int) -> dict[str, float]:
+    """Time both engines on one size; medians and ratio."""
+    print(f"== {size.label} activities / {size.contacts:,} contacts", flush=True)
+    flat, hw_file = generate(size, seed)
+    store = build_store(size, seed, hw_file)
+    journey = DATA / "bench-journey.yaml"
+    journey.write_text(JOURNEY)
+    as_of = int(datetime.fromisoformat(AS_OF).timestamp())
+    query = CHDB_QUERY.format(window=WINDOW_S, path=flat, as_of=as_of)
+    hw_cmd = [
+        str(ROOT / ".venv/bin/headway"),
+        "--db",
+        str(store),
+        "funnel",
+        str(journey),
+        "--json",
+        "--as-of",
+        AS_OF,
+    ]
+    ch_cmd = [sys.executable, "-c", CHDB_SCRIPT, query]
+    hw_runs, ch_runs = [], []
+    for i in range(runs):
+        hw_runs.append(run(hw_cmd))
+        ch_runs.append(run(ch_cmd))
+        print(
+            f"  run {i + 1}: headway {hw_runs[-1].seconds:.2f} s, chdb {ch_runs[-1].seconds:.2f} s",
+            flush=True,
+        )
+    agree = headway_levels(hw_runs[0].output) == chdb_levels(ch_runs[0].output)
+    hw_s = statistics.median(t.seconds for t in hw_runs)
+    ch_s = statistics.median(t.seconds for t in ch_runs)
+    hw_mb = max(t.peak_mb for t in hw_runs)
+    ch_mb = max(t.peak_mb for t in ch_runs)
+    print(
+        f"  headway median {hw_s:.2f} s (peak {hw_mb:.0f} MiB); chdb median {ch_s:.2f} s (peak {ch_mb:.0f} MiB)"
+    )
+    print(
+        f"  ratio headway/chdb = {hw_s / ch_s:.2f} (goal <= 0.5); same stage counts: {'yes' if agree else 'NO'}"
+    )
+    if not agree:
+        print(
+            f"  headway {headway_levels(hw_runs[0].output)}\n  chdb    {chdb_levels(ch_runs[0].output)}"
+        )
+    return {
+        "headway": hw_s,
+        "chdb": ch_s,
+        "ratio": hw_s / ch_s,
+        "headway_mb": hw_mb,
+        "agree": float(agree),
+    }
+
+
+def parse_sizes(text: str) -> list[Size]:
+    """``ROWS:CONTACTS,ROWS:CONTACTS``."""
+    sizes = []
+    for part in text.split(","):
+        rows, contacts = part.split(":")
+        sizes.append(Size(int(rows), int(contacts)))
+    return sizes
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="20000000:1000000,100000000:5000000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    results = {s.label: bench(s, args.seed, args.runs) for s in parse_sizes(args.sizes)}
+    print("\n| size | Headway (s) | chDB (s) | Headway / chDB | Headway peak MiB | same counts |")
+    print("|---|---|---|---|---|---|")
+    for label, r in results.items():
+        same = "yes" if r["agree"] else "no"
+        print(
+            f"| {label} | {r['headway']:.2f} | {r['chdb']:.2f} | {r['ratio']:.2f} | {r['headway_mb']:.0f} | {same} |"
+        )
+    labels = list(results)
+    if len(labels) >= 2:
+        growth = results[labels[-1]]["headway"] / results[labels[0]]["headway"]
+        print(f"\nHeadway {labels[-1]} / {labels[0]} time: {growth:.2f}x (goal <= 5.5x)")
+    if not all(r["agree"] for r in results.values()):
+        raise SystemExit("stage counts differ between Headway and chDB")
+
+
+if __name__ == "__main__":
+    main()
