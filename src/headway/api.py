@@ -11,7 +11,7 @@ Every report is a typed result with ``to_dict()``, ``to_arrow()``, ``to_pandas()
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,9 @@ from headway.engine.options import (
 from headway.engine.run import Matched, match_journey
 from headway.engine.trends import TrendReport, trend_report
 from headway.model.journey import Journey, parse_journey
-from headway.store import Store
+from headway.errors import InvalidInput
+from headway.ingest.records import validate_records
+from headway.store import AppendResult, Store
 from headway.store.journeys import list_journeys, resolve_journey
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
@@ -114,6 +116,22 @@ class Headway:
         return contact_list(
             self.backend, matched, resolve_stage(j, stage), status, offset=offset, limit=limit
         )
+
+    # -- data --------------------------------------------------------------------------
+    def add_activities(
+        self, records: Iterable[Mapping[str, Any]], *, source: str = "api"
+    ) -> AppendResult:
+        """Validate and append activity records (``contact``, ``type``, ``ts``, ``properties``, ``id``).
+
+        Raises ``InvalidInput`` listing every rejected record; nothing is written then.
+        """
+        table, problems = validate_records(records, source=source)
+        if problems:
+            raise InvalidInput(
+                f"{len(problems)} activit{'y was' if len(problems) == 1 else 'ies were'} rejected",
+                problems,
+            )
+        return self.store.append_activities(table)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
