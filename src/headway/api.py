@@ -29,9 +29,9 @@ from headway.engine.options import (
 )
 from headway.engine.run import Matched, match_journey
 from headway.engine.trends import TrendReport, trend_report
-from headway.model.journey import Journey, parse_journey
 from headway.errors import InvalidInput
 from headway.ingest.records import validate_records
+from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store
 from headway.store.journeys import list_journeys, resolve_journey
 
