@@ -106,6 +106,9 @@ def _path(rng: np.random.Generator, pop: Population, b: Behaviour, ev: Events) -
     plan = np.where(via_sales, 2, plan)
     buyers = bought | via_sales
     _purchases(rng, pop, ev, idx[buyers], t_buy[buyers], plan[buyers])
+    for sent, at, page in ((sales, t_sales, "/contact-sales"), (trial, t_trial, "/trial")):
+        left = pricing & ~sent & (rng.random(n) < b.form_abandon)  # opened the form, went away
+        ev.add(idx[left], "page_visit", at[left], page=PAGE[page])
     return Progress(
         pricing=pricing & (t_pricing < END_US),
         sales=sales & (t_sales < END_US),

@@ -56,6 +56,7 @@ class Behaviour:
     interest: float = 0.30  # contacts who look at pricing (median 5 d after arrival)
     contact_sales: float = 0.25  # of pricing visitors
     trial: float = 0.35  # of pricing visitors
+    form_abandon: float = 0.30  # of other pricing visitors: open a form page, send nothing
     trial_docs: float = 0.75  # of trial sign-ups who open the docs
     docs_purchase: float = 0.22  # of docs visitors who buy: the onboarding stall
     sales_purchase: float = 0.20  # of contact-sales forms that end in a purchase
