@@ -68,3 +68,12 @@ def test_process_reports_a_bad_size_in_one_sentence(db_path: Path) -> None:
     assert done.returncode == 2
     assert "error: --contacts must be a positive number, not 0" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_force_does_not_delete_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database")
+    done = _run("--db", str(path), "demo", "--contacts", "100", "--force")
+    assert done.returncode == 2
+    assert "error: cannot open" in done.stderr
+    assert path.read_text() == "not a database"

@@ -34,7 +34,8 @@ def demo_command(
         contacts=contacts, seed=seed, effects=NO_EFFECTS if no_effects else DemoConfig().effects
     )
     path = state.db_path()
-    if force:
+    if force and path.exists():
+        Store(path).close()  # refuses a file in use by a server, or not a Headway database
         _delete(path)
     created = not path.exists()
     try:
