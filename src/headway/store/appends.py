@@ -21,6 +21,59 @@ CONTENT_ID = (
 )
 
 
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("contact", pa.string()),
+        ("type", pa.string()),
+        ("ts", pa.timestamp("us")),
+        ("properties", pa.string()),
+        ("bot", pa.bool_()),
+        ("bot_reason", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def append_batches(conn: duckdb.DuckDBPyConnection, tables: list[pa.Table]) -> list[AppendResult]:
+    """Append several batches in one pass (group commit); one result per batch, in order.
+
+    Batches are appended as if one after the other: an id repeated in a later batch counts
+    as that batch's duplicate.
+    """
+    if len(tables) == 1:
+        return [append_arrow(conn, tables[0])]
+    parts = []
+    for i, table in enumerate(tables):
+        canonical = pa.table({f.name: _column(table, f) for f in SCHEMA}, schema=SCHEMA)
+        parts.append(canonical.append_column("_batch", pa.array([i] * table.num_rows, pa.int32())))
+    combined = pa.concat_tables(parts)
+    conn.register("_hw_batch", combined)
+    try:
+        _prepare(conn, "_hw_batch", {*SCHEMA.names, "_batch"})
+        incoming = dict(
+            conn.execute("SELECT _batch, count(*) FROM _hw_in GROUP BY _batch").fetchall()
+        )
+        kept = _append_prepared(conn, "_hw_in", by_batch=True)
+    finally:
+        conn.unregister("_hw_batch")
+        conn.execute("DROP TABLE IF EXISTS _hw_in")
+    assert isinstance(kept, dict)
+    return [
+        AppendResult(int(kept.get(i, 0)), int(incoming.get(i, 0)) - int(kept.get(i, 0)))
+        for i in range(len(tables))
+    ]
+
+
+def _column(table: pa.Table, field: pa.Field) -> pa.Array | pa.ChunkedArray:
+    if field.name not in table.column_names:
+        return pa.nulls(table.num_rows, field.type)
+    column = table.column(field.name)
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        column = column.cast(pa.timestamp(column.type.unit, tz="UTC"))
+    return column.cast(field.type)
+
+
 def append_arrow(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> AppendResult:
     """Append an Arrow batch with the canonical columns."""
     conn.register("_hw_batch", table)
@@ -38,36 +91,44 @@ def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendRes
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
-        return _append_prepared(conn, relation)
+        return _single(_append_prepared(conn, relation))
     _prepare(conn, relation, cols)
     try:
-        return _append_prepared(conn, "_hw_in")
+        return _single(_append_prepared(conn, "_hw_in"))
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_in")
 
 
+def _single(result: AppendResult | dict[int, int]) -> AppendResult:
+    assert isinstance(result, AppendResult)
+    return result
+
+
 def _prepare(conn: duckdb.DuckDBPyConnection, relation: str, cols: set[str]) -> None:
     seq = "_seq" if "_seq" in cols else "row_number() OVER ()"
+    batch = ", _batch" if "_batch" in cols else ""
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _hw_in AS
-        SELECT id, hash(id) AS id_hash, contact, type, ts, properties, bot, bot_reason, source, _seq
+        SELECT id, hash(id) AS id_hash, contact, type, ts, properties, bot, bot_reason, source, _seq{batch}
         FROM (
             SELECT coalesce(id, {CONTENT_ID}) AS id, contact, type, ts, properties,
-                   coalesce(bot, false) AS bot, bot_reason, source, {seq} AS _seq
+                   coalesce(bot, false) AS bot, bot_reason, source, {seq} AS _seq{batch}
             FROM (SELECT contact, type, CAST(ts AS TIMESTAMP) AS ts,
                          CAST(properties AS JSON) AS properties, CAST(id AS VARCHAR) AS id,
                          CAST(bot AS BOOLEAN) AS bot, CAST(bot_reason AS VARCHAR) AS bot_reason,
                          CAST(source AS VARCHAR) AS source
-                  {", _seq" if "_seq" in cols else ""}
+                  {", _seq" if "_seq" in cols else ""}{batch}
                   FROM {relation})
         )"""
     )
 
 
-def _append_prepared(conn: duckdb.DuckDBPyConnection, src: str) -> AppendResult:
+def _append_prepared(
+    conn: duckdb.DuckDBPyConnection, src: str, *, by_batch: bool = False
+) -> AppendResult | dict[int, int]:
     incoming = _count(conn, f"SELECT count(*) FROM {src}")
     if incoming == 0:
-        return AppendResult(0, 0)
+        return {} if by_batch else AppendResult(0, 0)
     has_rows = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM activities LIMIT 1)") > 0
     stored = (
         f"UNION SELECT a.id_hash FROM activities a SEMI JOIN {src} i ON a.id_hash = i.id_hash"
@@ -90,6 +151,11 @@ def _append_prepared(conn: duckdb.DuckDBPyConnection, src: str) -> AppendResult:
     )
     _add_types(conn, src)
     _add_contacts(conn, src)
+    kept = (
+        dict(conn.execute("SELECT _batch, count(*) FROM _hw_keep GROUP BY _batch").fetchall())
+        if by_batch
+        else {}
+    )
     row = conn.execute(
         """INSERT INTO activities
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source
@@ -100,7 +166,7 @@ def _append_prepared(conn: duckdb.DuckDBPyConnection, src: str) -> AppendResult:
     accepted = int(row[0]) if row else 0
     conn.execute("DROP VIEW _hw_keep")
     conn.execute("DROP TABLE _hw_dup")
-    return AppendResult(accepted, incoming - accepted)
+    return kept if by_batch else AppendResult(accepted, incoming - accepted)
 
 
 def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:

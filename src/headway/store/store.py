@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -210,7 +210,7 @@ class Store:
 
     def _commit_group(self, group: list[_Pending]) -> None:
         try:
-            results = self.write(lambda c: [appends.append_arrow(c, p.table) for p in group])
+            results = self.write(lambda c: appends.append_batches(c, [p.table for p in group]))
         except Exception:
             # One bad batch must not fail its neighbours: retry each on its own.
             for p in group:
@@ -262,6 +262,10 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as err:
         text = str(err)
+        if "not a valid duckdb database" in text.lower():
+            raise StoreError(
+                f"{path} is not a DuckDB database (is it another kind of file?)"
+            ) from None
         if "lock" in text.lower():
             raise StoreError(
                 f"{path} is in use by another Headway process; stop it or use another --db"
