@@ -6,6 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.duckdb
+DEMO_AS_OF ?= 2025-06-30
 PYTEST_ARGS ?=
 
 .PHONY: install lint format test test-fast demo bench clean
@@ -33,9 +34,14 @@ test: lint
 test-fast: install
 	$(VENV)/bin/pytest -m "not slow" -x -q $(PYTEST_ARGS)
 
+# Until the dashboard lands, Headway's main job on the demo world is its reports in the
+# terminal: the example journeys' funnels and the email statistics (human view).
 demo: install
 	@test -f $(DEMO_DB) || $(VENV)/bin/headway --db $(DEMO_DB) demo
-	$(VENV)/bin/headway --db $(DEMO_DB) demo-run
+	@for journey in examples/*.yaml; do \
+		$(VENV)/bin/headway --db $(DEMO_DB) funnel $$journey --as-of $(DEMO_AS_OF) || exit 1; \
+	done
+	$(VENV)/bin/headway --db $(DEMO_DB) emails stats --human
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_DB)
