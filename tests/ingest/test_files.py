@@ -235,3 +235,21 @@ def test_progress_is_reported(store: Store, tmp_path: Path) -> None:
     seen: list[tuple[float, str]] = []
     import_file(store, path, report=lambda f, stage: seen.append((f, stage)))
     assert (1.0, "writing") in seen
+
+
+@pytest.mark.parametrize(("name", "stage"), [("a.csv", "writing"), ("a.jsonl", "reading")])
+def test_interrupt_leaves_nothing_half_written(
+    store: Store, tmp_path: Path, name: str, stage: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(CSV.encode() if name.endswith(".csv") else csv_as_jsonl(CSV))
+
+    def interrupt(fraction: float, current: str) -> None:
+        if current == stage:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(store, path, report=interrupt)
+    assert activities(store) == []
+    assert store.execute("SELECT count(*) FROM contacts").scalar() == 0
+    assert import_file(store, path).imported == 2  # the store is still usable

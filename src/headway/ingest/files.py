@@ -104,6 +104,8 @@ def _import(
             )
         with _watch(conn, report, "writing"), _unordered(conn):
             appended = store.append_relation(conn, valid)
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: the caller rolls back
     except duckdb.Error as err:
         raise _unreadable(path, fmt, err) from None
     finally:
