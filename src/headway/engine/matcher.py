@@ -27,7 +27,7 @@ INT64_MIN = NOT_REACHED
 _Scratch = namedtuple(
     "_Scratch",
     "fixed act_of stage_of stage_of_u vis src queue stage_t stage_act best_t best_act best_entry"
-    " ext reach good inst",
+    " ext reach good inst stage_count",
 )
 
 
@@ -573,12 +573,11 @@ def _augment_activity(q, lo, SM, n_stages, act_of, stage_of, vis, src, queue):  
 
 
 @njit(cache=True, nogil=True)
-def _unordered_attempt(
-    p, n, lo, T, SM, gstart, n_stages, window, act_of, stage_of, vis, src, queue, stage_t, stage_act
-):  # pragma: no cover - compiled
-    """Attempt entered at p: the activities (entry first, then by (ts, row)) that raise the
-    number of distinct stages completed, up to the window end; returns that number."""
-    window_end = T[lo + p] + window
+def _unordered_attempt(p, n, lo, T, SM, gstart, n_stages, scan_end, s):  # pragma: no cover
+    """Attempt entered at p: the activities (entry first, then the others from p's instant on,
+    by (ts, row)) that raise the number of distinct stages completed, among rows with
+    ts <= scan_end; fills s.stage_t / s.stage_act and returns that number."""
+    act_of, stage_of = s.act_of, s.stage_of_u
     for j in range(n_stages):
         act_of[j] = -1
     count = 0
@@ -586,14 +585,14 @@ def _unordered_attempt(
     nxt = gstart[p]
     while count < n_stages:
         if SM[lo + q] != np.uint64(0) and _augment_activity(
-            q, lo, SM, n_stages, act_of, stage_of, vis, src, queue
+            q, lo, SM, n_stages, act_of, stage_of, s.vis, s.src, s.queue
         ):
-            stage_t[count] = T[lo + q]
-            stage_act[count] = q
+            s.stage_t[count] = T[lo + q]
+            s.stage_act[count] = q
             count += 1
         if nxt == p:
             nxt += 1
-        if nxt >= n or T[lo + nxt] > window_end:
+        if nxt >= n or T[lo + nxt] > scan_end:
             break
         q = nxt
         nxt += 1
@@ -604,47 +603,64 @@ def _unordered_attempt(
 
 
 @njit(cache=True, nogil=True)
+def _slide(q, SM, lo, n_stages, counts, step):  # pragma: no cover - compiled
+    """Add (step 1) or remove (step -1) row q's stages from the window's per-stage counts;
+    returns the change in the number of stages present."""
+    change = 0
+    m = SM[lo + q]
+    for j in range(n_stages):
+        if m >> np.uint64(j) & np.uint64(1):
+            counts[j] += step
+            if step > 0 and counts[j] == 1:
+                change += 1
+            elif step < 0 and counts[j] == 0:
+                change -= 1
+    return change
+
+
+@njit(cache=True, nogil=True)
 def _unordered_contact(
     n, lo, T, SM, gstart, off, pos, n_stages, window, any_list, s
 ):  # pragma: no cover
-    """Best clean attempt of one contact (unordered). Returns (depth, removed)."""
+    """Best clean attempt of one contact (unordered). Returns (depth, removed).
+
+    Three cuts keep this near linear: an attempt whose window holds no more distinct stages
+    than the best clean depth so far is skipped (it cannot go further); an attempt stops
+    scanning at the first excluded activity after its entry (past it, only a conversion
+    before it could have kept the attempt clean); and once an attempt's window reaches the
+    contact's last activity, later attempts (subsets of it) cannot beat a best that is at
+    least as deep."""
     best_depth, had_attempt = -1, False
     last_t = T[lo + n - 1]
+    counts = s.stage_count
+    counts[:] = 0
+    present, head, tail = 0, 0, 0  # rows head..tail-1 are p's window: gstart[p] .. te + window
     for p in range(n):
+        te = T[lo + p]
+        while tail < n and T[lo + tail] <= te + window:
+            present += _slide(tail, SM, lo, n_stages, counts, 1)
+            tail += 1
+        while head < gstart[p]:
+            present += _slide(head, SM, lo, n_stages, counts, -1)
+            head += 1
         if SM[lo + p] == np.uint64(0):
             continue
         had_attempt = True
-        d = _unordered_attempt(
-            p,
-            n,
-            lo,
-            T,
-            SM,
-            gstart,
-            n_stages,
-            window,
-            s.act_of,
-            s.stage_of_u,
-            s.vis,
-            s.src,
-            s.queue,
-            s.stage_t,
-            s.stage_act,
-        )
-        if d > best_depth:
-            te = T[lo + p]
-            if d == n_stages:
-                void = _listed_between(pos, off, any_list, T, lo, te, s.stage_t[d - 1], False)
-            else:
-                void = _listed_between(pos, off, any_list, T, lo, te, te + window, True)
-            if not void:
-                best_depth = d
-                s.best_t[:d] = s.stage_t[:d]
-                s.best_act[:d] = s.stage_act[:d]
+        if present <= best_depth:
+            continue
+        i = _first_ts_after(pos, off[any_list], off[any_list + 1], T, lo, te)
+        excluded_at = T[lo + pos[i]] if i < off[any_list + 1] else te + window + 1
+        d = _unordered_attempt(p, n, lo, T, SM, gstart, n_stages, min(te + window, excluded_at), s)
+        # a conversion at or before the first exclusion is clean; anything else meets it
+        void = d < n_stages and excluded_at <= te + window
+        if d > best_depth and not void:
+            best_depth = d
+            s.best_t[:d] = s.stage_t[:d]
+            s.best_act[:d] = s.stage_act[:d]
         if best_depth == n_stages:
             break
-        if T[lo + p] + window >= last_t and best_depth >= d:
-            break  # every later attempt sees a subset of this one's activities
+        if not void and te + window >= last_t and best_depth >= d:
+            break  # every later attempt sees a subset of this (fully scanned) one's activities
     if best_depth < 0:
         return 0, had_attempt
     return best_depth, False
@@ -722,6 +738,7 @@ def _match_range(
         reach=np.zeros((n_stages, n_stages), np.bool_),
         good=np.zeros((n_stages, n_stages), np.bool_),
         inst=np.zeros(n_stages, np.int64),
+        stage_count=np.zeros(n_stages, np.int64),
     )
     off = np.zeros(n_stages + n_excl + 3, np.int64)
     pos = np.zeros(max_total, np.int64)
