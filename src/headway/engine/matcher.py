@@ -27,7 +27,7 @@ INT64_MIN = NOT_REACHED
 _Scratch = namedtuple(
     "_Scratch",
     "fixed act_of stage_of stage_of_u vis src queue stage_t stage_act best_t best_act best_entry"
-    " ext reach good inst stage_count",
+    " ext reach good inst stage_count mark owner counters",
 )
 
 
@@ -247,55 +247,61 @@ def _listed_between(pos, off, li, T, lo, start, end, inclusive_end):  # pragma: 
 
 
 @njit(cache=True, nogil=True)
-def _adjacent(SM, lo, q, j, fixed):  # pragma: no cover - compiled
-    """Whether local activity q may take stage j (fixed[j] pins a stage to one activity)."""
-    if not (SM[lo + q] >> np.uint64(j) & np.uint64(1)):
-        return False
-    return fixed[j] < 0 or fixed[j] == q
+def _open_group(q, gstart, gend, s):  # pragma: no cover - compiled
+    """Start a fresh matching in q's tie group (bumping the epoch forgets the old one in
+    O(1), so huge tie groups are not rescanned); returns its bounds."""
+    s.counters[0] += 1
+    return gstart[q], gend[q]
 
 
 @njit(cache=True, nogil=True)
-def _augment_stage(
-    k, r, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
-):  # pragma: no cover
-    """Match stage k into tie group [gs, ge) holding stages r..k-1 (augmenting path, BFS)."""
-    for q in range(gs, ge):
-        vis[q - gs] = False
+def _stage_of(i, s):  # pragma: no cover - compiled
+    """Stage matched to group-local activity i in the current matching, or -1."""
+    return s.stage_of[i] if s.owner[i] == s.counters[0] else -1
+
+
+@njit(cache=True, nogil=True)
+def _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s):  # pragma: no cover - compiled
+    """Match stage k into tie group [gs, ge) on top of the current matching (augmenting path,
+    BFS). A stage's candidates are its listed activities inside the group, or only
+    s.fixed[j] when the stage is pinned (the entry, or a row chosen by _canonical_rows)."""
+    s.counters[1] += 1
+    mark, queue = s.counters[1], s.queue
     queue[0] = k
     head, tail, found = 0, 1, -1
     while head < tail and found < 0:
         j = queue[head]
         head += 1
-        for q in range(gs, ge):
-            if vis[q - gs] or not _adjacent(SM, lo, q, j, fixed):
+        pinned = s.fixed[j]
+        i = 0 if pinned >= 0 else _first_pos_at_least(pos, off[j], off[j + 1], gs)
+        i_end = 1 if pinned >= 0 else off[j + 1]
+        while i < i_end:
+            q = pinned if pinned >= 0 else pos[i]
+            i += 1
+            if q >= ge:
+                break
+            if s.mark[q - gs] == mark or not (SM[lo + q] >> np.uint64(j) & np.uint64(1)):
                 continue
-            vis[q - gs] = True
-            src[q - gs] = j
-            if stage_of[q - gs] < 0:
+            s.mark[q - gs] = mark
+            s.src[q - gs] = j
+            other = _stage_of(q - gs, s)
+            if other < 0:
                 found = q
                 break
-            queue[tail] = stage_of[q - gs]
+            queue[tail] = other
             tail += 1
     if found < 0:
         return False
     q = found
     while True:  # flip the path back to stage k
-        j = src[q - gs]
+        j = s.src[q - gs]
         prev = act_of[j] if j != k else -1
         act_of[j] = q
-        stage_of[q - gs] = j
+        s.stage_of[q - gs] = j
+        s.owner[q - gs] = s.counters[0]
         if j == k:
             return True
         q = prev
-
-
-@njit(cache=True, nogil=True)
-def _open_group(q, gstart, gend, stage_of):  # pragma: no cover - compiled
-    """Reset the matching state of q's tie group; returns its bounds."""
-    gs, ge = gstart[q], gend[q]
-    for i in range(ge - gs):
-        stage_of[i] = -1
-    return gs, ge
 
 
 @njit(cache=True, nogil=True)
@@ -309,20 +315,15 @@ def _ordered_attempt(
     Taking the earliest option is exact in ordered mode: a state with stage i earlier (or in
     a smaller group) allows every continuation a later one allows. s.act_of: one activity
     per stage (the final rows are chosen by _canonical_rows)."""
-    fixed, act_of, stage_of, vis, src, queue = s.fixed, s.act_of, s.stage_of, s.vis, s.src, s.queue
-    stage_t = s.stage_t
+    act_of, stage_t = s.act_of, s.stage_t
     window_end = T[lo + p] + window
-    fixed[0] = p
-    gs, ge = _open_group(p, gstart, gend, stage_of)
-    act_of[0] = p
-    stage_of[p - gs] = 0
+    s.fixed[0] = p
+    gs, ge = _open_group(p, gstart, gend, s)
+    _augment_stage(0, gs, ge, SM, lo, off, pos, act_of, s)
     stage_t[0] = T[lo + p]
-    r = 0
     k = 1
     while k < n_stages:
-        if not strictly[k] and _augment_stage(
-            k, r, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
-        ):
+        if not strictly[k] and _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s):
             stage_t[k] = T[lo + gs]
             k += 1
             continue
@@ -332,32 +333,28 @@ def _ordered_attempt(
         q = pos[i]
         if T[lo + q] > window_end:
             break
-        gs, ge = _open_group(q, gstart, gend, stage_of)
-        act_of[k] = q
-        stage_of[q - gs] = k
+        gs, ge = _open_group(q, gstart, gend, s)
+        _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s)  # takes q (first in list)
         stage_t[k] = T[lo + q]
-        r = k
         k += 1
     return k
 
 
 @njit(cache=True, nogil=True)
-def _group_extent(r, q, strictly, n_stages, gstart, gend, SM, lo, s):  # pragma: no cover
+def _group_extent(r, q, strictly, n_stages, gstart, gend, SM, lo, off, pos, s):  # pragma: no cover
     """Largest e such that stages r..e-1 all fit in q's tie group (e == r: not even stage r)."""
-    gs, ge = _open_group(q, gstart, gend, s.stage_of)
+    gs, ge = _open_group(q, gstart, gend, s)
     for j in range(r, n_stages):
         if j > r and strictly[j]:
             return j
-        if not _augment_stage(
-            j, r, gs, ge, SM, lo, s.fixed, s.act_of, s.stage_of, s.vis, s.src, s.queue
-        ):
+        if not _augment_stage(j, gs, ge, SM, lo, off, pos, s.act_of, s):
             return j
     return n_stages
 
 
 @njit(cache=True, nogil=True)
 def _strict_attempt(
-    p, n, lo, T, SM, gstart, gend, strictly, n_stages, window, s
+    p, n, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
 ):  # pragma: no cover
     """Strict attempt entered at p; returns its depth, fills s.stage_t and s.act_of.
 
@@ -377,7 +374,7 @@ def _strict_attempt(
     ext[:m_count, :] = -1
     reach[:m_count, :] = False
     s.fixed[0] = p
-    ext[0, 0] = _group_extent(0, p, strictly, n_stages, gstart, gend, SM, lo, s)
+    ext[0, 0] = _group_extent(0, p, strictly, n_stages, gstart, gend, SM, lo, off, pos, s)
     reach[0, 0] = True
     depth = 1
     for m in range(m_count):
@@ -389,7 +386,7 @@ def _strict_attempt(
                 if m + 1 < m_count and not reach[m + 1, j]:
                     if ext[m + 1, j] < 0:
                         ext[m + 1, j] = _group_extent(
-                            j, inst[m + 1], strictly, n_stages, gstart, gend, SM, lo, s
+                            j, inst[m + 1], strictly, n_stages, gstart, gend, SM, lo, off, pos, s
                         )
                     reach[m + 1, j] = ext[m + 1, j] > j
     for m in range(m_count - 1, -1, -1):
@@ -437,46 +434,38 @@ def _ordered_void(
 
 
 @njit(cache=True, nogil=True)
-def _canonical_rows(
-    depth, entry, stage_t, act_of, gstart, gend, SM, lo, fixed, stage_of, vis, src, queue, trial
-):  # pragma: no cover - compiled
-    """Within each tie group of the best attempt, give each stage (in stage order) the
-    lowest-row activity that still leaves a full matching for the group's later stages."""
+def _canonical_rows(depth, entry, gstart, gend, SM, lo, off, pos, s):  # pragma: no cover
+    """Within each tie group of the best attempt (s.best_t, s.best_act), give each stage, in
+    stage order, the lowest-row activity that still leaves a full matching for the group's
+    later stages; the chosen rows go to s.best_act."""
     a = 0
     while a < depth:
         b = a
-        while b + 1 < depth and stage_t[b + 1] == stage_t[a]:
+        while b + 1 < depth and s.best_t[b + 1] == s.best_t[a]:
             b += 1
-        gs, ge = gstart[act_of[a]], gend[act_of[a]]
-        for j in range(a, b + 1):
-            fixed[j] = -1
+        gs, ge = gstart[s.best_act[a]], gend[s.best_act[a]]
         if a == 0:
-            fixed[0] = entry
-        for j in range(a, b + 1):
-            if a == 0 and j == 0:
-                continue
-            for q in range(gs, ge):
-                if not _adjacent(SM, lo, q, j, fixed):
-                    continue
-                fixed[j] = q
-                if _group_matches(a, b, gs, ge, SM, lo, fixed, trial, stage_of, vis, src, queue):
+            s.fixed[0] = entry
+        for j in range(a + 1 if a == 0 else a, b + 1):
+            i = _first_pos_at_least(pos, off[j], off[j + 1], gs)
+            while i < off[j + 1] and pos[i] < ge:
+                s.fixed[j] = pos[i]
+                if _group_matches(a, b, gs, ge, SM, lo, off, pos, s):
                     break
-                fixed[j] = -1
+                i += 1
         for j in range(a, b + 1):
-            act_of[j] = fixed[j]
-            fixed[j] = -1
+            s.best_act[j] = s.fixed[j]
+            s.fixed[j] = -1
         a = b + 1
 
 
 @njit(cache=True, nogil=True)
-def _group_matches(
-    a, b, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue
-):  # pragma: no cover
-    """Whether stages a..b (some pinned by fixed) match distinct activities of [gs, ge)."""
-    for i in range(ge - gs):
-        stage_of[i] = -1
-    for j in range(a, b + 1):
-        if not _augment_stage(j, a, gs, ge, SM, lo, fixed, act_of, stage_of, vis, src, queue):
+def _group_matches(a, b, gs, ge, SM, lo, off, pos, s):  # pragma: no cover - compiled
+    """Whether stages a..b (those pinned by s.fixed, and the rest) match distinct activities
+    of the tie group [gs, ge); stages after the one being chosen are still unpinned."""
+    s.counters[0] += 1
+    for j in range(a, b + 1):  # noqa: SIM110 - numba compiles loops, not generator expressions
+        if not _augment_stage(j, gs, ge, SM, lo, off, pos, s.act_of, s):
             return False
     return True
 
@@ -490,7 +479,9 @@ def _ordered_contact(
     for i in range(off[0], off[1]):  # entries: every activity matching stage 1, in (ts, row) order
         p = pos[i]
         if strict:
-            d = _strict_attempt(p, n, lo, T, SM, gstart, gend, strictly, n_stages, window, s)
+            d = _strict_attempt(
+                p, n, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
+            )
         else:
             d = _ordered_attempt(
                 p, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
@@ -516,22 +507,7 @@ def _ordered_contact(
         return 0, False
     if not have_clean:
         return 0, True
-    _canonical_rows(
-        best_depth,
-        s.best_entry[0],
-        s.best_t,
-        s.best_act,
-        gstart,
-        gend,
-        SM,
-        lo,
-        s.fixed,
-        s.stage_of,
-        s.vis,
-        s.src,
-        s.queue,
-        s.act_of,
-    )
+    _canonical_rows(best_depth, s.best_entry[0], gstart, gend, SM, lo, off, pos, s)
     return best_depth, False
 
 
@@ -739,6 +715,9 @@ def _match_range(
         good=np.zeros((n_stages, n_stages), np.bool_),
         inst=np.zeros(n_stages, np.int64),
         stage_count=np.zeros(n_stages, np.int64),
+        mark=np.zeros(max_rows, np.int64),
+        owner=np.zeros(max_rows, np.int64),
+        counters=np.ones(2, np.int64),  # matching epoch, BFS mark
     )
     off = np.zeros(n_stages + n_excl + 3, np.int64)
     pos = np.zeros(max_total, np.int64)
