@@ -80,8 +80,8 @@ def match_query(
         contact=exp.column("id", CONTACT),
     )
     stage_sql = [_stage_condition(s, scope, params) for s in journey.stages]
-    excl_sql = [compile_condition(x.when, scope, params) for x in journey.exclusions]
-    exit_sql = compile_condition(journey.exit_when, scope, params) if journey.exit_when else None
+    excl_sql = [projected(x.when, scope, params) for x in journey.exclusions]
+    exit_sql = projected(journey.exit_when, scope, params) if journey.exit_when else None
 
     inner = _inner_select(
         journey, scope, params, options, stage_sql, excl_sql, exit_sql, extras or {}
@@ -151,8 +151,30 @@ def _inner_select(
     return select
 
 
+def projected(cond: Condition, scope: Scope, params: Params) -> exp.Expr:
+    """A condition as a projected column: property tests run only on rows of the right type.
+
+    DuckDB evaluates every operand of AND/OR in a projection, but a CASE only evaluates a
+    branch on the rows that reach it; guarding each typed match with ``CASE WHEN type ...``
+    keeps JSON parsing off the rows of other types.
+    """
+    if isinstance(cond, Match):
+        if cond.types is None or not cond.where:
+            return compile_condition(cond, scope, params)
+        rest = compile_condition(Match(None, cond.where), scope, params)
+        return exp.Case(
+            ifs=[exp.If(this=type_test(cond.types, scope), true=rest)], default=exp.false()
+        )
+    if isinstance(cond, Not):
+        return exp.not_(exp.func("coalesce", projected(cond.item, scope, params), exp.false()))
+    parts = [projected(c, scope, params) for c in cond.items]
+    if isinstance(cond, AnyOf):
+        return exp.or_(*parts) if parts else exp.false()
+    return exp.and_(*parts) if parts else exp.true()
+
+
 def _stage_condition(stage: Stage, scope: Scope, params: Params) -> exp.Expr:
-    cond = compile_condition(stage.when, scope, params)
+    cond = projected(stage.when, scope, params)
     if stage.first_time == "false":
         return cond
     if stage.first_time == "event":
