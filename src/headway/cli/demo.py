@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from headway.cli.common import console, state
 from headway.demo import NO_EFFECTS, DemoConfig, DemoSummary, build_demo
 from headway.demo.world import END
+from headway.ingest.relabel import relabel
 from headway.store import Store
 
 
@@ -51,7 +52,14 @@ def _build(path: Path, config: DemoConfig) -> DemoSummary:
     columns = (TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Store(path) as store, Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("contacts", total=config.contacts)
-        return build_demo(store, config, lambda n: progress.advance(task, n))
+        summary = build_demo(store, config, lambda n: progress.advance(task, n))
+        # The world is raw, as an ESP would deliver it: label machine opens and clicks now,
+        # so the "human" views are honest from the first report.
+        labelled = progress.add_task("labelling bots", total=None)
+        relabel(
+            store, progress=lambda done, top: progress.update(labelled, completed=done, total=top)
+        )
+        return summary
 
 
 def _report(path: Path, summary: DemoSummary) -> None:
