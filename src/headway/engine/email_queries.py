@@ -47,11 +47,10 @@ class StatsQuery:
                 [Detail("unknown grouping", field="by")],
             )
 
-    def params(self, types: tuple[str, ...]) -> dict[str, Any]:
-        """The bound parameters of a builder reading activities of ``types``."""
+    def params(self) -> dict[str, Any]:
+        """The bound parameters of the report query."""
         period = self.by if self.by in PERIODS else "day"
         return {
-            "types": list(types),
             "kinds": list(EMAIL_TYPES),
             "human": self.human,
             "email": self.email,
@@ -61,23 +60,24 @@ class StatsQuery:
         }
 
 
-# The email events of the selection: one row per activity with the few properties we use,
-# parsed once per row. ``kind`` is the position of the type in EMAIL_TYPES (1 = email_sent,
-# 2 = email_delivered, 3 = email_bounce, 4 = email_open, 5 = email_click, 6 =
-# email_unsubscribe, 7 = email_spam_report) and ``eid`` a dense number of the email: small
-# integer keys make the large aggregations cheap. ``$types`` narrows the scan to the types a
-# builder needs. Shared by every builder so that all numbers come from the same rows.
+# The email events of the selection: one row per activity with the few properties we use.
+# ``kind`` is the position of the type in EMAIL_TYPES (1 = email_sent, 2 = email_delivered,
+# 3 = email_bounce, 4 = email_open, 5 = email_click, 6 = email_unsubscribe, 7 =
+# email_spam_report) and ``eid`` a dense number of the email: small integer keys make the
+# large aggregations cheap.
 _SELECTION = """
 events AS MATERIALIZED (
     SELECT contact, kind, ts, p[1] AS email, p[2] AS campaign_prop,
-           lower(p[3]) AS bounce_type, coalesce(p[4], p[5]) AS link, p[5] AS url
+           -- the other properties only where they matter (parsing is the main cost)
+           CASE WHEN kind = 3 THEN lower(props->>'bounce_type') END AS bounce_type,
+           CASE WHEN kind = 5 THEN coalesce(props->>'link', props->>'url') END AS link,
+           CASE WHEN kind = 5 THEN props->>'url' END AS url
     FROM (
-        SELECT a.contact_key AS contact, t.kind, a.ts,
-               json_extract_string(a.properties,
-                   ['$.email', '$.campaign', '$.bounce_type', '$.link', '$.url']) AS p
+        SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props,
+               json_extract_string(a.properties, ['$.email', '$.campaign']) AS p
         FROM activities a
         JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM activity_types
-              WHERE list_contains($types, name)) t ON t.code = a.type_code
+              WHERE list_contains($kinds, name)) t ON t.code = a.type_code
         WHERE NOT (a.bot AND $human)
     )
     -- no "email IS NOT NULL" here: it would parse the JSON twice; the join to ``selected``
@@ -243,4 +243,4 @@ LEFT JOIN selected s ON $by = 'email' AND s.email = c.grp
 LEFT JOIN emails e ON $by = 'email' AND e.id = c.grp
 ORDER BY c.is_total, c.grp NULLS LAST
 """
-    return sql, query.params(EMAIL_TYPES)
+    return sql, query.params()
