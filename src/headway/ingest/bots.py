@@ -47,7 +47,6 @@ COLUMNS = (
     "honeypot",
     "provider_flag",
 )
-_STRINGS = ("contact", "type", "email", "link", "user_agent", "ip", "method")
 _US = 1_000_000
 
 
