@@ -186,7 +186,7 @@ def _build_lists(lo, hi, SM, EM, EX, n_stages, n_excl, has_exit, off, pos):  # p
             off[n_lists] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _count_row(sm, em, ex, n_stages, n_excl, has_exit, off):  # pragma: no cover - compiled
     """Add one row's memberships to the list sizes (size of list i goes to off[i + 1])."""
     for k in range(n_stages):
@@ -201,7 +201,7 @@ def _count_row(sm, em, ex, n_stages, n_excl, has_exit, off):  # pragma: no cover
         off[n_stages + n_excl + 2] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _any_excl(em, n_excl):  # pragma: no cover - compiled
     """Whether the row matches any of the first n_excl exclusions."""
     if n_excl >= 64:
@@ -209,7 +209,7 @@ def _any_excl(em, n_excl):  # pragma: no cover - compiled
     return (em & ((np.uint64(1) << np.uint64(n_excl)) - np.uint64(1))) != np.uint64(0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _first_pos_at_least(pos, a, b, p):  # pragma: no cover - compiled
     """Index in [a, b) of the first list position >= p (b when none)."""
     while a < b:
@@ -221,7 +221,7 @@ def _first_pos_at_least(pos, a, b, p):  # pragma: no cover - compiled
     return a
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _first_ts_after(pos, a, b, T, lo, t):  # pragma: no cover - compiled
     """Index in [a, b) of the first listed row with ts > t (b when none)."""
     while a < b:
@@ -233,7 +233,7 @@ def _first_ts_after(pos, a, b, T, lo, t):  # pragma: no cover - compiled
     return a
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _listed_between(pos, off, li, T, lo, start, end, inclusive_end):  # pragma: no cover
     """Whether list li has a row with start < ts < end (or <= end when inclusive_end)."""
     i = _first_ts_after(pos, off[li], off[li + 1], T, lo, start)
@@ -246,7 +246,7 @@ def _listed_between(pos, off, li, T, lo, start, end, inclusive_end):  # pragma: 
 # --- ordered and strict attempts ----------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _open_group(q, gstart, gend, s):  # pragma: no cover - compiled
     """Start a fresh matching in q's tie group (bumping the epoch forgets the old one in
     O(1), so huge tie groups are not rescanned); returns its bounds."""
@@ -254,13 +254,13 @@ def _open_group(q, gstart, gend, s):  # pragma: no cover - compiled
     return gstart[q], gend[q]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _stage_of(i, s):  # pragma: no cover - compiled
     """Stage matched to group-local activity i in the current matching, or -1."""
     return s.stage_of[i] if s.owner[i] == s.counters[0] else -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s):  # pragma: no cover - compiled
     """Match stage k into tie group [gs, ge) on top of the current matching (augmenting path,
     BFS). A stage's candidates are its listed activities inside the group, or only
@@ -514,7 +514,7 @@ def _ordered_contact(
 # --- unordered attempts -------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _augment_activity(q, lo, SM, n_stages, act_of, stage_of, vis, src, queue):  # pragma: no cover
     """Add activity q to the stage matching if an augmenting path exists (BFS over stages)."""
     for j in range(n_stages):
@@ -578,7 +578,7 @@ def _unordered_attempt(p, n, lo, T, SM, gstart, n_stages, scan_end, s):  # pragm
     return count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _slide(q, SM, lo, n_stages, counts, step):  # pragma: no cover - compiled
     """Add (step 1) or remove (step -1) row q's stages from the window's per-stage counts;
     returns the change in the number of stages present."""
