@@ -91,3 +91,74 @@ def test_kernel_handles_an_empty_log(mode: str) -> None:
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), *[np.zeros(0, np.uint64)] * 2)
     got = matcher.match(spec, *empty, np.zeros(0, np.bool_))
     assert len(got) == 0 and got.stage_ts.shape == (0, 2)
+
+
+def random_log(seed: int, n_rows: int, n_contacts: int, n_stages: int) -> tuple[np.ndarray, ...]:
+    """A seeded random log with ties, overlapping masks, exclusions and exits."""
+    rng = np.random.default_rng(seed)
+    return (
+        rng.integers(0, n_contacts, n_rows),
+        rng.integers(0, 40, n_rows),
+        rng.integers(0, 1 << n_stages, n_rows).astype(np.uint64) * (rng.random(n_rows) < 0.7),
+        (rng.random(n_rows) < 0.05).astype(np.uint64),
+        rng.random(n_rows) < 0.1,
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_many_contacts_split_across_threads_match_the_reference(mode: str) -> None:
+    spec = MatchSpec(mode, 4, 15, (False, True, False, False), ((0, 2),), True)  # type: ignore[arg-type]
+    log = random_log(7, 12_000, 3_000, 4)
+    check_same(spec, log)
+    one, two = matcher.match(spec, *log, threads=1), matcher.match(spec, *log, threads=2)
+    assert one.equals(two)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_mask_bits_beyond_the_journey_are_ignored(mode: str) -> None:
+    spec = MatchSpec(mode, 2, 10, (False, False), ((0, 1),), False)  # type: ignore[arg-type]
+    contact, ts = np.array([0, 0, 1]), np.array([0, 1, 0])
+    stage = np.array([1, 1 << 5, 1 << 63], np.uint64)  # bit 5 / 63: no stage of this journey
+    excl = np.array([0, 1 << 3, 0], np.uint64)
+    got = matcher.match(spec, contact, ts, stage, excl, np.zeros(3, np.bool_))
+    assert got.reached.tolist() == [1, 0] and got.removed.tolist() == [False, False]
+    check_same(spec, (contact, ts, stage, excl, np.zeros(3, np.bool_)))
+
+
+def test_bad_arrays_are_refused() -> None:
+    spec = MatchSpec("ordered", 1, 10, (False,))
+    ok = (np.array([0]), np.array([0]), np.array([1], np.uint64), np.array([0], np.uint64))
+    with pytest.raises(ValueError, match="one entry per row"):
+        matcher.match(spec, *ok, np.zeros(2, np.bool_))
+    with pytest.raises(ValueError, match="non-negative"):
+        matcher.match(spec, np.array([-1]), *ok[1:], np.zeros(1, np.bool_))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "sideways"}, "mode must be"),
+        ({"n_stages": 0, "strictly_later": ()}, "n_stages must be"),
+        ({"window_us": -1}, "must not be negative"),
+        ({"strictly_later": (False,)}, "one flag per stage"),
+        ({"exclusions": ((1, 1),)}, "from < to"),
+    ],
+)
+def test_bad_specs_are_refused(kwargs: dict, message: str) -> None:
+    base = {"mode": "ordered", "n_stages": 2, "window_us": 5, "strictly_later": (False, False)}
+    with pytest.raises(ValueError, match=message):
+        MatchSpec(**(base | kwargs))
+
+
+def test_warmup_compiles_every_mode() -> None:
+    matcher.warmup()  # must not raise; afterwards a call needs no compilation
+    spec = MatchSpec("strict", 1, 0, (False,))
+    got = matcher.match(
+        spec,
+        np.array([4]),
+        np.array([9]),
+        np.array([1], np.uint64),
+        np.array([0], np.uint64),
+        np.array([False]),
+    )
+    assert got.contact.tolist() == [4] and got.stage_ts.tolist() == [[9]]

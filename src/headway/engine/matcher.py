@@ -34,14 +34,16 @@ _Scratch = namedtuple(
 # --- grouping -----------------------------------------------------------------------------
 
 
-def group_rows(contact, ts, stage_mask, excl_mask, exit):  # type: ignore[no-untyped-def]
+def group_rows(contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits):  # type: ignore[no-untyped-def]
     """Rows grouped by contact in row order (each group is sorted by (ts, row) later, in
     the parallel part): (keys, bounds, ROW, T, SM, EM, EX). Group c is rows bounds[c]..bounds[c+1] of the grouped columns; ROW maps them back to
     input rows. Two counting passes (radix by the high bits of the key into cache-sized
     buckets, then by the key inside each bucket) keep every scatter local; a single pass over
     1M contacts writes to random places and is twice as slow."""
     shift, _, starts, bucket_starts = _histograms(contact)
-    bucketed = _bucket_pass(contact, ts, stage_mask, excl_mask, exit, shift, bucket_starts)
+    bucketed = _bucket_pass(
+        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits, shift, bucket_starts
+    )
     ROW, T, SM, EM, EX = _key_pass(*bucketed, starts)
     del bucketed
     keys, bounds = _contact_bounds(starts)
@@ -72,8 +74,11 @@ def _histograms(contact):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _bucket_pass(contact, ts, sm, em, ex, shift, bucket_starts):  # pragma: no cover - compiled
-    """Pass 1: every column scattered by key bucket, row order kept inside a bucket."""
+def _bucket_pass(
+    contact, ts, sm, em, ex, sm_bits, em_bits, shift, bucket_starts
+):  # pragma: no cover
+    """Pass 1: every column scattered by key bucket, row order kept inside a bucket; mask bits
+    beyond the journey's stages / exclusions are dropped."""
     n = contact.shape[0]
     fill = bucket_starts[:-1].copy()
     K = np.empty(n, np.int64)
@@ -86,7 +91,8 @@ def _bucket_pass(contact, ts, sm, em, ex, shift, bucket_starts):  # pragma: no c
         b = contact[r] >> shift
         i = fill[b]
         fill[b] = i + 1
-        K[i], ROW[i], T[i], SM[i], EM[i], EX[i] = contact[r], r, ts[r], sm[r], em[r], ex[r]
+        K[i], ROW[i], T[i], EX[i] = contact[r], r, ts[r], ex[r]
+        SM[i], EM[i] = sm[r] & sm_bits, em[r] & em_bits
     return K, ROW, T, SM, EM, EX
 
 
@@ -788,8 +794,16 @@ def match(
         return empty_result(spec.n_stages)
     if contact.min() < 0:
         raise ValueError("match: contact keys must be non-negative")
-    keys, bounds, ROW, T, SM, EM, EX = group_rows(contact, ts, stage_mask, excl_mask, exit)
+    stage_bits, excl_bits = low_bits(spec.n_stages), low_bits(len(spec.exclusions))
+    keys, bounds, ROW, T, SM, EM, EX = group_rows(
+        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits
+    )
     return _run(spec, keys, bounds, ROW, T, SM, EM, EX, threads)
+
+
+def low_bits(n: int) -> np.uint64:
+    """A uint64 with the n lowest bits set."""
+    return np.uint64((1 << n) - 1)
 
 
 def _run(spec, keys, bounds, ROW, T, SM, EM, EX, threads) -> MatchResult:  # type: ignore[no-untyped-def]
