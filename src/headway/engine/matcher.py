@@ -41,11 +41,11 @@ def group_rows(contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits):
     buckets, then by the key inside each bucket) keep every scatter local; a single pass over
     1M contacts writes to random places and is twice as slow."""
     shift, _, starts, bucket_starts = _histograms(contact)
-    bucketed = _bucket_pass(
+    K, R1, T1, SM1, EM1, EX1 = _bucket_pass(
         contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits, shift, bucket_starts
     )
-    ROW, T, SM, EM, EX = _key_pass(*bucketed, starts)
-    del bucketed
+    ROW, T, SM, EM, EX = _key_pass(K, R1, T1, SM1, EM1, EX1, starts)
+    del K, R1, T1, SM1, EM1, EX1  # free pass 1 before the matching allocates
     keys, bounds = _contact_bounds(starts)
     return keys, bounds, ROW, T, SM, EM, EX
 
