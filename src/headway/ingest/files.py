@@ -93,8 +93,8 @@ def _import(
                 _check_tabular(conn, path, fmt, options)
             result.rejected, result.details = sources.rejections(conn, fmt, MAX_DETAILS)
             conn.execute(
-                "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_field, _reason) "
-                f"FROM {tabular.CHECKED} WHERE _reason IS NULL"
+                "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_problem) "
+                f"FROM {tabular.CHECKED} WHERE _problem IS NULL"
             )
             valid = "_hw_valid"
         if result.rejected and options.on_error == "fail":

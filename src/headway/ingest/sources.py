@@ -45,16 +45,17 @@ def rejections(conn: duckdb.DuckDBPyConnection, fmt: str, limit: int) -> tuple[i
     """How many rows were rejected, and the first ``limit`` of them described, in file order."""
     broken = _broken_csv_lines(conn) if fmt == "csv" else []
     row = conn.execute(
-        f"SELECT count(*) FROM {tabular.CHECKED} WHERE _reason IS NOT NULL"
+        f"SELECT count(*) FROM {tabular.CHECKED} WHERE _problem IS NOT NULL"
     ).fetchone()
     count = (int(row[0]) if row else 0) + len(broken)
     if not count:
         return 0, []
     rows = conn.execute(
-        f"SELECT _seq, _field, _reason FROM {tabular.CHECKED} WHERE _reason IS NOT NULL "
+        f"SELECT _seq, _problem FROM {tabular.CHECKED} WHERE _problem IS NOT NULL "
         "ORDER BY _seq LIMIT ?",
         [limit],
     ).fetchall()
+    rows = [(s, *str(p).split(tabular.SEP, 1)) for s, p in rows]
     if fmt != "csv":
         return count, [Detail(r, field=f, record=f"row {s}") for s, f, r in rows]
     lines = [int(n) for n, _ in broken]

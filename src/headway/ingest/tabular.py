@@ -1,8 +1,8 @@
 """Validation of CSV and Parquet files in SQL, so that DuckDB's parallel scanners do the work.
 
 ``check`` turns the source view into the temp table ``_hw_checked``: the canonical activity
-columns, ``_seq`` (1-based row number in file order), and ``_field``/``_reason`` naming the
-first invalid field of a rejected row (NULL for valid rows). The rules and messages are the
+columns, ``_seq`` (1-based row number in file order), and ``_problem`` naming the first
+invalid field of a rejected row and why (``field<US>reason``; NULL for valid rows). The rules and messages are the
 same as ``records.py``'s; file column names are quoted identifiers, values are never spliced.
 """
 
@@ -20,6 +20,7 @@ from headway.ingest.records import TYPE_PATTERN
 from headway.store.appends import CONTENT_ID
 
 CHECKED = "_hw_checked"
+SEP = "\x1f"  # between field and reason in ``_problem`` (one CASE instead of two per row)
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 
@@ -69,15 +70,14 @@ def check(
     checked = f"""SELECT id, contact, type, ts, _props AS properties,
                coalesce(TRY_CAST(_bot_raw AS BOOLEAN), false) AS bot,
                bot_reason, source, _seq,
-               CASE {" ".join(f"WHEN {c} THEN {_literal(f)}" for c, f, _ in problems)} END
-                   AS _field,
-               CASE {" ".join(f"WHEN {c} THEN {r}" for c, _, r in problems)} END AS _reason
+               CASE {" ".join(f"WHEN {c} THEN {_literal(f + SEP)} || {r}" for c, f, r in problems)}
+                   END AS _problem
         FROM ({inner})"""
     # Ids are filled and hashed here so the append path can use this table without a copy.
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
         SELECT coalesce(id, {CONTENT_ID}) AS id, hash(coalesce(id, {CONTENT_ID})) AS id_hash,
-               contact, type, ts, properties, bot, bot_reason, source, _seq, _field, _reason
+               contact, type, ts, properties, bot, bot_reason, source, _seq, _problem
         FROM ({checked})""",
         params,
     )

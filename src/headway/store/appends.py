@@ -139,8 +139,12 @@ def _append_prepared(
         f"""CREATE OR REPLACE TEMP TABLE _hw_dup AS
         SELECT id_hash FROM {src} GROUP BY id_hash HAVING count(*) > 1 {stored}"""
     )
+    # Usually nothing repeats: then every row is kept without probing the (empty) set twice.
+    no_dups = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM _hw_dup LIMIT 1)") == 0
     conn.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _hw_keep AS
+        f"CREATE OR REPLACE TEMP VIEW _hw_keep AS SELECT * FROM {src}"
+        if no_dups
+        else f"""CREATE OR REPLACE TEMP VIEW _hw_keep AS
         SELECT * FROM {src} WHERE id_hash NOT IN (SELECT id_hash FROM _hw_dup)
         UNION ALL
         SELECT * FROM (
