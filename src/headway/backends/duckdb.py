@@ -19,6 +19,17 @@ class DuckDBBackend:
         """Run a query tree with its bound parameters."""
         return self.store.arrow(query.sql("duckdb"), query.params or None)
 
+    def arrow_with(self, query: Query, tables: dict[str, pa.Table]) -> pa.Table:
+        """Run a query that reads Arrow tables registered under the given names."""
+        cur = self.store.cursor()
+        for name, table in tables.items():
+            cur.register(name, table)
+        try:
+            return cur.sql(query.sql("duckdb"), params=query.params or None).to_arrow_table()
+        finally:
+            for name in tables:
+                cur.unregister(name)
+
     def type_codes(self) -> dict[str, int]:
         """The activity-type dictionary."""
         return {

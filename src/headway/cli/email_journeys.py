@@ -1,0 +1,84 @@
+"""``headway engagement JOURNEY`` and ``headway emails stages EMAIL --journey J``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from headway.api import Headway, options
+from headway.cli.common import console, open_db
+from headway.cli.emails import emails_app
+from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
+from headway.engine.email_journeys import email_stages, journey_engagement
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``engagement`` and ``emails stages``."""
+    app.command("engagement")(engagement)
+    emails_app.command("stages")(stages)
+
+
+def engagement(
+    journey: JourneyArg,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Count machine opens and clicks too.")
+    ] = False,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Email engagement (delivered, open and click rates) of the contacts at each stage."""
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        hw = Headway(store)
+        report = journey_engagement(
+            hw.backend, hw.match(journey, as_of=opts.as_of, date_range=opts.date_range), not all_
+        )
+    if json_:
+        print_json(report.to_dict())
+        return
+    view = "all" if all_ else "human"
+    table = Table(
+        title=f"{report.journey} — email engagement of the contacts at each stage ({view} view)"
+    )
+    for col in ("#", "stage", "contacts", "delivered", "open rate", "click rate"):
+        table.add_column(col, justify="left" if col == "stage" else "right", no_wrap=col == "stage")
+    for s in report.stages:
+        table.add_row(
+            str(s.index),
+            s.name,
+            f"{s.contacts:,}",
+            f"{s.delivered:,}",
+            pct(s.open_rate),
+            pct(s.click_rate),
+        )
+    console.print(table)
+
+
+def stages(
+    email: Annotated[str, typer.Argument(help="The email id (the activities' `email` property).")],
+    journey: Annotated[str, typer.Option("--journey", help="A journey file or stored name.")],
+    as_of: AsOf = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Where in a journey the email's recipients were when it was delivered."""
+    opts = options(as_of, None)
+    with open_db(read_only=True) as store:
+        hw = Headway(store)
+        report = email_stages(hw.backend, hw.match(journey, as_of=opts.as_of), email)
+    if json_:
+        print_json(report.to_dict())
+        return
+    table = Table(title=f"{email}: recipients' stage of '{report.journey}' at delivery")
+    table.add_column("stage", no_wrap=True)
+    table.add_column("recipients", justify="right")
+    table.add_column("share", justify="right")
+    for s in report.stages:
+        table.add_row(
+            s.stage,
+            f"{s.recipients:,}",
+            pct(s.recipients / report.recipients if report.recipients else None),
+        )
+    console.print(table)

@@ -1,0 +1,210 @@
+"""Email statistics tied to journeys (issue 4, item 6).
+
+* Per stage: the email engagement of the contacts whose best attempt currently stops at that
+  stage — deliveries, and open / click rates over (contact, email) pairs delivered, human view
+  by default (opens count a click, as in DESIGN §6).
+* Per email: how many of its recipients were at each stage when it was delivered (the stage
+  of their best attempt reached at or before the first delivery, else the send).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from headway.backends.duckdb import DuckDBBackend
+from headway.engine.match_types import NOT_REACHED
+from headway.engine.outcomes import outcomes
+from headway.engine.query import Query
+from headway.engine.results import Tabular, iso, ratio
+from headway.engine.run import Matched
+
+NOT_ENTERED = "(not entered)"
+
+# Pairs (contact, email) delivered: a delivery event, or — for emails whose sender reports no
+# deliveries at all — a send without a bounce (DESIGN §6: delivered = sent - bounced).
+_PAIRS = """
+WITH ev AS (
+    SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.bot
+    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
+      AND a.ts <= $as_of AND a.properties ->> '$.email' IS NOT NULL
+), reports_delivery AS (
+    SELECT DISTINCT email FROM ev WHERE type = 'email_delivered'
+), pairs AS (
+    SELECT contact_key, email,
+           bool_or(type = 'email_delivered') AS delivered_event,
+           bool_or(type = 'email_sent') AS sent,
+           bool_or(type = 'email_bounce') AS bounced,
+           bool_or(type IN ('email_open', 'email_click') AND NOT (bot AND $human)) AS opened,
+           bool_or(type = 'email_click' AND NOT (bot AND $human)) AS clicked
+    FROM ev GROUP BY contact_key, email
+)
+SELECT at.stage,
+       count(DISTINCT at.contact_key) AS contacts,
+       count(p.email) FILTER (p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AS delivered,
+       count(p.email) FILTER ((p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AND p.opened) AS opened,
+       count(p.email) FILTER ((p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AND p.clicked) AS clicked
+FROM _hw_at at
+LEFT JOIN pairs p ON p.contact_key = at.contact_key
+LEFT JOIN reports_delivery r ON r.email = p.email
+GROUP BY at.stage ORDER BY at.stage
+"""
+
+_DELIVERIES = """
+SELECT a.contact_key,
+       coalesce(min(a.ts) FILTER (t.name = 'email_delivered'), min(a.ts) FILTER (t.name = 'email_sent')) AS at
+FROM activities a JOIN activity_types t ON t.code = a.type_code
+WHERE t.name IN ('email_sent', 'email_delivered') AND a.ts <= $as_of
+  AND a.properties ->> '$.email' = $email
+GROUP BY a.contact_key
+"""
+
+
+@dataclass(frozen=True)
+class StageEngagement:
+    """Email engagement of the contacts sitting at one stage."""
+
+    index: int
+    name: str
+    contacts: int
+    delivered: int
+    opened: int
+    clicked: int
+    open_rate: float | None
+    click_rate: float | None
+
+
+@dataclass(frozen=True)
+class JourneyEngagement(Tabular):
+    """Per stage of a journey, the email engagement of the contacts at that stage."""
+
+    journey: str
+    as_of: datetime
+    human: bool
+    stages: tuple[StageEngagement, ...]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per stage."""
+        return [dict(s.__dict__) for s in self.stages]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "journey": self.journey,
+            "as_of": iso(self.as_of),
+            "human": self.human,
+            "stages": self.rows(),
+        }
+
+
+@dataclass(frozen=True)
+class StageCount:
+    """Recipients of an email who were at a stage when it was delivered."""
+
+    stage: str
+    recipients: int
+
+
+@dataclass(frozen=True)
+class EmailStages(Tabular):
+    """Where in a journey an email's recipients were when it reached them."""
+
+    email: str
+    journey: str
+    as_of: datetime
+    recipients: int
+    stages: tuple[StageCount, ...]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per stage, '(not entered)' first."""
+        return [dict(s.__dict__) for s in self.stages]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "email": self.email,
+            "journey": self.journey,
+            "as_of": iso(self.as_of),
+            "recipients": self.recipients,
+            "stages": self.rows(),
+        }
+
+
+def journey_engagement(
+    backend: DuckDBBackend, matched: Matched, human: bool = True
+) -> JourneyEngagement:
+    """Email engagement per stage of the contacts whose best attempt stops there."""
+    outs = outcomes(matched)
+    counted = outs.counted
+    at = pa.table(
+        {
+            "contact_key": pa.array(matched.result.contact[counted], pa.int64()),
+            "stage": pa.array(outs.last_stage[counted], pa.int64()),
+        }
+    )
+    rows = backend.arrow_with(
+        Query(_PAIRS_TREE, {"as_of": matched.options.as_of, "human": human}), {"_hw_at": at}
+    )
+    found = {r["stage"]: r for r in rows.to_pylist()}
+    stages = []
+    for i, stage in enumerate(matched.journey.stages):
+        r = found.get(i, {"contacts": 0, "delivered": 0, "opened": 0, "clicked": 0})
+        stages.append(
+            StageEngagement(
+                index=i + 1,
+                name=stage.name,
+                contacts=int(r["contacts"]),
+                delivered=int(r["delivered"]),
+                opened=int(r["opened"]),
+                clicked=int(r["clicked"]),
+                open_rate=ratio(int(r["opened"]), int(r["delivered"])),
+                click_rate=ratio(int(r["clicked"]), int(r["delivered"])),
+            )
+        )
+    return JourneyEngagement(matched.journey.name, matched.options.as_of, human, tuple(stages))
+
+
+def email_stages(backend: DuckDBBackend, matched: Matched, email: str) -> EmailStages:
+    """How many recipients of ``email`` were at each stage when it was delivered."""
+    rows = backend.arrow(Query(_DELIVERIES_TREE, {"as_of": matched.options.as_of, "email": email}))
+    keys = rows.column("contact_key").to_numpy().astype(np.int64)
+    at = rows.column("at").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    stage_at = stage_at_times(matched, keys, at)
+    names = [NOT_ENTERED, *[s.name for s in matched.journey.stages]]
+    counts = np.bincount(stage_at, minlength=len(names))
+    return EmailStages(
+        email=email,
+        journey=matched.journey.name,
+        as_of=matched.options.as_of,
+        recipients=len(keys),
+        stages=tuple(StageCount(n, int(c)) for n, c in zip(names, counts, strict=True)),
+    )
+
+
+def stage_at_times(matched: Matched, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """For each (contact, time): stages of its best attempt reached at or before that time."""
+    res = matched.result
+    out = np.zeros(len(keys), np.int64)
+    if len(res.contact) == 0 or len(keys) == 0:
+        return out
+    idx = np.clip(np.searchsorted(res.contact, keys), 0, len(res.contact) - 1)
+    known = res.contact[idx] == keys
+    for j in range(len(matched.journey.stages)):
+        t = res.stage_ts[idx, j]
+        out += known & (res.reached[idx] > j) & (t != NOT_REACHED) & (t <= times)
+    return out
+
+
+def _tree(sql: str) -> Any:
+    import sqlglot
+
+    return sqlglot.parse_one(sql, read="duckdb")
+
+
+_PAIRS_TREE = _tree(_PAIRS)
+_DELIVERIES_TREE = _tree(_DELIVERIES)
