@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from headway.ingest.tokens import Signer
 from headway.settings import load_settings
 from headway.store import Store
-from headway.store.emails import add_link, register_email
+from headway.store.emails import add_link, get_link, register_email
 
 EMAIL = "bench-1"
 LINKS = [f"https://example.com/page/{i}?utm_source=email" for i in range(4)]
@@ -86,12 +86,19 @@ class Round:
     ok: int = 0
     errors: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0
     latencies: list[float] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
         """Acknowledged requests per second."""
         return self.ok / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU milliseconds per request sent."""
+        sent = self.ok + self.errors
+        return 1000 * self.server_cpu / sent if sent else 0.0
 
     def quantile(self, q: float) -> float:
         """Latency quantile in milliseconds."""
@@ -123,7 +130,7 @@ def append_cost(db: Path, rows: int, times: int = 15) -> float:
 
     costs = []
     with Store(db) as store:
-        for t in range(times):
+        for t in range(-1, times):  # round -1 warms up (connection, writer thread)
             batch = [
                 {"id": f"probe-{rows}-{t}-{i}", "contact": f"c{i}", "type": "page_visit",
                  "ts": datetime(2026, 1, 2), "properties": '{"url": "/probe"}', "bot": False,
@@ -133,6 +140,19 @@ def append_cost(db: Path, rows: int, times: int = 15) -> float:
             table = pa.Table.from_pylist(batch, schema=ACTIVITY_SCHEMA)
             start = time.perf_counter()
             store.append_activities(table)
+            if t >= 0:
+                costs.append(time.perf_counter() - start)
+    return 1000 * statistics.median(costs)
+
+
+def lookup_cost(db: Path, link: str, times: int = 200) -> float:
+    """Median milliseconds of one ``get_link`` read, which every click does (in-process)."""
+    with Store(db, read_only=True) as store:
+        get_link(store, EMAIL, link)
+        costs = []
+        for _ in range(times):
+            start = time.perf_counter()
+            get_link(store, EMAIL, link)
             costs.append(time.perf_counter() - start)
     return 1000 * statistics.median(costs)
 
@@ -173,6 +193,12 @@ def stop_server(proc: subprocess.Popen[bytes]) -> str:
             proc.kill()
             proc.wait()
     return proc.stderr.read().decode() if proc.stderr else ""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, all threads, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -239,7 +265,9 @@ def stored(db: Path) -> dict[str, tuple[int, int]]:
     return {name: (int(n), int(d)) for name, n, d in rows}
 
 
-def run_rounds(url: str, links: list[str], signer: Signer, args: argparse.Namespace) -> list[Round]:
+def run_rounds(
+    url: str, pid: int, links: list[str], signer: Signer, args: argparse.Namespace
+) -> list[Round]:
     """Alternate health / open / click rounds ``args.runs`` times."""
     # Warm-up (not measured): open the connections, let the server import its routes.
     asyncio.run(load(url, "health", paths("health", 0, 100, links, signer), 10, args.concurrency))
@@ -247,11 +275,13 @@ def run_rounds(url: str, links: list[str], signer: Signer, args: argparse.Namesp
     for run in range(args.runs):
         for endpoint in ENDPOINTS:
             todo = paths(endpoint, run * args.requests, args.requests, links, signer)
+            cpu = cpu_seconds(pid)
             r = asyncio.run(load(url, endpoint, todo, args.seconds, args.concurrency))
+            r.server_cpu = cpu_seconds(pid) - cpu
             print(
                 f"run {run + 1} {endpoint:6} {r.ok:>7} ok {r.errors:>4} errors "
                 f"{r.seconds:6.2f} s {r.rps:8.0f} req/s p50 {r.quantile(0.5):6.1f} ms "
-                f"p99 {r.quantile(0.99):6.1f} ms",
+                f"p99 {r.quantile(0.99):6.1f} ms server CPU {r.cpu_ms:5.2f} ms/req",
                 flush=True,
             )
             rounds.append(r)
@@ -267,14 +297,15 @@ def table(rounds: list[Round]) -> list[str]:
             "rps": statistics.median(r.rps for r in mine),
             "p50": statistics.median(r.quantile(0.5) for r in mine),
             "p99": statistics.median(r.quantile(0.99) for r in mine),
+            "cpu": statistics.median(r.cpu_ms for r in mine),
             "ok": sum(r.ok for r in mine),
             "errors": sum(r.errors for r in mine),
         }
     ref = med["health"]
     lines = [
-        "| endpoint | requests/s | p50 ms | p99 ms | acknowledged | errors | "
+        "| endpoint | requests/s | p50 ms | p99 ms | server CPU ms/req | acknowledged | errors | "
         "req/s vs /health | p99 vs /health |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     names = {"health": "`GET /health` (reference)", "open": "`GET /t/o/{token}.gif`",
              "click": "`GET /t/c/{token}` (302)"}  # fmt: skip
@@ -282,6 +313,7 @@ def table(rounds: list[Round]) -> list[str]:
         m = med[endpoint]
         lines.append(
             f"| {names[endpoint]} | {m['rps']:,.0f} | {m['p50']:.1f} | {m['p99']:.1f} | "
+            f"{m['cpu']:.2f} | "
             f"{m['ok']:,.0f} | {m['errors']:,.0f} | {m['rps'] / ref['rps']:.2f}× | "
             f"{m['p99'] / ref['p99']:.1f}× |"
         )
@@ -329,10 +361,11 @@ def main() -> None:
         for rows in (1, 32):
             print(f"one append of {rows:>2} rows (in-process, median of 15): "
                   f"{append_cost(db, rows):.1f} ms")  # fmt: skip
+        print(f"one get_link read (in-process, median of 200): {lookup_cost(db, links[0]):.2f} ms")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         proc, url = start_server(db, config)
         try:
-            rounds = run_rounds(url, links, signer, args)
+            rounds = run_rounds(url, proc.pid, links, signer, args)
             rss = peak_rss_kib(proc.pid)
         finally:
             log = stop_server(proc)
