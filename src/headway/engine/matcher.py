@@ -266,7 +266,7 @@ def _stage_of(i, s):  # pragma: no cover - compiled
     return s.stage_of[i] if s.owner[i] == s.counters[0] else -1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s):  # pragma: no cover - compiled
     """Match stage k into tie group [gs, ge) on top of the current matching (augmenting path,
     BFS). A stage's candidates are its listed activities inside the group, or only
@@ -450,6 +450,11 @@ def _canonical_rows(depth, entry, gstart, gend, SM, lo, off, pos, s):  # pragma:
         while b + 1 < depth and s.best_t[b + 1] == s.best_t[a]:
             b += 1
         gs, ge = gstart[s.best_act[a]], gend[s.best_act[a]]
+        if a == b:  # one stage at this instant: its lowest row (the entry for stage 1)
+            first = _first_pos_at_least(pos, off[a], off[a + 1], gs)
+            s.best_act[a] = entry if a == 0 else pos[first]
+            a += 1
+            continue
         if a == 0:
             s.fixed[0] = entry
         for j in range(a + 1 if a == 0 else a, b + 1):
@@ -520,7 +525,7 @@ def _ordered_contact(
 # --- unordered attempts -------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _augment_activity(q, lo, SM, n_stages, act_of, stage_of, vis, src, queue):  # pragma: no cover
     """Add activity q to the stage matching if an augmenting path exists (BFS over stages)."""
     for j in range(n_stages):
