@@ -102,6 +102,7 @@ class Store:
         if cur is None:
             cur = self._conn.cursor()
             cur.execute("SET TimeZone = 'UTC'")
+            cur.execute("SET enable_progress_bar_print = false")  # never draw on stdout
             self._local.cursor = cur
         return cur
 
@@ -177,6 +178,7 @@ class Store:
         if conn is None:
             conn = self._conn.cursor()
             conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET enable_progress_bar_print = false")
             self._wconn = conn
         return conn
 
