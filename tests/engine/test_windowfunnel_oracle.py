@@ -77,7 +77,7 @@ def cases(draw: st.DrawFn) -> tuple[int, int, dict[str, np.ndarray]]:
     return n_stages, window, log
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_reached_equals_window_funnel(parquet: Path, case: tuple) -> None:
     check(parquet, *case)
