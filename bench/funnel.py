@@ -280,7 +280,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000000:1000000,100000000:5000000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--prepare", action="store_true", help="Only generate the data and build the stores.")
     args = parser.parse_args()
+    if args.prepare:
+        for size in parse_sizes(args.sizes):
+            build_store(size, args.seed, generate(size, args.seed)[1])
+        return
     results = {s.label: bench(s, args.seed, args.runs) for s in parse_sizes(args.sizes)}
     print("\n| size | Headway (s) | chDB (s) | Headway / chDB | Headway peak MiB | same counts |")
     print("|---|---|---|---|---|---|")

@@ -87,7 +87,10 @@ def match_query(
         journey, scope, params, options, stage_sql, excl_sql, exit_sql, extras or {}
     )
     rows = exp.select(
-        exp.column("contact_key").as_(COLUMNS.contact),
+        # 64-bit here, so the matcher takes the Arrow buffer without a copy.
+        exp.Cast(this=exp.column("contact_key"), to=exp.DataType.build("BIGINT")).as_(
+            COLUMNS.contact
+        ),
         exp.column("ts").as_(COLUMNS.ts),
         _mask([f"s{i}" for i in range(len(stage_sql))]).as_(COLUMNS.stage_mask),
         _mask([f"x{i}" for i in range(len(excl_sql))]).as_(COLUMNS.excl_mask),
