@@ -192,7 +192,7 @@ def test_trends_group_entries_by_monday_weeks(store: Store) -> None:
         ],
     )
     report = Headway(store).trends(journey(), "week", as_of="2025-02-01")
-    assert [(p.period.isoformat(), p.entered, p.converted) for p in report.periods] == [
+    assert [(p.label.isoformat(), p.entered, p.converted) for p in report.periods] == [
         ("2024-12-30", 2, 1),
         ("2025-01-06", 1, 0),
     ]
@@ -216,22 +216,22 @@ def test_breakdown_first_last_touch_and_attribute(store: Store) -> None:
     set_attributes(store, {"a": {"country": "DE"}, "b": {"country": "DE"}, "c": {"country": "FR"}})
     hw = Headway(store)
     first = hw.breakdown(journey(), "utm_source", as_of="2025-02-01")
-    assert [(v.value, v.entered, v.reached[1]) for v in first.values] == [
+    assert [(v.label, v.entered, v.reached[1]) for v in first.values] == [
         ("google", 2, 1),
         ("(none)", 1, 0),
         ("bing", 1, 0),
     ]
     last = hw.breakdown(journey(), "utm_source", touch="last", as_of="2025-02-01")
-    assert {v.value: v.entered for v in last.values} == {
+    assert {v.label: v.entered for v in last.values} == {
         "google": 1,
         "newsletter": 1,
         "bing": 1,
         "(none)": 1,
     }
     top1 = hw.breakdown(journey(), "utm_source", top=1, as_of="2025-02-01")
-    assert [(v.value, v.entered) for v in top1.values] == [("google", 2), ("(other)", 2)]
+    assert [(v.label, v.entered) for v in top1.values] == [("google", 2), ("(other)", 2)]
     country = hw.breakdown(journey(), "country", touch="contact", as_of="2025-02-01")
-    assert {v.value: v.entered for v in country.values} == {"DE": 2, "FR": 1, "(none)": 1}
+    assert {v.label: v.entered for v in country.values} == {"DE": 2, "FR": 1, "(none)": 1}
     with pytest.raises(InvalidInput, match="is not a property name"):
         hw.breakdown(journey(), "x'; DROP TABLE activities; --")
 

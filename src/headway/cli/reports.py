@@ -64,7 +64,7 @@ def trends(
     for col in ("period", "entered", "converted", "conversion"):
         table.add_column(col, justify="right")
     for p in report.periods:
-        table.add_row(p.period.isoformat(), str(p.entered), str(p.converted), pct(p.conversion))
+        table.add_row(p.label.isoformat(), str(p.entered), str(p.converted), pct(p.conversion))
     console.print(table)
 
 
@@ -98,7 +98,7 @@ def breakdown(
         table.add_column(name, justify="right")
     table.add_column("conversion", justify="right")
     for v in report.values:
-        table.add_row(v.value, *[str(r) for r in v.reached], pct(v.conversion), style=None)
+        table.add_row(str(v.label), *[str(r) for r in v.reached], pct(v.conversion), style=None)
     console.print(table)
 
 

@@ -13,9 +13,10 @@ from sqlglot import exp
 
 from headway.backends.base import Backend
 from headway.conditions.predicates import json_path
+from headway.engine.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
 from headway.engine.inputs import ACTIVITY
 from headway.engine.options import ReportOptions
-from headway.engine.results import Tabular, iso, ratio
+from headway.engine.results import Tabular, iso
 from headway.engine.run import Matched, match_journey
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
@@ -29,42 +30,19 @@ _COLUMN = "breakdown_value"
 
 
 @dataclass(frozen=True)
-class BreakdownRow:
-    """The funnel of the contacts sharing one value."""
-
-    value: str
-    entered: int
-    converted: int
-    conversion: float | None
-    reached: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class BreakdownReport(Tabular):
-    """A funnel per value of a property or attribute (most entered first)."""
+    """A funnel per value of a property or attribute (most entered first; label = value)."""
 
     journey: str
     by: str
     touch: str
     stage_names: tuple[str, ...]
-    values: tuple[BreakdownRow, ...]
+    values: tuple[Cohort, ...]
     as_of: Any
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per value with a column per stage."""
-        out = []
-        for v in self.values:
-            row: dict[str, Any] = {
-                "value": v.value,
-                "entered": v.entered,
-                "converted": v.converted,
-                "conversion": v.conversion,
-            }
-            row.update(
-                {f"reached_{n}": r for n, r in zip(self.stage_names, v.reached, strict=True)}
-            )
-            out.append(row)
-        return out
+        return cohort_rows(self.values, "value", self.stage_names)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -74,16 +52,7 @@ class BreakdownReport(Tabular):
             "touch": self.touch,
             "as_of": iso(self.as_of),
             "stages": list(self.stage_names),
-            "values": [
-                {
-                    "value": v.value,
-                    "entered": v.entered,
-                    "converted": v.converted,
-                    "conversion": v.conversion,
-                    "reached": list(v.reached),
-                }
-                for v in self.values
-            ],
+            "values": cohort_dicts(self.values, "value"),
         }
 
 
@@ -151,10 +120,10 @@ def _split(matched: Matched, values: np.ndarray, by: str, touch: str, top: int) 
     # Most entered first; ties in value order, so the report is deterministic.
     ranking = sorted(Counter(labels[counted].tolist()).items(), key=lambda kv: (-kv[1], kv[0]))
     kept = [v for v, _ in ranking[:top]]
-    rows = [_row(v, res.reached[counted & (labels == v)], n) for v in kept]
+    rows = [cohort(v, res.reached[counted & (labels == v)], n) for v in kept]
     if len(ranking) > top:
         rest = counted & ~np.isin(labels, np.array(kept, dtype=object))
-        rows.append(_row(OTHER_LABEL, res.reached[rest], n))
+        rows.append(cohort(OTHER_LABEL, res.reached[rest], n))
     return BreakdownReport(
         journey=matched.journey.name,
         by=by,
@@ -163,8 +132,3 @@ def _split(matched: Matched, values: np.ndarray, by: str, touch: str, top: int) 
         values=tuple(rows),
         as_of=matched.options.as_of,
     )
-
-
-def _row(value: str, reached: np.ndarray, n: int) -> BreakdownRow:
-    counts = tuple(int((reached >= i + 1).sum()) for i in range(n))
-    return BreakdownRow(value, counts[0], counts[-1], ratio(counts[-1], counts[0]), counts)

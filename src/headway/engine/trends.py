@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
 
-from headway.engine.results import Tabular, iso, ratio
+from headway.engine.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
+from headway.engine.results import Tabular, iso
 from headway.engine.run import Matched
 from headway.errors import InvalidInput
 
@@ -16,41 +16,18 @@ PERIODS = ("day", "week", "month")
 
 
 @dataclass(frozen=True)
-class TrendRow:
-    """One period of entries."""
-
-    period: date
-    entered: int
-    converted: int
-    conversion: float | None
-    reached: tuple[int, ...]
-
-
-@dataclass(frozen=True)
 class TrendReport(Tabular):
-    """Conversion by entry period; weeks start on Monday (UTC)."""
+    """Conversion by entry period; weeks start on Monday (UTC). Each cohort's label is its period."""
 
     journey: str
     by: str
     stage_names: tuple[str, ...]
-    periods: tuple[TrendRow, ...]
+    periods: tuple[Cohort, ...]
     as_of: Any
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per period with a column per stage."""
-        out = []
-        for p in self.periods:
-            row: dict[str, Any] = {
-                "period": p.period,
-                "entered": p.entered,
-                "converted": p.converted,
-                "conversion": p.conversion,
-            }
-            row.update(
-                {f"reached_{n}": r for n, r in zip(self.stage_names, p.reached, strict=True)}
-            )
-            out.append(row)
-        return out
+        return cohort_rows(self.periods, "period", self.stage_names)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -59,16 +36,7 @@ class TrendReport(Tabular):
             "by": self.by,
             "as_of": iso(self.as_of),
             "stages": list(self.stage_names),
-            "periods": [
-                {
-                    "period": p.period.isoformat(),
-                    "entered": p.entered,
-                    "converted": p.converted,
-                    "conversion": p.conversion,
-                    "reached": list(p.reached),
-                }
-                for p in self.periods
-            ],
+            "periods": cohort_dicts(self.periods, "period"),
         }
 
 
@@ -95,20 +63,9 @@ def trend_report(matched: Matched, by: str = "week") -> TrendReport:
     counted = res.reached >= 1
     starts = period_start(res.stage_ts[counted, 0], by)
     reached = res.reached[counted]
-    rows = []
-    for period in np.unique(starts):
-        sel = starts == period
-        stage_counts = tuple(int((reached[sel] >= i + 1).sum()) for i in range(n))
-        entered, converted = stage_counts[0], stage_counts[-1]
-        rows.append(
-            TrendRow(
-                period=period.astype(object),
-                entered=entered,
-                converted=converted,
-                conversion=ratio(converted, entered),
-                reached=stage_counts,
-            )
-        )
+    rows = [
+        cohort(period.astype(object), reached[starts == period], n) for period in np.unique(starts)
+    ]
     return TrendReport(
         journey=matched.journey.name,
         by=by,

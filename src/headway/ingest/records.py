@@ -20,23 +20,11 @@ import pyarrow as pa
 
 from headway.errors import Detail
 from headway.ingest import timestamps
+from headway.store.appends import SCHEMA
 
 TYPE_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _TYPE_RE = re.compile(TYPE_PATTERN)
-KNOWN = frozenset({"id", "contact", "type", "ts", "properties", "bot", "bot_reason", "source"})
-
-SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("contact", pa.string()),
-        ("type", pa.string()),
-        ("ts", pa.timestamp("us")),
-        ("properties", pa.string()),
-        ("bot", pa.bool_()),
-        ("bot_reason", pa.string()),
-        ("source", pa.string()),
-    ]
-)
+KNOWN = frozenset(SCHEMA.names)
 
 
 class Rejected(Exception):
