@@ -343,6 +343,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32, help="connections of the client")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--visits", type=int, default=1_000_000, help="background log rows")
+    ap.add_argument("--contacts", type=int, default=0, help="at least requests × runs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--quick", action="store_true", help="tiny smoke run")
     args = ap.parse_args()
@@ -353,7 +354,7 @@ def main() -> None:
         db, config = Path(tmp) / "bench.duckdb", Path(tmp) / "headway.toml"
         config.write_text(CONFIG)
         signer = load_settings(config).tracking.signer()
-        contacts = args.requests * args.runs
+        contacts = max(args.contacts, args.requests * args.runs)
         start = time.perf_counter()
         links = build(db, contacts, args.visits, args.seed)
         print(f"seeded {contacts:,} contacts, {args.visits:,} visits in "
