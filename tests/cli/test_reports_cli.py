@@ -97,7 +97,7 @@ def test_funnel_table_and_date_range(world: tuple[Path, Path]) -> None:
         app, ["--db", str(db), "funnel", str(journey), "--as-of", "2025-02-01"]
     )
     assert result.exit_code == 0, result.output
-    assert "Lead nurturing" in result.output and "Engaged" in result.output
+    assert "Engaged" in result.output and "Sales contact" in result.output
     ranged = CliRunner().invoke(
         app,
         [
