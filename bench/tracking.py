@@ -87,6 +87,7 @@ class Round:
     errors: int = 0
     seconds: float = 0.0
     server_cpu: float = 0.0
+    loop_cpu: float = 0.0  # the main thread: uvicorn's event loop (HTTP, routing, Arrow rows)
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -99,6 +100,11 @@ class Round:
         """Server CPU milliseconds per request sent."""
         sent = self.ok + self.errors
         return 1000 * self.server_cpu / sent if sent else 0.0
+
+    @property
+    def loop_share(self) -> float:
+        """Share of the server's CPU spent on its event-loop thread."""
+        return self.loop_cpu / self.server_cpu if self.server_cpu else 0.0
 
     def quantile(self, q: float) -> float:
         """Latency quantile in milliseconds."""
@@ -195,9 +201,10 @@ def stop_server(proc: subprocess.Popen[bytes]) -> str:
     return proc.stderr.read().decode() if proc.stderr else ""
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process, all threads, seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, main_thread: bool = False) -> float:
+    """User + system CPU time of a running process (or its main thread alone), seconds."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -275,13 +282,15 @@ def run_rounds(
     for run in range(args.runs):
         for endpoint in ENDPOINTS:
             todo = paths(endpoint, run * args.requests, args.requests, links, signer)
-            cpu = cpu_seconds(pid)
+            cpu, loop = cpu_seconds(pid), cpu_seconds(pid, main_thread=True)
             r = asyncio.run(load(url, endpoint, todo, args.seconds, args.concurrency))
             r.server_cpu = cpu_seconds(pid) - cpu
+            r.loop_cpu = cpu_seconds(pid, main_thread=True) - loop
             print(
                 f"run {run + 1} {endpoint:6} {r.ok:>7} ok {r.errors:>4} errors "
                 f"{r.seconds:6.2f} s {r.rps:8.0f} req/s p50 {r.quantile(0.5):6.1f} ms "
-                f"p99 {r.quantile(0.99):6.1f} ms server CPU {r.cpu_ms:5.2f} ms/req",
+                f"p99 {r.quantile(0.99):6.1f} ms server CPU {r.cpu_ms:5.2f} ms/req "
+                f"(event loop {r.loop_share:.0%})",
                 flush=True,
             )
             rounds.append(r)
