@@ -280,7 +280,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000000:1000000,100000000:5000000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--prepare", action="store_true", help="Only generate the data and build the stores.")
+    parser.add_argument(
+        "--prepare", action="store_true", help="Only generate the data and build the stores."
+    )
     args = parser.parse_args()
     if args.prepare:
         for size in parse_sizes(args.sizes):
