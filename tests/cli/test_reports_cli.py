@@ -194,3 +194,13 @@ def test_missing_database_is_one_sentence(tmp_path: Path) -> None:
     proc = run(tmp_path / "none.duckdb", "funnel", "x.yaml")
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_contacts_show_prints_profile_and_timeline(world: tuple[Path, Path]) -> None:
+    db, _ = world
+    shown = invoke(db, "contacts", "show", "ann")
+    assert "ann" in shown and "form_submission" in shown
+    proc = run(db, "contacts", "show", "nobody")
+    assert proc.returncode == 2 and "error: there is no contact 'nobody'" in proc.stderr
+    usage = run(db, "contacts", "show")
+    assert usage.returncode == 2 and "usage: headway contacts show CONTACT_ID" in usage.stderr

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.engine.match_types import NOT_REACHED
@@ -200,11 +201,6 @@ def stage_at_times(matched: Matched, keys: np.ndarray, times: np.ndarray) -> np.
     return out
 
 
-def _tree(sql: str) -> Any:
-    import sqlglot
-
-    return sqlglot.parse_one(sql, read="duckdb")
-
-
-_PAIRS_TREE = _tree(_PAIRS)
-_DELIVERIES_TREE = _tree(_DELIVERIES)
+# Constant SQL (only placeholders vary), parsed once into the trees the backend runs.
+_PAIRS_TREE = sqlglot.parse_one(_PAIRS, read="duckdb")
+_DELIVERIES_TREE = sqlglot.parse_one(_DELIVERIES, read="duckdb")
