@@ -32,7 +32,7 @@ class Outcomes:
 def outcomes(matched: Matched) -> Outcomes:
     """Classify every contact of ``matched`` at its ``as_of``."""
     res = matched.result
-    n = matched.journey.stages.__len__()
+    n = len(matched.journey.stages)
     reached = res.reached.astype(np.int64)
     counted = reached >= 1
     last = reached - 1
