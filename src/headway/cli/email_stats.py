@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich import box
 from rich.table import Table
 
 from headway.cli.common import console, open_db
@@ -102,7 +103,13 @@ _COLUMNS = ("sent", "deliv.", "bounce", "open", "click", "CTO", "unsub.", "compl
 def _summary_table(report: EmailStatsReport) -> Table:
     by = report.query.by
     title = f"Email statistics ({report.view} view, by {by}; rates of delivered)"
-    table = Table(by, *_COLUMNS, title=title)
+    # Same compact layout as the funnel table; the email names are never cut.
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False)
+    longest = max((len(row.key or "(none)") for row in report.rows), default=5)
+    table.add_column(by, no_wrap=True, min_width=min(longest, 40))
+    totals = _cells(report.total)
+    for column, total in zip(_COLUMNS, totals, strict=True):
+        table.add_column(column, justify="right", min_width=len(total))
     for row in report.rows:
         table.add_row(row.key or "(none)", *_cells(row))
     table.add_row("total", *_cells(report.total), style="bold")
