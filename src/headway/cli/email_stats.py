@@ -97,7 +97,7 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
-_COLUMNS = ("sent", "deliv.", "bounce", "open", "click", "CTO", "unsub.", "compl.")
+_COLUMNS = ("sent", "deliv.", "bounce", "open", "click", "CTO", "unsub", "compl")
 
 
 def _summary_table(report: EmailStatsReport) -> Table:
