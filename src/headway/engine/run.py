@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +39,10 @@ class Matched:
         return self.journey.window_seconds * 1_000_000
 
 
+# Rows per matcher call: about 1 GiB of matcher working memory (~70 bytes a row).
+BATCH_ROWS = 15_000_000
+
+
 def match_spec(journey: Journey) -> MatchSpec:
     """The matcher's view of a journey."""
     return MatchSpec(
@@ -60,10 +64,45 @@ def match_journey(
     """Every contact's best attempt at the journey, as of ``options.as_of``."""
     query = match_query(journey, backend.type_codes(), options, extras)
     table = backend.arrow(query)
-    contact, ts, stage_mask, excl_mask, exit_ = _arrays(table)
-    result = match(match_spec(journey), contact, ts, stage_mask, excl_mask, exit_)
     columns = {name: _numpy(table.column(name)) for name in (extras or {})}
-    return Matched(journey, options, result, columns)
+    arrays = _arrays(table)
+    del table  # the NumPy copies are all the matcher needs: free the Arrow buffers first
+    return Matched(journey, options, match_in_batches(match_spec(journey), *arrays), columns)
+
+
+def match_in_batches(
+    spec: MatchSpec,
+    contact: np.ndarray,
+    ts: np.ndarray,
+    stage_mask: np.ndarray,
+    excl_mask: np.ndarray,
+    exit_: np.ndarray,
+    batch_rows: int = BATCH_ROWS,
+) -> MatchResult:
+    """``match`` over ranges of contact keys of about ``batch_rows`` rows each.
+
+    The matcher's working memory grows with its input; ranges of whole contacts bound it.
+    Results are joined in key order, and ``stage_row`` still indexes the full input.
+    """
+    if len(contact) <= batch_rows:
+        return match(spec, contact, ts, stage_mask, excl_mask, exit_)
+    parts = -(-len(contact) // batch_rows)
+    top = int(contact.max()) + 1
+    bucket = contact * parts // top
+    results = []
+    for part in range(parts):
+        sel = np.flatnonzero(bucket == part)
+        r = match(spec, contact[sel], ts[sel], stage_mask[sel], excl_mask[sel], exit_[sel])
+        rows = np.where(r.stage_row >= 0, sel[np.maximum(r.stage_row, 0)], -1)
+        results.append(replace(r, stage_row=rows))
+    return MatchResult(
+        contact=np.concatenate([r.contact for r in results]),
+        reached=np.concatenate([r.reached for r in results]),
+        removed=np.concatenate([r.removed for r in results]),
+        stage_ts=np.concatenate([r.stage_ts for r in results]),
+        stage_row=np.concatenate([r.stage_row for r in results]),
+        exit_ts=np.concatenate([r.exit_ts for r in results]),
+    )
 
 
 def _arrays(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
