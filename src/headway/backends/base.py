@@ -17,6 +17,10 @@ class Backend(Protocol):
         """Run a query; an Arrow table."""
         ...
 
+    def arrow_batches(self, query: Query) -> pa.RecordBatchReader:
+        """Run a query; its rows as a stream of Arrow record batches."""
+        ...
+
     def type_codes(self) -> dict[str, int]:
         """The activity-type dictionary: name -> code."""
         ...

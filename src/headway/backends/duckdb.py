@@ -19,6 +19,10 @@ class DuckDBBackend:
         """Run a query tree with its bound parameters."""
         return self.store.arrow(query.sql("duckdb"), query.params or None)
 
+    def arrow_batches(self, query: Query) -> pa.RecordBatchReader:
+        """Run a query tree; its rows as a stream of Arrow record batches."""
+        return self.store.arrow_batches(query.sql("duckdb"), query.params or None)
+
     def arrow_with(self, query: Query, tables: dict[str, pa.Table]) -> pa.Table:
         """Run a query that reads Arrow tables registered under the given names."""
         cur = self.store.cursor()

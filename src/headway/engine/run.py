@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlglot import exp
 
 from headway.backends.base import Backend
@@ -63,11 +62,23 @@ def match_journey(
 ) -> Matched:
     """Every contact's best attempt at the journey, as of ``options.as_of``."""
     query = match_query(journey, backend.type_codes(), options, extras)
-    table = backend.arrow(query)
-    columns = {name: _numpy(table.column(name)) for name in (extras or {})}
-    arrays = _arrays(table)
-    del table  # the NumPy copies are all the matcher needs: free the Arrow buffers first
-    return Matched(journey, options, match_in_batches(match_spec(journey), *arrays), columns)
+    names = [
+        COLUMNS.contact,
+        COLUMNS.ts,
+        COLUMNS.stage_mask,
+        COLUMNS.excl_mask,
+        COLUMNS.exit,
+        *(extras or {}),
+    ]
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    # Streamed batch by batch into NumPy, so the Arrow result never exists whole.
+    for batch in backend.arrow_batches(query):
+        for name, array in zip(names, _batch_arrays(batch, names), strict=True):
+            pieces[name].append(array)
+    columns = {name: _concat(pieces.pop(name), name) for name in names}
+    contact, ts, stage_mask, excl_mask, exit_ = (columns.pop(name) for name in names[:5])
+    result = match_in_batches(match_spec(journey), contact, ts, stage_mask, excl_mask, exit_)
+    return Matched(journey, options, result, columns)
 
 
 def match_in_batches(
@@ -105,20 +116,38 @@ def match_in_batches(
     )
 
 
-def _arrays(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    ts = table.column(COLUMNS.ts)
-    if pa.types.is_timestamp(ts.type):
-        ts = pc.cast(ts.cast(pa.timestamp("us")), pa.int64())
-    return (
-        _numpy(table.column(COLUMNS.contact)).astype(np.int64, copy=False),
-        _numpy(ts).astype(np.int64, copy=False),
-        _numpy(table.column(COLUMNS.stage_mask)).astype(np.int64, copy=False).view(np.uint64),
-        _numpy(table.column(COLUMNS.excl_mask)).astype(np.int64, copy=False).view(np.uint64),
-        _numpy(table.column(COLUMNS.exit)).astype(np.bool_, copy=False),
-    )
+_DTYPES = {
+    COLUMNS.contact: np.int64,
+    COLUMNS.ts: np.int64,
+    COLUMNS.stage_mask: np.uint64,
+    COLUMNS.excl_mask: np.uint64,
+    COLUMNS.exit: np.bool_,
+}
 
 
-def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+def _batch_arrays(batch: pa.RecordBatch, names: list[str]) -> list[np.ndarray]:
+    out = []
+    for name in names:
+        column = batch.column(name)
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us")).cast(pa.int64())
+        array = _numpy(column)
+        dtype = _DTYPES.get(name)
+        if dtype is np.uint64:
+            array = array.astype(np.int64, copy=False).view(np.uint64)
+        elif dtype is not None:
+            array = array.astype(dtype, copy=False)
+        out.append(array)
+    return out
+
+
+def _concat(parts: list[np.ndarray], name: str) -> np.ndarray:
+    if parts:
+        return np.concatenate(parts)
+    return np.zeros(0, dtype=_DTYPES.get(name, object))
+
+
+def _numpy(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if column.null_count:
         return np.asarray(column.to_pylist(), dtype=object)
-    return column.to_numpy()
+    return column.to_numpy(zero_copy_only=False)

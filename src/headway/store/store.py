@@ -117,6 +117,12 @@ class Store:
         """Run a read query; an Arrow table."""
         return self.cursor().sql(to_sql(query), params=params).to_arrow_table()
 
+    def arrow_batches(
+        self, query: str | exp.Expression, params: Params = None, rows: int = 1_000_000
+    ) -> pa.RecordBatchReader:
+        """Run a read query; its rows streamed as Arrow record batches (bounded memory)."""
+        return self.cursor().sql(to_sql(query), params=params).to_arrow_reader(rows)
+
     # -- writes ------------------------------------------------------------------------
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``fn(conn)`` in one transaction on the serialised write path."""
