@@ -6,18 +6,10 @@ from typing import Any
 
 import numpy as np
 
-TYPES = (
-    "page_visit",
-    "form_submission",
-    "purchase",
-    "email_sent",
-    "email_delivered",
-    "email_bounce",
-    "email_open",
-    "email_click",
-    "email_unsubscribe",
-    "email_spam_report",
-)
+from headway.model.activity import KNOWN_TYPES
+
+# Codes of the generated rows are positions in this tuple.
+TYPES = KNOWN_TYPES
 T = {name: code for code, name in enumerate(TYPES)}
 
 # Ground truth of who made an open or click (the demo_truth table).

@@ -15,20 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from headway.errors import Detail, InvalidInput
+from headway.model.activity import EMAIL_TYPES
 
 Grouping = Literal["email", "campaign", "day", "week", "month"]
 GROUPINGS: tuple[str, ...] = ("email", "campaign", "day", "week", "month")
 PERIODS = ("day", "week", "month")
 MAX_HOUR = 72  # the last hour bucket holds everything at or after 72 h
-EMAIL_TYPES = (
-    "email_sent",
-    "email_delivered",
-    "email_bounce",
-    "email_open",
-    "email_click",
-    "email_unsubscribe",
-    "email_spam_report",
-)
 
 
 @dataclass(frozen=True)
