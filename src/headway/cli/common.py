@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,8 +44,3 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
         yield store
     finally:
         store.close()
-
-
-def env_flag(name: str) -> bool:
-    """True when an environment variable is set to a true-ish value."""
-    return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}

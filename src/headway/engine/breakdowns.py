@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from sqlglot import exp
@@ -22,7 +22,6 @@ from headway.errors import InvalidInput
 from headway.model.journey import Journey
 from headway.model.journey_schema import PROPERTY_PATTERN
 
-Touch = Literal["first", "last", "contact"]
 TOUCHES: tuple[str, ...] = ("first", "last", "contact")
 NONE_LABEL = "(none)"
 OTHER_LABEL = "(other)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +17,6 @@ from headway.engine.run import Matched
 from headway.errors import InvalidInput, NotFound
 from headway.model.journey import Journey
 
-Status = Literal["reached", "dropped", "in_progress", "stalled", "converted"]
 STATUSES: tuple[str, ...] = ("reached", "dropped", "in_progress", "stalled", "converted")
 STATUS_NAMES = {CONVERTED: "converted", DROPPED: "dropped", IN_PROGRESS: "in_progress"}
 

@@ -18,10 +18,6 @@ class DateWindow:
     start: datetime | None
     end: datetime | None
 
-    def contains(self, ts: datetime) -> bool:
-        """True when ``ts`` lies inside the range (ends inclusive)."""
-        return (self.start is None or ts >= self.start) and (self.end is None or ts <= self.end)
-
 
 @dataclass(frozen=True)
 class ReportOptions:
@@ -32,11 +28,6 @@ class ReportOptions:
 
     as_of: datetime
     date_range: DateWindow | None = None
-
-    @classmethod
-    def now(cls, date_range: DateWindow | None = None) -> ReportOptions:
-        """Options with ``as_of`` = the current instant."""
-        return cls(as_of=utc_now(), date_range=date_range)
 
 
 def utc_now() -> datetime:
