@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from headway import __version__
+from headway.api import Headway
 from headway.settings import Settings
 from headway.store.store import Store
+from headway.web.api import api_router
+from headway.web.assets import mount_assets
+from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
 from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
@@ -23,12 +27,16 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.headway = Headway(store)  # reports for the API and the dashboard
     tracking = settings.tracking
     app.state.signer = tracking.signer() if tracking.enabled and tracking.keys else None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(webhooks_router)
     app.include_router(tracking_router)
+    app.include_router(api_router())
+    app.include_router(dashboard_router())
+    mount_assets(app)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:
