@@ -26,6 +26,12 @@ def plotly_js() -> FileResponse:
     )
 
 
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The Headway icon (browsers ask for /favicon.ico on their own)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
 def mount_assets(app: FastAPI) -> None:
     """Serve Plotly's JS and our static directory under ``/static``."""
     app.include_router(router)
