@@ -147,3 +147,12 @@ def test_database_in_use_by_another_process(db_path: Path) -> None:
     finally:
         holder.kill()
         holder.communicate()
+
+
+def test_generation_counts_committed_writes_only(store: Store) -> None:
+    start = store.generation
+    store.write(lambda c: c.execute("CREATE TABLE g (x INT)"))
+    assert store.generation == start + 1
+    with pytest.raises(ZeroDivisionError):
+        store.write(lambda c: 1 // 0)
+    assert store.generation == start + 1

@@ -90,6 +90,8 @@ class Store:
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._closed = False
+        # Bumped by every committed write: readers cache derived results per generation.
+        self.generation = 0
         if not read_only:
             self._migrate()
         elif self._version() < SCHEMA_VERSION:
@@ -136,6 +138,7 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self.generation += 1
             return out
 
     def append_activities(self, table: pa.Table) -> AppendResult:
