@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.demo.examples import example_files
 from headway.engine.funnel import funnel_report
 from headway.engine.options import ReportOptions
 from headway.engine.run import match_journey
 from headway.model.journey import load_journey_file
 from headway.store import Store
+from headway.store.journeys import list_journeys
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
@@ -36,3 +38,13 @@ def test_every_stage_is_reached_on_the_demo_world(path: Path, world: Store) -> N
     reached = [stage.reached for stage in report.stages]
     assert reached == sorted(reached, reverse=True)
     assert reached[-1] >= 20, reached
+
+
+def test_the_demo_stores_every_example_journey(world: Store) -> None:
+    stored = {j.name for j in list_journeys(world)}
+    assert stored == {load_journey_file(p).name for p in EXAMPLES}
+    assert len(stored) == len(EXAMPLES) == 4
+
+
+def test_examples_dir_is_the_packaged_one() -> None:
+    assert [p.name for p in example_files()] == [p.name for p in EXAMPLES]

@@ -69,7 +69,8 @@ def _report(path: Path, summary: DemoSummary) -> None:
         f"(activities until {END:%Y-%m-%d %H:%M} UTC)."
     )
     console.print(
-        "Example journeys are in examples/*.yaml; docs/demo.md lists the planted effects."
+        "The example journeys (examples/*.yaml) are stored: see `headway journey list`; "
+        "docs/demo.md lists the planted effects."
     )
 
 

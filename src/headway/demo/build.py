@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from headway.demo import load
+from headway.demo.examples import save_examples
 from headway.demo.generate import generate_chunk
 from headway.demo.world import DemoConfig
 from headway.errors import Conflict
@@ -46,5 +47,6 @@ def build_demo(
         p0s.append(chunk.p0)
         if on_progress is not None:
             on_progress(n)
+    save_examples(store)  # so the dashboard opens on the example journeys
     seconds = time.perf_counter() - started
     return DemoSummary(config.contacts, offset, seconds, sum(p0s) / len(p0s))
