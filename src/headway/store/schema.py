@@ -71,6 +71,18 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (provider, token)
         )""",
     ],
+    # 3: API keys; only a SHA-256 digest of each key's secret is stored (see api_keys.py).
+    [
+        """CREATE TABLE api_keys (
+            id VARCHAR PRIMARY KEY,
+            name VARCHAR,
+            secret_hash VARCHAR NOT NULL,
+            scopes VARCHAR[] NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            last_used_at TIMESTAMP,
+            revoked_at TIMESTAMP
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
