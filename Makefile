@@ -7,9 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.duckdb
 DEMO_AS_OF ?= 2025-06-30
+HOST ?= 127.0.0.1
+PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install lint format test test-fast demo bench clean
+.PHONY: install chromium lint format test test-fast demo bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +20,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests drive Debian's chromium (headless) through Playwright.
+chromium:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
@@ -28,20 +37,17 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-test: lint
+test: lint chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install chromium
 	$(VENV)/bin/pytest -m "not slow" -x -q $(PYTEST_ARGS)
 
-# Until the dashboard lands, Headway's main job on the demo world is its reports in the
-# terminal: the example journeys' funnels and the email statistics (human view).
+# Headway's main job on the demo world: build it once (about 10 s), then serve the dashboard.
 demo: install
 	@test -f $(DEMO_DB) || $(VENV)/bin/headway --db $(DEMO_DB) demo
-	@for journey in examples/*.yaml; do \
-		$(VENV)/bin/headway --db $(DEMO_DB) funnel $$journey --as-of $(DEMO_AS_OF) || exit 1; \
-	done
-	$(VENV)/bin/headway --db $(DEMO_DB) emails stats --human
+	@echo "Open http://$(HOST):$(PORT)/journeys (the demo's data ends $(DEMO_AS_OF)); Ctrl-C stops."
+	$(VENV)/bin/headway --db $(DEMO_DB) serve --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_DB)
