@@ -1,0 +1,268 @@
+"""Touchpoints: a contact's activities named the way a marketer reads them (pure builders).
+
+A touchpoint key is the activity type plus its identifying property:
+
+- email events: ``email_click:webinar-invite/register`` (email id, then the link for clicks),
+  ``email_open:welcome-1``, ``email_delivered:newsletter-2025-04``;
+- forms: ``form_submission:contact-sales``;
+- pages: ``page_visit:/pricing`` — the URL's path only: scheme, host, query string and
+  fragment are dropped, so ``https://x.example/pricing?utm_source=ad`` and ``/pricing`` are one
+  touchpoint (the page a marketer means, not every tracking variant);
+- otherwise the ``campaign``, then the ``link``; with none of these, the bare type.
+
+``touchpoint_query`` returns the touchpoints of each contact inside intervals the caller
+registers as an Arrow table (``intervals_table``): one row per ``(slot, contact, start, end)``,
+``start`` inclusive and ``end`` exclusive, with a mask of the journey's stages whose
+activities are left out (touchpoints that define the stages themselves are not touchpoints).
+The journey's ``filter``, its date range and ``as_of`` apply as in the funnel; the human view
+(default) leaves out activities labelled ``bot``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from headway.backends.duckdb import DuckDBBackend
+from headway.conditions import Params, Scope, compile_condition
+from headway.conditions.predicates import json_path
+from headway.engine.inputs import ACTIVITY, CONTACT, effective_range, projected
+from headway.engine.options import ReportOptions
+from headway.engine.query import Query
+from headway.model.journey import Journey
+
+INTERVALS = "_hw_intervals"
+TYPES = "t"
+_I = "i"
+
+
+@dataclass(frozen=True)
+class IntervalColumns:
+    """Columns of the intervals table the caller registers."""
+
+    slot: str = "slot"  # the caller's id of the interval (e.g. a transition); INTEGER
+    contact: str = "contact_key"  # BIGINT
+    start: str = "start_ts"  # TIMESTAMP, inclusive
+    end: str = "end_ts"  # TIMESTAMP, exclusive
+    skip_stages: str = "skip_stages"  # BIGINT: bit i set = leave out stage i's activities
+
+
+INTERVAL_COLUMNS = IntervalColumns()
+
+
+def intervals_table(
+    slot: np.ndarray,
+    contact: np.ndarray,
+    start_us: np.ndarray,
+    end_us: np.ndarray,
+    skip_stages: np.ndarray | int = 0,
+) -> pa.Table:
+    """The intervals table from NumPy arrays (times in µs since the epoch, UTC)."""
+    c = INTERVAL_COLUMNS
+    n = len(contact)
+    skip = np.broadcast_to(np.asarray(skip_stages, np.int64), (n,))
+    return pa.table(
+        {
+            c.slot: pa.array(np.asarray(slot, np.int32)),
+            c.contact: pa.array(np.asarray(contact, np.int64)),
+            c.start: pa.array(np.asarray(start_us, np.int64)).cast(pa.timestamp("us")),
+            c.end: pa.array(np.asarray(end_us, np.int64)).cast(pa.timestamp("us")),
+            c.skip_stages: pa.array(np.ascontiguousarray(skip)),
+        }
+    )
+
+
+def stage_mask(stages: Iterable[int]) -> int:
+    """A ``skip_stages`` value: the bits of 0-based stage indexes."""
+    mask = 0
+    for i in stages:
+        mask |= 1 << i
+    return mask
+
+
+def touchpoint_key(activity: str = ACTIVITY, types: str = TYPES) -> exp.Expr:
+    """The touchpoint key of an activity row ``activity`` joined to ``activity_types`` ``types``."""
+    prop = _property(activity)
+    email_ident = exp.DPipe(
+        this=prop("email"),
+        expression=exp.Coalesce(
+            this=exp.DPipe(this=exp.Literal.string("/"), expression=prop("link")),
+            expressions=[exp.Literal.string("")],
+        ),
+    )
+    ident = exp.Case(
+        ifs=[
+            exp.If(this=exp.Not(this=exp.Is(this=prop(name), expression=exp.Null())), true=value)
+            for name, value in (
+                ("email", email_ident),
+                ("form", prop("form")),
+                ("url", url_path(prop("url"))),
+                ("campaign", prop("campaign")),
+                ("link", prop("link")),
+            )
+        ]
+    )
+    with_ident = exp.DPipe(this=exp.Literal.string(":"), expression=ident)
+    return exp.DPipe(
+        this=exp.column("name", types),
+        expression=exp.Coalesce(this=with_ident, expressions=[exp.Literal.string("")]),
+    )
+
+
+def url_path(url: exp.Expr) -> exp.Expr:
+    """The path of a URL: no scheme and host, no query string or fragment; empty means ``/``."""
+    no_host = exp.RegexpReplace(
+        this=url,
+        expression=exp.Literal.string("^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*"),
+        replacement=exp.Literal.string(""),
+    )
+    path = exp.RegexpReplace(
+        this=no_host, expression=exp.Literal.string("[?#].*$"), replacement=exp.Literal.string("")
+    )
+    return exp.Coalesce(
+        this=exp.Nullif(this=path, expression=exp.Literal.string("")),
+        expressions=[exp.Literal.string("/")],
+    )
+
+
+def touchpoint_query(
+    journey: Journey,
+    type_codes: Mapping[str, int],
+    options: ReportOptions,
+    *,
+    human: bool = True,
+    grouped: bool = True,
+    intervals: str = INTERVALS,
+) -> Query:
+    """The touchpoints of each contact inside its intervals.
+
+    ``grouped``: one row per ``(slot, contact_key, touchpoint)`` with ``n`` (activities),
+    ``first_ts`` and ``last_ts``; otherwise one row per activity: ``slot, contact_key, ts,
+    touchpoint`` (ordered by slot, contact, time).
+    """
+    rows = _rows(journey, type_codes, options, human, intervals)
+    if not grouped:
+        select = (
+            exp.select("slot", "contact_key", "ts", "touchpoint")
+            .from_(rows[0].subquery("r"))
+            .order_by("slot", "contact_key", "ts", "touchpoint")
+        )
+        return Query(select, rows[1])
+    select = (
+        exp.select(
+            "slot",
+            "contact_key",
+            "touchpoint",
+            exp.Count(this=exp.Star()).as_("n"),
+            exp.Min(this=exp.column("ts")).as_("first_ts"),
+            exp.Max(this=exp.column("ts")).as_("last_ts"),
+        )
+        .from_(rows[0].subquery("r"))
+        .group_by("slot", "contact_key", "touchpoint")
+    )
+    return Query(select, rows[1])
+
+
+def fetch_touchpoints(
+    backend: DuckDBBackend,
+    journey: Journey,
+    options: ReportOptions,
+    intervals: pa.Table,
+    *,
+    human: bool = True,
+    grouped: bool = True,
+) -> pa.Table:
+    """Run ``touchpoint_query`` over an intervals table (see ``intervals_table``)."""
+    query = touchpoint_query(journey, backend.type_codes(), options, human=human, grouped=grouped)
+    return backend.arrow_with(query, {INTERVALS: intervals})
+
+
+def _rows(
+    journey: Journey,
+    type_codes: Mapping[str, int],
+    options: ReportOptions,
+    human: bool,
+    intervals: str,
+) -> tuple[exp.Select, dict[str, object]]:
+    params = Params()
+    scope = Scope(
+        type_codes=type_codes,
+        properties=exp.column("properties", ACTIVITY),
+        type_code=exp.column("type_code", ACTIVITY),
+        source=exp.column("source", ACTIVITY),
+        bot=exp.column("bot", ACTIVITY),
+        contact=exp.column("id", CONTACT),
+    )
+    c = INTERVAL_COLUMNS
+    ts = exp.column("ts", ACTIVITY)
+    where: list[exp.Expr] = [
+        exp.GTE(this=ts.copy(), expression=exp.column(c.start, _I)),
+        exp.LT(this=ts.copy(), expression=exp.column(c.end, _I)),
+        exp.LTE(this=ts.copy(), expression=params.add(options.as_of)),
+    ]
+    window = effective_range(journey, options)
+    if window is not None and window.start is not None:
+        where.append(exp.GTE(this=ts.copy(), expression=params.add(window.start)))
+    if window is not None and window.end is not None:
+        where.append(exp.LTE(this=ts.copy(), expression=params.add(window.end)))
+    if human:
+        where.append(
+            exp.not_(exp.Coalesce(this=exp.column("bot", ACTIVITY), expressions=[exp.false()]))
+        )
+    if journey.filter is not None:
+        where.append(compile_condition(journey.filter, scope, params))
+    where += [_not_stage(i, projected(s.when, scope, params)) for i, s in enumerate(journey.stages)]
+    select = (
+        exp.select(
+            exp.column(c.slot, _I).as_("slot"),
+            exp.column(c.contact, _I).as_("contact_key"),
+            ts.as_("ts"),
+            touchpoint_key().as_("touchpoint"),
+        )
+        .from_(exp.table_("activities", alias=ACTIVITY))
+        .join(
+            exp.table_(intervals, alias=_I),
+            on=exp.EQ(
+                this=exp.column(c.contact, _I), expression=exp.column("contact_key", ACTIVITY)
+            ),
+        )
+        .join(
+            exp.table_("activity_types", alias=TYPES),
+            on=exp.EQ(this=exp.column("code", TYPES), expression=exp.column("type_code", ACTIVITY)),
+        )
+        .where(exp.and_(*where))
+    )
+    if any(col.table == CONTACT for col in select.find_all(exp.Column)):
+        select = select.join(
+            exp.table_("contacts", alias=CONTACT),
+            on=exp.EQ(
+                this=exp.column("key", CONTACT), expression=exp.column("contact_key", ACTIVITY)
+            ),
+        )
+    return select, dict(params.values)
+
+
+def _not_stage(index: int, condition: exp.Expr) -> exp.Expr:
+    """Keep the row unless the interval skips stage ``index`` and the activity matches it."""
+    skipped = exp.NEQ(
+        this=exp.BitwiseAnd(
+            this=exp.column(INTERVAL_COLUMNS.skip_stages, _I),
+            expression=exp.Literal.number(1 << index),
+        ),
+        expression=exp.Literal.number(0),
+    )
+    matches = exp.Coalesce(this=condition, expressions=[exp.false()])
+    return exp.not_(exp.and_(skipped, matches))
+
+
+def _property(activity: str) -> Callable[[str], exp.Expr]:
+    def text(name: str) -> exp.Expr:
+        return exp.JSONExtractScalar(
+            this=exp.column("properties", activity), expression=json_path((name,))
+        )
+
+    return text
