@@ -21,7 +21,7 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Headway",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is served offline by headway.web.assets
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

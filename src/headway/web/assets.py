@@ -1,4 +1,4 @@
-"""Static assets: our own CSS/JS from the package, Plotly's JavaScript from ``plotly``."""
+"""Static assets: our CSS/JS, Plotly's JS (``plotly``) and Swagger UI (``fastapi-offline``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC_DIR = Path(str(resources.files("headway.web") / "static"))
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 PLOTLY_URL = "/static/vendor/plotly.min.js"
+# Swagger UI for /api/docs, from the fastapi-offline package (no CDN either).
+SWAGGER_DIR = Path(str(resources.files("fastapi_offline") / "static"))
+SWAGGER_JS_URL = "/static/vendor/swagger-ui-bundle.js"
+SWAGGER_CSS_URL = "/static/vendor/swagger-ui.css"
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,6 +28,30 @@ def plotly_js() -> FileResponse:
         PLOTLY_JS,
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get(SWAGGER_JS_URL)
+def swagger_js() -> FileResponse:
+    """Swagger UI's JavaScript bundle, from the installed package."""
+    return FileResponse(SWAGGER_DIR / "swagger-ui-bundle.js", media_type="text/javascript")
+
+
+@router.get(SWAGGER_CSS_URL)
+def swagger_css() -> FileResponse:
+    """Swagger UI's stylesheet, from the installed package."""
+    return FileResponse(SWAGGER_DIR / "swagger-ui.css", media_type="text/css")
+
+
+@router.get("/api/docs")
+def api_docs() -> HTMLResponse:
+    """The API's interactive documentation (Swagger UI over /api/openapi.json), offline."""
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="Headway API",
+        swagger_js_url=SWAGGER_JS_URL,
+        swagger_css_url=SWAGGER_CSS_URL,
+        swagger_favicon_url="/static/favicon.svg",
     )
 
 
