@@ -1,0 +1,67 @@
+"""Erasing a contact for a privacy request: every row about them, in one transaction.
+
+A contact's data is its ``contacts`` row and its activities (email statistics, journeys'
+reports and suppression lists are derived from those, so they follow). The demo world's
+``demo_truth`` labels name activities, so they go with them. The other tables hold nothing
+about one contact: ``SHARED_TABLES`` lists them, and a test checks that every table of the
+schema is in one list or the other, so a new per-contact table cannot be forgotten here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+
+from headway.errors import NotFound
+from headway.store.store import Store
+
+# Tables that hold nothing about any one contact (definitions, registries, replay guards).
+SHARED_TABLES = frozenset(
+    {"schema_version", "activity_types", "emails", "email_links", "journeys", "webhook_tokens"}
+)
+# Tables erased here: the contact's row, its activities and labels of those activities.
+PER_CONTACT_TABLES = frozenset({"contacts", "activities", "demo_truth"})
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure removed."""
+
+    contact: str
+    activities_deleted: int
+    contact_deleted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def erase_contact(store: Store, contact_id: str) -> ErasureReport:
+    """Delete a contact and all its activities; ``NotFound`` when there is no such contact."""
+
+    def erase(conn: duckdb.DuckDBPyConnection) -> ErasureReport:
+        row = conn.execute("SELECT key FROM contacts WHERE id = ?", [contact_id]).fetchone()
+        if row is None:
+            raise NotFound(f"there is no contact {contact_id!r}")
+        key = row[0]
+        if _has_table(conn, "demo_truth"):
+            conn.execute(
+                "DELETE FROM demo_truth WHERE activity_id IN"
+                " (SELECT id FROM activities WHERE contact_key = ?)",
+                [key],
+            )
+        deleted = conn.execute("DELETE FROM activities WHERE contact_key = ?", [key]).fetchone()
+        conn.execute("DELETE FROM contacts WHERE key = ?", [key])
+        return ErasureReport(contact_id, int(deleted[0]) if deleted else 0, True)
+
+    return store.write(erase)
+
+
+def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])

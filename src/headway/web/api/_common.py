@@ -1,0 +1,100 @@
+"""What the API's route modules share: scopes, the error model, report options, paging links.
+
+(The leading underscore keeps this module out of router discovery.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+
+from headway.engine.options import ReportOptions, parse_date_range, parse_instant, utc_now
+from headway.errors import Detail, InvalidInput, NotFound
+from headway.web.auth import require_scope
+
+READ = [Depends(require_scope("read"))]  # every GET of the API
+ADMIN = [Depends(require_scope("admin"))]  # journey writes and contact erasure
+
+
+class ErrorDetail(BaseModel):
+    """One specific problem: why, and where (field, record) when known."""
+
+    reason: str
+    field: str | None = None
+    record: int | str | None = None
+
+
+class ErrorInfo(BaseModel):
+    """The error: a stable code, one sentence, and the specific problems."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorInfo
+
+
+def errors(
+    *statuses: int, extra: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses``: the error shape for ``statuses``, plus ``extra`` answers."""
+    return {**(extra or {}), **{s: {"model": ErrorBody} for s in statuses}}
+
+
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="Report as of this instant (ISO 8601 date or time, UTC); default now.",
+        examples=["2025-06-30"],
+    ),
+]
+DateRange = Annotated[
+    str | None,
+    Query(
+        description="FROM..TO (dates or ISO times, either side may be empty); replaces the "
+        "journey's own date range.",
+        examples=["2025-01-01..2025-03-31"],
+    ),
+]
+
+
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """Re-raise an ``InvalidInput`` (or a ``NotFound`` of a name) as a 422 naming ``field``."""
+    try:
+        yield
+    except (InvalidInput, NotFound) as err:
+        reason = _without_option(err.message)
+        raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)]) from None
+
+
+def _without_option(message: str) -> str:
+    # The engine words its errors for the CLI ("--by: 'x' is not ..."); drop the option name.
+    head, sep, rest = message.partition(": ")
+    if sep and (head.startswith("--") or head in ("as_of", "date_range")):
+        return rest
+    return message
+
+
+def report_options(as_of: str | None, date_range: str | None) -> ReportOptions:
+    """Normalised ``as_of`` (default now) and date range; 422 naming the bad parameter."""
+    with about("as_of"):
+        instant = parse_instant(as_of, field="as_of") if as_of is not None else utc_now()
+    with about("date_range"):
+        window = parse_date_range(date_range) if date_range is not None else None
+    return ReportOptions(as_of=instant, date_range=window)
+
+
+def page_link(request: Request, offset: int, limit: int | None, total: int) -> str | None:
+    """The URL of the next page (same query, next offset), or None on the last page."""
+    if limit is None or offset + limit >= total:
+        return None
+    return str(request.url.include_query_params(offset=offset + limit))

@@ -1,0 +1,238 @@
+"""Emails: the list with the §6 metrics, one email with its links, one email's statistics.
+
+Email ids may hold ``/``, so the id is a ``path`` parameter (the stats route comes first).
+Every number comes from ``engine.email_stats.email_stats`` (the code path of ``headway emails
+stats``); the JSON is its ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from headway.engine.email_queries import StatsQuery
+from headway.engine.email_stats import EmailStatsReport, email_stats
+from headway.engine.results import iso
+from headway.errors import NotFound
+from headway.store import Store
+from headway.store.emails import find_email, list_links
+from headway.web.api._common import READ, errors
+
+router = APIRouter(tags=["emails"])
+
+View = Annotated[
+    Literal["all", "human"],
+    Query(description="all activities, or human: without those labelled bot."),
+]
+
+
+class MetricsOut(BaseModel):
+    """Every §6 metric of one email, campaign or period (rates are null when undefined)."""
+
+    key: str | None
+    emails: int
+    sent: int
+    recipients: int
+    delivered: int
+    delivery_reported: int
+    bounces: int
+    hard_bounces: int
+    soft_bounces: int
+    opens: int
+    unique_opens: int
+    clicks: int
+    unique_clicks: int
+    unsubscribes: int
+    complaints: int
+    name: str | None
+    subject: str | None
+    campaign: str | None
+    send_time: str | None
+    bounce_rate: float | None
+    hard_bounce_rate: float | None
+    soft_bounce_rate: float | None
+    open_rate: float | None
+    click_rate: float | None
+    click_to_open_rate: float | None
+    unsubscribe_rate: float | None
+    complaint_rate: float | None
+
+
+class LinkStatsOut(BaseModel):
+    """Clicks on one link: total, distinct clickers and their share of the email's clickers."""
+
+    email: str
+    link: str
+    url: str | None
+    label: str | None
+    honeypot: bool
+    clicks: int
+    clickers: int
+    email_clickers: int
+    share_of_clickers: float | None
+
+
+class HourOut(BaseModel):
+    """Opens and clicks in one hour since delivery (72 = 72 hours or later)."""
+
+    hour: int
+    opens: int
+    clicks: int
+
+
+class DayOut(BaseModel):
+    """Opens and clicks on one UTC day."""
+
+    day: str
+    opens: int
+    clicks: int
+
+
+class UnknownDeliveryOut(BaseModel):
+    """Opens and clicks of contacts without a known delivery time."""
+
+    opens: int
+    clicks: int
+
+
+class TimingOut(BaseModel):
+    """When recipients opened and clicked."""
+
+    hours: list[HourOut]
+    days: list[DayOut]
+    unknown_delivery: UnknownDeliveryOut
+
+
+class FiltersOut(BaseModel):
+    """The selection of the report."""
+
+    email: str | None
+    campaign: str | None
+
+
+class EmailStatsOut(BaseModel):
+    """Statistics of a selection of emails: rows per group, the total, links and timing."""
+
+    view: Literal["all", "human"]
+    by: str
+    filters: FiltersOut
+    rows: list[MetricsOut]
+    total: MetricsOut
+    links: list[LinkStatsOut]
+    timing: TimingOut
+
+
+class LinkOut(BaseModel):
+    """A registered link of an email."""
+
+    link: str
+    url: str
+    label: str | None
+    honeypot: bool
+
+
+class EmailOut(BaseModel):
+    """An email: registered details (null when only seen in activities) and its links."""
+
+    id: str
+    registered: bool
+    name: str | None
+    subject: str | None
+    campaign: str | None
+    kind: str | None
+    send_time: str | None
+    created_at: str | None
+    links: list[LinkOut]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+@router.get(
+    "/emails",
+    summary="Every email with its §6 metrics",
+    response_model=EmailStatsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 422),
+)
+def emails(
+    request: Request,
+    view: View = "all",
+    campaign: Annotated[str | None, Query(description="Only this campaign's emails.")] = None,
+) -> dict[str, Any]:
+    """One row per email (sent, delivered, bounces, opens, clicks, rates) and the total."""
+    query = StatsQuery(human=view == "human", campaign=campaign)
+    return email_stats(_store(request), query).to_dict()
+
+
+@router.get(
+    "/emails/{email_id:path}/stats",
+    summary="One email's metrics, per link and over time",
+    response_model=EmailStatsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def stats(
+    request: Request,
+    email_id: str,
+    view: View = "all",
+    by: Annotated[
+        Literal["email", "day", "week", "month"],
+        Query(description="Rows per email, or per day, week or month of the send time."),
+    ] = "email",
+) -> dict[str, Any]:
+    """Counts and rates, clicks per link, opens and clicks by hour since delivery and by day."""
+    store = _store(request)
+    query = StatsQuery(human=view == "human", by=by, email=email_id)
+    report = email_stats(store, query)
+    if not report.rows and find_email(store, email_id) is None:
+        raise _unknown(email_id)
+    return report.to_dict()
+
+
+@router.get(
+    "/emails/{email_id:path}",
+    summary="One email and its links",
+    response_model=EmailOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404),
+)
+def email(request: Request, email_id: str) -> dict[str, Any]:
+    """The registered details of an email (or only its id when it is known from activities)."""
+    store = _store(request)
+    found = find_email(store, email_id)
+    if found is None:
+        _stats_or_404(store, StatsQuery(email=email_id))
+        return {"id": email_id, "registered": False, "links": []} | dict.fromkeys(
+            ("name", "subject", "campaign", "kind", "send_time", "created_at")
+        )
+    links = [
+        {"link": x.link_id, "url": x.url, "label": x.label, "honeypot": x.honeypot}
+        for x in list_links(store, email_id)
+    ]
+    return {
+        "id": found.id,
+        "registered": True,
+        "name": found.name,
+        "subject": found.subject,
+        "campaign": found.campaign,
+        "kind": found.kind,
+        "send_time": iso(found.send_time) if found.send_time else None,
+        "created_at": iso(found.created_at) if found.created_at else None,
+        "links": links,
+    }
+
+
+def _stats_or_404(store: Store, query: StatsQuery) -> EmailStatsReport:
+    report = email_stats(store, query)
+    if not report.rows:
+        raise _unknown(query.email or "")
+    return report
+
+
+def _unknown(email_id: str) -> NotFound:
+    return NotFound(f"there is no email {email_id!r} (not registered and no activities name it)")

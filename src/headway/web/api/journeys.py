@@ -1,0 +1,296 @@
+"""Journeys: create or version from YAML or JSON, validate, list, read versions, delete.
+
+A body is a definition as ``application/yaml`` (or ``text/yaml``) or ``application/json``;
+it is parsed and checked by the engine (``model.journey.parse_journey``), whose problems
+become the 422 details with their field paths (``stages[1].when.type``). Saving goes through
+``store.journeys.save_journey``: an unchanged definition keeps its version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from headway.engine.results import iso
+from headway.errors import Detail, InvalidInput, InvalidJourney, UnsupportedMediaType
+from headway.model.journey import Journey, journey_to_dict, parse_journey
+from headway.store import Store
+from headway.store.journeys import (
+    StoredJourney,
+    delete_journey,
+    get_journey,
+    get_source_text,
+    journey_versions,
+    list_journeys,
+    save_journey,
+)
+from headway.web.api._common import ADMIN, READ, ErrorDetail, errors
+
+router = APIRouter(tags=["journeys"])
+
+YAML_TYPES = ("application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml")
+JSON_TYPES = ("application/json",)
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A journey definition (docs/journeys.md), as YAML or JSON.",
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "text/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+_UNCHANGED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Unchanged: the definition equals the latest version"}
+}
+
+
+class VersionOut(BaseModel):
+    """One stored version of a journey."""
+
+    name: str
+    version: int
+    created_at: str
+    deleted: bool
+    stage_count: int
+
+
+class JourneyOut(BaseModel):
+    """A stored journey version: its canonical definition and the text it was saved from."""
+
+    name: str
+    version: int
+    created_at: str
+    deleted: bool
+    stages: list[str]
+    definition: dict[str, Any]
+    source_text: str | None
+
+
+class SavedOut(BaseModel):
+    """The answer to a save: the version now current and whether it is new."""
+
+    name: str
+    version: int
+    saved: bool
+    stages: list[str]
+    url: str
+
+
+class JourneyListOut(BaseModel):
+    """The stored journeys (latest versions, deleted ones left out)."""
+
+    journeys: list[VersionOut]
+
+
+class VersionsOut(BaseModel):
+    """Every version of a journey, oldest first."""
+
+    name: str
+    versions: list[VersionOut]
+
+
+class ValidationOut(BaseModel):
+    """The engine's verdict on a definition: valid, or every problem with its field path."""
+
+    valid: bool
+    name: str | None
+    stages: list[str]
+    messages: list[ErrorDetail]
+
+
+class DeletedOut(BaseModel):
+    """A deleted journey; its versions stay readable by number."""
+
+    name: str
+    deleted: bool
+    versions_kept: int
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def _read_definition(request: Request) -> tuple[Journey, str]:
+    """The journey in the request body and its text; 415 or 422 when it is not one."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in YAML_TYPES + JSON_TYPES:
+        raise UnsupportedMediaType(
+            f"send the journey as application/yaml, text/yaml or application/json, not {kind!r}"
+            if kind
+            else "send the journey with a Content-Type of application/yaml or application/json",
+            [Detail("unsupported content type", field="content-type")],
+        )
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidJourney(
+            "the journey definition is not UTF-8 text", [Detail("not UTF-8", field="body")]
+        ) from None
+    try:
+        return parse_journey(text), text
+    except InvalidJourney as err:
+        if err.details:
+            raise
+        # Syntax errors and empty bodies carry no field: they are about the body as a whole.
+        raise InvalidJourney(err.message, [Detail(err.message, field="body")]) from None
+
+
+async def _save(request: Request, response: Response, name: str | None) -> dict[str, Any]:
+    journey, text = await _read_definition(request)
+    if name is not None and journey.name != name:
+        raise InvalidInput(
+            f"the definition is named {journey.name!r}, not {name!r} as in the URL",
+            [Detail(f"must be {name!r} (the name in the URL)", field="name")],
+        )
+    store = _store(request)
+    before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
+    version = save_journey(store, journey, text)
+    url = str(request.url_for("journey", name=journey.name))
+    response.status_code = 200 if before == version else 201
+    response.headers["Location"] = url
+    stages = [s.name for s in journey.stages]
+    return {
+        "name": journey.name,
+        "version": version,
+        "saved": before != version,
+        "stages": stages,
+        "url": url,
+    }
+
+
+@router.post(
+    "/journeys/validate",
+    summary="Check a definition without saving it",
+    response_model=ValidationOut,
+    dependencies=READ,
+    responses=errors(401, 403, 413, 415),
+    openapi_extra=_BODY,
+)
+async def validate(request: Request) -> dict[str, Any]:
+    """The engine's messages for a definition (what the journey editor shows as you type)."""
+    try:
+        journey, _ = await _read_definition(request)
+    except InvalidJourney as err:
+        messages = [d.to_dict() for d in err.details]
+        return {"valid": False, "name": None, "stages": [], "messages": messages}
+    stages = [s.name for s in journey.stages]
+    return {"valid": True, "name": journey.name, "stages": stages, "messages": []}
+
+
+@router.post(
+    "/journeys",
+    summary="Create a journey, or save a new version of it",
+    response_model=SavedOut,
+    status_code=201,
+    dependencies=ADMIN,
+    responses=errors(401, 403, 413, 415, 422, extra=_UNCHANGED),
+    openapi_extra=_BODY,
+)
+async def create(request: Request, response: Response) -> dict[str, Any]:
+    """Validate and store a definition under its own name (201; 200 when unchanged)."""
+    return await _save(request, response, None)
+
+
+@router.get(
+    "/journeys",
+    summary="The stored journeys with their latest versions",
+    response_model=JourneyListOut,
+    dependencies=READ,
+    responses=errors(401, 403),
+)
+def journeys(request: Request) -> dict[str, Any]:
+    """Every journey not deleted, by name."""
+    return {"journeys": [_version(j) for j in list_journeys(_store(request))]}
+
+
+@router.put(
+    "/journeys/{name}",
+    summary="Save a new version of a named journey",
+    response_model=SavedOut,
+    status_code=201,
+    dependencies=ADMIN,
+    responses=errors(401, 403, 413, 415, 422, extra=_UNCHANGED),
+    openapi_extra=_BODY,
+)
+async def put(request: Request, response: Response, name: str) -> dict[str, Any]:
+    """Like POST /journeys; the definition's name must be the one in the URL (else 422)."""
+    return await _save(request, response, name)
+
+
+@router.get(
+    "/journeys/{name}",
+    name="journey",
+    summary="A journey's latest version",
+    response_model=JourneyOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404),
+)
+def journey(request: Request, name: str) -> dict[str, Any]:
+    """The canonical definition and source text of the latest version."""
+    return _journey(_store(request), name, None)
+
+
+@router.get(
+    "/journeys/{name}/versions",
+    summary="Every version of a journey",
+    response_model=VersionsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404),
+)
+def versions(request: Request, name: str) -> dict[str, Any]:
+    """Versions oldest first, deleted journeys included."""
+    rows = journey_versions(_store(request), name)
+    return {"name": name, "versions": [_version(v) for v in rows]}
+
+
+@router.get(
+    "/journeys/{name}/versions/{version}",
+    summary="One version of a journey",
+    response_model=JourneyOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def version(request: Request, name: str, version: int) -> dict[str, Any]:
+    """A version by number (readable after the journey was deleted)."""
+    return _journey(_store(request), name, version)
+
+
+@router.delete(
+    "/journeys/{name}",
+    summary="Delete a journey (its versions stay readable)",
+    response_model=DeletedOut,
+    dependencies=ADMIN,
+    responses=errors(401, 403, 404),
+)
+def delete(request: Request, name: str) -> dict[str, Any]:
+    """Take a journey off the list; deleting it again answers 404."""
+    kept = delete_journey(_store(request), name)
+    return {"name": name, "deleted": True, "versions_kept": kept}
+
+
+def _journey(store: Store, name: str, number: int | None) -> dict[str, Any]:
+    journey, number = get_journey(store, name, number)
+    stored = next(v for v in journey_versions(store, name) if v.version == number)
+    return {
+        **_version(stored),
+        "stages": [s.name for s in journey.stages],
+        "definition": journey_to_dict(journey),
+        "source_text": get_source_text(store, name, number),
+    }
+
+
+def _version(v: StoredJourney) -> dict[str, Any]:
+    return {
+        "name": v.name,
+        "version": v.version,
+        "created_at": iso(v.created_at),
+        "deleted": v.deleted,
+        "stage_count": v.stage_count,
+    }

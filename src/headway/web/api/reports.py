@@ -1,0 +1,313 @@
+"""Journey reports: funnel, trends, breakdown, and the contacts at a stage (JSON or CSV).
+
+Each report is computed by ``app.state.headway`` (the Python API) and answered as its
+``to_dict()``: the very JSON ``headway funnel --json`` (etc.) prints. Journeys are looked up
+by stored name only (never as a file on the server).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from headway.api import Headway
+from headway.engine.contact_lists import ContactList, resolve_stage
+from headway.engine.results import iso
+from headway.model.journey import Journey
+from headway.store.journeys import get_journey
+from headway.web.api._common import READ, AsOf, DateRange, about, errors, page_link, report_options
+
+router = APIRouter(tags=["reports"])
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 10_000
+CSV_CHUNK = 1_000  # rows per streamed piece
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula triggers
+
+
+class DurationsOut(BaseModel):
+    """Durations in seconds over the contacts reaching a stage (null when none did)."""
+
+    count: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+    histogram: dict[str, int]
+
+
+class StageOut(BaseModel):
+    """One stage of a funnel."""
+
+    index: int
+    name: str
+    reached: int
+    conversion_from_previous: float | None
+    conversion_from_first: float | None
+    dropped: int
+    in_progress: int
+    stalled: int
+    stall_after_seconds: float | None
+    kpi: int | None
+    kpi_share: float | None
+    time_from_previous: DurationsOut
+    time_from_entry: DurationsOut
+
+
+class FunnelOut(BaseModel):
+    """A journey's funnel at ``as_of`` (the JSON of ``headway funnel --json``)."""
+
+    journey: str
+    order: str
+    window_seconds: int
+    as_of: str
+    date_range: list[str | None] | None
+    entered: int
+    converted: int
+    conversion: float | None
+    stages: list[StageOut]
+
+
+class PeriodOut(BaseModel):
+    """The contacts who entered in one period (its first day) and how far they got."""
+
+    period: str
+    entered: int
+    converted: int
+    conversion: float | None
+    reached: list[int]
+
+
+class TrendsOut(BaseModel):
+    """Conversion by entry period (weeks start on Monday, UTC)."""
+
+    journey: str
+    by: str
+    as_of: str
+    stages: list[str]
+    periods: list[PeriodOut]
+
+
+class ValueOut(BaseModel):
+    """The funnel of the contacts with one value."""
+
+    value: str
+    entered: int
+    converted: int
+    conversion: float | None
+    reached: list[int]
+
+
+class BreakdownOut(BaseModel):
+    """The funnel per value (most entered first; ``(other)`` beyond ``top``)."""
+
+    journey: str
+    by: str
+    touch: str
+    as_of: str
+    stages: list[str]
+    values: list[ValueOut]
+
+
+class StageRef(BaseModel):
+    """A stage by 1-based index and name."""
+
+    index: int
+    name: str
+
+
+class ContactAtStageOut(BaseModel):
+    """A contact's place in the journey and the time it reached each stage."""
+
+    contact: str
+    reached: int
+    last_stage: str
+    status: str
+    stalled: bool
+    stage_times: dict[str, str | None]
+
+
+class ContactsOut(BaseModel):
+    """A page of the contacts at a stage with a status."""
+
+    journey: str
+    stage: StageRef
+    status: str
+    as_of: str
+    total: int
+    offset: int
+    limit: int | None
+    next: str | None
+    contacts: list[ContactAtStageOut]
+
+
+def _headway(request: Request) -> Headway:
+    headway: Headway = request.app.state.headway
+    return headway
+
+
+def _journey(request: Request, name: str) -> Journey:
+    return get_journey(_headway(request).store, name)[0]
+
+
+@router.get(
+    "/journeys/{name}/funnel",
+    summary="A journey's funnel",
+    response_model=FunnelOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def funnel(request: Request, name: str, as_of: AsOf = None, date_range: DateRange = None) -> Any:
+    """Reached, conversion, dropped / in progress / stalled and times, per stage."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    report = _headway(request).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+    return JSONResponse(report.to_dict())
+
+
+@router.get(
+    "/journeys/{name}/trends",
+    summary="Conversion by entry day, week or month",
+    response_model=TrendsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def trends(
+    request: Request,
+    name: str,
+    by: Annotated[Literal["day", "week", "month"], Query(description="Entry period.")] = "week",
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+) -> Any:
+    """Entered, converted and stage counts per period of the contacts' entries."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    report = _headway(request).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+    return JSONResponse(report.to_dict())
+
+
+@router.get(
+    "/journeys/{name}/breakdown",
+    summary="The funnel split by a property or contact attribute",
+    response_model=BreakdownOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def breakdown(
+    request: Request,
+    name: str,
+    by: Annotated[str, Query(description="Property name (attribute name with touch=contact).")],
+    touch: Annotated[
+        Literal["first", "last", "contact"],
+        Query(description="first: entry activity; last: last stage reached; contact: attribute."),
+    ] = "first",
+    top: Annotated[int, Query(ge=1, le=1000, description="Values before '(other)'.")] = 10,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+) -> Any:
+    """Entered, converted and stage counts per value, most entered first."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    with about("by"):
+        report = _headway(request).breakdown(
+            journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
+        )
+    return JSONResponse(report.to_dict())
+
+
+@router.get(
+    "/journeys/{name}/contacts",
+    summary="The contacts at a stage with a status (JSON pages or a CSV download)",
+    response_model=ContactsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422, extra={200: {"content": {"text/csv": {}}}}),
+)
+def contacts(
+    request: Request,
+    name: str,
+    stage: Annotated[str, Query(description="Stage name or 1-based index.")] = "1",
+    status: Annotated[
+        Literal["reached", "dropped", "in_progress", "stalled", "converted"],
+        Query(description="Who reached the stage, or who stopped there dropped / in progress."),
+    ] = "reached",
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_PAGE, description=f"Page size (JSON default {DEFAULT_PAGE}; CSV: all)."),
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="csv for a download (also chosen by Accept: text/csv)."),
+    ] = None,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+) -> Any:
+    """A page of contacts ordered by id, with the total and the next page's URL."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    with about("stage"):
+        index = resolve_stage(journey, stage)
+    as_csv = format == "csv" or (format is None and _wants_csv(request))
+    page_size = limit if limit is not None or as_csv else DEFAULT_PAGE
+    found = _headway(request).contacts(
+        journey,
+        index + 1,
+        status,
+        offset=offset,
+        limit=page_size,
+        as_of=opts.as_of,
+        date_range=opts.date_range,
+    )
+    if as_csv:
+        return _csv_download(found)
+    body = found.to_dict()
+    body["next"] = page_link(request, offset, page_size, found.total)
+    return JSONResponse(body)
+
+
+def _wants_csv(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
+def _csv_download(found: ContactList) -> StreamingResponse:
+    filename = f"{found.journey}-{found.stage_name}-{found.status}.csv"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return StreamingResponse(
+        _csv_chunks(found.rows(), found.stage_names),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+def _csv_chunks(rows: list[dict[str, Any]], stage_names: tuple[str, ...]) -> Iterator[str]:
+    """The CSV text in pieces of ``CSV_CHUNK`` rows (header first)."""
+    columns = ["contact", "reached", "last_stage", "status", "stalled"]
+    columns += [f"t_{n}" for n in stage_names]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for start in range(0, len(rows), CSV_CHUNK):
+        writer.writerows([_cell(r[c]) for c in columns] for r in rows[start : start + CSV_CHUNK])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # a spreadsheet shows it as text instead of running it
+    return value
