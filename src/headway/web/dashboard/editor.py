@@ -1,0 +1,196 @@
+"""The journey editor: YAML text, live validation by the engine, a preview, and saving.
+
+Validation is the engine's own (``parse_journey``): the editor shows its messages as they
+are (``stages[2].when.where.url: unknown operator 'contain' …``). The preview runs the
+funnel on the unsaved draft; saving stores a new version (``save_journey``) and opens the
+journey's page. A failed save shows the editor again with the messages and the text intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from headway.api import Headway
+from headway.errors import Detail, InvalidJourney
+from headway.model.journey import Journey, journey_to_dict, parse_journey
+from headway.model.journey_errors import sentence
+from headway.store.journeys import get_journey, get_source_text, list_journeys, save_journey
+from headway.web.auth import page_scope
+from headway.web.csrf import verify_csrf
+from headway.web.dashboard._formats import FMT, report_options
+from headway.web.templating import render
+
+router = APIRouter()
+
+MAX_TEXT = 200_000  # characters: far beyond any real definition
+
+STARTER = """\
+name: My journey
+order: ordered            # ordered | strict | unordered
+window: 30d               # conversion window from entry
+stages:
+  - name: Aware
+    when: {type: page_visit}
+  - name: Engaged
+    when: {type: email_click}
+  - name: Considering
+    when: {type: page_visit, where: {url: {contains: /pricing}}}
+  - name: Sales contact
+    when: {type: form_submission, where: {form: contact-sales}}
+"""
+
+
+class Draft(BaseModel):
+    """The editor's text, and the as-of instant for a preview."""
+
+    text: str = Field(max_length=MAX_TEXT)
+    as_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A draft's validation: the journey when valid, else the engine's messages."""
+
+    journey: Journey | None
+    problems: list[dict[str, str | None]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON answer of the validate endpoint."""
+        j = self.journey
+        return {
+            "valid": j is not None,
+            "name": j.name if j else None,
+            "stages": [s.name for s in j.stages] if j else [],
+            "problems": self.problems,
+        }
+
+
+def check(text: str) -> Checked:
+    """Validate a draft with the engine; every problem as ``{field, reason, message}``."""
+    try:
+        return Checked(parse_journey(text), [])
+    except InvalidJourney as err:
+        details = err.details or (Detail(err.message),)
+        return Checked(None, [_problem(d) for d in details])
+
+
+def _problem(detail: Detail) -> dict[str, str | None]:
+    return {"field": detail.field, "reason": detail.reason, "message": sentence(detail)}
+
+
+def _hw(request: Request) -> Headway:
+    return request.app.state.headway  # type: ignore[no-any-return]
+
+
+def journey_url(name: str) -> str:
+    """The journey page of ``name`` (the name as one percent-encoded path segment)."""
+    return "/journeys/" + quote(name, safe="")
+
+
+def stored_text(hw: Headway, name: str) -> str:
+    """The text of a stored journey's latest version (its canonical YAML if saved from data)."""
+    journey, version = get_journey(hw.store, name)
+    text = get_source_text(hw.store, name, version)
+    if text:
+        return text
+    return yaml.safe_dump(journey_to_dict(journey), sort_keys=False, allow_unicode=True)
+
+
+def editor_page(
+    request: Request,
+    text: str,
+    original: str | None,
+    problems: list[dict[str, str | None]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The editor page with ``text`` (a failed save keeps the user's text)."""
+    context = {
+        "text": text,
+        "original": original or "",
+        "problems": problems or [],
+        "journey_url": journey_url(original) if original else None,
+        "fmt": FMT,
+    }
+    return render(request, "editor.html", context, status_code=status_code)
+
+
+@router.get("/journeys/new", response_class=HTMLResponse)
+def new_journey(request: Request, _: object = Depends(page_scope("read"))) -> HTMLResponse:
+    """The editor with a starter definition."""
+    return editor_page(request, STARTER, None)
+
+
+@router.get("/journeys/{name:path}/edit", response_class=HTMLResponse)
+def edit_journey(
+    request: Request, name: str, _: object = Depends(page_scope("read"))
+) -> HTMLResponse:
+    """The editor on a stored journey's latest version."""
+    return editor_page(request, stored_text(_hw(request), name), name)
+
+
+@router.post("/journeys/editor/validate", dependencies=[Depends(verify_csrf)])
+def validate_draft(draft: Draft, _: object = Depends(page_scope("read"))) -> dict[str, Any]:
+    """The engine's verdict on a draft: valid, or each problem with its field path."""
+    return check(draft.text).to_dict()
+
+
+@router.post("/journeys/editor/preview", dependencies=[Depends(verify_csrf)])
+def preview_draft(
+    request: Request, draft: Draft, _: object = Depends(page_scope("read"))
+) -> dict[str, Any]:
+    """The draft's funnel at ``as_of``: contacts reaching each stage (nothing is saved)."""
+    checked = check(draft.text)
+    answer = checked.to_dict()
+    if checked.journey is None:
+        return answer
+    report = _hw(request).funnel(checked.journey, as_of=report_options(draft.as_of).as_of)
+    answer["as_of"] = report.to_dict()["as_of"]
+    answer["entered"] = report.entered
+    answer["preview"] = [
+        {
+            "index": s.index,
+            "name": s.name,
+            "reached": s.reached,
+            "conversion_from_previous": s.conversion_from_previous,
+        }
+        for s in report.stages
+    ]
+    return answer
+
+
+@router.post("/journeys/editor/save", dependencies=[Depends(verify_csrf)])
+def save_draft(
+    request: Request,
+    text: str = Form(max_length=MAX_TEXT),
+    original: str = Form(""),
+    _: object = Depends(page_scope("admin")),
+) -> Response:
+    """Store the draft as the journey's next version and open its page; errors re-show it."""
+    checked = check(text)
+    if checked.journey is None:
+        return editor_page(request, text, original, checked.problems, status_code=422)
+    clash = _name_clash(_hw(request), checked.journey.name, original)
+    if clash is not None:
+        return editor_page(request, text, original, [_problem(clash)], status_code=409)
+    save_journey(_hw(request).store, checked.journey, text)
+    return RedirectResponse(journey_url(checked.journey.name), status_code=303)
+
+
+def _name_clash(hw: Headway, name: str, original: str) -> Detail | None:
+    """A new journey (or a rename) must not silently become a version of another journey."""
+    if name == original:
+        return None
+    if name in {j.name for j in list_journeys(hw.store)}:
+        return Detail(
+            f"a journey named {name!r} already exists; open it and choose Edit to change it,"
+            " or give this one another name",
+            field="name",
+        )
+    return None
