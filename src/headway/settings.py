@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     api_keys_file: Path | None = None
+    # Signs dashboard login sessions and CSRF tokens; random per process when unset.
+    session_secret: SecretStr | None = None
+
+    @field_validator("session_secret")
+    @classmethod
+    def _session_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes long")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -9,31 +9,35 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headway.cli.common import err_console, open_db
+from headway.cli.common import err_console, open_db, state
 from headway.errors import ConfigError
+from headway.store.api_keys import any_keys
 
 if TYPE_CHECKING:
     from headway.settings import Settings
+    from headway.store import Store
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback only for now).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str, typer.Option(help="Interface to bind; beyond loopback only once an API key exists.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="Settings file (TOML or YAML); default: $HEADWAY_CONFIG."),
     ] = None,
 ) -> None:
-    """Serve tracking links, webhooks and (later) the API and dashboard."""
+    """Serve the dashboard, the API, tracking links and webhooks."""
     import uvicorn
 
     from headway.web.app import create_app
 
-    check_host(host)
+    if not is_loopback(host) and not state.db_path().exists():
+        check_host(host)  # no database, so no keys: refuse without creating the file
     settings = server_settings(config)
     with open_db(must_exist=False) as store:
+        check_host(host, store)
         app = create_app(store, settings)
         err_console.print(f"Headway serving {store.path} on http://{host}:{port}", highlight=False)
         uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
@@ -61,19 +65,29 @@ def server_settings(config: Path | None) -> Settings:
     return settings
 
 
-def check_host(host: str) -> None:
-    """Refuse to bind anything but a loopback interface until API keys exist."""
-    if host == "localhost":
+def check_host(host: str, store: Store | None = None) -> None:
+    """Refuse to bind anything but loopback unless ``store`` holds an active API key.
+
+    Without keys the server is in local mode (every route open to local callers), so it
+    must not be reachable from other machines.
+    """
+    if is_loopback(host) or (store is not None and any_keys(store)):
         return
+    raise ConfigError(
+        f"refusing to serve on {host}: binding beyond localhost needs API keys and the "
+        "database has no active key; create one with 'headway keys create --scope admin' "
+        "or use --host 127.0.0.1"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface."""
+    if host == "localhost":
+        return True
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
-        raise ConfigError(
-            f"refusing to serve on {host}: binding beyond localhost needs API keys, "
-            "which this version does not support yet; use --host 127.0.0.1"
-        )
+        return False
 
 
 def register(app: typer.Typer) -> None:

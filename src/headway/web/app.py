@@ -10,6 +10,7 @@ from headway.settings import Settings
 from headway.store.store import Store
 from headway.web.api import api_router
 from headway.web.assets import mount_assets
+from headway.web.auth import install_auth
 from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
 from headway.web.tracking import router as tracking_router
@@ -31,6 +32,7 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     tracking = settings.tracking
     app.state.signer = tracking.signer() if tracking.enabled and tracking.keys else None
     install_error_handlers(app)
+    install_auth(app)  # API keys, login sessions, the CSRF cookie
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(webhooks_router)
     app.include_router(tracking_router)

@@ -1,43 +1,181 @@
-"""Who is calling: API keys with scopes (``ingest``, ``read``, ``admin``).
+"""Who may call what: API keys with scopes (``ingest``, ``read``, ``admin``) and the policy.
 
-INTERFACE (implemented by the auth work of issue #5; until then every caller is allowed):
+Policy (docs/api-keys.md):
 
-- ``require_scope(scope)`` -> a FastAPI dependency for API routes: answers 401 (no/unknown
-  key) or 403 (key lacks the scope) through the error boundary; returns the ``Principal``.
-- ``page_scope(scope)`` -> the same for dashboard pages, which send a browser to the login
-  page instead of answering 401.
+- **Local mode**: while the database holds no active key, every API route and page is open
+  to callers on this machine (the ``LOCAL`` principal). ``headway serve`` then binds only to
+  loopback; a request from another address is refused anyway, and so is a state-changing
+  API request that a browser marks as cross-site (a web page cannot drive the local API).
+- **Keys mode**: once any active key exists, every ``/api/v1`` route needs
+  ``Authorization: Bearer <key>`` (or ``X-API-Key``): no, unknown or revoked key -> 401 with
+  ``WWW-Authenticate: Bearer``; a key without the route's scope -> 403. ``admin`` implies the
+  other scopes. A browser logged in to the dashboard may call the API with its session
+  cookie; a state-changing call then needs the ``X-CSRF-Token`` header.
+- Dashboard pages (``page_scope``) send a browser without a session to
+  ``/login?next=<this page>`` instead of answering 401.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 
-SCOPES = ("ingest", "read", "admin")
+from headway.errors import Forbidden, Unauthorized
+from headway.store.api_keys import SCOPES, Principal
+from headway.web.csrf import CSRF_HEADER, SAFE_METHODS, CsrfCookie, csrf_ok, csrf_refused
+from headway.web.errors import error_response
+from headway.web.sessions import (
+    auth_state,
+    check_key,
+    new_auth_state,
+    presented_key,
+    session_principal,
+)
 
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated caller: the key's id and its scopes (``local`` when keys are off)."""
-
-    key_id: str
-    scopes: frozenset[str]
-
+__all__ = ["LOCAL", "SCOPES", "Principal", "install_auth", "page_scope", "require_scope"]
 
 LOCAL = Principal("local", frozenset(SCOPES))
+LOGIN_PATH = "/login"
+
+
+class KeyRequired(Unauthorized):
+    """No valid API key: answered 401 with ``WWW-Authenticate: Bearer``."""
+
+
+class LoginRequired(Exception):
+    """A dashboard page needs a login: answered with a redirect to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
 
 
 def require_scope(scope: str) -> Callable[[Request], Principal]:
     """A dependency that admits callers holding ``scope``."""
+    _check_scope_name(scope)
 
     def dependency(request: Request) -> Principal:
-        return LOCAL
+        if auth_state(request).local_mode():
+            return _local_caller(request, api=True)
+        principal = _api_caller(request)
+        return _with_scope(principal, scope)
 
     return dependency
 
 
 def page_scope(scope: str) -> Callable[[Request], Principal]:
     """Like ``require_scope`` for dashboard pages (a browser is sent to log in)."""
-    return require_scope(scope)
+    _check_scope_name(scope)
+
+    def dependency(request: Request) -> Principal:
+        if auth_state(request).local_mode():
+            return _local_caller(request, api=False)
+        token = presented_key(request)
+        principal = check_key(request, token) if token else session_principal(request)
+        if principal is None:
+            raise LoginRequired(_this_page(request))
+        return _with_scope(principal, scope)
+
+    return dependency
+
+
+def install_auth(app: FastAPI) -> None:
+    """Wire authentication into ``app``: its error answers and the CSRF cookie."""
+    app.state.auth = new_auth_state(app.state.store, app.state.settings)
+    app.add_exception_handler(KeyRequired, _key_required)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+    app.add_middleware(CsrfCookie)
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` if it is a path on this site, else ``/`` (never an open redirect)."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    if "\\" in value or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        return "/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"
+
+
+def login_url(next_path: str) -> str:
+    """The login page, coming back to ``next_path`` afterwards."""
+    return f"{LOGIN_PATH}?next={quote(safe_next(next_path), safe='/')}"
+
+
+def _api_caller(request: Request) -> Principal:
+    token = presented_key(request)
+    if token:
+        principal = check_key(request, token)
+        if principal is None:
+            raise KeyRequired("the API key is not valid: it is unknown, mistyped or revoked")
+        return principal
+    principal = session_principal(request)
+    if principal is None:
+        raise KeyRequired(
+            "this API needs a key: send 'Authorization: Bearer <key>' "
+            "(create one with 'headway keys create')"
+        )
+    if request.method not in SAFE_METHODS and not csrf_ok(
+        request, request.headers.get(CSRF_HEADER)
+    ):
+        raise csrf_refused()
+    return principal
+
+
+def _with_scope(principal: Principal, scope: str) -> Principal:
+    if not principal.allows(scope):
+        raise Forbidden(f"this API key lacks the {scope!r} scope needed here")
+    return principal
+
+
+def _local_caller(request: Request, *, api: bool) -> Principal:
+    if not _is_loopback(request):
+        raise KeyRequired(
+            "this server has no API keys, so it only answers callers on its own machine"
+        )
+    if api and request.method not in SAFE_METHODS and _cross_site(request):
+        raise Forbidden("cross-site requests to the local API are refused")
+    return LOCAL
+
+
+def _is_loopback(request: Request) -> bool:
+    if request.client is None:  # no peer address (e.g. a Unix socket): local by definition
+        return True
+    host = request.client.host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _cross_site(request: Request) -> bool:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if not origin:
+        return False  # not sent by a browser page (curl, scripts) or same-origin GET-like
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+def _this_page(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _check_scope_name(scope: str) -> None:
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; the scopes are {', '.join(SCOPES)}")
+
+
+async def _key_required(request: Request, err: KeyRequired) -> JSONResponse:
+    return error_response(err.http_status, err.to_dict(), {"WWW-Authenticate": "Bearer"})
+
+
+async def _login_required(request: Request, err: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(login_url(err.next_path), status_code=303)
