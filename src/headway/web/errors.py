@@ -4,6 +4,8 @@
 ``invalid_input`` (422) with one detail per problem; routing errors keep their status; anything
 unexpected is logged and answered with a plain 500 in the same shape, never a traceback page.
 Bodies over the configured limit are refused with 413 before a handler reads them whole.
+Browsers asking for a dashboard page (``Accept: text/html``, not an API, tracking or webhook
+path) get the same error as an HTML page instead.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +33,8 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+# Paths whose clients are programs (or have their own pages): always JSON from here.
+_MACHINE_PREFIXES = ("/api/", "/t/", "/webhooks/", "/static/", "/health")
 
 
 def error_response(
@@ -38,6 +42,26 @@ def error_response(
 ) -> JSONResponse:
     """The JSON error response: ``{"error": body}`` with ``status``."""
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser asking for a dashboard page (its errors are pages too)."""
+    path = request.url.path
+    if path == "/api" or path.startswith(_MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _answer(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if not wants_html(request):
+        return error_response(status, body, headers)
+    from headway.web.templating import render  # late: templating is for pages only
+
+    page = render(request, "error.html", {"status": status, "error": body}, status_code=status)
+    page.headers.update(headers or {})
+    return page
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -48,39 +72,41 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-async def _headway_error(request: Request, err: HeadwayError) -> JSONResponse:
-    return error_response(err.http_status, err.to_dict())
+async def _headway_error(request: Request, err: HeadwayError) -> Response:
+    return _answer(request, err.http_status, err.to_dict())
 
 
-async def _validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, err: RequestValidationError) -> Response:
     details = [_detail(e) for e in err.errors()]
     message = "the request is not valid: " + str(details[0]) if details else "invalid request"
-    return error_response(
+    return _answer(
+        request,
         422,
         {"code": "invalid_input", "message": message, "details": [d.to_dict() for d in details]},
     )
 
 
-async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, err: StarletteHTTPException) -> Response:
     code = _HTTP_CODES.get(err.status_code, "error")
     message = err.detail if isinstance(err.detail, str) else code.replace("_", " ")
     if err.status_code == 404 and message == "Not Found":
         message = f"nothing at {request.url.path}"
-    return error_response(
+    return _answer(
+        request,
         err.status_code,
         {"code": code, "message": message, "details": []},
         dict(err.headers or {}),
     )
 
 
-async def _unexpected_error(request: Request, err: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, err: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     body = {
         "code": "internal_error",
         "message": "the server hit an unexpected error; it has been logged",
         "details": [],
     }
-    return error_response(500, body)
+    return _answer(request, 500, body)
 
 
 def _detail(e: Any) -> Detail:

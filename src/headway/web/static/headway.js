@@ -1,1 +1,122 @@
 // Headway dashboard behaviour (our own small script; charts use Plotly served from the package).
+// No inline scripts anywhere: figures arrive as JSON in <script type="application/json">
+// elements and are drawn here, so a strict Content-Security-Policy can forbid inline code.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  }
+
+  // fetch() for dashboard calls: same-origin credentials and the CSRF header on every request.
+  function hwFetch(url, options) {
+    var opts = Object.assign({ credentials: "same-origin" }, options || {});
+    var headers = new Headers(opts.headers || {});
+    if (!headers.has("X-CSRF-Token")) headers.set("X-CSRF-Token", csrfToken());
+    opts.headers = headers;
+    return fetch(url, opts);
+  }
+
+  // Only our own paths may be followed from chart data ("/x", never "//host" or "javascript:").
+  function isLocalPath(url) {
+    return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/";
+  }
+
+  function readFigure(id) {
+    var holder = id && document.getElementById(id);
+    if (!holder) return null;
+    try {
+      return JSON.parse(holder.textContent);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // Draw every [data-figure] element inside root; a click on a point with a local URL in its
+  // customdata follows it (funnel bars lead to the contact list).
+  function renderCharts(root) {
+    var boxes = root.querySelectorAll("[data-figure]");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (box.dataset.drawn) continue;
+      var figure = readFigure(box.dataset.figure);
+      if (!figure || typeof window.Plotly === "undefined") {
+        box.innerHTML = '<p class="chart-fallback">The chart could not be drawn; the table shows the same numbers.</p>';
+        continue;
+      }
+      box.dataset.drawn = "1";
+      var config = Object.assign({ displayModeBar: false, responsive: true }, figure.config || {});
+      window.Plotly.newPlot(box, figure.data, figure.layout || {}, config);
+      box.on("plotly_click", function (event) {
+        var point = event && event.points && event.points[0];
+        if (point && isLocalPath(point.customdata)) window.location.assign(point.customdata);
+      });
+    }
+  }
+
+  // The page's query string (as_of, date_range, view, ...) added to a panel's own URL.
+  function panelUrl(src) {
+    var url = new URL(src, window.location.href);
+    new URLSearchParams(window.location.search).forEach(function (value, key) {
+      if (!url.searchParams.has(key)) url.searchParams.append(key, value);
+    });
+    return url.pathname + url.search;
+  }
+
+  function panelNote(panel, text) {
+    var p = document.createElement("p");
+    p.className = "note";
+    p.textContent = text;
+    panel.replaceChildren(p);
+  }
+
+  // Lazy panels: <section class="lazy-panel" data-src="..."> gets the server-rendered (escaped)
+  // HTML fragment at data-src; a missing panel becomes a polite note, never a script error.
+  function loadPanel(panel) {
+    var src = panel.dataset.src;
+    if (!isLocalPath(src)) return;
+    var title = panel.dataset.title || "This panel";
+    panel.setAttribute("aria-busy", "true");
+    hwFetch(panelUrl(src), { headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (response.status === 404) {
+          panelNote(panel, title + " is not available for this view yet.");
+          return;
+        }
+        if (!response.ok) {
+          panelNote(panel, title + " could not be loaded (the server answered " + response.status + ").");
+          return;
+        }
+        return response.text().then(function (html) {
+          panel.innerHTML = html;
+          renderCharts(panel);
+        });
+      })
+      .catch(function () {
+        panelNote(panel, title + " could not be loaded (no answer from the server).");
+      })
+      .finally(function () {
+        panel.removeAttribute("aria-busy");
+      });
+  }
+
+  // Table rows with data-href act as links for the mouse; keyboard users have the row's link.
+  function rowLinks(root) {
+    root.addEventListener("click", function (event) {
+      var row = event.target.closest && event.target.closest("tr[data-href]");
+      if (!row || event.target.closest("a, button, input, select, label")) return;
+      if (isLocalPath(row.dataset.href)) window.location.assign(row.dataset.href);
+    });
+  }
+
+  function start() {
+    renderCharts(document);
+    document.querySelectorAll(".lazy-panel[data-src]").forEach(loadPanel);
+    rowLinks(document);
+  }
+
+  window.headway = { fetch: hwFetch, renderCharts: renderCharts, loadPanel: loadPanel };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

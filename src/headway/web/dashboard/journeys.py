@@ -1,0 +1,171 @@
+"""Dashboard: the journeys list and the journey page (funnel, stages, trend, breakdown).
+
+A journey page costs one matcher run: the funnel and the trend come from the same
+``Matched`` (and the same outcomes); a breakdown runs only when the picker asks for one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from headway.api import Headway
+from headway.engine.breakdowns import TOUCHES, BreakdownReport
+from headway.engine.funnel import FunnelReport, funnel_report
+from headway.engine.outcomes import outcomes
+from headway.engine.trends import trend_report
+from headway.errors import HeadwayError, InvalidInput
+from headway.model.journey import Journey
+from headway.store import Store
+from headway.web.auth import page_scope
+from headway.web.dashboard import journey_figures as fig
+from headway.web.dashboard.journey_view import (
+    View,
+    canonical_redirect,
+    stored_journey,
+    view_context,
+    view_from,
+)
+from headway.web.templating import render
+
+router = APIRouter()
+TOUCH_LABELS = {"first": "first touch", "last": "last touch", "contact": "contact attribute"}
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    """The dashboard opens on the journeys list."""
+    return RedirectResponse("/journeys", status_code=307)
+
+
+@router.get("/journeys")
+def journeys_list(request: Request, _: Any = Depends(page_scope("read"))) -> Response:
+    """Every stored journey with entered, converted, conversion and stalled."""
+    redirect = canonical_redirect(request)
+    if redirect is not None:
+        return redirect
+    hw: Headway = request.app.state.headway
+    view = view_from(request)
+    rows = [_summary(hw, stored.name, view) for stored in hw.journeys()]
+    context = {"nav": "journeys", "rows": rows, **view_context(hw.store, view)}
+    return render(request, "journeys.html", context)
+
+
+def _summary(hw: Headway, name: str, view: View) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": name, "href": fig.journey_path(name), "query": view.query()}
+    try:
+        report = _funnel(hw, stored_journey(hw.store, name), view)
+    except HeadwayError as err:  # one broken journey must not hide the others
+        return {**row, "error": err.message}
+    return {
+        **row,
+        "stages": len(report.stages),
+        "entered": fig.count(report.entered),
+        "converted": fig.count(report.converted),
+        "conversion": fig.percent(report.converted / report.entered if report.entered else None),
+        "in_progress": fig.count(fig.in_progress_total(report)),
+        "stalled": fig.count(fig.stalled_total(report)),
+    }
+
+
+def _funnel(hw: Headway, journey: Journey, view: View) -> FunnelReport:
+    return hw.funnel(journey, as_of=view.as_of, date_range=view.date_range_text)
+
+
+@router.get("/journeys/{name:journey}")
+def journey_page(
+    request: Request,
+    name: str,
+    by: str | None = None,
+    touch: str = "first",
+    _: Any = Depends(page_scope("read")),
+) -> Response:
+    """One journey: funnel, outcomes, stage table, weekly trend, breakdown and lazy panels."""
+    redirect = canonical_redirect(request)
+    if redirect is not None:
+        return redirect
+    started = time.perf_counter()
+    hw: Headway = request.app.state.headway
+    view = view_from(request)
+    journey = stored_journey(hw.store, name)
+    matched = hw.match(journey, as_of=view.as_of, date_range=view.date_range_text)
+    funnel = funnel_report(matched, outcomes(matched))
+    trend = trend_report(matched, "week")
+    query = view.query()
+    context = {
+        "nav": "journeys",
+        "journey": journey,
+        "funnel": funnel,
+        "window": fig.duration(journey.window_seconds),
+        "conversion": fig.percent(funnel.converted / funnel.entered if funnel.entered else None),
+        "stalled": fig.count(fig.stalled_total(funnel)),
+        "in_progress": fig.count(fig.in_progress_total(funnel)),
+        "stage_rows": fig.stage_rows(funnel, query),
+        "funnel_figure": fig.funnel_figure(funnel, query),
+        "outcomes_figure": fig.outcomes_figure(funnel, query),
+        "trend_figure": fig.trend_figure(trend),
+        "trend_rows": fig.trend_rows(trend),
+        "panels": {
+            p: fig.journey_path(journey.name, "panels", p) for p in ("drivers", "attribution")
+        },
+        "contacts_path": fig.journey_path(journey.name, "contacts"),
+        **_breakdown_context(hw, journey, view, by, touch),
+        **view_context(hw.store, view, {"by": by or "", "touch": touch if by else ""}),
+    }
+    page = render(request, "journey.html", context)
+    page.headers["Server-Timing"] = f"page;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return page
+
+
+def _breakdown_context(
+    hw: Headway, journey: Journey, view: View, by: str | None, touch: str
+) -> dict[str, Any]:
+    by = (by or "").strip() or None
+    context: dict[str, Any] = {
+        "by": by or "",
+        "touch": touch,
+        "touches": TOUCH_LABELS,
+        "suggestions": _suggestions(hw.store),
+        "breakdown": None,
+        "breakdown_error": None,
+    }
+    if by is None:
+        return context
+    try:
+        if touch not in TOUCHES:
+            raise InvalidInput(f"touch: '{touch}' is not one of {', '.join(TOUCHES)}")
+        report = hw.breakdown(
+            journey, by, touch=touch, as_of=view.as_of, date_range=view.date_range_text
+        )
+    except HeadwayError as err:  # a bad property name is a note in the picker, not a 422 page
+        return {**context, "breakdown_error": err.message}
+    return {**context, "breakdown": _breakdown_rows(report)}
+
+
+def _breakdown_rows(report: BreakdownReport) -> dict[str, Any]:
+    rows = [
+        {
+            "value": str(c.label),
+            "entered": fig.count(c.entered),
+            "reached": [fig.count(r) for r in c.reached],
+            "converted": fig.count(c.converted),
+            "conversion": fig.percent(c.conversion),
+        }
+        for c in report.values
+    ]
+    return {"stages": report.stage_names, "rows": rows, "by": report.by, "touch": report.touch}
+
+
+def _suggestions(store: Store) -> list[str]:
+    """Property and attribute names seen in a sample of the data (for the picker's list)."""
+    sql = (
+        "SELECT DISTINCT k FROM ("
+        " SELECT unnest(json_keys(properties)) AS k FROM (SELECT properties FROM activities"
+        "  WHERE properties IS NOT NULL LIMIT 2000)"
+        " UNION ALL SELECT unnest(json_keys(attributes)) FROM (SELECT attributes FROM contacts"
+        "  WHERE attributes IS NOT NULL LIMIT 500)) ORDER BY k"
+    )
+    return [str(r[0]) for r in store.execute(sql).rows]
