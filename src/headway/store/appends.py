@@ -3,13 +3,22 @@
 Input is any relation with the canonical activity columns. Duplicates are found through
 ``id_hash`` (a 64-bit hash of the id): only rows whose hash repeats in the batch or already
 occurs in the log are compared by full id, so the common case is one cheap hash probe.
+
+The store passes two in-memory helpers that make a commit's cost independent of the log's
+size: an ``IdIndex`` (the log's hashes; without it the batch's hashes are probed against the
+whole ``activities.id_hash`` column) and, on its own group commits, ``ContactKeys`` (every
+contact's key; without it the batch's contacts are probed against the whole ``contacts``
+table). Both only speed the answer up: a hash the index knows is still confirmed by full id.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from headway.store.contact_keys import ContactKeys
+from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
 
 CANONICAL = ("id", "contact", "type", "ts", "properties", "bot", "bot_reason", "source")
@@ -35,14 +44,19 @@ SCHEMA = pa.schema(
 )
 
 
-def append_batches(conn: duckdb.DuckDBPyConnection, tables: list[pa.Table]) -> list[AppendResult]:
+def append_batches(
+    conn: duckdb.DuckDBPyConnection,
+    tables: list[pa.Table],
+    index: IdIndex | None = None,
+    contacts: ContactKeys | None = None,
+) -> list[AppendResult]:
     """Append several batches in one pass (group commit); one result per batch, in order.
 
     Batches are appended as if one after the other: an id repeated in a later batch counts
     as that batch's duplicate.
     """
     if len(tables) == 1:
-        return [append_arrow(conn, tables[0])]
+        return [append_arrow(conn, tables[0], index, contacts)]
     parts = []
     for i, table in enumerate(tables):
         canonical = pa.table({f.name: _column(table, f) for f in SCHEMA}, schema=SCHEMA)
@@ -54,7 +68,7 @@ def append_batches(conn: duckdb.DuckDBPyConnection, tables: list[pa.Table]) -> l
         incoming = dict(
             conn.execute("SELECT _batch, count(*) FROM _hw_in GROUP BY _batch").fetchall()
         )
-        kept = _append_prepared(conn, "_hw_in", by_batch=True)
+        kept = _append_prepared(conn, "_hw_in", by_batch=True, index=index, contacts=contacts)
     finally:
         conn.unregister("_hw_batch")
         conn.execute("DROP TABLE IF EXISTS _hw_in")
@@ -74,16 +88,26 @@ def _column(table: pa.Table, field: pa.Field) -> pa.Array | pa.ChunkedArray:
     return column.cast(field.type)
 
 
-def append_arrow(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> AppendResult:
+def append_arrow(
+    conn: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    index: IdIndex | None = None,
+    contacts: ContactKeys | None = None,
+) -> AppendResult:
     """Append an Arrow batch with the canonical columns."""
     conn.register("_hw_batch", table)
     try:
-        return append_relation(conn, "_hw_batch")
+        return append_relation(conn, "_hw_batch", index, contacts)
     finally:
         conn.unregister("_hw_batch")
 
 
-def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendResult:
+def append_relation(
+    conn: duckdb.DuckDBPyConnection,
+    relation: str,
+    index: IdIndex | None = None,
+    contacts: ContactKeys | None = None,
+) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
     A relation that already has ``id_hash`` and ``_seq`` (the file import's checked rows:
@@ -91,10 +115,10 @@ def append_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> AppendRes
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
-        return _single(_append_prepared(conn, relation))
+        return _single(_append_prepared(conn, relation, index=index, contacts=contacts))
     _prepare(conn, relation, cols)
     try:
-        return _single(_append_prepared(conn, "_hw_in"))
+        return _single(_append_prepared(conn, "_hw_in", index=index, contacts=contacts))
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_in")
 
@@ -124,21 +148,18 @@ def _prepare(conn: duckdb.DuckDBPyConnection, relation: str, cols: set[str]) -> 
 
 
 def _append_prepared(
-    conn: duckdb.DuckDBPyConnection, src: str, *, by_batch: bool = False
+    conn: duckdb.DuckDBPyConnection,
+    src: str,
+    *,
+    by_batch: bool = False,
+    index: IdIndex | None = None,
+    contacts: ContactKeys | None = None,
 ) -> AppendResult | dict[int, int]:
     incoming = _count(conn, f"SELECT count(*) FROM {src}")
     if incoming == 0:
         return {} if by_batch else AppendResult(0, 0)
-    has_rows = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM activities LIMIT 1)") > 0
-    stored = (
-        f"UNION SELECT a.id_hash FROM activities a SEMI JOIN {src} i ON a.id_hash = i.id_hash"
-        if has_rows
-        else ""
-    )
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _hw_dup AS
-        SELECT id_hash FROM {src} GROUP BY id_hash HAVING count(*) > 1 {stored}"""
-    )
+    hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
+    _find_candidates(conn, src, hashes, index)
     # Usually nothing repeats: then every row is kept without probing the (empty) set twice.
     no_dups = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM _hw_dup LIMIT 1)") == 0
     conn.execute(
@@ -154,7 +175,7 @@ def _append_prepared(
         WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.id_hash = d.id_hash AND a.id = d.id)"""
     )
     _add_types(conn, src)
-    _add_contacts(conn, src)
+    _add_contacts(conn, src, contacts)
     kept = (
         dict(conn.execute("SELECT _batch, count(*) FROM _hw_keep GROUP BY _batch").fetchall())
         if by_batch
@@ -164,13 +185,41 @@ def _append_prepared(
         """INSERT INTO activities
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source
         FROM _hw_keep k
-        JOIN contacts c ON c.id = k.contact
+        JOIN _hw_keys c ON c.contact = k.contact
         JOIN activity_types t ON t.name = k.type"""
     ).fetchone()
     accepted = int(row[0]) if row else 0
+    if index is not None:
+        index.add(hashes, accepted)
     conn.execute("DROP VIEW _hw_keep")
     conn.execute("DROP TABLE _hw_dup")
+    conn.execute("DROP TABLE _hw_keys")
     return kept if by_batch else AppendResult(accepted, incoming - accepted)
+
+
+def _find_candidates(
+    conn: duckdb.DuckDBPyConnection, src: str, hashes: np.ndarray, index: IdIndex | None
+) -> None:
+    """``_hw_dup``: hashes repeated in the batch or possibly stored already (a superset)."""
+    if index is None:
+        stored = (
+            "UNION SELECT a.id_hash FROM activities a SEMI JOIN {src} i ON a.id_hash = i.id_hash"
+        )
+        conn.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _hw_dup AS
+            SELECT id_hash FROM {src} GROUP BY id_hash HAVING count(*) > 1 {stored.format(src=src)}"""
+        )
+        return
+    index.sync(conn)
+    values, counts = np.unique(hashes, return_counts=True)
+    repeated = values[counts > 1]
+    known = hashes[index.candidates(hashes)]
+    dup = pa.table({"id_hash": pa.array(np.union1d(repeated, known), pa.uint64())})
+    conn.register("_hw_dup_arrow", dup)
+    try:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _hw_dup AS SELECT * FROM _hw_dup_arrow")
+    finally:
+        conn.unregister("_hw_dup_arrow")
 
 
 def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
@@ -184,15 +233,57 @@ def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
     )
 
 
-def _add_contacts(conn: duckdb.DuckDBPyConnection, src: str) -> None:
+def _add_contacts(
+    conn: duckdb.DuckDBPyConnection, src: str, known: ContactKeys | None = None
+) -> None:
+    """``_hw_keys``: the key of every contact of the batch, new contacts inserted.
+
+    Keys come from ``known`` (every contact's key in memory) when given, else from one probe
+    of ``contacts``; new contacts get the next dense keys in order of their ids.
+    """
+    if known is not None:
+        _keys_from_memory(conn, src, known)
+    else:
+        _keys_from_table(conn, src)
     conn.execute(
-        f"""INSERT INTO contacts (key, id, email, attributes, created_at, updated_at)
-        SELECT (SELECT coalesce(max(key), -1) FROM contacts) + row_number() OVER (ORDER BY contact),
-               contact,
-               CASE WHEN contact LIKE '%_@_%' THEN contact END,
+        """INSERT INTO contacts (key, id, email, attributes, created_at, updated_at)
+        SELECT key, contact, CASE WHEN contact LIKE '%_@_%' THEN contact END,
                NULL, now()::TIMESTAMP, now()::TIMESTAMP
-        FROM (SELECT DISTINCT contact FROM {src}) n
-        WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = n.contact)"""
+        FROM _hw_keys WHERE new"""
+    )
+
+
+def _keys_from_memory(conn: duckdb.DuckDBPyConnection, src: str, known: ContactKeys) -> None:
+    contacts = [r[0] for r in conn.execute(f"SELECT DISTINCT contact FROM {src}").fetchall()]
+    keys, new = known.resolve(contacts)
+    table = pa.table(
+        {
+            "contact": pa.array(contacts, pa.string()),
+            "key": pa.array(keys, pa.int32()),
+            "new": pa.array(new, pa.bool_()),
+        }
+    )
+    conn.register("_hw_keys_arrow", table)
+    try:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _hw_keys AS SELECT * FROM _hw_keys_arrow")
+    finally:
+        conn.unregister("_hw_keys_arrow")
+
+
+def _keys_from_table(conn: duckdb.DuckDBPyConnection, src: str) -> None:
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _hw_keys AS
+        WITH m AS (
+            SELECT n.contact, c.key
+            FROM (SELECT DISTINCT contact FROM {src}) n
+            LEFT JOIN contacts c ON c.id = n.contact
+        )
+        SELECT contact, key, false AS new FROM m WHERE key IS NOT NULL
+        UNION ALL
+        SELECT contact,
+               (SELECT coalesce(max(key), -1) FROM contacts) + row_number() OVER (ORDER BY contact),
+               true
+        FROM m WHERE key IS NULL"""
     )
 
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +26,8 @@ from sqlglot import exp
 
 from headway.errors import StoreError
 from headway.store import appends
+from headway.store.contact_keys import ContactKeys
+from headway.store.id_index import IdIndex
 from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
 from headway.store.store_types import AppendResult
 
@@ -92,6 +93,9 @@ class Store:
         self._closed = False
         # Bumped by every committed write: readers cache derived results per generation.
         self.generation = 0
+        # The log's id hashes in memory: appends skip scanning the log for duplicates.
+        self._ids = IdIndex()
+        self._contacts = ContactKeys()
         if not read_only:
             self._migrate()
         elif self._version() < SCHEMA_VERSION:
@@ -156,7 +160,7 @@ class Store:
 
     def append_relation(self, conn: duckdb.DuckDBPyConnection, relation: str) -> AppendResult:
         """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
-        return appends.append_relation(conn, relation)
+        return appends.append_relation(conn, relation, self._ids)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -221,17 +225,35 @@ class Store:
 
     def _commit_group(self, group: list[_Pending]) -> None:
         try:
-            results = self.write(lambda c: appends.append_batches(c, [p.table for p in group]))
+            results = self._append_tables([p.table for p in group])
         except Exception:
             # One bad batch must not fail its neighbours: retry each on its own.
             for p in group:
                 try:
-                    p.future.set_result(self.write(partial(appends.append_arrow, table=p.table)))
+                    p.future.set_result(self._append_tables([p.table])[0])
                 except Exception as err:
                     p.future.set_exception(err)
             return
         for p, r in zip(group, results, strict=True):
             p.future.set_result(r)
+
+    def _append_tables(self, tables: list[pa.Table]) -> list[AppendResult]:
+        """One transaction appending ``tables``, with the in-memory contact keys kept current."""
+        start = self.generation
+
+        def append(conn: duckdb.DuckDBPyConnection) -> list[AppendResult]:
+            nonlocal start
+            start = self.generation  # the write lock is held: no write can slip in now
+            self._contacts.sync(conn, start)
+            return appends.append_batches(conn, tables, self._ids, self._contacts)
+
+        try:
+            results = self.write(append)
+        except BaseException:
+            self._contacts.forget()
+            raise
+        self._contacts.committed(start + 1)
+        return results
 
     def _version(self) -> int:
         exists = self._conn.execute(
