@@ -6,7 +6,8 @@
     >>> report.to_pandas()
 
 Every report is a typed result with ``to_dict()``, ``to_arrow()``, ``to_pandas()`` and
-``to_polars()``.
+``to_polars()``. Matches are reused while the data is unchanged (``headway.match_cache``);
+the numbers are always those of a fresh run.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from headway.engine.options import (
     parse_instant,
     utc_now,
 )
-from headway.engine.run import Matched, match_journey
+from headway.engine.run import Matched
 from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
 from headway.ingest.records import validate_records
+from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store
 from headway.store.journeys import list_journeys, resolve_journey
@@ -43,9 +45,11 @@ Range = DateWindow | str | tuple[Instant, Instant] | None
 class Headway:
     """An open Headway database and the reports over it."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, cache_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.store = store
         self.backend = DuckDBBackend(store)
+        # Matches reused until the next write; outcomes at as_of are computed per call.
+        self.cache = MatchCache(self.backend, cache_bytes)
 
     # -- journeys ----------------------------------------------------------------------
     def journey(self, ref: JourneyRef) -> Journey:
@@ -65,7 +69,7 @@ class Headway:
         self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
     ) -> Matched:
         """Every contact's best attempt (the raw material of every report)."""
-        return match_journey(self.backend, self.journey(journey), options(as_of, date_range))
+        return self.cache.match(self.journey(journey), options(as_of, date_range))
 
     def funnel(
         self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
@@ -96,7 +100,13 @@ class Headway:
     ) -> BreakdownReport:
         """The funnel per value of a property (first or last touch) or a contact attribute."""
         return breakdown(
-            self.backend, self.journey(journey), options(as_of, date_range), by, touch, top
+            self.backend,
+            self.journey(journey),
+            options(as_of, date_range),
+            by,
+            touch,
+            top,
+            matcher=self.cache.match,
         )
 
     def contacts(
@@ -112,7 +122,7 @@ class Headway:
     ) -> ContactList:
         """The contacts who reached / dropped at / are in progress at / stalled at a stage."""
         j = self.journey(journey)
-        matched = match_journey(self.backend, j, options(as_of, date_range))
+        matched = self.cache.match(j, options(as_of, date_range))
         return contact_list(
             self.backend, matched, resolve_stage(j, stage), status, offset=offset, limit=limit
         )
@@ -145,9 +155,17 @@ class Headway:
         self.close()
 
 
-def open(db: str | Path | None = None, *, read_only: bool = False) -> Headway:
-    """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``)."""
-    return Headway(Store(db, read_only=read_only))
+def open(
+    db: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    cache_bytes: int = DEFAULT_BUDGET_BYTES,
+) -> Headway:
+    """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``).
+
+    ``cache_bytes`` bounds the memory of reused matches (0 keeps none).
+    """
+    return Headway(Store(db, read_only=read_only), cache_bytes=cache_bytes)
 
 
 def options(as_of: Instant = None, date_range: Range = None) -> ReportOptions:

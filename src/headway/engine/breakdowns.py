@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ TOUCHES: tuple[str, ...] = ("first", "last", "contact")
 NONE_LABEL = "(none)"
 OTHER_LABEL = "(other)"
 _COLUMN = "breakdown_value"
+Matcher = Callable[[Journey, ReportOptions, Mapping[str, exp.Expr] | None], Matched]
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,22 @@ def breakdown(
     by: str,
     touch: str = "first",
     top: int = 10,
+    matcher: Matcher | None = None,
 ) -> BreakdownReport:
-    """Match the journey once with the breakdown value attached, then split the funnel."""
+    """Match the journey once with the breakdown value attached, then split the funnel.
+
+    ``matcher`` replaces ``match_journey`` on ``backend`` (the API passes its cache).
+    """
     if touch not in TOUCHES:
         raise InvalidInput(f"--touch: '{touch}' is not one of {', '.join(TOUCHES)}")
     if top < 1:
         raise InvalidInput("--top must be at least 1")
+    run = matcher or (lambda j, o, extras: match_journey(backend, j, o, extras))
     if touch == "contact":
-        matched = match_journey(backend, journey, options)
+        matched = run(journey, options, None)
         values = _attribute_values(backend, matched, by)
     else:
-        matched = match_journey(backend, journey, options, {_COLUMN: property_expression(by)})
+        matched = run(journey, options, {_COLUMN: property_expression(by)})
         values = _touch_values(matched, touch)
     return _split(matched, values, by, touch, top)
 
