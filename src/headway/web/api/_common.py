@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
+from starlette.convertors import Convertor, register_url_convertor
 
 from headway.engine.options import ReportOptions, parse_date_range, parse_instant, utc_now
 from headway.errors import Detail, InvalidInput, NotFound
@@ -18,6 +19,28 @@ from headway.web.auth import require_scope
 
 READ = [Depends(require_scope("read"))]  # every GET of the API
 ADMIN = [Depends(require_scope("admin"))]  # journey writes and contact erasure
+
+
+# What follows a journey's name in the URLs of its sub-resources.
+JOURNEY_PARTS = ("funnel", "trends", "breakdown", "contacts", "versions")
+
+
+class JourneyNameConvertor(Convertor[str]):
+    """A journey name in a URL path: any text (``/`` included, as names may hold markup such
+    as ``</b>``), except that it never ends in ``/funnel``, ``/versions/N`` and the like, so
+    ``/journeys/{name:api_journey}`` leaves those URLs to the routes of the sub-resources."""
+
+    regex = r"(?:(?!/(?:" + "|".join(JOURNEY_PARTS) + r")(?:/[^/]*)?$).)+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# A key of our own: the dashboard registers a "journey" convertor with other rules.
+register_url_convertor("api_journey", JourneyNameConvertor())
 
 
 class ErrorDetail(BaseModel):

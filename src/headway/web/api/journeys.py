@@ -1,5 +1,8 @@
 """Journeys: create or version from YAML or JSON, validate, list, read versions, delete.
 
+Journey names may hold any character; in URLs they are one percent-encoded path segment
+(``/`` decoded by the server is accepted too, see ``JourneyNameConvertor``).
+
 A body is a definition as ``application/yaml`` (or ``text/yaml``) or ``application/json``;
 it is parsed and checked by the engine (``model.journey.parse_journey``), whose problems
 become the 422 details with their field paths (``stages[1].when.type``). Saving goes through
@@ -9,6 +12,7 @@ become the 422 details with their field paths (``stages[1].when.type``). Saving 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -26,7 +30,7 @@ from headway.store.journeys import (
     list_journeys,
     save_journey,
 )
-from headway.web.api._common import ADMIN, READ, ErrorDetail, errors
+from headway.web.api._common import ADMIN, READ, errors
 
 router = APIRouter(tags=["journeys"])
 
@@ -95,13 +99,20 @@ class VersionsOut(BaseModel):
     versions: list[VersionOut]
 
 
+class ProblemOut(BaseModel):
+    """One problem of a definition: where (a field path, null for the whole) and why."""
+
+    field: str | None
+    reason: str
+
+
 class ValidationOut(BaseModel):
     """The engine's verdict on a definition: valid, or every problem with its field path."""
 
     valid: bool
     name: str | None
     stages: list[str]
-    messages: list[ErrorDetail]
+    messages: list[ProblemOut]
 
 
 class DeletedOut(BaseModel):
@@ -152,7 +163,7 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
     store = _store(request)
     before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
     version = save_journey(store, journey, text)
-    url = str(request.url_for("journey", name=journey.name))
+    url = f"{request.url_for('journeys')}/{quote(journey.name, safe='')}"
     response.status_code = 200 if before == version else 201
     response.headers["Location"] = url
     stages = [s.name for s in journey.stages]
@@ -178,7 +189,7 @@ async def validate(request: Request) -> dict[str, Any]:
     try:
         journey, _ = await _read_definition(request)
     except InvalidJourney as err:
-        messages = [d.to_dict() for d in err.details]
+        messages = [{"field": d.field, "reason": d.reason} for d in err.details]
         return {"valid": False, "name": None, "stages": [], "messages": messages}
     stages = [s.name for s in journey.stages]
     return {"valid": True, "name": journey.name, "stages": stages, "messages": []}
@@ -211,7 +222,7 @@ def journeys(request: Request) -> dict[str, Any]:
 
 
 @router.put(
-    "/journeys/{name}",
+    "/journeys/{name:api_journey}",
     summary="Save a new version of a named journey",
     response_model=SavedOut,
     status_code=201,
@@ -225,8 +236,7 @@ async def put(request: Request, response: Response, name: str) -> dict[str, Any]
 
 
 @router.get(
-    "/journeys/{name}",
-    name="journey",
+    "/journeys/{name:api_journey}",
     summary="A journey's latest version",
     response_model=JourneyOut,
     dependencies=READ,
@@ -238,7 +248,7 @@ def journey(request: Request, name: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/journeys/{name}/versions",
+    "/journeys/{name:api_journey}/versions",
     summary="Every version of a journey",
     response_model=VersionsOut,
     dependencies=READ,
@@ -251,7 +261,7 @@ def versions(request: Request, name: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/journeys/{name}/versions/{version}",
+    "/journeys/{name:api_journey}/versions/{version}",
     summary="One version of a journey",
     response_model=JourneyOut,
     dependencies=READ,
@@ -263,7 +273,7 @@ def version(request: Request, name: str, version: int) -> dict[str, Any]:
 
 
 @router.delete(
-    "/journeys/{name}",
+    "/journeys/{name:api_journey}",
     summary="Delete a journey (its versions stay readable)",
     response_model=DeletedOut,
     dependencies=ADMIN,

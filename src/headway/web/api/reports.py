@@ -159,7 +159,7 @@ def _journey(request: Request, name: str) -> Journey:
 
 
 @router.get(
-    "/journeys/{name}/funnel",
+    "/journeys/{name:api_journey}/funnel",
     summary="A journey's funnel",
     response_model=FunnelOut,
     dependencies=READ,
@@ -174,7 +174,7 @@ def funnel(request: Request, name: str, as_of: AsOf = None, date_range: DateRang
 
 
 @router.get(
-    "/journeys/{name}/trends",
+    "/journeys/{name:api_journey}/trends",
     summary="Conversion by entry day, week or month",
     response_model=TrendsOut,
     dependencies=READ,
@@ -195,7 +195,7 @@ def trends(
 
 
 @router.get(
-    "/journeys/{name}/breakdown",
+    "/journeys/{name:api_journey}/breakdown",
     summary="The funnel split by a property or contact attribute",
     response_model=BreakdownOut,
     dependencies=READ,
@@ -224,7 +224,7 @@ def breakdown(
 
 
 @router.get(
-    "/journeys/{name}/contacts",
+    "/journeys/{name:api_journey}/contacts",
     summary="The contacts at a stage with a status (JSON pages or a CSV download)",
     response_model=ContactsOut,
     dependencies=READ,
