@@ -8,7 +8,7 @@ import pytest
 
 from headway.api import Headway
 from headway.store import Store
-from tests.web.api.conftest import B, SCRIPT, TEAM, error_of
+from tests.web.api.conftest import SCRIPT, TEAM, B, error_of
 from tests.web.conftest import Client
 
 
