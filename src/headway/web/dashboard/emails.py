@@ -84,6 +84,7 @@ def emails_page(
     reports = both_views(_hw(request))
     total = EmailRow(reports[chosen].total, reports["human"].total, reports["all"].total)
     context = {
+        "nav": "emails",
         "view": chosen,
         "views": VIEW_LABELS,
         "rows": email_rows(reports, chosen),
@@ -113,6 +114,7 @@ def email_page(
     context = {
         "email_id": email_id,
         "email": registered,
+        "nav": "emails",
         "view": chosen,
         "views": VIEW_LABELS,
         "as_of": as_of or "",
