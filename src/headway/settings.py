@@ -26,6 +26,7 @@ from headway.ingest.webhooks.settings import WebhookSettings
 CONFIG_ENV = "HEADWAY_CONFIG"
 MIN_SECRET_BYTES = 32
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_REPORT_CACHE_BYTES = 512 * 1024 * 1024  # as headway.match_cache (not imported: heavy)
 
 
 class TrackingKey(BaseModel):
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     api_keys_file: Path | None = None
+    report_cache_bytes: int = Field(DEFAULT_REPORT_CACHE_BYTES, ge=0)
     # Signs dashboard login sessions and CSRF tokens; random per process when unset.
     session_secret: SecretStr | None = None
 

@@ -28,7 +28,8 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
-    app.state.headway = Headway(store)  # reports for the API and the dashboard
+    # Reports for the API and the dashboard; matches reused until the next write.
+    app.state.headway = Headway(store, cache_bytes=settings.report_cache_bytes)
     tracking = settings.tracking
     app.state.signer = tracking.signer() if tracking.enabled and tracking.keys else None
     install_error_handlers(app)
