@@ -136,21 +136,25 @@ def touchpoint_query(
     *,
     human: bool = True,
     grouped: bool = True,
+    stage_flags: bool = False,
     intervals: str = INTERVALS,
 ) -> Query:
     """The touchpoints of each contact inside its intervals.
 
     ``grouped``: one row per ``(slot, contact_key, touchpoint)`` with ``n`` (activities),
     ``first_ts`` and ``last_ts``; otherwise one row per activity: ``slot, contact_key, ts,
-    touchpoint`` (ordered by slot, contact, time).
+    touchpoint`` (ordered by slot, contact, time), plus with ``stage_flags`` a ``stage_mask``
+    column (bit i set: the activity matches stage i's condition) for callers that leave out
+    stage activities themselves.
     """
     rows = _rows(journey, type_codes, options, human, intervals)
     if not grouped:
-        select = (
-            exp.select("slot", "contact_key", "ts", "touchpoint")
-            .from_(rows[0].subquery("r"))
-            .order_by("slot", "contact_key", "ts", "touchpoint")
-        )
+        names = ["slot", "contact_key", "ts", "touchpoint"]
+        if stage_flags:
+            names.append("stage_mask")
+        select = exp.select(*names).from_(rows[0].subquery("r"))
+        if not stage_flags:
+            select = select.order_by("slot", "contact_key", "ts", "touchpoint")
         return Query(select, rows[1])
     select = (
         exp.select(
@@ -175,9 +179,17 @@ def fetch_touchpoints(
     *,
     human: bool = True,
     grouped: bool = True,
+    stage_flags: bool = False,
 ) -> pa.Table:
     """Run ``touchpoint_query`` over an intervals table (see ``intervals_table``)."""
-    query = touchpoint_query(journey, backend.type_codes(), options, human=human, grouped=grouped)
+    query = touchpoint_query(
+        journey,
+        backend.type_codes(),
+        options,
+        human=human,
+        grouped=grouped,
+        stage_flags=stage_flags,
+    )
     return backend.arrow_with(query, {INTERVALS: intervals})
 
 
@@ -215,13 +227,15 @@ def _rows(
         )
     if journey.filter is not None:
         where.append(compile_condition(journey.filter, scope, params))
-    where += [_not_stage(i, projected(s.when, scope, params)) for i, s in enumerate(journey.stages)]
+    conds = [projected(s.when, scope, params) for s in journey.stages]
+    where += [_not_stage(i, cond) for i, cond in enumerate(conds)]
     select = (
         exp.select(
             exp.column(c.slot, _I).as_("slot"),
             exp.column(c.contact, _I).as_("contact_key"),
             ts.as_("ts"),
             touchpoint_key().as_("touchpoint"),
+            _stage_bits(conds).as_("stage_mask"),
         )
         .from_(exp.table_("activities", alias=ACTIVITY))
         .join(
@@ -246,6 +260,19 @@ def _rows(
     return select, dict(params.values)
 
 
+def _stage_bits(conds: list[exp.Expr]) -> exp.Expr:
+    """BIGINT with bit i set when the activity matches stage i's condition."""
+    total: exp.Expr = exp.Literal.number(0)
+    for i, cond in enumerate(conds):
+        bit = exp.If(
+            this=exp.Coalesce(this=cond.copy(), expressions=[exp.false()]),
+            true=exp.Literal.number(1 << i),
+            false=exp.Literal.number(0),
+        )
+        total = exp.Add(this=total, expression=bit)
+    return exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+
+
 def _not_stage(index: int, condition: exp.Expr) -> exp.Expr:
     """Keep the row unless the interval skips stage ``index`` and the activity matches it."""
     skipped = exp.NEQ(
@@ -255,7 +282,7 @@ def _not_stage(index: int, condition: exp.Expr) -> exp.Expr:
         ),
         expression=exp.Literal.number(0),
     )
-    matches = exp.Coalesce(this=condition, expressions=[exp.false()])
+    matches = exp.Coalesce(this=condition.copy(), expressions=[exp.false()])
     return exp.not_(exp.and_(skipped, matches))
 
 
@@ -266,3 +293,39 @@ def _property(activity: str) -> Callable[[str], exp.Expr]:
         )
 
     return text
+
+
+# How a marketer reads a touchpoint: "Contacts who <verb phrase> moved on ...".
+_VERBS = {
+    "email_sent": "were sent {email}",
+    "email_delivered": "received {email}",
+    "email_open": "opened {email}",
+    "email_click": "clicked {link} in {email}",
+    "email_bounce": "bounced on {email}",
+    "email_unsubscribe": "unsubscribed from {email}",
+    "email_spam_report": "reported {email} as spam",
+    "page_visit": "visited {ident}",
+    "form_submission": "sent the {ident} form",
+    "purchase": "purchased ({ident})",
+}
+
+
+def describe(key: str, names: Mapping[str, str] | None = None) -> str:
+    """A touchpoint key as a verb phrase, with email ids replaced by their names."""
+    kind, sep, ident = key.partition(":")
+    template = _VERBS.get(kind)
+    if not sep:
+        return f"had {kind}" if kind != "purchase" else "purchased"
+    if template is None:
+        return f"had {kind} {ident}"
+    email, _, link = ident.partition("/")
+    if kind == "email_click" and not link:
+        template = "clicked {email}"
+    shown = (names or {}).get(email, email)
+    return template.format(email=shown, link=link, ident=ident)
+
+
+def email_names(backend: DuckDBBackend) -> dict[str, str]:
+    """Email id -> name, for emails registered with a name."""
+    rows = backend.store.execute("SELECT id, name FROM emails WHERE name IS NOT NULL")
+    return {str(i): str(n) for i, n in rows}
