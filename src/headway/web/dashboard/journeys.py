@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.routing import Match
 
 from headway.api import Headway
 from headway.engine.breakdowns import TOUCHES, BreakdownReport
@@ -108,9 +110,7 @@ def journey_page(
         "outcomes_figure": fig.outcomes_figure(funnel, query),
         "trend_figure": fig.trend_figure(trend),
         "trend_rows": fig.trend_rows(trend),
-        "panels": {
-            p: fig.journey_path(journey.name, "panels", p) for p in ("drivers", "attribution")
-        },
+        "panels": {p: _panel(request, journey.name, p) for p in ("drivers", "attribution")},
         "contacts_path": fig.journey_path(journey.name, "contacts"),
         **_breakdown_context(hw, journey, view, by, touch),
         **view_context(hw.store, view, {"by": by or "", "touch": touch if by else ""}),
@@ -118,6 +118,14 @@ def journey_page(
     page = render(request, "journey.html", context)
     page.headers["Server-Timing"] = f"page;dur={(time.perf_counter() - started) * 1000:.1f}"
     return page
+
+
+def _panel(request: Request, journey: str, panel: str) -> str | None:
+    """The panel's fragment URL, or None while no route serves it (no request bound to 404)."""
+    path = fig.journey_path(journey, "panels", panel)
+    scope = {"type": "http", "method": "GET", "path": unquote(path), "root_path": ""}
+    served = any(r.matches(scope)[0] == Match.FULL for r in request.app.router.routes)
+    return path if served else None
 
 
 def _breakdown_context(
