@@ -1,0 +1,210 @@
+"""Emails ranked by what followed them: unsubscribes and journey drop-off (issue 6, item 2).
+
+Per email, over its deliveries at least N days before ``as_of`` (a delivery is the contact's
+first ``email_delivered`` of the email, or for an email whose sender reports no deliveries
+its first send without a bounce):
+
+- ``unsubscribed``: recipients with an ``email_unsubscribe`` within N days after the delivery
+  that names this email (or names no email); the rank is by ``unsubscribed / delivered``;
+- with a journey: ``at_stage``, the recipients sitting at some stage k < n of their open
+  attempt when it was delivered (as in ``email_influence``), and ``dropped``, those of them
+  whose attempt then dropped off at that same stage (DESIGN §5 at ``as_of``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import sqlglot
+
+from headway.backends.duckdb import DuckDBBackend
+from headway.engine.email_influence import DAY_US, check_days, sitting_and_advanced
+from headway.engine.options import ReportOptions, to_micros
+from headway.engine.outcomes import DROPPED, outcomes
+from headway.engine.query import Query
+from headway.engine.results import Tabular, iso, ratio
+from headway.engine.run import Matched, match_journey
+from headway.errors import Detail, InvalidInput
+from headway.model.journey import Journey
+
+RankBy = Literal["unsubscribes", "dropoff"]
+RANKINGS: tuple[str, ...] = ("unsubscribes", "dropoff")
+
+# Every (contact, email) delivery with whether the contact unsubscribed within $days of it.
+_DELIVERIES = """
+WITH ev AS (
+    SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.ts
+    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_unsubscribe')
+      AND a.ts <= $as_of
+), reports AS (
+    SELECT DISTINCT email FROM ev WHERE type = 'email_delivered'
+), per AS (
+    SELECT contact_key, email,
+           min(ts) FILTER (type = 'email_delivered') AS delivered,
+           min(ts) FILTER (type = 'email_sent') AS sent,
+           bool_or(type = 'email_bounce') AS bounced
+    FROM ev WHERE email IS NOT NULL AND type <> 'email_unsubscribe'
+    GROUP BY contact_key, email
+), rec AS (
+    SELECT p.contact_key, p.email,
+           CASE WHEN r.email IS NOT NULL THEN p.delivered WHEN NOT p.bounced THEN p.sent END AS at
+    FROM per p LEFT JOIN reports r ON r.email = p.email
+)
+SELECT rec.email, rec.contact_key, rec.at, coalesce(bool_or(u.ts IS NOT NULL), false) AS unsubscribed
+FROM rec
+LEFT JOIN ev u ON u.type = 'email_unsubscribe' AND u.contact_key = rec.contact_key
+     AND u.ts >= rec.at AND u.ts <= rec.at + to_days(CAST($days AS INTEGER))
+     AND (u.email IS NULL OR u.email = rec.email)
+WHERE rec.at IS NOT NULL
+GROUP BY rec.email, rec.contact_key, rec.at
+ORDER BY rec.email, rec.contact_key
+"""
+
+_NAMES = "SELECT id, name FROM emails"
+
+
+@dataclass(frozen=True)
+class EmailAfterEffects:
+    """One email: deliveries, unsubscribes after them, and journey drop-off after them."""
+
+    email: str
+    name: str | None
+    delivered: int
+    unsubscribed: int
+    unsubscribe_rate: float | None
+    at_stage: int | None
+    dropped: int | None
+    drop_rate: float | None
+
+
+@dataclass(frozen=True)
+class EmailRanking(Tabular):
+    """Emails ranked by unsubscribes (or drop-off) within N days of delivery."""
+
+    as_of: datetime
+    days: int
+    by: str
+    journey: str | None
+    emails: tuple[EmailAfterEffects, ...]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per email, highest rate first."""
+        return [dict(e.__dict__) for e in self.emails]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "as_of": iso(self.as_of),
+            "days": self.days,
+            "by": self.by,
+            "journey": self.journey,
+            "emails": self.rows(),
+        }
+
+
+def email_ranking(
+    backend: DuckDBBackend,
+    options: ReportOptions,
+    days: int = 7,
+    journey: Journey | None = None,
+    by: str = "unsubscribes",
+) -> EmailRanking:
+    """Rank every email by unsubscribes (or, with a journey, drop-off) after its delivery."""
+    check_days(days)
+    if by not in RANKINGS:
+        raise InvalidInput(
+            f"emails can be ranked by {' or '.join(RANKINGS)}, not {by!r}",
+            [Detail("unknown", "by")],
+        )
+    if by == "dropoff" and journey is None:
+        raise InvalidInput("ranking by drop-off needs a journey", [Detail("missing", "journey")])
+    rows = backend.arrow(Query(_DELIVERIES_TREE, {"as_of": options.as_of, "days": days}))
+    registered = backend.arrow(Query(_NAMES_TREE)).to_pydict()
+    names = dict(zip(registered["id"], registered["name"], strict=True))
+    matched = match_journey(backend, journey, options) if journey is not None else None
+    return ranking_from(rows, names, days, by, options, matched)
+
+
+def ranking_from(
+    rows: pa.Table,
+    names: dict[str, str],
+    days: int,
+    by: str,
+    options: ReportOptions,
+    matched: Matched | None,
+) -> EmailRanking:
+    """The ranking from the deliveries table of ``_DELIVERIES`` (and a matched journey)."""
+    at = rows.column("at").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    horizon = days * DAY_US
+    ripe = at + horizon <= to_micros(options.as_of)
+    rows = rows.filter(pa.array(ripe))
+    emails, which = np.unique(
+        np.asarray(rows.column("email").to_pylist(), dtype=object), return_inverse=True
+    )
+    unsub = rows.column("unsubscribed").to_numpy(zero_copy_only=False).astype(np.int64)
+    delivered = np.bincount(which, minlength=len(emails))
+    unsubscribed = np.bincount(which, weights=unsub, minlength=len(emails)).astype(np.int64)
+    zeros = np.zeros(len(emails), np.int64)
+    at_stage, dropped = zeros, zeros
+    if matched is not None:
+        keys = rows.column("contact_key").to_numpy().astype(np.int64)
+        at_stage, dropped = _dropoff(matched, keys, at[ripe], horizon, which, len(emails))
+    journey = matched is not None
+    out = [
+        EmailAfterEffects(
+            email=str(e),
+            name=names.get(str(e)),
+            delivered=int(delivered[i]),
+            unsubscribed=int(unsubscribed[i]),
+            unsubscribe_rate=ratio(int(unsubscribed[i]), int(delivered[i])),
+            at_stage=int(at_stage[i]) if journey else None,
+            dropped=int(dropped[i]) if journey else None,
+            drop_rate=ratio(int(dropped[i]), int(at_stage[i])) if journey else None,
+        )
+        for i, e in enumerate(emails)
+    ]
+    out.sort(key=_rank_key(by))
+    return EmailRanking(
+        as_of=options.as_of,
+        days=days,
+        by=by,
+        journey=matched.journey.name if matched else None,
+        emails=tuple(out),
+    )
+
+
+def _dropoff(
+    matched: Matched, keys: np.ndarray, at: np.ndarray, horizon: int, which: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per email: recipients sitting at a stage when delivered, and those who then dropped."""
+    k, _, _ = sitting_and_advanced(matched, keys, at, horizon)
+    outs = outcomes(matched)
+    idx = np.clip(np.searchsorted(matched.result.contact, keys), 0, max(len(outs.status) - 1, 0))
+    sitting = k >= 1
+    if len(outs.status):
+        dropped = sitting & (outs.status[idx] == DROPPED) & (outs.last_stage[idx] == k - 1)
+    else:
+        dropped = sitting
+    return (
+        np.bincount(which, weights=sitting, minlength=n).astype(np.int64),
+        np.bincount(which, weights=dropped, minlength=n).astype(np.int64),
+    )
+
+
+def _rank_key(by: str) -> Any:
+    def key(e: EmailAfterEffects) -> tuple[float, int, str]:
+        if by == "dropoff":
+            return (-(e.drop_rate or 0.0), -(e.dropped or 0), e.email)
+        return (-(e.unsubscribe_rate or 0.0), -e.unsubscribed, e.email)
+
+    return key
+
+
+# Constant SQL (only placeholders vary), parsed once into the trees the backend runs.
+_DELIVERIES_TREE = sqlglot.parse_one(_DELIVERIES, read="duckdb")
+_NAMES_TREE = sqlglot.parse_one(_NAMES, read="duckdb")
