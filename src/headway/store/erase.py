@@ -19,7 +19,15 @@ from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards).
 SHARED_TABLES = frozenset(
-    {"schema_version", "activity_types", "emails", "email_links", "journeys", "webhook_tokens"}
+    {
+        "schema_version",
+        "activity_types",
+        "emails",
+        "email_links",
+        "journeys",
+        "webhook_tokens",
+        "api_keys",
+    }
 )
 # Tables erased here: the contact's row, its activities and labels of those activities.
 PER_CONTACT_TABLES = frozenset({"contacts", "activities", "demo_truth"})

@@ -1,0 +1,49 @@
+"""``headway contacts erase ID [--yes]``: erase a contact and its activities (privacy request).
+
+The ``contacts`` command of ``cli/contacts.py`` is one command taking ``JOURNEY`` or
+``show ID``, not a group, so ``erase`` joins it by dispatch: ``contacts`` calls
+``erase_target(target, yes)`` when its first word is ``erase`` (as it does for ``show``).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from headway.cli.common import console, open_db
+from headway.errors import InvalidInput, NotFound
+from headway.store.contacts import get_contact
+from headway.store.erase import ErasureReport, erase_contact
+
+
+def register(app: typer.Typer) -> None:
+    """Nothing to add: ``erase`` is a word of the ``contacts`` command (see above)."""
+
+
+def erase_target(target: list[str], yes: bool) -> None:
+    """``contacts erase ID``: check the arguments, then erase."""
+    if len(target) != 2:
+        raise InvalidInput("usage: headway contacts erase CONTACT_ID [--yes]")
+    erase_command(target[1], yes)
+
+
+def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
+    """Erase a contact after confirmation (or at once with ``yes``); what was removed."""
+    with open_db() as store:
+        contact = get_contact(store, contact_id)
+        if contact is None:
+            raise NotFound(f"there is no contact {contact_id!r}")
+        question = (
+            f"Erase contact {contact_id!r} and its {contact['activities']:,} activities? "
+            "This cannot be undone"
+        )
+        if not yes and not typer.confirm(question, default=False):
+            console.print("nothing erased", highlight=False)
+            return None
+        report = erase_contact(store, contact_id)
+    console.print(
+        f"erased contact {escape(repr(contact_id))}: "
+        f"{report.activities_deleted:,} activities deleted",
+        highlight=False,
+    )
+    return report

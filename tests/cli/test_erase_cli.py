@@ -1,0 +1,71 @@
+"""``contacts erase``: confirmation, --yes, what it prints, unknown contacts.
+
+``cli/contacts.py`` dispatches ``contacts erase ID`` to ``erase_target``; these tests drive
+``erase_target`` through a one-command Typer app with the same arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from headway.cli.common import state
+from headway.cli.erase import erase_target
+from headway.errors import InvalidInput, NotFound
+from headway.store import Store
+from tests.engine.activity_log import load
+
+contacts = typer.Typer()
+
+
+@contacts.command()
+def main(
+    target: list[str], yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False
+) -> None:
+    """Stands in for ``headway contacts``."""
+    erase_target(target, yes)
+
+
+@pytest.fixture
+def db(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    with Store(db_path) as store:
+        rows = [("a/b@x.org", "page_visit", "0s"), ("a/b@x.org", "purchase", "1h")]
+        load(store, [*rows, ("keep", "page_visit", "0s")])
+    monkeypatch.setattr(state, "db", db_path)
+    return db_path
+
+
+def remaining(db: Path) -> list[str]:
+    with Store(db, read_only=True) as store:
+        return [r[0] for r in store.execute("SELECT id FROM contacts ORDER BY id").rows]
+
+
+def test_yes_erases_and_says_what(db: Path) -> None:
+    result = CliRunner().invoke(contacts, ["erase", "a/b@x.org", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "erased contact 'a/b@x.org': 2 activities deleted" in result.output
+    assert remaining(db) == ["keep"]
+
+
+def test_asks_first_and_keeps_the_contact_on_no(db: Path) -> None:
+    result = CliRunner().invoke(contacts, ["erase", "a/b@x.org"], input="n\n")
+    assert "2 activities? This cannot be undone" in result.output
+    assert "nothing erased" in result.output
+    assert remaining(db) == ["a/b@x.org", "keep"]
+
+
+def test_erases_on_yes_at_the_prompt(db: Path) -> None:
+    CliRunner().invoke(contacts, ["erase", "a/b@x.org"], input="y\n")
+    assert remaining(db) == ["keep"]
+
+
+def test_unknown_contact_and_bad_usage(db: Path) -> None:
+    result = CliRunner().invoke(contacts, ["erase", "nobody", "--yes"])
+    assert isinstance(result.exception, NotFound)
+    result = CliRunner().invoke(contacts, ["erase", "a", "b", "--yes"])
+    assert isinstance(result.exception, InvalidInput)
+    assert remaining(db) == ["a/b@x.org", "keep"]
