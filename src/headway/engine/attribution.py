@@ -15,6 +15,7 @@ counted but attributed to none, so each model's credits sum to ``attributed_conv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,9 @@ from headway.engine.run import Matched, match_journey
 from headway.engine.touchpoints import fetch_touchpoints, intervals_table, stage_mask
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
+
+# What runs a journey: ``match_journey`` on a backend, or the API's match cache.
+Matcher = Callable[[Journey, ReportOptions], Matched]
 
 MODELS: tuple[str, ...] = ("first", "last", "linear", "position", "markov")
 MAX_ORDER = 4
@@ -141,10 +145,14 @@ def attribution_report(
     journey: Journey,
     options: ReportOptions,
     attribution: AttributionOptions | None = None,
+    matcher: Matcher | None = None,
 ) -> AttributionReport:
-    """Attribute a journey's conversions to touchpoints with each chosen model."""
+    """Attribute a journey's conversions to touchpoints with each chosen model.
+
+    ``matcher`` replaces ``match_journey`` on ``backend`` (the API passes its cache).
+    """
     attribution = attribution or AttributionOptions()
-    matched = match_journey(backend, journey, options)
+    matched = (matcher or (lambda j, o: match_journey(backend, j, o)))(journey, options)
     paths = journey_paths(backend, matched, human=attribution.human)
     return build_report(matched, paths, attribution)
 

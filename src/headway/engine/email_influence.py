@@ -31,6 +31,7 @@ import pyarrow as pa
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.engine.attribution import Matcher
 from headway.engine.email_journeys import stage_at_times
 from headway.engine.match_types import NOT_REACHED
 from headway.engine.options import ReportOptions, to_micros
@@ -169,10 +170,14 @@ def email_influence(
     email: str,
     days: int = 7,
     human: bool = True,
+    matcher: Matcher | None = None,
 ) -> EmailInfluence:
-    """How an email's recipients at each stage of a journey moved on, by engagement."""
+    """How an email's recipients at each stage of a journey moved on, by engagement.
+
+    ``matcher`` replaces ``match_journey`` on ``backend`` (the API passes its cache).
+    """
     check_days(days)
-    matched = match_journey(backend, journey, options)
+    matched = (matcher or (lambda j, o: match_journey(backend, j, o)))(journey, options)
     params = {"as_of": options.as_of, "email": email, "days": days, "human": human}
     rows = backend.arrow(Query(_RECIPIENTS_TREE, params))
     return influence_from(matched, email, rows, days, human)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.engine.attribution import Matcher
 from headway.engine.email_influence import DAY_US, check_days, sitting_and_advanced
 from headway.engine.options import ReportOptions, to_micros
 from headway.engine.outcomes import DROPPED, outcomes
@@ -113,6 +114,7 @@ def email_ranking(
     days: int = 7,
     journey: Journey | None = None,
     by: str = "unsubscribes",
+    matcher: Matcher | None = None,
 ) -> EmailRanking:
     """Rank every email by unsubscribes (or, with a journey, drop-off) after its delivery."""
     check_days(days)
@@ -126,7 +128,8 @@ def email_ranking(
     rows = backend.arrow(Query(_DELIVERIES_TREE, {"as_of": options.as_of, "days": days}))
     registered = backend.arrow(Query(_NAMES_TREE)).to_pydict()
     names = dict(zip(registered["id"], registered["name"], strict=True))
-    matched = match_journey(backend, journey, options) if journey is not None else None
+    run = matcher or (lambda j, o: match_journey(backend, j, o))
+    matched = run(journey, options) if journey is not None else None
     return ranking_from(rows, names, days, by, options, matched)
 
 
