@@ -108,7 +108,6 @@ def editor_page(
     text: str,
     original: str | None,
     problems: list[dict[str, str | None]] | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
     """The editor page with ``text`` (a failed save keeps the user's text)."""
     context = {
@@ -119,7 +118,7 @@ def editor_page(
         "journey_url": journey_url(original) if original else None,
         "fmt": FMT,
     }
-    return render(request, "editor.html", context, status_code=status_code)
+    return render(request, "editor.html", context)
 
 
 @router.get("/journeys/new", response_class=HTMLResponse)
@@ -173,13 +172,17 @@ def save_draft(
     original: str = Form(""),
     _: object = Depends(page_scope("admin")),
 ) -> Response:
-    """Store the draft as the journey's next version and open its page; errors re-show it."""
+    """Store the draft as the journey's next version and open its page; errors re-show it.
+
+    A refused draft is answered 200 with the editor and its messages: the browser shows the
+    page as a normal one (no failed-load error), with the user's text intact.
+    """
     checked = check(text)
     if checked.journey is None:
-        return editor_page(request, text, original, checked.problems, status_code=422)
+        return editor_page(request, text, original, checked.problems)
     clash = _name_clash(_hw(request), checked.journey.name, original)
     if clash is not None:
-        return editor_page(request, text, original, [_problem(clash)], status_code=409)
+        return editor_page(request, text, original, [_problem(clash)])
     save_journey(_hw(request).store, checked.journey, text)
     return RedirectResponse(journey_url(checked.journey.name), status_code=303)
 
