@@ -223,6 +223,11 @@ def _find_candidates(
 
 
 def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
+    # Usually every type is known: two tiny reads then spare the insert and its anti-join.
+    batch = {r[0] for r in conn.execute(f"SELECT DISTINCT type FROM {src}").fetchall()}
+    known = {r[0] for r in conn.execute("SELECT name FROM activity_types").fetchall()}
+    if batch <= known:
+        return
     conn.execute(
         f"""INSERT INTO activity_types
         SELECT (SELECT coalesce(max(code), 0) FROM activity_types)
