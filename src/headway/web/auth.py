@@ -84,11 +84,14 @@ def page_scope(scope: str) -> Callable[[Request], Principal]:
 
 
 def install_auth(app: FastAPI) -> None:
-    """Wire authentication into ``app``: its error answers and the CSRF cookie."""
+    """Wire authentication into ``app``: its error answers, the CSRF cookie, the keys API."""
     app.state.auth = new_auth_state(app.state.store, app.state.settings)
     app.add_exception_handler(KeyRequired, _key_required)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_middleware(CsrfCookie)
+    from headway.web import key_routes  # late: its routes depend on this module
+
+    app.include_router(key_routes.router, prefix="/api/v1")
 
 
 def safe_next(value: str | None) -> str:
