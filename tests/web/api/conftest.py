@@ -16,6 +16,9 @@ to a, b; c bounces hard; a opens and clicks; b's open and click are bot-labelled
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,11 +87,24 @@ def build_world(store: Store) -> None:
     save_journey(store, parse_journey(TRIAL), TRIAL)
 
 
+@pytest.fixture(scope="session")
+def world_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The world, built once per session into a closed database file."""
+    path = tmp_path_factory.mktemp("api-world") / "world.duckdb"
+    with Store(path) as store:
+        build_world(store)
+    return path
+
+
 @pytest.fixture
-def world(store: Store) -> Store:
-    """The store holding the world."""
-    build_world(store)
-    return store
+def world(world_file: Path, db_path: Path) -> Iterator[Store]:
+    """A fresh copy of the world for one test (tests may erase and save)."""
+    shutil.copyfile(world_file, db_path)
+    store = Store(db_path)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture
