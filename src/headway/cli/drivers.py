@@ -1,0 +1,213 @@
+"""``headway drivers`` and ``headway stalls``: what moves contacts forward, and where they stall."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from headway.api import Headway, options
+from headway.backends.duckdb import DuckDBBackend
+from headway.cli.common import console, open_db
+from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
+from headway.engine.contact_lists import resolve_stage
+from headway.engine.drivers import (
+    DEFAULT_MIN_SUPPORT,
+    DriversReport,
+    Transition,
+    drivers_report,
+    times,
+)
+from headway.engine.stalls import DEFAULT_LIMIT, StageStalls, StallsReport, stalls_report
+from headway.errors import InvalidInput
+
+SIGNIFICANT = 0.05  # q below which the plain-language line is printed
+LEGEND = (
+    "with / w/o: share who moved on with and without the touchpoint. × as often (rate ratio) "
+    "and odds ratio compare contacts of the same age, with 95% intervals; q: "
+    "Benjamini–Hochberg adjusted p; ! see warnings (--json). docs/drivers.md explains them."
+)
+
+StageOpt = Annotated[
+    str | None,
+    typer.Option("--stage", help="Only this stage (1-based number or name): its transition."),
+]
+MinSupport = Annotated[
+    int,
+    typer.Option("--min-support", help="Contacts a touchpoint needs before it is tested."),
+]
+ViewOpt = Annotated[
+    str, typer.Option("--view", help="human (default: without bot activities) or all.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the drivers and stalls commands."""
+    app.command("drivers")(drivers)
+    app.command("stalls")(stalls)
+
+
+def human_view(view: str) -> bool:
+    """``--view``: True for the human view."""
+    if view not in ("human", "all"):
+        raise InvalidInput(f"--view: '{view}' is not human or all")
+    return view == "human"
+
+
+def drivers(
+    journey: JourneyArg,
+    stage: StageOpt = None,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    min_support: MinSupport = DEFAULT_MIN_SUPPORT,
+    view: ViewOpt = "human",
+    top: Annotated[int, typer.Option("--top", help="Touchpoints shown per transition.")] = 10,
+    json_: JsonFlag = False,
+) -> None:
+    """Per transition, the touchpoints that go with moving on: odds ratio, CI, q, support."""
+    human = human_view(view)
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        j = Headway(store).journey(journey)
+        k = resolve_stage(j, stage) if stage is not None else None
+        report = drivers_report(
+            DuckDBBackend(store), j, opts, stage=k, min_support=min_support, human=human
+        )
+    if json_:
+        print_json(report.to_dict())
+        return
+    print_drivers(report, top)
+
+
+def print_drivers(report: DriversReport, top: int) -> None:
+    """Each transition as a table plus the plain-language lines of its significant drivers."""
+    view = "human view" if report.human else "all activities"
+    console.print(
+        f"[bold]{report.journey}[/] — drivers as of {report.as_of:%Y-%m-%d %H:%M}Z ({view})"
+    )
+    for t in report.transitions:
+        console.print(_transition_table(t, top))
+        for line in _lines(t):
+            console.print(line)
+    console.print(LEGEND, style="dim")
+
+
+def _transition_table(t: Transition, top: int) -> Table:
+    caption = (
+        f"{t.population:,} contacts reached {t.from_name}, {t.advanced:,} moved on "
+        f"({pct(t.advanced / t.population if t.population else None)});\n"
+        f"{t.in_progress_left_out:,} still in progress left out; {t.tested} of "
+        f"{t.touchpoints_seen} touchpoints tested"
+    )
+    table = Table(
+        title=f"{t.from_name} → {t.to_name}",
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
+    )
+    table.add_column("touchpoint", overflow="fold", min_width=16)
+    for col in ("contacts", "with", "w/o"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("× as often", justify="right")
+    table.add_column("odds ratio", justify="right")
+    table.add_column("q", justify="right", no_wrap=True)
+    for d in t.drivers[:top]:
+        flag = " !" if d.warnings else ""
+        table.add_row(
+            d.touchpoint + flag,
+            f"{d.support:,}",
+            pct(d.rate_with),
+            pct(d.rate_without),
+            ci(d.rate_ratio, d.rate_ratio_low, d.rate_ratio_high),
+            ci(d.odds_ratio, d.odds_ratio_low, d.odds_ratio_high),
+            f"{d.q:.2g}",
+        )
+    return table
+
+
+def ci(value: float, low: float, high: float) -> str:
+    """A ratio and its interval with two significant digits: ``2.2 (1.8–2.7)``."""
+    return f"{times(value, '')} ({times(low, '')}–{times(high, '')})"
+
+
+def _lines(t: Transition) -> list[str]:
+    out = [f"[yellow]! {w}[/]" for w in t.warnings]
+    for d in t.drivers:
+        if d.q < SIGNIFICANT:
+            note = " [yellow](!)[/]" if d.warnings else ""
+            out.append(f"  • {d.sentence}, q = {d.q:.2g}.{note}")
+    if not t.drivers:
+        out.append("  No touchpoint had enough contacts to test.")
+    elif len(out) == len(t.warnings):
+        out.append("  No touchpoint stands out (every q ≥ 0.05).")
+    return out
+
+
+def stalls(
+    journey: JourneyArg,
+    stage: StageOpt = None,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Stalled contacts listed per stage.")
+    ] = DEFAULT_LIMIT,
+    min_support: MinSupport = DEFAULT_MIN_SUPPORT,
+    view: ViewOpt = "human",
+    json_: JsonFlag = False,
+) -> None:
+    """Per stage, the stalled contacts with their last touchpoints, and what is over-represented."""
+    human = human_view(view)
+    if limit < 0:
+        raise InvalidInput("--limit must not be negative")
+    opts = options(as_of, date_range)
+    with open_db(read_only=True) as store:
+        j = Headway(store).journey(journey)
+        k = resolve_stage(j, stage) if stage is not None else None
+        report = stalls_report(
+            DuckDBBackend(store),
+            j,
+            opts,
+            stage=k,
+            min_support=min_support,
+            human=human,
+            limit=limit,
+        )
+    if json_:
+        print_json(report.to_dict())
+        return
+    print_stalls(report)
+
+
+def print_stalls(report: StallsReport) -> None:
+    """Each stage: its stalled contacts, then the over-represented touchpoints."""
+    console.print(f"[bold]{report.journey}[/] — stalls as of {report.as_of:%Y-%m-%d %H:%M}Z")
+    for s in report.stages:
+        console.print(_stall_table(s))
+        for w in s.warnings:
+            console.print(f"[yellow]! {w}[/]")
+        for t in s.over_represented:
+            if t.q < SIGNIFICANT:
+                console.print(f"  • {t.sentence}, q = {t.q:.2g}.")
+        if s.stalled and not any(t.q < SIGNIFICANT for t in s.over_represented):
+            console.print("  No touchpoint is significantly over-represented among them.")
+
+
+def _stall_table(s: StageStalls) -> Table:
+    after = duration(s.stall_after_seconds) if s.stall_after_seconds is not None else "–"
+    table = Table(
+        title=f"{s.name} → {s.next_name}: {s.stalled:,} stalled (longer than {after})",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("contact", overflow="fold")
+    table.add_column("stalled for", justify="right")
+    table.add_column("last touchpoints (latest first)", overflow="fold")
+    for c in s.contacts:
+        touches = ", ".join(t.touchpoint for t in c.last_touchpoints) or "–"
+        table.add_row(c.contact, duration(c.stalled_for_seconds), touches)
+    if s.stalled > len(s.contacts):
+        table.caption = f"{len(s.contacts):,} of {s.stalled:,} shown (--limit)"
+    return table

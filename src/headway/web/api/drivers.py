@@ -1,0 +1,184 @@
+"""Drivers and stalls of a journey (issue 6, items 1 and 3).
+
+Each answer is the engine report's ``to_dict()``: the very JSON ``headway drivers --json`` and
+``headway stalls --json`` print. Journeys are looked up by stored name only. This module sorts
+before ``journeys``, so its routes are tried before ``/journeys/{name}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from headway.api import Headway
+from headway.engine.contact_lists import resolve_stage
+from headway.engine.drivers import DEFAULT_MIN_SUPPORT, drivers_report
+from headway.engine.stalls import DEFAULT_LIMIT, stalls_report
+from headway.model.journey import Journey
+from headway.store.journeys import get_journey
+from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+
+router = APIRouter(tags=["drivers"])
+
+View = Annotated[
+    Literal["human", "all"],
+    Query(description="human (default): without activities labelled bot; all: every one."),
+]
+Stage = Annotated[
+    str | None,
+    Query(description="Only this stage (1-based number or name) and its next transition."),
+]
+MinSupport = Annotated[
+    int, Query(ge=1, description="Contacts a touchpoint needs before it is tested.")
+]
+
+
+class DriverOut(BaseModel):
+    """One touchpoint of a transition: its 2×2 table, ratios with 95 % intervals, p and q."""
+
+    touchpoint: str
+    label: str
+    support: int
+    with_advanced: int
+    with_not_advanced: int
+    without_advanced: int
+    without_not_advanced: int
+    rate_with: float | None
+    rate_without: float | None
+    rate_ratio: float | None
+    rate_ratio_low: float | None
+    rate_ratio_high: float | None
+    odds_ratio: float | None
+    odds_ratio_low: float | None
+    odds_ratio_high: float | None
+    p: float
+    q: float
+    sentence: str
+    warnings: list[str]
+
+
+class TransitionOut(BaseModel):
+    """The drivers of one transition, most significant first."""
+
+    from_stage: int
+    to_stage: int
+    from_name: str
+    to_name: str
+    kind: str
+    population: int
+    advanced: int
+    in_progress_left_out: int
+    touchpoints_seen: int
+    tested: int
+    warnings: list[str]
+    drivers: list[DriverOut]
+
+
+class DriversOut(BaseModel):
+    """What moves contacts forward, per transition (docs/drivers.md)."""
+
+    journey: str
+    as_of: str
+    view: str
+    min_support: int
+    transitions: list[TransitionOut]
+
+
+class StallsOut(BaseModel):
+    """Per stage: stalled contacts with their last touchpoints, and the touchpoints
+    over-represented among them (docs/drivers.md)."""
+
+    journey: str
+    as_of: str
+    view: str
+    min_support: int
+    stages: list[dict[str, Any]]
+
+
+def _headway(request: Request) -> Headway:
+    headway: Headway = request.app.state.headway
+    return headway
+
+
+def _journey(request: Request, name: str) -> Journey:
+    return get_journey(_headway(request).store, name)[0]
+
+
+def _stage(journey: Journey, stage: str | None) -> int | None:
+    if stage is None:
+        return None
+    with about("stage"):
+        return resolve_stage(journey, stage)
+
+
+@router.get(
+    "/journeys/{name:api_journey}/drivers",
+    summary="What moves contacts forward: touchpoints per transition",
+    response_model=DriversOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def drivers(
+    request: Request,
+    name: str,
+    stage: Stage = None,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    min_support: MinSupport = DEFAULT_MIN_SUPPORT,
+    view: View = "human",
+) -> Any:
+    """Per transition: touchpoints with odds ratio, rate ratio (95 % CI), p, q and support."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    hw = _headway(request)
+    with about("stage"):
+        report = drivers_report(
+            hw.backend,
+            journey,
+            opts,
+            stage=_stage(journey, stage),
+            min_support=min_support,
+            human=view == "human",
+            matched=hw.cache.match(journey, opts),  # shared with the journey page's reports
+        )
+    return JSONResponse(report.to_dict())
+
+
+@router.get(
+    "/journeys/{name:api_journey}/stalls",
+    summary="Where contacts stall, what they did last, and what goes with stalling",
+    response_model=StallsOut,
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422),
+)
+def stalls(
+    request: Request,
+    name: str,
+    stage: Stage = None,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    limit: Annotated[int, Query(ge=0, le=10_000, description="Contacts per stage.")] = (
+        DEFAULT_LIMIT
+    ),
+    min_support: MinSupport = DEFAULT_MIN_SUPPORT,
+    view: View = "human",
+) -> Any:
+    """Per stage: stalled contacts (longest first) and over-represented touchpoints."""
+    opts = report_options(as_of, date_range)
+    journey = _journey(request, name)
+    hw = _headway(request)
+    with about("stage"):
+        report = stalls_report(
+            hw.backend,
+            journey,
+            opts,
+            matched=hw.cache.match(journey, opts),
+            stage=_stage(journey, stage),
+            min_support=min_support,
+            human=view == "human",
+            limit=limit,
+        )
+    return JSONResponse(report.to_dict())
