@@ -69,6 +69,17 @@ def test_without_keys_a_cross_site_page_cannot_drive_the_local_api(app: FastAPI)
     assert browser.get("/api/v1/test/read", headers=evil).status_code == 200  # reads are safe
 
 
+def test_without_keys_requests_for_a_foreign_host_name_are_refused(app: FastAPI) -> None:
+    browser = Browser(app)  # DNS rebinding: evil.example now resolves to 127.0.0.1
+    for host in ("evil.example:8000", "evil.example", "[bad"):
+        r = browser.get("/api/v1/test/read", headers={"Host": host})
+        assert r.status_code == 403, host
+        assert "addressed to localhost" in str(error_of(r)["message"])
+        assert browser.get("/test/page", headers={"Host": host}).status_code == 403
+    for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "app.localhost"):
+        assert browser.get("/api/v1/test/read", headers={"Host": host}).status_code == 200
+
+
 # -- keys mode --------------------------------------------------------------------------------
 def test_once_a_key_exists_a_missing_key_is_401(app: FastAPI, store: Store) -> None:
     browser = Browser(app)

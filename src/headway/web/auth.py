@@ -4,8 +4,9 @@ Policy (docs/api-keys.md):
 
 - **Local mode**: while the database holds no active key, every API route and page is open
   to callers on this machine (the ``LOCAL`` principal). ``headway serve`` then binds only to
-  loopback; a request from another address is refused anyway, and so is a state-changing
-  API request that a browser marks as cross-site (a web page cannot drive the local API).
+  loopback; a request from another address is refused anyway, and so are a request whose
+  ``Host`` is a dotted domain name (DNS rebinding) and a state-changing API request that a
+  browser marks as cross-site (a web page cannot drive the local API).
 - **Keys mode**: once any active key exists, every ``/api/v1`` route needs
   ``Authorization: Bearer <key>`` (or ``X-API-Key``): no, unknown or revoked key -> 401 with
   ``WWW-Authenticate: Bearer``; a key without the route's scope -> 403. ``admin`` implies the
@@ -140,6 +141,11 @@ def _local_caller(request: Request, *, api: bool) -> Principal:
         raise KeyRequired(
             "this server has no API keys, so it only answers callers on its own machine"
         )
+    if not _local_host_name(request.headers.get("host", "")):
+        raise Forbidden(
+            "this server has no API keys, so it answers only requests addressed to "
+            "localhost or an IP address; open it as http://127.0.0.1:PORT"
+        )
     if api and request.method not in SAFE_METHODS and _cross_site(request):
         raise Forbidden("cross-site requests to the local API are refused")
     return LOCAL
@@ -155,6 +161,21 @@ def _is_loopback(request: Request) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _local_host_name(host: str) -> bool:
+    # A web page can point its own domain at 127.0.0.1 (DNS rebinding) and read the local
+    # server as same-origin; its requests then carry that domain in Host. Local mode
+    # therefore answers only IP literals and dotless or *.localhost names.
+    try:
+        name = urlsplit(f"//{host}").hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return "." not in name or name.endswith(".localhost")
 
 
 def _cross_site(request: Request) -> bool:
