@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import AS_OF, HEADWAY, DemoServer, screenshot
 from tests.browser.demo_copy import copy_demo
@@ -70,6 +70,7 @@ def test_email_page_shows_the_human_view_with_the_cli_figures(
     assert page.locator("#links-table tbody tr").count() >= 1
     assert page.locator(".stages-table caption", has_text="Webinar invite").count() == 1
     assert page.locator("#chart-days svg.main-svg").count() >= 1
+    expect(page.locator(".lazy-panel")).not_to_have_text("Loading…", timeout=60_000)
     screenshot(page, "email-webinar-invite")
 
 

@@ -111,7 +111,7 @@ def editor_page(
 ) -> HTMLResponse:
     """The editor page with ``text`` (a failed save keeps the user's text)."""
     context = {
-        "nav": "editor",
+        "nav": "journeys" if original else "editor",
         "text": text,
         "original": original or "",
         "problems": problems or [],

@@ -112,7 +112,13 @@
     }).finally(function () { previewButton.disabled = false; });
   }
 
+  // The text area grows with the definition, so the whole journey stays in view.
+  function fit() {
+    text.rows = Math.max(24, text.value.split("\n").length + 2);
+  }
+
   text.addEventListener("input", function () {
+    fit();
     clearTimeout(timer);
     timer = setTimeout(validate, 400);
   });
