@@ -21,6 +21,8 @@ from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.engine.inputs import match_query
+from headway.engine.match_types import MODES, MatchSpec
+from headway.engine.matcher import match as run_matcher
 from headway.engine.options import ReportOptions
 from headway.engine.run import Matched, match_journey, match_spec
 from headway.memo import Memo
@@ -86,6 +88,21 @@ class MatchCache:
         if self.store.generation == generation:
             self._latest = _Latest(generation, ts)
         return ts
+
+
+def load_matcher() -> None:
+    """Load the compiled matcher of every mode now (numba's disk cache; ~1-2 s a process).
+
+    The server calls this at start-up, in a thread, so the first report does not wait for it.
+    """
+    contact = np.array([1, 1, 1], np.int64)
+    ts = np.array([0, 1, 2], np.int64)
+    stage_mask = np.array([1, 2, 0], np.uint64)
+    excl_mask = np.array([0, 0, 1], np.uint64)
+    exit_ = np.array([False, False, True])
+    for mode in MODES:
+        spec = MatchSpec(mode, 2, 10, (False, False), exclusions=((0, 1),), has_exit=True)
+        run_matcher(spec, contact, ts, stage_mask, excl_mask, exit_)
 
 
 def matched_bytes(matched: Matched) -> int:

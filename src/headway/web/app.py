@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from headway import __version__
 from headway.api import Headway
+from headway.match_cache import load_matcher
 from headway.settings import Settings
 from headway.store.store import Store
 from headway.web.api import api_router
@@ -17,6 +22,13 @@ from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # A running server loads the compiled matcher at once, so the first report need not.
+    threading.Thread(target=load_matcher, name="headway-load-matcher", daemon=True).start()
+    yield
+
+
 def create_app(store: Store, settings: Settings) -> FastAPI:
     """The Headway web app on ``store`` with ``settings`` (both kept on ``app.state``)."""
     app = FastAPI(
@@ -25,6 +37,7 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
         docs_url=None,  # /api/docs is served offline by headway.web.assets
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.store = store
     app.state.settings = settings
