@@ -10,11 +10,14 @@ client, the journey page at the default as-of (now):
 * warm: the median of the next 10 requests (the match is reused; outcomes at as-of, the
   funnel, the trend and the HTML are computed again on each);
 
-plus the journeys list and a contact list (warm), and then the server stops. Between servers
+plus the journeys list and a contact list (warm) and the page with a breakdown by ``url``
+(first request: one more match, with the property attached; then warm); then the server
+stops. Between servers
 the reference runs, alternating:
 
 * engine: the same match, funnel and weekly trend computed by the bare engine in a fresh
-  process, without the cache (in-process seconds and the whole process);
+  process, without the cache (in-process seconds, the compiled matcher already loaded; and
+  the whole process);
 * chDB ``windowFunnel`` over the same log (stage reached only), as bench/funnel.py runs it.
 
 The server-side time is the page's ``Server-Timing`` header (handler + template); the client
@@ -65,6 +68,8 @@ from headway.engine.run import match_journey
 from headway.engine.trends import trend_report
 from headway.store import Store
 from headway.store.journeys import get_journey
+from headway.match_cache import load_matcher
+load_matcher()  # numba's compiled matcher loaded before timing: the engine at its best
 with Store(sys.argv[1], read_only=True) as store:
     t1 = time.perf_counter()
     journey, _ = get_journey(store, sys.argv[2])
@@ -175,6 +180,7 @@ def page_run(db: Path, journey: str) -> dict[str, Any]:
         warm = [server.get(page) for _ in range(WARM_REQUESTS)]
         listing = [server.get("/journeys")[1] for _ in range(3)]
         contacts = [server.get(f"{page}/contacts?stage=2&status=dropped")[1] for _ in range(3)]
+        by_url = [server.get(f"{page}?by=url&touch=first")[0] for _ in range(4)]
     finally:
         server.stop()
     return {
@@ -184,6 +190,8 @@ def page_run(db: Path, journey: str) -> dict[str, Any]:
         "warm_client": statistics.median(w[1] for w in warm),
         "list_client": statistics.median(listing),
         "contacts_client": statistics.median(contacts),
+        "breakdown_cold": by_url[0],
+        "breakdown_warm": statistics.median(by_url[1:]),
         "entered": _entered(body),
     }
 
@@ -254,6 +262,8 @@ def summarize(
         "warm_client": med(pages, "warm_client"),
         "list_client": med(pages, "list_client"),
         "contacts_client": med(pages, "contacts_client"),
+        "breakdown_cold": med(pages, "breakdown_cold"),
+        "breakdown_warm": med(pages, "breakdown_warm"),
         "engine": med(engines, "seconds"),
         "engine_process": med(engines, "process"),
         "chdb": float(statistics.median(chdbs)),
@@ -276,6 +286,8 @@ def report(r: dict[str, Any]) -> None:
         ("journey page, warm (client, loopback)", r["warm_client"]),
         ("journeys list, warm (client)", r["list_client"]),
         ("contact list, warm (client)", r["contacts_client"]),
+        ("page with a breakdown (by url), first (server)", r["breakdown_cold"]),
+        ("page with a breakdown (by url), warm (server)", r["breakdown_warm"]),
         ("engine: match + funnel + trend, in-process", r["engine"]),
         ("engine: whole process", r["engine_process"]),
         ("chDB windowFunnel, whole process", r["chdb"]),
