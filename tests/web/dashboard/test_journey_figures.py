@@ -35,7 +35,7 @@ REPORT = FunnelReport(
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(None, "—"), (0.4, "0 s"), (59, "59 s"), (61, "1 min"), (5_400, "1.5 h"),
-     (86_400, "1.0 day"), (573_987.65, "6.6 days")],
+     (86_400, "1 day"), (7_200, "2 h"), (573_987.65, "6.6 days")],
 )  # fmt: skip
 def test_durations_read_at_a_glance(seconds: float | None, text: str) -> None:
     assert fig.duration(seconds) == text

@@ -119,7 +119,7 @@ def test_the_stage_table_links_every_figure_to_its_contacts(client: Client) -> N
     page = client.get("/journeys/Trial", params={"as_of": AS_OF}, headers=HTML).text
     for status in ("reached", "dropped", "in_progress", "stalled"):
         assert f"/journeys/Trial/contacts?stage=2&amp;status={status}&amp;as_of=2025-06-10" in page
-    assert "1.0 h" in page  # median time from Visit to Click
+    assert ">1 h<" in page  # median time from Visit to Click
 
 
 def test_a_hostile_journey_name_is_text_everywhere(client: Client) -> None:

@@ -56,9 +56,14 @@ def duration(seconds: float | None) -> str:
     if seconds < 3_600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86_400:
-        return f"{seconds / 3_600:.1f} h"
-    days = seconds / 86_400
-    return f"{days:.1f} day" if round(days, 1) == 1 else f"{days:.1f} days"
+        return f"{_one_decimal(seconds / 3_600)} h"
+    days = _one_decimal(seconds / 86_400)
+    return f"{days} day" if days == "1" else f"{days} days"
+
+
+def _one_decimal(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def when(ts: datetime | None) -> str:
@@ -101,7 +106,8 @@ def in_progress_total(report: FunnelReport) -> int:
     return sum(s.in_progress for s in report.stages)
 
 
-def _layout(n_rows: int, **extra: Any) -> dict[str, Any]:
+def _layout(n_rows: int, xaxis: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    xaxis = xaxis or {}
     return {
         "height": 90 + 56 * max(n_rows, 1),
         "margin": {"l": 10, "r": 20, "t": 10, "b": 40},
@@ -109,36 +115,45 @@ def _layout(n_rows: int, **extra: Any) -> dict[str, Any]:
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "yaxis": {"autorange": "reversed", "automargin": True, "ticksuffix": "  "},
-        "xaxis": {"gridcolor": "#e6e9ef", "zeroline": False, "automargin": True},
         "hoverlabel": {"font": FONT},
         **extra,
+        "xaxis": {"gridcolor": "#e6e9ef", "zeroline": False, "automargin": True, **xaxis},
     }
 
 
 def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
-    """Reached per stage as bars labelled with % of previous and % of first; click: contacts."""
+    """Reached per stage as bars labelled with % of previous and % of first; click: contacts.
+
+    ``narrow`` holds shorter labels and more room for them, for phone-width screens.
+    """
     stages = report.stages
-    labels = [
-        f"{count(s.reached)} · {percent(s.conversion_from_previous)} of previous"
-        f" · {percent(s.conversion_from_first)} of first"
-        for s in stages
-    ]
+    top = max((s.reached for s in stages), default=0) or 1
     bar = {
         "type": "bar",
         "orientation": "h",
         "name": "Reached",
         "y": [s.name for s in stages],
         "x": [s.reached for s in stages],
-        "text": labels,
-        "textposition": "auto",
-        "insidetextanchor": "start",
+        "text": [
+            f"{count(s.reached)} · {percent(s.conversion_from_previous)} of previous"
+            f" · {percent(s.conversion_from_first)} of first"
+            for s in stages
+        ],
+        "textposition": "outside",
         "cliponaxis": False,
         "marker": {"color": ACCENT},
         "customdata": [contacts_url(report.journey, s.index, "reached", query) for s in stages],
         "hovertemplate": "%{y}: %{x:,} reached<br>Click to list them<extra></extra>",
     }
-    layout = _layout(len(stages), showlegend=False, xaxis={"title": {"text": "contacts reached"}})
-    return {"data": [bar], "layout": layout}
+    axis = {"title": {"text": "contacts reached"}, "range": [0, top * 1.65]}
+    layout = _layout(len(stages), showlegend=False, xaxis=axis)
+    short = [
+        f"{count(s.reached)}<br>{percent(s.conversion_from_previous)} · "
+        f"{percent(s.conversion_from_first)}"
+        for s in stages
+    ]
+    narrow = {"data": [{"text": short}], "layout": {"xaxis": {**axis, "range": [0, top * 1.7]}}}
+    return {"data": [bar], "layout": layout, "narrow": narrow}
 
 
 def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
@@ -172,7 +187,7 @@ def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str,
         trace("Stalled", COLOURS["stalled"], "stalled", [s.stalled for s in stages]),
         trace("Converted", COLOURS["converted"], "reached", converted),
     ]
-    legend = {"orientation": "h", "y": -0.25, "x": 0}
+    legend = {"orientation": "h", "y": -0.25, "x": 0, "traceorder": "normal"}
     layout = _layout(len(stages), barmode="stack", legend=legend)
     layout["margin"] = {**layout["margin"], "b": 70}
     return {"data": data, "layout": layout}

@@ -33,6 +33,14 @@
     }
   }
 
+  // A figure's "narrow" variant (shorter labels, other axis ranges) for phone-width boxes.
+  function narrow(figure) {
+    (figure.narrow.data || []).forEach(function (update, i) {
+      if (figure.data[i]) Object.assign(figure.data[i], update);
+    });
+    figure.layout = Object.assign({}, figure.layout || {}, figure.narrow.layout || {});
+  }
+
   // Draw every [data-figure] element inside root; a click on a point with a local URL in its
   // customdata follows it (funnel bars lead to the contact list).
   function renderCharts(root) {
@@ -46,6 +54,7 @@
         continue;
       }
       box.dataset.drawn = "1";
+      if (figure.narrow && box.clientWidth < 520) narrow(figure);
       var config = Object.assign({ displayModeBar: false, responsive: true }, figure.config || {});
       window.Plotly.newPlot(box, figure.data, figure.layout || {}, config);
       box.on("plotly_click", function (event) {
