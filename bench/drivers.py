@@ -31,6 +31,8 @@ import statistics
 from pathlib import Path
 from types import ModuleType
 
+from headway.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2025-04-01T00:00:00Z"
 
@@ -68,6 +70,7 @@ def bench(fb: ModuleType, size: object, seed: int, runs: int) -> dict[str, float
     """Alternate funnel and drivers runs on one size; medians and ratio."""
     print(f"== {size.label} activities / {size.contacts:,} contacts", flush=True)  # type: ignore[attr-defined]
     store = fb.build_store(size, seed, fb.generate(size, seed)[1])
+    Store(store).close()  # a store cached by an older version gets its migrations first
     journey = fb.DATA / "bench-drivers-journey.yaml"
     journey.write_text(JOURNEY)
     base = [str(ROOT / ".venv/bin/headway"), "--db", str(store)]
