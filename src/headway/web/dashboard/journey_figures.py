@@ -152,7 +152,7 @@ def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, A
         f"{percent(s.conversion_from_first)}"
         for s in stages
     ]
-    narrow = {"data": [{"text": short}], "layout": {"xaxis": {**axis, "range": [0, top * 1.7]}}}
+    narrow = {"data": [{"text": short}], "layout": {"xaxis": {**axis, "range": [0, top * 2.1]}}}
     return {"data": [bar], "layout": layout, "narrow": narrow}
 
 
