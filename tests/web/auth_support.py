@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 import httpx
@@ -72,7 +73,10 @@ class Browser:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 return await c.request(method, url, headers=headers, **kw)
 
-        response = asyncio.run(go())
+        # In a worker thread: Playwright's sync API (browser tests in the same session) keeps
+        # an event loop running on the main thread, where asyncio.run would refuse to start.
+        with ThreadPoolExecutor(1) as pool:
+            response = pool.submit(asyncio.run, go()).result()
         for header in response.headers.get_list("set-cookie"):
             self._keep(header)
         return response

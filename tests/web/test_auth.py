@@ -159,6 +159,7 @@ def test_pages_send_a_browser_without_a_session_to_log_in(app: FastAPI, store: S
 def test_login_opens_a_session_and_logout_ends_it(app: FastAPI, store: Store) -> None:
     info, key = create_key(store, ["read"], "marketing")
     browser = Browser(app)
+    assert 'action="/logout"' not in browser.get("/login").text
     r = log_in(browser, key, "/test/page?x=1")
     assert r.status_code == 303 and r.headers["location"] == "/test/page?x=1"
     cookie = set_cookie(r, SESSION_COOKIE).lower()
@@ -169,6 +170,7 @@ def test_login_opens_a_session_and_logout_ends_it(app: FastAPI, store: Store) ->
     copied = dict(browser.cookies)
 
     page = browser.get("/login").text
+    assert 'action="/logout"' in page
     r = browser.post("/logout", data={"csrf_token": form_token(page)})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert SESSION_COOKIE not in browser.cookies
@@ -182,9 +184,11 @@ def test_login_refuses_bad_keys_and_keys_without_read(app: FastAPI, store: Store
     _, ingest_only = create_key(store, ["ingest"])
     browser = Browser(app)
     r = log_in(browser, "hw_0123456789ab_wrong")
-    assert r.status_code == 401 and "not valid" in r.text and SESSION_COOKIE not in browser.cookies
+    assert r.status_code == 200 and "not valid" in r.text and 'role="alert"' in r.text
+    assert SESSION_COOKIE not in browser.cookies
     r = log_in(browser, ingest_only)
-    assert r.status_code == 403 and "lacks the read scope" in r.text
+    assert r.status_code == 200 and "lacks the read scope" in r.text
+    assert SESSION_COOKIE not in browser.cookies
     assert browser.get("/test/page").status_code == 303
 
 

@@ -14,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from headway.web.auth import safe_next
 from headway.web.csrf import verify_csrf
-from headway.web.sessions import auth_state, check_key, end_session, start_session
+from headway.web.sessions import (
+    auth_state,
+    check_key,
+    current_session,
+    end_session,
+    start_session,
+)
 from headway.web.templating import render
 
 router = APIRouter()
@@ -28,7 +34,7 @@ async def login_page(
     request: Request, next_path: Annotated[str, Query(alias="next")] = "/"
 ) -> Response:
     """The login form (or, in local mode, a note that no login is needed)."""
-    return await _form(request, safe_next(next_path), None, 200)
+    return await _form(request, safe_next(next_path), None)
 
 
 @router.post("/login")
@@ -38,10 +44,11 @@ async def login(request: Request, _: Annotated[None, Depends(verify_csrf)]) -> R
     key = str(form.get("api_key") or "").strip()
     next_path = safe_next(str(form.get("next") or "/"))
     principal = await run_in_threadpool(check_key, request, key) if key else None
+    # A refused login is the form again with the reason (200: a page, not an API error).
     if principal is None:
-        return await _form(request, next_path, INVALID, 401)
+        return await _form(request, next_path, INVALID)
     if not principal.allows("read"):
-        return await _form(request, next_path, NO_READ, 403)
+        return await _form(request, next_path, NO_READ)
     response = RedirectResponse(next_path, status_code=303)
     start_session(request, response, principal.key_id)
     return response
@@ -55,7 +62,8 @@ async def logout(request: Request, _: Annotated[None, Depends(verify_csrf)]) -> 
     return response
 
 
-async def _form(request: Request, next_path: str, error: str | None, status: int) -> Response:
+async def _form(request: Request, next_path: str, error: str | None) -> Response:
     local = await run_in_threadpool(auth_state(request).local_mode)
-    context = {"next": next_path, "error": error, "local_mode": local}
-    return render(request, "login.html", context, status_code=status)
+    signed_in = current_session(request) is not None
+    context = {"next": next_path, "error": error, "local_mode": local, "signed_in": signed_in}
+    return render(request, "login.html", context)
