@@ -141,3 +141,11 @@ def test_many_states_sparse_solve() -> None:
     # P = prod over i of P(t_i -> t_{i+1} or conv): (n - i) / (n - i + 1) telescopes to 1/(n+1)
     assert result.conversion_probability == pytest.approx(1 / (n + 1))
     assert all(v == pytest.approx(1.0) for v in result.removal_effects.values())
+
+
+def test_only_paths_without_touchpoints() -> None:
+    """start -> conversion 2/3, start -> null 1/3; nothing to remove."""
+    result = markov_attribution(aggregate_paths([((), True), ((), True), ((), False)]))
+    assert result.conversion_probability == pytest.approx(2 / 3)
+    assert result.states == 1
+    assert result.removal_effects == {} and result.attributed == {}

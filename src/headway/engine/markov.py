@@ -103,8 +103,7 @@ def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> floa
     if not r.any():
         return 0.0
     system = (sp.identity(q.shape[0], format="csc") - q.tocsc()).tocsc()
-    x = spla.spsolve(system, r) if q.shape[0] > 1 else r / system.toarray()[0]
-    return float(np.atleast_1d(x)[0])
+    return float(np.atleast_1d(spla.spsolve(system, r))[0])
 
 
 def markov_attribution(paths: Paths, order: int = 1) -> MarkovResult:
