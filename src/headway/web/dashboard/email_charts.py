@@ -29,11 +29,12 @@ def funnel_figure(m: EmailMetrics, view_label: str) -> dict[str, Any]:
         "type": "funnel",
         "y": stages,
         "x": values,
-        "texttemplate": "%{value:,}<br>%{percentInitial:.1%}",
+        # % of the previous step: delivered / sent, open rate, click-to-open (as the tiles)
+        "texttemplate": "%{value:,}<br>%{percentPrevious:.1%}",
         "textposition": "inside",
         "marker": {"color": ["#5b6b88", "#3d7fbf", OPENS, CLICKS]},
         "name": view_label,
-        "hovertemplate": "%{y}: %{x:,}<extra></extra>",
+        "hovertemplate": "%{y}: %{x:,} (%{percentPrevious:.1%} of the previous step)<extra></extra>",
     }
     layout = {**_LAYOUT, "margin": {"l": 90, "r": 16, "t": 8, "b": 8}, "height": 260}
     return {"data": [trace], "layout": layout}
