@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from fractions import Fraction as F
+from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from headway.engine.markov import build_chain, chain_states, markov_attribution
 from headway.engine.paths import aggregate_paths
@@ -149,3 +152,50 @@ def test_only_paths_without_touchpoints() -> None:
     assert result.conversion_probability == pytest.approx(2 / 3)
     assert result.states == 1
     assert result.removal_effects == {} and result.attributed == {}
+
+
+def oracle_probability(paths: list[tuple[tuple[str, ...], bool]], removed: str | None) -> float:
+    """P(conversion) by value iteration over plain dicts (an independent method)."""
+    steps: dict[str, dict[str, int]] = {}
+    for seq, converted in paths:
+        states = ["start", *seq, "conv" if converted else "null"]
+        for a, b in pairwise(states):
+            steps.setdefault(a, {})
+            steps[a][b] = steps[a].get(b, 0) + 1
+    x = dict.fromkeys(steps, 0.0)
+    for _ in range(100_000):
+        new = {}
+        for s, out in steps.items():
+            total = sum(out.values())
+            value = 0.0
+            for t, n in out.items():
+                if t == "conv":
+                    value += n / total
+                elif t != "null" and t != removed:
+                    value += n / total * x[t]
+            new[s] = value
+        done = max(abs(new[s] - x[s]) for s in x) < 1e-14
+        x = new
+        if done:
+            break
+    return x.get("start", 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from("ABCD"), max_size=5).map(tuple), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_against_value_iteration(paths: list[tuple[tuple[str, ...], bool]]) -> None:
+    result = markov_attribution(aggregate_paths(paths))
+    base = oracle_probability(paths, None)
+    assert result.conversion_probability == pytest.approx(base, abs=1e-6)
+    for t, effect in result.removal_effects.items():
+        expected = 1 - oracle_probability(paths, t) / base if base > 0 else 0.0
+        assert effect == pytest.approx(expected, abs=1e-6)
+    attributable = sum(1 for seq, conv in paths if conv and seq)
+    if any(result.removal_effects.values()):
+        assert sum(result.attributed.values()) == pytest.approx(attributable)
