@@ -34,6 +34,7 @@ from headway.web.dashboard.journey_view import (
 from headway.web.templating import render
 
 router = APIRouter()
+PANELS = ("stalls", "drivers", "attribution")  # lazy panels served by other modules
 TOUCH_LABELS = {"first": "first touch", "last": "last touch", "contact": "contact attribute"}
 
 
@@ -110,8 +111,8 @@ def journey_page(
         "outcomes_figure": fig.outcomes_figure(funnel, query),
         "trend_figure": fig.trend_figure(trend),
         "trend_rows": fig.trend_rows(trend),
-        "panels": {p: _panel(request, journey.name, p) for p in ("drivers", "attribution")},
-        "contacts_path": fig.journey_path(journey.name, "contacts"),
+        "panels": {p: _panel(request, journey.name, p) for p in PANELS},
+        "edit_href": fig.journey_path(journey.name, "edit"),
         **_breakdown_context(hw, journey, view, by, touch),
         **view_context(hw.store, view, {"by": by or "", "touch": touch if by else ""}),
     }
