@@ -28,7 +28,7 @@ from headway.engine.attribution_models import HEURISTICS, heuristic_attribution
 from headway.engine.markov import MarkovResult, markov_attribution
 from headway.engine.options import ReportOptions
 from headway.engine.paths import Paths, aggregate_paths
-from headway.engine.results import Tabular, iso, ratio
+from headway.engine.results import Tabular, iso
 from headway.engine.run import Matched, match_journey
 from headway.engine.touchpoints import fetch_touchpoints, intervals_table, stage_mask
 from headway.errors import Detail, InvalidInput
@@ -102,7 +102,8 @@ class AttributionReport(Tabular):
 
     def share(self, credit: float) -> float | None:
         """A credit as a share of the attributed conversions."""
-        return ratio(credit, self.attributed_conversions)  # type: ignore[arg-type]
+        total = self.attributed_conversions
+        return credit / total if total else None
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per touchpoint: reach, then per model its conversions and share."""
