@@ -85,7 +85,7 @@ def marked_rows(page: str) -> list[tuple[str, str]]:
     rows = re.findall(r'<tr id="activity-\d+" class="has-stage">(.*?)</tr>', page, re.S)
     out = []
     for row in rows:
-        ts = re.search(r'<td class="nowrap">([^<]+)</td>', row)
+        ts = re.search(r'<td class="nowrap" data-label="Time">([^<]+)</td>', row)
         assert ts
         for mark in re.findall(r'class="badge badge-stage stage-mark">([^<]+)</span>', row):
             out.append((ts.group(1), unescape(mark)))
