@@ -18,7 +18,7 @@ from headway.settings import Settings
 from headway.store import Store
 from headway.store.api_keys import create_key, list_keys, revoke_key
 from headway.web.auth import safe_next
-from headway.web.sessions import SESSION_COOKIE, Session, encode_session
+from headway.web.sessions import SESSION_COOKIE, KeyCache, Session, encode_session
 from tests.web.auth_support import Browser, auth_app, form_token, log_in, set_cookie
 from tests.web.conftest import HEADWAY, free_port
 
@@ -137,6 +137,17 @@ def test_revocation_takes_effect_on_the_next_request(app: FastAPI, store: Store)
     revoke_key(store, info.id)
     r = browser.get("/api/v1/test/read", headers=bearer(key))
     assert r.status_code == 401 and "revoked" in str(error_of(r)["message"])
+
+
+def test_the_key_cache_reloads_after_key_writes_only(store: Store) -> None:
+    cache = KeyCache(store)
+    first = cache.keys()
+    store.write(lambda conn: conn.execute("INSERT INTO activity_types VALUES (99, 'x')"))
+    assert cache.keys() is first  # appends and other writes leave the keys alone
+    info, _ = create_key(store, ["read"])
+    assert set(cache.keys()) == {info.id}
+    revoke_key(store, info.id)
+    assert cache.keys() == {}
 
 
 def test_using_a_key_records_when(app: FastAPI, store: Store) -> None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import duckdb
 
@@ -25,10 +27,17 @@ from headway.errors import Detail, InvalidInput, NotFound
 from headway.store.store import Store
 
 SCOPES = ("ingest", "read", "admin")
+# Bumped by every write of this module, per database file: caches of the active keys reload
+# when it changes (and only then: activity appends, which bump Store.generation many times a
+# second, leave the keys alone). Only this module writes api_keys, and only this process can
+# write the file while it holds it open.
+_versions: dict[str, int] = {}
+_versions_lock = threading.Lock()
 PREFIX = "hw"
 ID_BYTES = 6  # 12 hex digits: enough to never collide in one database
 SECRET_BYTES = 32
 MAX_NAME = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,23 @@ class StoredKey:
     last_used_at: datetime | None
 
 
+def keys_version(store: Store) -> int:
+    """A number that changes whenever this process writes the store's keys."""
+    return _versions.get(_file(store), 0)
+
+
+def _write_keys(store: Store, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    try:
+        return store.write(fn)
+    finally:  # bumped even on failure: a reload is cheap, a stale cache is not
+        with _versions_lock:
+            _versions[_file(store)] = _versions.get(_file(store), 0) + 1
+
+
+def _file(store: Store) -> str:
+    return str(store.path.resolve())
+
+
 def effective_scopes(scopes: Iterable[str]) -> frozenset[str]:
     """The scopes a key holds, ``admin`` expanded to every scope."""
     held = frozenset(scopes)
@@ -98,12 +124,13 @@ def create_key(store: Store, scopes: Iterable[str], name: str | None = None) -> 
     key_id = secrets.token_hex(ID_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     info = KeyInfo(key_id, name, checked, _now(), None, None)
-    store.write(
+    _write_keys(
+        store,
         lambda conn: conn.execute(
             "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
             [key_id, name, digest(secret), list(checked), info.created_at],
-        )
+        ),
     )
     return info, f"{PREFIX}_{key_id}_{secret}"
 
@@ -127,7 +154,7 @@ def revoke_key(store: Store, key_id: str) -> KeyInfo:
         if found[0] is None:
             conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", [_now(), key_id])
 
-    store.write(revoke)
+    _write_keys(store, revoke)
     return next(k for k in list_keys(store) if k.id == key_id)
 
 
@@ -170,10 +197,11 @@ def parse_token(token: str) -> tuple[str, str] | None:
 
 def touch_key(store: Store, key_id: str) -> None:
     """Record that a key was used now."""
-    store.write(
+    _write_keys(
+        store,
         lambda conn: conn.execute(
             "UPDATE api_keys SET last_used_at = ? WHERE id = ?", [_now(), key_id]
-        )
+        ),
     )
 
 

@@ -2,8 +2,8 @@
 
 The server keeps one secret (``session_secret`` from the settings, else random per process)
 that signs session cookies and CSRF tokens. Active keys are cached per app and reloaded
-whenever the store's generation changes (every committed write bumps it), so a key revoked
-through this server stops working on its very next request.
+after every key write of this process (``keys_version``), so a key revoked through this
+server stops working on its very next request.
 
 A session cookie holds ``<key id>.<expiry>.<nonce>.<HMAC>``: no secret of the key itself.
 Each request re-checks that the key is still active and takes its scopes as they are now.
@@ -28,6 +28,7 @@ from headway.store.api_keys import (
     StoredKey,
     active_keys,
     effective_scopes,
+    keys_version,
     match_key,
     touch_key,
 )
@@ -41,21 +42,21 @@ _CREATE = threading.Lock()
 
 
 class KeyCache:
-    """The store's active keys, reloaded when the store's generation changes."""
+    """The store's active keys, reloaded whenever this process has written keys since."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._generation = -1
+        self._version = -1
         self._keys: dict[str, StoredKey] = {}
         self._lock = threading.Lock()
 
     def keys(self) -> dict[str, StoredKey]:
-        """Active keys by id, as of the last committed write."""
+        """Active keys by id, as of the last key write."""
         with self._lock:
-            generation = self.store.generation  # read first: a racing write only reloads again
-            if generation != self._generation:
+            version = keys_version(self.store)  # read first: a racing write only reloads again
+            if version != self._version:
                 self._keys = active_keys(self.store)
-                self._generation = generation
+                self._version = version
             return self._keys
 
 
