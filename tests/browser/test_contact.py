@@ -95,3 +95,10 @@ def test_contact_id_with_a_script_renders_as_text(script_server: DemoServer, pag
     assert page.locator("#timeline tr.has-stage", has_text="Lead nurturing · 1. Aware").count() == 1
     assert page.locator("img[src='x']").count() == 0
     assert dialogs == []
+
+
+def test_contact_page_fits_a_phone(demo_server: DemoServer, phone_page: Page) -> None:
+    phone_page.goto(contact_url(demo_server, converted_contact(demo_server)))
+    assert phone_page.locator(".stage-mark").first.is_visible()
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= phone_page.viewport_size["width"]  # type: ignore[index]
