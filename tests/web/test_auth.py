@@ -342,6 +342,7 @@ def test_serve_binds_every_interface_once_a_key_exists(db_path: Path) -> None:
         log = process.stderr.read().decode()
         process.stderr.close()
     assert "Traceback" not in log and f"http://0.0.0.0:{port}" in log
+    assert "API keys required" in log
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes]) -> bool:

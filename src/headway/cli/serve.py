@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -32,6 +31,7 @@ def serve(
     import uvicorn
 
     from headway.web.app import create_app
+    from headway.web.auth import is_loopback
 
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
@@ -40,6 +40,7 @@ def serve(
         check_host(host, store)
         app = create_app(store, settings)
         err_console.print(f"Headway serving {store.path} on http://{host}:{port}", highlight=False)
+        err_console.print(_access(store), highlight=False)
         uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
@@ -71,6 +72,8 @@ def check_host(host: str, store: Store | None = None) -> None:
     Without keys the server is in local mode (every route open to local callers), so it
     must not be reachable from other machines.
     """
+    from headway.web.auth import is_loopback  # late: the web stack loads only to serve
+
     if is_loopback(host) or (store is not None and any_keys(store)):
         return
     raise ConfigError(
@@ -80,14 +83,13 @@ def check_host(host: str, store: Store | None = None) -> None:
     )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine's loopback interface."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _access(store: Store) -> str:
+    if any_keys(store):
+        return "API keys required (dashboard: log in with a read key; see docs/api-keys.md)"
+    return (
+        "local mode: no API keys, so this machine's users need none "
+        "(create one with 'headway keys create --scope admin')"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -151,16 +151,19 @@ def _local_caller(request: Request, *, api: bool) -> Principal:
     return LOCAL
 
 
-def _is_loopback(request: Request) -> bool:
-    if request.client is None:  # no peer address (e.g. a Unix socket): local by definition
-        return True
-    host = request.client.host
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_loopback(request: Request) -> bool:
+    # No peer address (e.g. a Unix socket) is local by definition.
+    return request.client is None or is_loopback(request.client.host)
 
 
 def _local_host_name(host: str) -> bool:
