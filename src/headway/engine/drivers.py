@@ -57,10 +57,7 @@ AGE_EDGES_DAYS = (1, 3, 7, 14, 30, 90)
 
 _FIRST_SEEN = sqlglot.parse_one(
     """
-SELECT a.contact_key, min(a.ts) AS first_ts
-FROM activities a SEMI JOIN _hw_keys k ON k.contact_key = a.contact_key
-WHERE a.ts <= $as_of
-GROUP BY a.contact_key
+SELECT contact_key, min(ts) AS first_ts FROM activities WHERE ts <= $as_of GROUP BY contact_key
 """,
     read="duckdb",
 )
@@ -216,13 +213,15 @@ def transition_pairs(journey: Journey, stage: int | None) -> list[tuple[int, int
 
 def first_seen(backend: DuckDBBackend, matched: Matched) -> np.ndarray:
     """Per contact of the match result: the time (µs) of its first activity up to ``as_of``."""
-    keys = pa.table({"contact_key": pa.array(matched.result.contact, pa.int64())})
-    found = backend.arrow_with(
-        Query(_FIRST_SEEN, {"as_of": matched.options.as_of}), {"_hw_keys": keys}
-    )
-    out = np.zeros(len(matched.result.contact), np.int64)
-    rows = np.searchsorted(matched.result.contact, found.column("contact_key").to_numpy())
-    out[rows] = found.column("first_ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    # Every contact's: a plain aggregate beats a join to the matched keys (most of them).
+    found = backend.arrow(Query(_FIRST_SEEN, {"as_of": matched.options.as_of}))
+    keys = found.column("contact_key").to_numpy().astype(np.int64)
+    first = found.column("first_ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    contacts = matched.result.contact
+    out = np.zeros(len(contacts), np.int64)
+    at = np.clip(np.searchsorted(contacts, keys), 0, max(len(contacts) - 1, 0))
+    known = (contacts[at] == keys) if len(contacts) else np.zeros(len(keys), np.bool_)
+    out[at[known]] = first[known]
     return out
 
 
@@ -322,9 +321,9 @@ def plan_pairs(plan: Plan, found: ContactTouchpoints) -> tuple[np.ndarray, np.nd
 
 def plan_tables(
     plan: Plan, found: ContactTouchpoints, min_support: int
-) -> tuple[np.ndarray, Tables]:
-    """Touchpoint codes tested (support ≥ ``min_support``, some contacts without) and their
-    2×2 statistics within contact-age strata."""
+) -> tuple[np.ndarray, Tables, int]:
+    """Touchpoint codes tested (support ≥ ``min_support``, some contacts without), their
+    2×2 statistics within contact-age strata, and how many touchpoints were seen at all."""
     rows, codes = plan_pairs(plan, found)
     n_codes, n_strata = len(found.keys), len(AGE_EDGES_DAYS) + 1
     cell = codes * n_strata + plan.stratum[rows]
@@ -337,9 +336,10 @@ def plan_tables(
     hits = np.bincount(plan.stratum[pop & plan.outcome], minlength=n_strata)
     with_tp = support.sum(1)
     tested = np.flatnonzero((with_tp >= min_support) & (with_tp < total.sum()))
+    seen = int((with_tp > 0).sum())
     a, s = a[tested], support[tested]
     b = s - a
-    return tested, tables(a, b, hits - a, (total - hits) - b)
+    return tested, tables(a, b, hits - a, (total - hits) - b), seen
 
 
 def _transition(
@@ -354,7 +354,7 @@ def _transition(
 ) -> Transition:
     stages = matched.journey.stages
     kind = "step" if to == frm + 1 else "entry_to_conversion"
-    codes, st = plan_tables(plan, found, min_support)
+    codes, st, seen = plan_tables(plan, found, min_support)
     verb = "moved on" if kind == "step" else "converted"
     drivers = [_driver(found.keys[c], st, i, verb, names) for i, c in enumerate(codes)]
     drivers.sort(key=lambda d: (d.p, -d.odds_ratio, d.touchpoint))
@@ -370,7 +370,7 @@ def _transition(
         population=population,
         advanced=advanced,
         in_progress_left_out=int((reached & ~plan.population).sum()),
-        touchpoints_seen=len(np.unique(plan_pairs(plan, found)[1])),
+        touchpoints_seen=seen,
         tested=len(codes),
         drivers=tuple(drivers),
         warnings=outcome_warnings(advanced, population - advanced, "advanced"),

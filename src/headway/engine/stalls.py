@@ -259,7 +259,7 @@ def _stage(
     names: dict[str, str],
 ) -> StageStalls:
     stages = matched.journey.stages
-    codes, st = plan_tables(plan, found, min_support)
+    codes, st, _ = plan_tables(plan, found, min_support)
     over = [_touchpoint(found.keys[c], st, i, names) for i, c in enumerate(codes)]
     over = sorted((t for t in over if t.rate_ratio > 1), key=lambda t: (t.p, -t.odds_ratio))
     stalled = int((plan.population & plan.outcome).sum())
