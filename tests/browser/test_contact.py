@@ -15,6 +15,8 @@ from headway.store import Store
 from tests.browser.conftest import AS_OF, DemoServer, screenshot
 from tests.browser.demo_copy import serve_copy
 
+pytestmark = pytest.mark.slow  # a browser, a server and the demo world: seconds per test
+
 SCRIPT_ID = "<script>alert(1)</script>"
 SCRIPT_URL = "/pricing?<img src=x onerror=alert(2)>"
 

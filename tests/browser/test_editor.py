@@ -13,6 +13,8 @@ from playwright.sync_api import Page
 from tests.browser.conftest import AS_OF, DemoServer, screenshot
 from tests.browser.demo_copy import serve_copy
 
+pytestmark = pytest.mark.slow  # a browser, a server and the demo world: seconds per test
+
 NAME = "Pricing interest"
 FIXED = f"""\
 name: {NAME}

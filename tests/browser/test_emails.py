@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import AS_OF, HEADWAY, DemoServer, screenshot
 from tests.browser.demo_copy import copy_demo
 
+pytestmark = pytest.mark.slow  # a browser, a server and the demo world: seconds per test
+
 EMAIL = "webinar-invite"
 
 
