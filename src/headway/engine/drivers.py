@@ -420,11 +420,10 @@ def table_warnings(st: Tables, i: int) -> tuple[str, ...]:
     out = []
     if st.lopsided[i]:
         out.append(
-            "Too few contacts on one side (under 10, or an expected count under 5): "
-            "treat this figure with caution."
+            "Few contacts on one side (under 10, or an expected count under 5): read with care."
         )
     if st.corrected[i]:
-        out.append("A count is zero: +0.5 was added to every cell (Haldane–Anscombe).")
+        out.append("A count was zero: +0.5 added to every cell (Haldane–Anscombe).")
     return tuple(out)
 
 
