@@ -212,6 +212,25 @@ def test_journeys_differing_only_in_name_share_a_match(store: Store) -> None:
     assert a.stages == b.stages
 
 
+def test_reused_trends_and_breakdowns_carry_the_callers_names_and_as_of(store: Store) -> None:
+    hw = Headway(store)
+    store.append_activities(activities(1, 300, T0, 10))
+    renamed = {
+        **JOURNEYS[0],
+        "name": "Other",
+        "stages": [{**s, "name": s["name"] + "!"} for s in STAGES],
+    }
+    for spec in (JOURNEYS[0], renamed, JOURNEYS[0]):
+        for as_of in ("2025-05-01", "2025-06-01"):
+            journey = parse_journey(spec)
+            want = bare(hw, journey, as_of, None)
+            assert hw.trends(spec, "day", as_of=as_of).to_dict() == want["trends"]
+            got = hw.breakdown(spec, "url", touch="last", as_of=as_of).to_dict()
+            assert got == want["breakdown"]
+    # Two matches (plain, with the breakdown property), trends and breakdowns per stage names.
+    assert hw.cache.memo.stats.computed == 6
+
+
 def test_a_small_budget_evicts_the_least_recent_match(db_path: Any) -> None:
     with Store(db_path) as store:
         store.append_activities(activities(1, 300, T0, 10))

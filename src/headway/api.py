@@ -13,6 +13,7 @@ the numbers are always those of a fresh run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,11 @@ class Headway:
         date_range: Range = None,
     ) -> TrendReport:
         """Conversion by entry day, week or month."""
-        return trend_report(self.match(journey, as_of=as_of, date_range=date_range), by)
+        j, opts = self.journey(journey), options(as_of, date_range)
+        report = self.cache.derived(
+            j, opts, ("trends", by), lambda: trend_report(self.cache.match(j, opts), by)
+        )
+        return replace(report, journey=j.name, as_of=opts.as_of)
 
     def breakdown(
         self,
@@ -99,15 +104,13 @@ class Headway:
         date_range: Range = None,
     ) -> BreakdownReport:
         """The funnel per value of a property (first or last touch) or a contact attribute."""
-        return breakdown(
-            self.backend,
-            self.journey(journey),
-            options(as_of, date_range),
-            by,
-            touch,
-            top,
-            matcher=self.cache.match,
-        )
+        j, opts = self.journey(journey), options(as_of, date_range)
+
+        def compute() -> BreakdownReport:
+            return breakdown(self.backend, j, opts, by, touch, top, matcher=self.cache.match)
+
+        report = self.cache.derived(j, opts, ("breakdown", by, touch, top), compute)
+        return replace(report, journey=j.name, as_of=opts.as_of)
 
     def contacts(
         self,

@@ -12,9 +12,10 @@ every call; no number changes because a match was reused.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 from sqlglot import exp
@@ -28,6 +29,7 @@ from headway.engine.run import Matched, match_journey, match_spec
 from headway.memo import Memo
 from headway.model.journey import Journey
 
+T = TypeVar("T")
 DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
 # Matching with this horizon reads nothing; it stands for "no activity at or before as_of".
 _BEFORE_ALL = datetime(1, 1, 1)
@@ -56,11 +58,9 @@ class MatchCache:
         extras: Mapping[str, exp.Expr] | None = None,
     ) -> Matched:
         """The journey matched as of ``options.as_of``: exactly what ``match_journey`` gives."""
-        generation = self.store.generation
-        self.memo.discard_if(lambda key: _generation(key) != generation)  # they only grow
+        generation = self._generation()
         at_horizon = replace(options, as_of=self.horizon(options.as_of, generation))
-        query = match_query(journey, self.backend.type_codes(), at_horizon, extras)
-        key = (generation, query.sql(), _params_key(query.params), match_spec(journey))
+        key = (generation, "match", *self._query_key(journey, at_horizon, extras))
 
         def compute() -> tuple[Matched, int]:
             matched = match_journey(self.backend, journey, at_horizon, extras)
@@ -69,6 +69,39 @@ class MatchCache:
 
         cached: Matched = self.memo.get(key, compute, lambda: self.store.generation == generation)
         return Matched(journey, options, cached.result, dict(cached.extras))
+
+    def derived(
+        self,
+        journey: Journey,
+        options: ReportOptions,
+        what: Hashable,
+        compute: Callable[[], T],
+        nbytes: int = 4096,
+    ) -> T:
+        """A result that only the journey's match and ``what`` decide, never ``as_of`` itself.
+
+        E.g. a breakdown's or a trend's counts: reused like the match (same data, same
+        horizon). The caller puts its own ``as_of`` on what it returns.
+        """
+        generation = self._generation()
+        at_horizon = replace(options, as_of=self.horizon(options.as_of, generation))
+        names = tuple(stage.name for stage in journey.stages)  # reports carry them; queries not
+        key = (generation, what, names, *self._query_key(journey, at_horizon, None))
+        value: T = self.memo.get(
+            key, lambda: (compute(), nbytes), lambda: self.store.generation == generation
+        )
+        return value
+
+    def _generation(self) -> int:
+        generation = self.store.generation
+        self.memo.discard_if(lambda key: _generation(key) != generation)  # they only grow
+        return generation
+
+    def _query_key(
+        self, journey: Journey, at_horizon: ReportOptions, extras: Mapping[str, exp.Expr] | None
+    ) -> tuple[Hashable, ...]:
+        query = match_query(journey, self.backend.type_codes(), at_horizon, extras)
+        return (query.sql(), _params_key(query.params), match_spec(journey))
 
     def horizon(self, as_of: datetime, generation: int) -> datetime:
         """The time of the latest activity at or before ``as_of`` (the match is the same)."""
