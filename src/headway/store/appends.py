@@ -155,13 +155,12 @@ def _append_prepared(
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
 ) -> AppendResult | dict[int, int]:
-    incoming = _count(conn, f"SELECT count(*) FROM {src}")
+    hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
+    incoming = len(hashes)
     if incoming == 0:
         return {} if by_batch else AppendResult(0, 0)
-    hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
-    _find_candidates(conn, src, hashes, index)
-    # Usually nothing repeats: then every row is kept without probing the (empty) set twice.
-    no_dups = _count(conn, "SELECT count(*) FROM (SELECT 1 FROM _hw_dup LIMIT 1)") == 0
+    # Usually nothing repeats: then every row is kept without probing an empty set.
+    no_dups = not _find_candidates(conn, src, hashes, index)
     conn.execute(
         f"CREATE OR REPLACE TEMP VIEW _hw_keep AS SELECT * FROM {src}"
         if no_dups
@@ -192,15 +191,16 @@ def _append_prepared(
     if index is not None:
         index.add(hashes, accepted)
     conn.execute("DROP VIEW _hw_keep")
-    conn.execute("DROP TABLE _hw_dup")
+    conn.execute("DROP TABLE IF EXISTS _hw_dup")
     conn.execute("DROP TABLE _hw_keys")
     return kept if by_batch else AppendResult(accepted, incoming - accepted)
 
 
 def _find_candidates(
     conn: duckdb.DuckDBPyConnection, src: str, hashes: np.ndarray, index: IdIndex | None
-) -> None:
-    """``_hw_dup``: hashes repeated in the batch or possibly stored already (a superset)."""
+) -> bool:
+    """Whether any hash repeats in the batch or may be stored already; if so ``_hw_dup``
+    holds those hashes (a superset of the true duplicates' hashes)."""
     if index is None:
         stored = (
             "UNION SELECT a.id_hash FROM activities a SEMI JOIN {src} i ON a.id_hash = i.id_hash"
@@ -209,24 +209,28 @@ def _find_candidates(
             f"""CREATE OR REPLACE TEMP TABLE _hw_dup AS
             SELECT id_hash FROM {src} GROUP BY id_hash HAVING count(*) > 1 {stored.format(src=src)}"""
         )
-        return
+        return _count(conn, "SELECT count(*) FROM (SELECT 1 FROM _hw_dup LIMIT 1)") > 0
     index.sync(conn)
     values, counts = np.unique(hashes, return_counts=True)
-    repeated = values[counts > 1]
-    known = hashes[index.candidates(hashes)]
-    dup = pa.table({"id_hash": pa.array(np.union1d(repeated, known), pa.uint64())})
-    conn.register("_hw_dup_arrow", dup)
+    candidates = np.union1d(values[counts > 1], hashes[index.candidates(hashes)])
+    if len(candidates) == 0:
+        return False
+    conn.register("_hw_dup_arrow", pa.table({"id_hash": pa.array(candidates, pa.uint64())}))
     try:
         conn.execute("CREATE OR REPLACE TEMP TABLE _hw_dup AS SELECT * FROM _hw_dup_arrow")
     finally:
         conn.unregister("_hw_dup_arrow")
+    return True
 
 
 def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
-    # Usually every type is known: two tiny reads then spare the insert and its anti-join.
-    batch = {r[0] for r in conn.execute(f"SELECT DISTINCT type FROM {src}").fetchall()}
-    known = {r[0] for r in conn.execute("SELECT name FROM activity_types").fetchall()}
-    if batch <= known:
+    # Usually every type is known: one cheap read then spares the insert.
+    new = _count(
+        conn,
+        f"""SELECT count(*) FROM (SELECT DISTINCT type FROM {src}) n
+        ANTI JOIN activity_types t ON t.name = n.type""",
+    )
+    if new == 0:
         return
     conn.execute(
         f"""INSERT INTO activity_types
@@ -293,5 +297,5 @@ def _keys_from_table(conn: duckdb.DuckDBPyConnection, src: str) -> None:
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = conn.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    rows = conn.execute(sql).fetchall()  # fetched to the end: the connection is free again
+    return int(rows[0][0]) if rows else 0
