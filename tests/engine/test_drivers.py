@@ -205,3 +205,33 @@ def test_null_worlds_report_at_most_5_percent_significant(tmp_path: Path) -> Non
     print(f"null worlds: {significant} of {tested} tested touchpoints at q < 0.05 ({share:.1%})")
     assert tested > 200
     assert share <= 0.05
+
+
+def test_unordered_journeys_leave_out_every_stage_activity(store: Store) -> None:
+    load(
+        store,
+        [
+            visit("x", "/a", "0s"),  # 1 stage done
+            visit("x", "/b", "1h"),  # 2 stages done
+            visit("x", "/a", "90m"),  # a stage-1 activity inside 2 -> 3: still not a touchpoint
+            form("x", "inside", "2h"),
+            visit("x", "/c", "3h"),  # 3 stages done
+        ],
+    )
+    three = parse_journey(
+        {
+            "name": "U",
+            "order": "unordered",
+            "window": "1d",
+            "stages": [
+                {"name": n, "when": {"type": "page_visit", "where": {"url": f"/{n}"}}}
+                for n in "abc"
+            ],
+        }
+    )
+    backend = DuckDBBackend(store)
+    matched = match_journey(backend, three, AS_OF)
+    plan = transition_plan(matched, outcomes(matched), first_seen(backend, matched), 1, 2)
+    found = contact_touchpoints(backend, matched, [plan], human=True)
+    _, codes = plan_pairs(plan, found)
+    assert sorted(found.keys[c] for c in codes) == ["form_submission:inside"]

@@ -247,8 +247,17 @@ def transition_plan(matched: Matched, outs: Outcomes, first: np.ndarray, frm: in
     waits = (t_to - t_from)[population & advanced]
     observed = t_from + borrowed_waits(waits, len(t_from), seed=frm * 64 + to)
     end = np.where(advanced, t_to, np.minimum(last + 1, observed))
-    skip = stage_mask(range(frm, to + 1))
+    skip = stage_activities(matched.journey, frm, to)
     return Plan(population, advanced, t_from + 1, end, skip, age_stratum(first, t_from))
+
+
+def stage_activities(journey: Journey, frm: int, to: int) -> int:
+    """The stages whose activities are not touchpoints of ``frm → to`` (a ``skip_stages``
+    mask): those it spans; every stage in an unordered journey, where stage k means "k stages
+    done" in any order."""
+    if journey.order == "unordered":
+        return stage_mask(range(len(journey.stages)))
+    return stage_mask(range(frm, to + 1))
 
 
 def borrowed_waits(waits: np.ndarray, n: int, seed: int) -> np.ndarray:

@@ -36,6 +36,7 @@ from headway.engine.drivers import (
     first_seen,
     outcome_warnings,
     plan_tables,
+    stage_activities,
     table_warnings,
     times,
 )
@@ -44,7 +45,7 @@ from headway.engine.outcomes import Outcomes, outcomes
 from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.engine.run import Matched, match_journey
 from headway.engine.stats import Tables
-from headway.engine.touchpoints import describe, email_names, stage_mask
+from headway.engine.touchpoints import describe, email_names
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 
@@ -217,7 +218,8 @@ def stall_plan(matched: Matched, outs: Outcomes, first: np.ndarray, k: int) -> P
     t_next = np.where(advanced, res.stage_ts[:, min(k + 1, res.stage_ts.shape[1] - 1)], 0)
     waits = borrowed_waits((t_next - t_k)[advanced], len(t_k), seed=k)
     end = np.where(advanced, t_next, np.minimum(t_k + waits, matched.as_of_us + 1))
-    return Plan(population, stalled, t_k + 1, end, stage_mask((k, k + 1)), age_stratum(first, t_k))
+    skip = stage_activities(matched.journey, k, k + 1)
+    return Plan(population, stalled, t_k + 1, end, skip, age_stratum(first, t_k))
 
 
 def last_touch_plan(matched: Matched, outs: Outcomes, k: int) -> Plan:
@@ -226,7 +228,7 @@ def last_touch_plan(matched: Matched, outs: Outcomes, k: int) -> Plan:
     t_k = np.where(stalled, matched.result.stage_ts[:, k], 0)
     end = np.full(len(t_k), matched.as_of_us + 1, np.int64)
     zero = np.zeros(len(t_k), np.int64)
-    return Plan(stalled, stalled, t_k + 1, end, stage_mask((k, k + 1)), zero)
+    return Plan(stalled, stalled, t_k + 1, end, stage_activities(matched.journey, k, k + 1), zero)
 
 
 def last_touchpoints(
