@@ -96,9 +96,10 @@ def demo_server(demo_db: Path) -> Iterator[DemoServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, driven by Playwright."""
+    """Debian's chromium, headless, driven by Playwright (per module: Playwright's sync API
+    holds an event loop on the main thread while it runs, which later asyncio tests need)."""
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
