@@ -73,7 +73,12 @@ def test_timeline_labels_bots(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": 0}, "limit"), ({"offset": -1}, "offset"), ({"order": "up"}, "order")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": 10**20}, "offset"),
+        ({"order": "up"}, "order"),
+    ],
 )
 def test_timeline_bad_paging_is_422(client: Client, params: dict[str, object], field: str) -> None:
     error = error_of(client.get(url("a", "/timeline"), params=params), 422)

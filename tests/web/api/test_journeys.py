@@ -119,6 +119,15 @@ def test_unreadable_body_is_422_about_the_body(client: Client, body: str, words:
     assert [d["field"] for d in error["details"]] == ["body"]
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("body", ["a: &a [*a]\n", "a: &x [1, 2]\nb: [*x, *x]\n"])
+def test_yaml_aliases_are_refused(client: Client, body: str) -> None:
+    error = error_of(post(client, body), 422)
+    assert "aliases" in error["message"] and error["details"][0]["field"] == "body"
+    answer = client.post("/api/v1/journeys/validate", content=body, headers=YAML).json()
+    assert answer["valid"] is False and "aliases" in answer["messages"][0]["reason"]
+
+
 def test_body_not_utf8_is_422(client: Client) -> None:
     response = client.post("/api/v1/journeys", content=b"name: \xff\xfe", headers=YAML)
     assert error_of(response, 422)["details"][0]["field"] == "body"

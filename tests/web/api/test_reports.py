@@ -153,6 +153,8 @@ def test_empty_csv_has_its_header(client: Client) -> None:
     [
         ("/funnel", {"as_of": "yesterday"}, "as_of"),
         ("/funnel", {"date_range": "2025-01-01"}, "date_range"),
+        ("/funnel", {"as_of": "0001-01-01T00:00:00+01:00"}, "as_of"),
+        ("/funnel", {"date_range": "..9999-12-31T23:00:00-05:00"}, "date_range"),
         ("/funnel", {"date_range": "2025-02-01..2025-01-01"}, "date_range"),
         ("/trends", {"by": "year"}, "by"),
         ("/trends", {"date_range": "x..y"}, "date_range"),
@@ -164,6 +166,7 @@ def test_empty_csv_has_its_header(client: Client) -> None:
         ("/contacts", {"stage": "Nope"}, "stage"),
         ("/contacts", {"status": "lost"}, "status"),
         ("/contacts", {"limit": "0"}, "limit"),
+        ("/contacts", {"offset": str(10**20)}, "offset"),
         ("/contacts", {"format": "xml"}, "format"),
     ],
 )

@@ -97,6 +97,9 @@ def about(field: str) -> Iterator[None]:
     except (InvalidInput, NotFound) as err:
         reason = _without_option(err.message)
         raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)]) from None
+    except OverflowError:  # e.g. a time zone offset pushing year 1 or 9999 out of range
+        reason = "is out of the range of dates Headway handles"
+        raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)]) from None
 
 
 def _without_option(message: str) -> str:
@@ -114,6 +117,9 @@ def report_options(as_of: str | None, date_range: str | None) -> ReportOptions:
     with about("date_range"):
         window = parse_date_range(date_range) if date_range is not None else None
     return ReportOptions(as_of=instant, date_range=window)
+
+
+MAX_OFFSET = 1_000_000_000  # far beyond any list; keeps the number a database integer
 
 
 def page_link(request: Request, offset: int, limit: int | None, total: int) -> str | None:

@@ -17,7 +17,7 @@ from headway.errors import NotFound
 from headway.store import Store
 from headway.store.contacts import get_contact
 from headway.store.erase import erase_contact
-from headway.web.api._common import ADMIN, READ, errors, page_link
+from headway.web.api._common import ADMIN, MAX_OFFSET, READ, errors, page_link
 
 router = APIRouter(tags=["contacts"])
 
@@ -104,7 +104,7 @@ def timeline(
     request: Request,
     contact_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Activities per page.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Activities to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Activities to skip.")] = 0,
     order: Annotated[Literal["newest", "oldest"], Query(description="Sort by time.")] = "newest",
     type: Annotated[
         list[str] | None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import yaml
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
@@ -144,6 +145,7 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
         raise InvalidJourney(
             "the journey definition is not UTF-8 text", [Detail("not UTF-8", field="body")]
         ) from None
+    _refuse_aliases(text)
     try:
         return parse_journey(text), text
     except InvalidJourney as err:
@@ -151,6 +153,19 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
             raise
         # Syntax errors and empty bodies carry no field: they are about the body as a whole.
         raise InvalidJourney(err.message, [Detail(err.message, field="body")]) from None
+
+
+def _refuse_aliases(text: str) -> None:
+    """422 for YAML aliases (``*name``): a recursive or exponential alias would make a server
+    worker build an endless structure; journey definitions never need them."""
+    try:
+        for token in yaml.scan(text):
+            if isinstance(token, yaml.AliasToken):
+                line = token.start_mark.line + 1
+                reason = f"line {line}: YAML aliases (*name) are not accepted here"
+                raise InvalidJourney(reason, [Detail(reason, field="body")])
+    except yaml.YAMLError:
+        return  # not YAML: the engine's parser names the problem
 
 
 async def _save(request: Request, response: Response, name: str | None) -> dict[str, Any]:

@@ -24,7 +24,16 @@ from headway.engine.contact_lists import ContactList, resolve_stage
 from headway.engine.results import iso
 from headway.model.journey import Journey
 from headway.store.journeys import get_journey
-from headway.web.api._common import READ, AsOf, DateRange, about, errors, page_link, report_options
+from headway.web.api._common import (
+    MAX_OFFSET,
+    READ,
+    AsOf,
+    DateRange,
+    about,
+    errors,
+    page_link,
+    report_options,
+)
 
 router = APIRouter(tags=["reports"])
 
@@ -242,7 +251,7 @@ def contacts(
         int | None,
         Query(ge=1, le=MAX_PAGE, description=f"Page size (JSON default {DEFAULT_PAGE}; CSV: all)."),
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Contacts to skip.")] = 0,
     format: Annotated[
         Literal["json", "csv"] | None,
         Query(description="csv for a download (also chosen by Accept: text/csv)."),
