@@ -150,6 +150,10 @@ def test_bad_report_options_are_a_422_page_naming_the_field(client: Client) -> N
     assert r.status_code == 422 and "as_of: &#39;soon&#39; is not a date" in r.text
     r = client.get("/journeys/Trial/contacts", params={"status": "lost"}, headers=HTML)
     assert r.status_code == 422 and "status: &#39;lost&#39;" in r.text
+    r = client.get("/journeys/Trial/contacts", params={"stage": 9}, headers=HTML)
+    assert r.status_code == 422 and "stage: 9 is not a stage of &#39;Trial&#39; (1..3)" in r.text
+    r = client.get("/journeys/Trial/contacts", params={"stage": "Nope"}, headers=HTML)
+    assert r.status_code == 404 and "stage: no stage named &#39;Nope&#39;" in r.text
     r = client.get("/journeys/Trial/contacts", params={"page": 0}, headers=HTML)
     assert r.status_code == 422 and "<code>page</code>" in r.text
 

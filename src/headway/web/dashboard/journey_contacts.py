@@ -17,7 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from headway.api import Headway
 from headway.engine.contact_lists import ContactList, ContactRow, resolve_stage
-from headway.errors import InvalidInput
+from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.web.auth import page_scope
 from headway.web.dashboard import journey_figures as fig
@@ -64,7 +64,7 @@ def journey_contacts(
     hw: Headway = request.app.state.headway
     view = view_from(request)
     journey = stored_journey(hw.store, name)
-    index = resolve_stage(journey, stage) + 1
+    index = _stage_number(journey, stage)
     if format == "csv":
         listing = _listing(hw, journey, index, status, view, 0, None)
         return _csv_response(listing)
@@ -72,6 +72,14 @@ def journey_contacts(
     context = _page_context(journey, listing, view, page)
     return render(request, "contacts_list.html", {**context, **view_context(hw.store, view, {
         "stage": str(index), "status": status})})  # fmt: skip
+
+
+def _stage_number(journey: Journey, stage: str) -> int:
+    """The 1-based stage of a number or name; errors name the URL field, not the CLI flag."""
+    try:
+        return resolve_stage(journey, stage) + 1
+    except HeadwayError as err:
+        raise type(err)(err.message.removeprefix("--"), err.details) from None
 
 
 def _listing(
