@@ -17,6 +17,7 @@ from urllib.parse import quote
 import yaml
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from headway.engine.results import iso
 from headway.errors import Detail, InvalidInput, InvalidJourney, UnsupportedMediaType
@@ -145,9 +146,14 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
         raise InvalidJourney(
             "the journey definition is not UTF-8 text", [Detail("not UTF-8", field="body")]
         ) from None
+    # Parsing (and saving, below) runs off the event loop: other requests keep flowing.
+    return await run_in_threadpool(_parse, text), text
+
+
+def _parse(text: str) -> Journey:
     _refuse_aliases(text)
     try:
-        return parse_journey(text), text
+        return parse_journey(text)
     except InvalidJourney as err:
         if err.details:
             raise
@@ -175,9 +181,7 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
             f"the definition is named {journey.name!r}, not {name!r} as in the URL",
             [Detail(f"must be {name!r} (the name in the URL)", field="name")],
         )
-    store = _store(request)
-    before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
-    version = save_journey(store, journey, text)
+    before, version = await run_in_threadpool(_store_version, _store(request), journey, text)
     url = f"{request.url_for('journeys')}/{quote(journey.name, safe='')}"
     response.status_code = 200 if before == version else 201
     response.headers["Location"] = url
@@ -189,6 +193,12 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
         "stages": stages,
         "url": url,
     }
+
+
+def _store_version(store: Store, journey: Journey, text: str) -> tuple[int | None, int]:
+    """The latest version before saving (None for a new journey) and the version now."""
+    before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
+    return before, save_journey(store, journey, text)
 
 
 @router.post(
