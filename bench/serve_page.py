@@ -16,8 +16,8 @@ stops. Between servers
 the reference runs, alternating:
 
 * engine: the same match, funnel and weekly trend computed by the bare engine in a fresh
-  process, without the cache (in-process seconds, the compiled matcher already loaded; and
-  the whole process);
+  process, without the cache (in-process seconds, after loading what the server loads at
+  start-up — the compiled matcher, pyarrow's NumPy conversion; and the whole process);
 * chDB ``windowFunnel`` over the same log (stage reached only), as bench/funnel.py runs it.
 
 The server-side time is the page's ``Server-Timing`` header (handler + template); the client
@@ -68,8 +68,8 @@ from headway.engine.run import match_journey
 from headway.engine.trends import trend_report
 from headway.store import Store
 from headway.store.journeys import get_journey
-from headway.match_cache import load_matcher
-load_matcher()  # numba's compiled matcher loaded before timing: the engine at its best
+from headway.match_cache import preload_engine
+preload_engine()  # compiled matcher and pyarrow's NumPy conversion loaded before timing
 with Store(sys.argv[1], read_only=True) as store:
     t1 = time.perf_counter()
     journey, _ = get_journey(store, sys.argv[2])

@@ -18,7 +18,7 @@ from headway.engine.contact_lists import contact_list
 from headway.engine.funnel import funnel_report
 from headway.engine.run import match_journey
 from headway.engine.trends import trend_report
-from headway.match_cache import load_matcher
+from headway.match_cache import preload_engine
 from headway.model.journey import Journey, parse_journey
 from headway.store import Store
 from headway.store.journeys import save_journey
@@ -316,8 +316,8 @@ def test_reports_from_many_threads_with_a_concurrent_writer_stay_exact(store: St
     assert hw.funnel(journeys[0], as_of="2025-06-01").to_dict() == engine_funnel(hw, journeys[0])
 
 
-def test_loading_the_matcher_ahead_changes_no_result(store: Store) -> None:
-    load_matcher()
+def test_preloading_the_engine_changes_no_result(store: Store) -> None:
+    preload_engine()
     hw = Headway(store)
     store.append_activities(activities(1, 300, T0, 10))
     for spec in JOURNEYS:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 import numpy as np
+import pyarrow as pa
 from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
@@ -123,11 +124,13 @@ class MatchCache:
         return ts
 
 
-def load_matcher() -> None:
-    """Load the compiled matcher of every mode now (numba's disk cache; ~1-2 s a process).
+def preload_engine() -> None:
+    """Load now what a process's first report would wait for (~2-3 s together).
 
-    The server calls this at start-up, in a thread, so the first report does not wait for it.
+    That is the compiled matcher of every mode (numba's disk cache) and pyarrow's conversion to
+    NumPy (which imports pandas). The server calls this at start-up, in a thread.
     """
+    pa.array([0], pa.int64()).to_numpy()
     contact = np.array([1, 1, 1], np.int64)
     ts = np.array([0, 1, 2], np.int64)
     stage_mask = np.array([1, 2, 0], np.uint64)

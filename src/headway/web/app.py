@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from headway import __version__
 from headway.api import Headway
-from headway.match_cache import load_matcher
+from headway.match_cache import preload_engine
 from headway.settings import Settings
 from headway.store.store import Store
 from headway.web.api import api_router
@@ -24,8 +24,8 @@ from headway.web.webhooks import router as webhooks_router
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # A running server loads the compiled matcher at once, so the first report need not.
-    threading.Thread(target=load_matcher, name="headway-load-matcher", daemon=True).start()
+    # A running server loads what the first report would wait for (matcher, pandas) at once.
+    threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
     yield
 
 
