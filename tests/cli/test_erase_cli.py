@@ -1,33 +1,19 @@
-"""``contacts erase``: confirmation, --yes, what it prints, unknown contacts.
-
-``cli/contacts.py`` dispatches ``contacts erase ID`` to ``erase_target``; these tests drive
-``erase_target`` through a one-command Typer app with the same arguments.
-"""
+"""``headway contacts erase``: confirmation, --yes, what it prints, unknown contacts."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
-from typing import Annotated
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from headway.cli import app
 from headway.cli.common import state
-from headway.cli.erase import erase_target
 from headway.errors import InvalidInput, NotFound
 from headway.store import Store
 from tests.engine.activity_log import load
-
-contacts = typer.Typer()
-
-
-@contacts.command()
-def main(
-    target: list[str], yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False
-) -> None:
-    """Stands in for ``headway contacts``."""
-    erase_target(target, yes)
 
 
 @pytest.fixture
@@ -45,27 +31,47 @@ def remaining(db: Path) -> list[str]:
 
 
 def test_yes_erases_and_says_what(db: Path) -> None:
-    result = CliRunner().invoke(contacts, ["erase", "a/b@x.org", "--yes"])
+    result = CliRunner().invoke(app, ["--db", str(db), "contacts", "erase", "a/b@x.org", "--yes"])
     assert result.exit_code == 0, result.output
     assert "erased contact 'a/b@x.org': 2 activities deleted" in result.output
     assert remaining(db) == ["keep"]
 
 
 def test_asks_first_and_keeps_the_contact_on_no(db: Path) -> None:
-    result = CliRunner().invoke(contacts, ["erase", "a/b@x.org"], input="n\n")
+    result = CliRunner().invoke(
+        app, ["--db", str(db), "contacts", "erase", "a/b@x.org"], input="n\n"
+    )
     assert "2 activities? This cannot be undone" in result.output
     assert "nothing erased" in result.output
     assert remaining(db) == ["a/b@x.org", "keep"]
 
 
 def test_erases_on_yes_at_the_prompt(db: Path) -> None:
-    CliRunner().invoke(contacts, ["erase", "a/b@x.org"], input="y\n")
+    CliRunner().invoke(app, ["--db", str(db), "contacts", "erase", "a/b@x.org"], input="y\n")
     assert remaining(db) == ["keep"]
 
 
 def test_unknown_contact_and_bad_usage(db: Path) -> None:
-    result = CliRunner().invoke(contacts, ["erase", "nobody", "--yes"])
+    result = CliRunner().invoke(app, ["--db", str(db), "contacts", "erase", "nobody", "--yes"])
     assert isinstance(result.exception, NotFound)
-    result = CliRunner().invoke(contacts, ["erase", "a", "b", "--yes"])
+    result = CliRunner().invoke(app, ["--db", str(db), "contacts", "erase", "a", "b", "--yes"])
     assert isinstance(result.exception, InvalidInput)
     assert remaining(db) == ["a/b@x.org", "keep"]
+
+
+def test_a_real_headway_process_erases_and_refuses_unknown_ids(db: Path) -> None:
+    headway = str(Path(sys.executable).parent / "headway")
+    done = subprocess.run(
+        [headway, "--db", str(db), "contacts", "erase", "a/b@x.org", "--yes"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "2 activities deleted" in done.stdout
+    again = subprocess.run(
+        [headway, "--db", str(db), "contacts", "erase", "a/b@x.org", "--yes"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert "there is no contact 'a/b@x.org'" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert remaining(db) == ["keep"]

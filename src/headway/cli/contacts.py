@@ -1,4 +1,4 @@
-"""``headway contacts JOURNEY --stage S`` (who is where) and ``headway contacts show ID``."""
+"""``headway contacts JOURNEY --stage S`` (who is where), ``contacts show ID``, ``contacts erase ID``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def register(app: typer.Typer) -> None:
 
 def contacts(
     target: Annotated[
-        list[str], typer.Argument(help="JOURNEY (file or stored name), or: show CONTACT_ID.")
+        list[str],
+        typer.Argument(
+            help="JOURNEY (file or stored name), or: show CONTACT_ID, or: erase CONTACT_ID."
+        ),
     ],
     stage: Annotated[
         str | None, typer.Option("--stage", help="Stage name or 1-based index.")
@@ -40,10 +43,16 @@ def contacts(
     ] = "text",
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="erase: do not ask for confirmation.")] = False,
 ) -> None:
-    """The contacts at a stage of a journey, or one contact's profile and timeline."""
+    """The contacts at a stage of a journey, one contact's profile and timeline, or erasure."""
     if target[0] == "show":
         _show(target)
+        return
+    if target[0] == "erase":
+        from headway.cli.erase import erase_target
+
+        erase_target(target, yes)
         return
     if len(target) != 1:
         raise InvalidInput("give one JOURNEY (or 'show CONTACT_ID')")

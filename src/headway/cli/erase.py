@@ -1,8 +1,8 @@
 """``headway contacts erase ID [--yes]``: erase a contact and its activities (privacy request).
 
-The ``contacts`` command of ``cli/contacts.py`` is one command taking ``JOURNEY`` or
-``show ID``, not a group, so ``erase`` joins it by dispatch: ``contacts`` calls
-``erase_target(target, yes)`` when its first word is ``erase`` (as it does for ``show``).
+The ``contacts`` command of ``cli/contacts.py`` is one command taking ``JOURNEY``,
+``show ID`` or ``erase ID``, not a group: it calls ``erase_target(target, yes)`` when its
+first word is ``erase`` (as it does for ``show``).
 """
 
 from __future__ import annotations
