@@ -17,7 +17,18 @@ from headway.errors import InvalidJourney
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans, no timestamps and no repeated keys."""
+    """SafeLoader with YAML 1.2 booleans, no timestamps, no repeated keys and no aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # An alias can refer to its own ancestor (a cycle) or nest references exponentially
+        # (a "billion laughs"); a journey never needs one, so refuse it where it stands.
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed in a journey; write the value out",
+                problem_mark=mark,
+            )
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
