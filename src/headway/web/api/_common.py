@@ -22,7 +22,9 @@ ADMIN = [Depends(require_scope("admin"))]  # journey writes and contact erasure
 
 
 # What follows a journey's name in the URLs of its sub-resources.
-JOURNEY_PARTS = ("funnel", "trends", "breakdown", "contacts", "versions")
+JOURNEY_PARTS = (
+    "funnel", "trends", "breakdown", "contacts", "versions", "drivers", "stalls", "attribution",
+)  # fmt: skip
 
 
 class JourneyNameConvertor(Convertor[str]):
