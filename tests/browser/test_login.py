@@ -47,7 +47,6 @@ def test_login_session_and_logout(page: Page, keyed_server: tuple[DemoServer, st
     assert session["httpOnly"] and session["sameSite"] == "Lax"
     assert key not in session["value"]
 
-    page.goto(server.url + "/login")
-    page.get_by_role("button", name="Log out").click()
+    page.locator(".topbar").get_by_role("button", name="Log out").click()
     page.goto(server.url + "/journeys")
     assert urlsplit(page.url).path == "/login"
