@@ -183,7 +183,8 @@ def drivers_report(
     if min_support < 1:
         raise InvalidInput("--min-support must be at least 1")
     pairs = transition_pairs(journey, stage)
-    matched = matched or match_journey(backend, journey, options)
+    if matched is None:
+        matched = match_journey(backend, journey, options)
     outs = outcomes(matched)
     first = first_seen(backend, matched)
     plans = [transition_plan(matched, outs, first, f, t) for f, t in pairs]
@@ -400,7 +401,6 @@ def outcome_warnings(hits: int, misses: int, word: str) -> tuple[str, ...]:
 def _driver(key: str, st: Tables, i: int, verb: str, names: dict[str, str]) -> Driver:
     a, b, c, d = (int(x[i]) for x in (st.a, st.b, st.c, st.d))
     label = describe(key, names)
-    rr, lo, hi = float(st.rate_ratio[i]), float(st.rr_low[i]), float(st.rr_high[i])
     return Driver(
         touchpoint=key,
         label=label,
@@ -411,17 +411,26 @@ def _driver(key: str, st: Tables, i: int, verb: str, names: dict[str, str]) -> D
         without_not_advanced=d,
         rate_with=ratio(a, a + b),
         rate_without=ratio(c, c + d),
-        rate_ratio=rr,
-        rate_ratio_low=lo,
-        rate_ratio_high=hi,
-        odds_ratio=float(st.odds_ratio[i]),
-        odds_ratio_low=float(st.or_low[i]),
-        odds_ratio_high=float(st.or_high[i]),
-        p=float(st.p[i]),
-        q=float(st.q[i]),
-        sentence=f"Contacts who {label} {verb} {times(rr)} as often ({times(lo, '')}–{times(hi)})",
-        warnings=table_warnings(st, i),
+        **table_figures(st, i, f"Contacts who {label} {verb}"),
     )
+
+
+def table_figures(st: Tables, i: int, subject: str) -> dict[str, Any]:
+    """Ratios, intervals, p, q, the sentence (``subject`` … × as often) and the warnings of
+    table ``i``."""
+    rr, lo, hi = float(st.rate_ratio[i]), float(st.rr_low[i]), float(st.rr_high[i])
+    return {
+        "rate_ratio": rr,
+        "rate_ratio_low": lo,
+        "rate_ratio_high": hi,
+        "odds_ratio": float(st.odds_ratio[i]),
+        "odds_ratio_low": float(st.or_low[i]),
+        "odds_ratio_high": float(st.or_high[i]),
+        "p": float(st.p[i]),
+        "q": float(st.q[i]),
+        "sentence": f"{subject} {times(rr)} as often ({times(lo, '')}–{times(hi)})",
+        "warnings": table_warnings(st, i),
+    }
 
 
 def table_warnings(st: Tables, i: int) -> tuple[str, ...]:

@@ -37,8 +37,7 @@ from headway.engine.drivers import (
     outcome_warnings,
     plan_tables,
     stage_activities,
-    table_warnings,
-    times,
+    table_figures,
 )
 from headway.engine.options import ReportOptions, from_micros
 from headway.engine.outcomes import Outcomes, outcomes
@@ -175,7 +174,8 @@ def stalls_report(
     if min_support < 1:
         raise InvalidInput("--min-support must be at least 1")
     stages = _stages(journey, stage)
-    matched = matched or match_journey(backend, journey, options)
+    if matched is None:
+        matched = match_journey(backend, journey, options)
     outs = outcomes(matched)
     first = first_seen(backend, matched)
     plans = [stall_plan(matched, outs, first, k) for k in stages]
@@ -318,7 +318,6 @@ def _contacts(
 def _touchpoint(key: str, st: Tables, i: int, names: dict[str, str]) -> StallTouchpoint:
     a, b, c, d = (int(x[i]) for x in (st.a, st.b, st.c, st.d))
     label = describe(key, names)
-    rr, lo, hi = float(st.rate_ratio[i]), float(st.rr_low[i]), float(st.rr_high[i])
     return StallTouchpoint(
         touchpoint=key,
         label=label,
@@ -329,14 +328,5 @@ def _touchpoint(key: str, st: Tables, i: int, names: dict[str, str]) -> StallTou
         advanced_without=d,
         share_stalled=ratio(a, a + c),
         share_advanced=ratio(b, b + d),
-        rate_ratio=rr,
-        rate_ratio_low=lo,
-        rate_ratio_high=hi,
-        odds_ratio=float(st.odds_ratio[i]),
-        odds_ratio_low=float(st.or_low[i]),
-        odds_ratio_high=float(st.or_high[i]),
-        p=float(st.p[i]),
-        q=float(st.q[i]),
-        sentence=f"Contacts who {label} stalled {times(rr)} as often ({times(lo, '')}–{times(hi)})",
-        warnings=table_warnings(st, i),
+        **table_figures(st, i, f"Contacts who {label} stalled"),
     )
