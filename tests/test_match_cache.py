@@ -9,11 +9,12 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from headway.api import Headway, options
-from headway.engine.breakdowns import breakdown
+from headway.engine.breakdowns import breakdown, property_expression
 from headway.engine.contact_lists import contact_list
 from headway.engine.funnel import funnel_report
 from headway.engine.run import match_journey
@@ -85,6 +86,7 @@ def bare(hw: Headway, journey: Journey, as_of: Any, date_range: Any) -> dict[str
         "funnel": funnel_report(matched).to_dict(),
         "trends": trend_report(matched, "day").to_dict(),
         "breakdown": breakdown(hw.backend, journey, opts, "url", "last").to_dict(),
+        "first_touch": breakdown(hw.backend, journey, opts, "url", "first", top=2).to_dict(),
         "contacts": contact_list(hw.backend, matched, 0, "in_progress").to_dict(),
         "stalled": contact_list(hw.backend, matched, 1, "stalled").to_dict(),
     }
@@ -97,6 +99,7 @@ def cached(hw: Headway, journey: Journey, as_of: Any, date_range: Any) -> dict[s
         "funnel": hw.funnel(journey, **kw).to_dict(),
         "trends": hw.trends(journey, "day", **kw).to_dict(),
         "breakdown": hw.breakdown(journey, "url", touch="last", **kw).to_dict(),
+        "first_touch": hw.breakdown(journey, "url", touch="first", top=2, **kw).to_dict(),
         "contacts": hw.contacts(journey, 1, "in_progress", **kw).to_dict(),
         "stalled": hw.contacts(journey, 2, "stalled", **kw).to_dict(),
     }
@@ -248,6 +251,21 @@ def test_a_small_budget_evicts_the_least_recent_match(db_path: Any) -> None:
             match_journey(hw.backend, parse_journey(JOURNEYS[0]), options("2025-06-01"))
         )
         assert again.to_dict() == want.to_dict()
+
+
+def test_extra_columns_keep_the_values_every_stage_reads(store: Store) -> None:
+    hw = Headway(store)
+    store.append_activities(activities(1, 500, T0, 10))
+    journey = parse_journey(JOURNEYS[0])
+    opts = options("2025-06-01")
+    extras = {"url": property_expression("url")}
+    want = match_journey(hw.backend, journey, opts, extras)
+    got = hw.cache.match(journey, opts, extras)
+    assert len(got.extras["url"]) < len(want.extras["url"])  # only the rows stages use
+    rows, got_rows = want.result.stage_row, got.result.stage_row
+    assert np.array_equal(rows >= 0, got_rows >= 0)
+    reached = rows >= 0
+    assert list(got.extras["url"][got_rows[reached]]) == list(want.extras["url"][rows[reached]])
 
 
 def test_cached_match_arrays_are_read_only(store: Store) -> None:
