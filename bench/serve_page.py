@@ -158,6 +158,12 @@ class Server:
         server = float(timing.group(1)) / 1000 if timing else client
         return server, client, response.text
 
+    def peak_mib(self) -> float:
+        """The server's peak resident memory so far (MiB)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(found.group(1)) / 1024 if found else float("nan")
+
     def stop(self) -> str:
         """Stop the server; its stderr."""
         self.client.close()
@@ -181,6 +187,7 @@ def page_run(db: Path, journey: str) -> dict[str, Any]:
         listing = [server.get("/journeys")[1] for _ in range(3)]
         contacts = [server.get(f"{page}/contacts?stage=2&status=dropped")[1] for _ in range(3)]
         by_url = [server.get(f"{page}?by=url&touch=first")[0] for _ in range(4)]
+        peak = server.peak_mib()
     finally:
         server.stop()
     return {
@@ -193,6 +200,7 @@ def page_run(db: Path, journey: str) -> dict[str, Any]:
         "breakdown_cold": by_url[0],
         "breakdown_warm": statistics.median(by_url[1:]),
         "entered": _entered(body),
+        "peak_mib": peak,
     }
 
 
@@ -267,6 +275,7 @@ def summarize(
         "engine": med(engines, "seconds"),
         "engine_process": med(engines, "process"),
         "chdb": float(statistics.median(chdbs)),
+        "server_peak_mib": max(p["peak_mib"] for p in pages),
         "entered_page": pages[0]["entered"],
         "entered_engine": engines[0]["entered"],
     }
@@ -298,6 +307,7 @@ def report(r: dict[str, Any]) -> None:
         )
     goal = "met" if r["warm"] <= 1.0 else "NOT met"
     same = "yes" if r["entered_page"] == r["entered_engine"] else "NO"
+    print(f"\nserver peak RSS {r['server_peak_mib']:.0f} MiB")
     print(
         f"\nwarm page {r['warm'] * 1000:.0f} ms (goal <= 1 s: {goal}); "
         f"entered {r['entered_engine']:,}, same on the page and by the engine: {same}"
