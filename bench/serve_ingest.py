@@ -14,7 +14,7 @@ It prints activities/s (medians over rounds), the ratio to the reference, the se
 batch and the store size at each round's start. After stopping the server it checks that every
 acknowledged id is stored exactly once and nothing else of the benchmark's was stored.
 
-    .venv/bin/python bench/serve_ingest.py --clients 4 --seconds 20 --runs 5
+    .venv/bin/python bench/serve_ingest.py --clients 8 --seconds 20 --runs 5
     .venv/bin/python bench/serve_ingest.py --prefill 10000000 --runs 5   # also a 10M store
 """
 
@@ -285,7 +285,7 @@ def verify(db: Path, acked: list[str], prefix: str) -> dict[str, int]:
 
 def run(
     *,
-    clients: int = 4,
+    clients: int = 8,
     seconds: float = 20.0,
     runs: int = 5,
     batch: int = 10_000,
@@ -416,7 +416,7 @@ def table(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Command line: run, print the table and the durability check."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=10_000)
