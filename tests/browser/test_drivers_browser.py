@@ -17,7 +17,7 @@ def test_journey_page_drivers_panel(demo_server: DemoServer, page: Page) -> None
     table = panel.locator("table.drivers")
     expect(table).to_be_visible(timeout=90_000)
     # Planted effect (1): a human click on the invite, ranked first with its line.
-    first = table.locator("tbody tr").first.locator("th")
+    first = table.locator("tbody tr").first.locator("td.name")
     expect(first).to_contain_text("clicked register in Webinar invite")
     expect(panel.locator("ul.driver-lines li").first).to_contain_text(
         "Contacts who clicked register in Webinar invite moved on 2.2× as often (1.8–2.7×)"
