@@ -13,11 +13,16 @@ if TYPE_CHECKING:
     from headway.api import Headway
 
 
-def open(db: Any = None, *, read_only: bool = False) -> Headway:
-    """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``)."""
+def open(db: Any = None, *, read_only: bool = False, cache_bytes: int | None = None) -> Headway:
+    """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``).
+
+    ``cache_bytes`` bounds the memory of reused matches (default 512 MiB; 0 keeps none).
+    """
     from headway.api import open as _open
 
-    return _open(db, read_only=read_only)
+    if cache_bytes is None:
+        return _open(db, read_only=read_only)
+    return _open(db, read_only=read_only, cache_bytes=cache_bytes)
 
 
 __all__ = ["__version__", "open"]

@@ -19,8 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.engine.attribution import (
+    MODELS,
+    AttributionOptions,
+    AttributionReport,
+    attribution_report,
+)
 from headway.engine.breakdowns import BreakdownReport, breakdown
 from headway.engine.contact_lists import ContactList, contact_list, resolve_stage
+from headway.engine.drivers import DriversReport, drivers_report
+from headway.engine.email_influence import EmailInfluence, email_influence
+from headway.engine.email_rankings import EmailRanking, email_ranking
 from headway.engine.funnel import FunnelReport, funnel_report
 from headway.engine.options import (
     DateWindow,
@@ -30,6 +39,7 @@ from headway.engine.options import (
     utc_now,
 )
 from headway.engine.run import Matched
+from headway.engine.stalls import StallsReport, stalls_report
 from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
 from headway.ingest.records import validate_records
@@ -129,6 +139,89 @@ class Headway:
         return contact_list(
             self.backend, matched, resolve_stage(j, stage), status, offset=offset, limit=limit
         )
+
+    # -- drivers -----------------------------------------------------------------------
+    def drivers(
+        self,
+        journey: JourneyRef,
+        *,
+        stage: str | int | None = None,
+        min_support: int = 20,
+        human: bool = True,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> DriversReport:
+        """Per transition (or from ``stage`` on), the touchpoints that go with moving on."""
+        j, opts = self.journey(journey), options(as_of, date_range)
+        k = resolve_stage(j, stage) if stage is not None else None
+        return drivers_report(
+            self.backend, j, opts, stage=k, min_support=min_support, human=human,
+            matched=self.cache.match(j, opts),
+        )  # fmt: skip
+
+    def stalls(
+        self,
+        journey: JourneyRef,
+        *,
+        stage: str | int | None = None,
+        min_support: int = 20,
+        human: bool = True,
+        limit: int | None = 100,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> StallsReport:
+        """Per stage, the stalled contacts, their last touchpoints and what is over-represented."""
+        j, opts = self.journey(journey), options(as_of, date_range)
+        k = resolve_stage(j, stage) if stage is not None else None
+        return stalls_report(
+            self.backend, j, opts, stage=k, min_support=min_support, human=human, limit=limit,
+            matched=self.cache.match(j, opts),
+        )  # fmt: skip
+
+    def attribution(
+        self,
+        journey: JourneyRef,
+        *,
+        models: tuple[str, ...] = MODELS,
+        order: int = 1,
+        human: bool = True,
+        as_of: Instant = None,
+        date_range: Range = None,
+    ) -> AttributionReport:
+        """Conversions credited to touchpoints by each model (Markov: exact removal effects)."""
+        chosen = AttributionOptions(models=models, order=order, human=human)
+        j, opts = self.journey(journey), options(as_of, date_range)
+        return attribution_report(self.backend, j, opts, chosen, matcher=self.cache.match)
+
+    def email_influence(
+        self,
+        email: str,
+        journey: JourneyRef,
+        *,
+        days: int = 7,
+        human: bool = True,
+        as_of: Instant = None,
+    ) -> EmailInfluence:
+        """How an email's recipients at each stage moved on within ``days``, by engagement."""
+        j, opts = self.journey(journey), options(as_of, None)
+        return email_influence(
+            self.backend, j, opts, email, days=days, human=human, matcher=self.cache.match
+        )
+
+    def email_ranking(
+        self,
+        *,
+        by: str = "unsubscribes",
+        days: int = 7,
+        journey: JourneyRef | None = None,
+        as_of: Instant = None,
+    ) -> EmailRanking:
+        """Emails ranked by unsubscribes (or, with a journey, drop-off) within ``days``."""
+        j = self.journey(journey) if journey is not None else None
+        return email_ranking(
+            self.backend, options(as_of, None), days=days, journey=j, by=by,
+            matcher=self.cache.match,
+        )  # fmt: skip
 
     # -- data --------------------------------------------------------------------------
     def add_activities(
