@@ -15,13 +15,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.api import Headway
 from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
 from headway.engine.email_influence import email_influence
 from headway.engine.email_rankings import email_ranking
-from headway.model.journey import Journey
-from headway.store.journeys import get_journey
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["attribution"])
 
@@ -121,15 +119,6 @@ class RankingOut(BaseModel):
     emails: list[RankedEmailOut]
 
 
-def _headway(request: Request) -> Headway:
-    headway: Headway = request.app.state.headway
-    return headway
-
-
-def _journey(request: Request, name: str) -> Journey:
-    return get_journey(_headway(request).store, name)[0]
-
-
 @router.get(
     "/journeys/{name:api_journey}/attribution",
     summary="A journey's conversions attributed to touchpoints",
@@ -152,8 +141,8 @@ def attribution(
     opts = report_options(as_of, date_range)
     with about("model"):
         chosen = AttributionOptions(models=parse_models(model), order=order, human=view == "human")
-    journey = _journey(request, name)
-    hw = _headway(request)
+    journey = stored_journey(request, name)
+    hw = app_headway(request)
     report = attribution_report(hw.backend, journey, opts, chosen, matcher=hw.cache.match)
     return JSONResponse(report.to_dict())
 
@@ -175,8 +164,8 @@ def influence(
 ) -> Any:
     """Recipients at each stage when delivered: advance within N days by engagement, lift."""
     opts = report_options(as_of, None)
-    found = _journey(request, journey)
-    hw = _headway(request)
+    found = stored_journey(request, journey)
+    hw = app_headway(request)
     report = email_influence(
         hw.backend, found, opts, email_id, days, view == "human", matcher=hw.cache.match
     )
@@ -203,8 +192,8 @@ def unsubscribes(
 ) -> Any:
     """Per email: deliveries, unsubscribes within N days, and drop-off with a journey."""
     opts = report_options(as_of, None)
-    found = _journey(request, journey) if journey else None
-    hw = _headway(request)
+    found = stored_journey(request, journey) if journey else None
+    hw = app_headway(request)
     with about("journey"):
         report = email_ranking(hw.backend, opts, days, found, by, matcher=hw.cache.match)
     return JSONResponse(report.to_dict())

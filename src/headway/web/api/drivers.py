@@ -13,13 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.api import Headway
 from headway.engine.contact_lists import resolve_stage
 from headway.engine.drivers import DEFAULT_MIN_SUPPORT, drivers_report
 from headway.engine.stalls import DEFAULT_LIMIT, stalls_report
 from headway.model.journey import Journey
-from headway.store.journeys import get_journey
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["drivers"])
 
@@ -98,15 +97,6 @@ class StallsOut(BaseModel):
     stages: list[dict[str, Any]]
 
 
-def _headway(request: Request) -> Headway:
-    headway: Headway = request.app.state.headway
-    return headway
-
-
-def _journey(request: Request, name: str) -> Journey:
-    return get_journey(_headway(request).store, name)[0]
-
-
 def _stage(journey: Journey, stage: str | None) -> int | None:
     if stage is None:
         return None
@@ -132,8 +122,8 @@ def drivers(
 ) -> Any:
     """Per transition: touchpoints with odds ratio, rate ratio (95 % CI), p, q and support."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
-    hw = _headway(request)
+    journey = stored_journey(request, name)
+    hw = app_headway(request)
     with about("stage"):
         report = drivers_report(
             hw.backend,
@@ -168,8 +158,8 @@ def stalls(
 ) -> Any:
     """Per stage: stalled contacts (longest first) and over-represented touchpoints."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
-    hw = _headway(request)
+    journey = stored_journey(request, name)
+    hw = app_headway(request)
     with about("stage"):
         report = stalls_report(
             hw.backend,

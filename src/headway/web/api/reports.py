@@ -19,11 +19,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from headway.api import Headway
 from headway.engine.contact_lists import ContactList, resolve_stage
 from headway.engine.results import iso
-from headway.model.journey import Journey
-from headway.store.journeys import get_journey
 from headway.web.api._common import (
     MAX_OFFSET,
     READ,
@@ -34,6 +31,7 @@ from headway.web.api._common import (
     page_link,
     report_options,
 )
+from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["reports"])
 
@@ -158,15 +156,6 @@ class ContactsOut(BaseModel):
     contacts: list[ContactAtStageOut]
 
 
-def _headway(request: Request) -> Headway:
-    headway: Headway = request.app.state.headway
-    return headway
-
-
-def _journey(request: Request, name: str) -> Journey:
-    return get_journey(_headway(request).store, name)[0]
-
-
 @router.get(
     "/journeys/{name:api_journey}/funnel",
     summary="A journey's funnel",
@@ -177,8 +166,8 @@ def _journey(request: Request, name: str) -> Journey:
 def funnel(request: Request, name: str, as_of: AsOf = None, date_range: DateRange = None) -> Any:
     """Reached, conversion, dropped / in progress / stalled and times, per stage."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
-    report = _headway(request).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+    journey = stored_journey(request, name)
+    report = app_headway(request).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
     return JSONResponse(report.to_dict())
 
 
@@ -198,8 +187,8 @@ def trends(
 ) -> Any:
     """Entered, converted and stage counts per period of the contacts' entries."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
-    report = _headway(request).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+    journey = stored_journey(request, name)
+    report = app_headway(request).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
     return JSONResponse(report.to_dict())
 
 
@@ -224,9 +213,9 @@ def breakdown(
 ) -> Any:
     """Entered, converted and stage counts per value, most entered first."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
+    journey = stored_journey(request, name)
     with about("by"):
-        report = _headway(request).breakdown(
+        report = app_headway(request).breakdown(
             journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
         )
     return JSONResponse(report.to_dict())
@@ -261,12 +250,12 @@ def contacts(
 ) -> Any:
     """A page of contacts ordered by id, with the total and the next page's URL."""
     opts = report_options(as_of, date_range)
-    journey = _journey(request, name)
+    journey = stored_journey(request, name)
     with about("stage"):
         index = resolve_stage(journey, stage)
     as_csv = format == "csv" or (format is None and _wants_csv(request))
     page_size = limit if limit is not None or as_csv else DEFAULT_PAGE
-    found = _headway(request).contacts(
+    found = app_headway(request).contacts(
         journey,
         index + 1,
         status,

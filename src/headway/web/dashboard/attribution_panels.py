@@ -13,9 +13,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.api import Headway, options
+from headway.api import options
 from headway.engine.attribution import AttributionOptions, attribution_report
 from headway.engine.email_influence import EmailInfluence, check_days, email_influence
+from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, report_options, view_of
 from headway.web.dashboard.journey_view import stored_journey, view_from
@@ -32,17 +33,12 @@ MODEL_LABELS = {
 }
 
 
-def _hw(request: Request) -> Headway:
-    hw: Headway = request.app.state.headway
-    return hw
-
-
 @router.get("/journeys/{name:journey}/panels/attribution", response_class=HTMLResponse)
 def attribution_panel(
     request: Request, name: str, _: object = Depends(page_scope("read"))
 ) -> HTMLResponse:
     """Conversions credited to the top touchpoints by every model, side by side."""
-    hw = _hw(request)
+    hw = app_headway(request)
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
@@ -67,7 +63,7 @@ def influence_panel(
     _: object = Depends(page_scope("read")),
 ) -> HTMLResponse:
     """Per stored journey: recipients at each stage when delivered, and how they moved on."""
-    hw = _hw(request)
+    hw = app_headway(request)
     check_days(days)
     opts = report_options(request.query_params.get("as_of"))
     human = view_of(request.query_params.get("view")) == "human"

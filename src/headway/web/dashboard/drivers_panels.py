@@ -15,9 +15,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.api import Headway, options
+from headway.api import options
 from headway.engine.drivers import drivers_report, times
 from headway.engine.stalls import stalls_report
+from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, view_of
 from headway.web.dashboard.journey_view import stored_journey, view_from
@@ -27,11 +28,6 @@ router = APIRouter()
 TOP_DRIVERS = 5  # touchpoints shown per transition
 STALLED_SHOWN = 10  # stalled contacts listed per stage
 SIGNIFICANT = 0.05
-
-
-def _hw(request: Request) -> Headway:
-    hw: Headway = request.app.state.headway
-    return hw
 
 
 def ratio_text(value: float, low: float, high: float) -> str:
@@ -44,7 +40,7 @@ def drivers_panel(
     request: Request, name: str, _: object = Depends(page_scope("read"))
 ) -> HTMLResponse:
     """The top touchpoints of each transition, with their figures and warnings."""
-    hw = _hw(request)
+    hw = app_headway(request)
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
@@ -67,7 +63,7 @@ def stalls_panel(
     request: Request, name: str, _: object = Depends(page_scope("read"))
 ) -> HTMLResponse:
     """Per stage: stalled contacts with their last touchpoints, and what goes with stalling."""
-    hw = _hw(request)
+    hw = app_headway(request)
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
