@@ -18,7 +18,6 @@ from headway.api import Headway
 from headway.engine.breakdowns import TOUCHES, BreakdownReport
 from headway.engine.funnel import FunnelReport, funnel_report
 from headway.engine.outcomes import outcomes
-from headway.engine.trends import trend_report
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.store import Store
@@ -96,7 +95,8 @@ def journey_page(
     journey = stored_journey(hw.store, name)
     matched = hw.match(journey, as_of=view.as_of, date_range=view.date_range_text)
     funnel = funnel_report(matched, outcomes(matched))
-    trend = trend_report(matched, "week")
+    # Cached with the match: the counts per entry week do not change with as_of.
+    trend = hw.trends(journey, "week", as_of=view.as_of, date_range=view.date_range_text)
     query = view.query()
     context = {
         "nav": "journeys",
