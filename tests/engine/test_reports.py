@@ -300,3 +300,30 @@ def test_results_convert_to_frames(store: Store) -> None:
     data = report.to_dict()
     assert data["stages"][1]["time_from_previous"]["median"] == 60.0
     assert data["as_of"] == "2025-01-03T00:00:00Z"
+
+
+def test_moving_and_stalled_split_in_progress(store: Store) -> None:
+    # At 12:00 with stall_after 3h: a entered at 00:00 (12 h at Visit: stalled), b at 10:00
+    # (2 h: moving), c clicked at 01:00 (11 h at Click: stalled at the second stage).
+    load(
+        store,
+        [
+            ("a", "page_visit", "0s"),
+            ("b", "page_visit", "10h"),
+            ("c", "page_visit", "0s"),
+            ("c", "email_click", "1h"),
+        ],
+    )
+    hw = Headway(store)
+    j = journey(stall_after="3h")
+    at = "2025-01-01T12:00:00"
+
+    def ids(stage: int, status: str) -> list[str]:
+        return [c.contact for c in hw.contacts(j, stage, status, as_of=at).contacts]
+
+    assert ids(1, "in_progress") == ["a", "b"]
+    assert ids(1, "stalled") == ["a"]
+    assert ids(1, "moving") == ["b"]
+    assert (ids(2, "stalled"), ids(2, "moving")) == (["c"], [])
+    visit = stage(hw.funnel(j, as_of=at), "Visit")
+    assert (visit.in_progress - visit.stalled, visit.stalled) == (1, 1)

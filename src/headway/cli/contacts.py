@@ -32,7 +32,10 @@ def contacts(
         str | None, typer.Option("--stage", help="Stage name or 1-based index.")
     ] = None,
     status: Annotated[
-        str, typer.Option("--status", help="reached, dropped, in_progress, stalled or converted.")
+        str,
+        typer.Option(
+            "--status", help="reached, dropped, in_progress, stalled, moving or converted."
+        ),
     ] = "reached",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="As of this instant (default: now).")

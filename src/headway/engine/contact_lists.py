@@ -17,7 +17,8 @@ from headway.engine.run import Matched
 from headway.errors import InvalidInput, NotFound
 from headway.model.journey import Journey
 
-STATUSES: tuple[str, ...] = ("reached", "dropped", "in_progress", "stalled", "converted")
+# "moving": in progress and not stalled (in_progress = moving + stalled).
+STATUSES: tuple[str, ...] = ("reached", "dropped", "in_progress", "stalled", "moving", "converted")
 STATUS_NAMES = {CONVERTED: "converted", DROPPED: "dropped", IN_PROGRESS: "in_progress"}
 
 
@@ -118,6 +119,8 @@ def select_contacts(outs: Outcomes, matched: Matched, stage: int, status: str) -
     at = outs.last_stage == stage
     if status == "stalled":
         return at & outs.stalled
+    if status == "moving":
+        return at & (outs.status == IN_PROGRESS) & ~outs.stalled
     return at & (outs.status == (DROPPED if status == "dropped" else IN_PROGRESS))
 
 

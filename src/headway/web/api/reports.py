@@ -233,7 +233,7 @@ def contacts(
     name: str,
     stage: Annotated[str, Query(description="Stage name or 1-based index.")] = "1",
     status: Annotated[
-        Literal["reached", "dropped", "in_progress", "stalled", "converted"],
+        Literal["reached", "dropped", "in_progress", "stalled", "moving", "converted"],
         Query(description="Who reached the stage, or who stopped there dropped / in progress."),
     ] = "reached",
     limit: Annotated[

@@ -23,6 +23,7 @@ STATUS_LABELS = {
     "dropped": "dropped",
     "in_progress": "in progress",
     "stalled": "stalled",
+    "moving": "in progress, not stalled",
 }
 
 
@@ -181,7 +182,7 @@ def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str,
         trace(
             "In progress",
             COLOURS["moving"],
-            "in_progress",
+            "moving",
             [s.in_progress - s.stalled for s in stages],
         ),
         trace("Stalled", COLOURS["stalled"], "stalled", [s.stalled for s in stages]),
