@@ -10,6 +10,9 @@ import re
 
 UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 DURATION_PATTERN = r"^\s*(\d+\s*[smhdw]\s*)+$"
+# The longest duration a journey may hold: longer ones overflow the engine's microsecond
+# timestamps (and no customer journey lasts a century).
+MAX_SECONDS = 36500 * 86400
 _PART = re.compile(r"(\d+)\s*([smhdw])")
 _WHOLE = re.compile(DURATION_PATTERN)
 

@@ -18,7 +18,7 @@ import jsonschema
 
 from headway.errors import Detail, InvalidJourney
 from headway.model.condition import Condition, condition_to_dict, parse_condition
-from headway.model.duration import format_duration, parse_duration
+from headway.model.duration import MAX_SECONDS, format_duration, parse_duration
 from headway.model.journey_errors import invalid, problem, schema_problems, suggest
 from headway.model.journey_schema import journey_schema
 from headway.model.journey_text import read_text
@@ -199,6 +199,8 @@ def _duration(data: Mapping[str, Any], key: str, problems: list[Detail]) -> int 
     seconds = parse_duration(data[key])
     if seconds <= 0:
         problems.append(problem(key, "must be longer than 0s"))
+    elif seconds > MAX_SECONDS:
+        problems.append(problem(key, f"must be at most {format_duration(MAX_SECONDS)}"))
     return seconds
 
 
