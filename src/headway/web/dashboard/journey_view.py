@@ -8,7 +8,7 @@ so every link, the lazy panels and the CSV export see the same numbers. The pick
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,7 +117,9 @@ def last_activity(store: Store) -> datetime | None:
 
 def end_of_data(last: datetime) -> str:
     """The as-of date that includes the newest activity: the midnight after it."""
-    day = last.date() if last.time() == datetime.min.time() else last.date() + timedelta(days=1)
+    day = last.date()
+    if last.time() != datetime.min.time() and day < date.max:  # no midnight after 9999-12-31
+        day += timedelta(days=1)
     return day.isoformat()
 
 
