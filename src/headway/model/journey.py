@@ -224,8 +224,12 @@ def _datetime(
     except ValueError as err:
         problems.append(problem(path, f"{text!r} is not a valid date ({err})"))
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        problems.append(problem(path, f"{text!r} is out of the range of dates"))
+        return None
     if end_of_day and len(text) == 10:
         # A date-only end means the whole of that day.
         value += _END_OF_DAY
@@ -273,7 +277,7 @@ def _date_range_to_dict(dr: DateRange) -> dict[str, str]:
         midnight = dr.start.time() == datetime.min.time()
         out["from"] = dr.start.date().isoformat() if midnight else dr.start.isoformat()
     if dr.end is not None:
-        last = (dr.end + timedelta(microseconds=1)).time() == datetime.min.time()
+        last = dr.end.time() == datetime.max.time()  # 23:59:59.999999 (no +1µs: 9999-12-31)
         out["to"] = dr.end.date().isoformat() if last else dr.end.isoformat()
     return out
 
