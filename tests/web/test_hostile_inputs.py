@@ -299,3 +299,46 @@ def test_pages_survive_an_activity_at_the_end_of_time(
     query = "?stage=Visit" if path.endswith("contacts") else ""
     response = asgi_client(app).get(path + query, headers={"accept": "text/html"})
     assert response.status_code == 200, response.text[:300]
+
+
+def journey_text(name: str, start: str, end: str) -> str:
+    """A one-stage journey over the date range ``start``..``end``."""
+    return (
+        f"name: {name}\ndate_range: {{from: '{start}', to: '{end}'}}\n"
+        "stages:\n  - name: Visit\n    when: {type: page_visit}\n"
+    )
+
+
+def test_a_date_range_ending_on_the_last_day_saves_and_reports(
+    app: FastAPI, asgi_client: type[Client]
+) -> None:
+    """``to: 9999-12-31`` once failed saving with a 500 (a date one microsecond too late)."""
+    client = asgi_client(app)
+    kind = {"content-type": "application/x-yaml"}
+    text = journey_text("Forever", "0001-01-01", "9999-12-31")
+    assert client.post("/api/v1/journeys", headers=kind, content=text).status_code == 201
+    assert client.get("/api/v1/journeys/Forever/funnel").status_code == 200
+    assert client.get("/journeys/Forever", headers={"accept": "text/html"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("0001-01-01T00:00:00+05:00", "2025-01-01", "date_range.from"),
+        ("2025-01-01", "9999-12-31T23:00:00-05:00", "date_range.to"),
+    ],
+)
+def test_a_date_range_beyond_the_calendar_is_refused_naming_the_field(
+    app: FastAPI, asgi_client: type[Client], start: str, end: str, field: str
+) -> None:
+    """An offset that moves a bound out of years 1-9999 in UTC is a 422, not a 500."""
+    response = asgi_client(app).post(
+        "/api/v1/journeys/validate",
+        headers={"content-type": "application/x-yaml"},
+        content=journey_text("Beyond", start, end),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["valid"] is False
+    assert [m["field"] for m in body["messages"]] == [field]
+    assert "out of the range of dates" in body["messages"][0]["reason"]
