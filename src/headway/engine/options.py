@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from headway.errors import InvalidInput
+from headway.errors import Detail, InvalidInput
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -53,7 +53,11 @@ def parse_instant(text: str, *, field: str, end_of_day: bool = False) -> datetim
             f"{field}: '{text}' is not a date or time (use e.g. 2025-03-31 or 2025-03-31T12:00:00Z)"
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+            reason = f"'{text}' is outside the years 1-9999 in UTC"
+            raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)]) from None
     return parsed
 
 
