@@ -66,10 +66,13 @@ HOSTILE_QUERIES = [
     "as_of=99999-01-01",
     "as_of=0001-01-01",
     "as_of=9999-12-31",
+    "as_of=0001-01-01T00:00:00%2B05:00",
+    "as_of=9999-12-31T23:00:00-05:00",
     "date_range=..",
     "date_range=2025-01-01..2024-01-01",
     "date_range=0001-01-01..9999-12-31",
     "date_range=x..y",
+    "date_range=0001-01-01T00:00:00%2B05:00..2025-01-01",
     "view=robots",
     "by=fortnight",
     "by=%3Cscript%3Ealert(1)%3C/script%3E",
@@ -342,3 +345,16 @@ def test_a_date_range_beyond_the_calendar_is_refused_naming_the_field(
     assert body["valid"] is False
     assert [m["field"] for m in body["messages"]] == [field]
     assert "out of the range of dates" in body["messages"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/journeys", "/journeys/Trial", "/contacts/a", "/emails/welcome-1"]
+)
+@pytest.mark.parametrize("as_of", ["0001-01-01T00:00:00%2B05:00", "9999-12-31T23:00:00-05:00"])
+def test_an_as_of_beyond_the_calendar_is_refused_naming_the_field(
+    app: FastAPI, asgi_client: type[Client], path: str, as_of: str
+) -> None:
+    """An as_of whose offset moves it out of years 1-9999 in UTC made pages a 500."""
+    response = asgi_client(app).get(f"{path}?as_of={as_of}")
+    assert response.status_code == 422, response.text[:300]
+    assert response.json()["error"]["details"][0]["field"] == "as_of"
