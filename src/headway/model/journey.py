@@ -125,7 +125,19 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+# The dashboard's page for a new journey is /journeys/new: no journey can be called that.
+RESERVED_NAMES = ("new",)
+
+
+def _check_name(name: str, problems: list[Detail]) -> None:
+    if name != name.strip():
+        problems.append(problem("name", "must not start or end with white space"))
+    elif name in RESERVED_NAMES:
+        problems.append(problem("name", f"{name!r} is reserved (the dashboard's new-journey page)"))
+
+
 def _build(data: Mapping[str, Any], problems: list[Detail]) -> Journey:
+    _check_name(data["name"], problems)
     stages = tuple(_stage(s, f"stages[{i}]", problems) for i, s in enumerate(data["stages"]))
     _check_unique(stages, problems)
     names = [s.name for s in stages]
