@@ -15,9 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.api import options
-from headway.engine.drivers import drivers_report, times
-from headway.engine.stalls import stalls_report
+from headway.engine.drivers import times
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, view_of
@@ -44,10 +42,7 @@ def drivers_panel(
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
-    opts = options(view.as_of, view.date_range_text)
-    report = drivers_report(
-        hw.backend, journey, opts, human=human, matched=hw.cache.match(journey, opts)
-    )
+    report = hw.drivers(journey, human=human, as_of=view.as_of, date_range=view.date_range_text)
     context = {
         "report": report,
         "top": TOP_DRIVERS,
@@ -67,14 +62,12 @@ def stalls_panel(
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
-    opts = options(view.as_of, view.date_range_text)
-    report = stalls_report(
-        hw.backend,
+    report = hw.stalls(
         journey,
-        opts,
         human=human,
         limit=STALLED_SHOWN,
-        matched=hw.cache.match(journey, opts),
+        as_of=view.as_of,
+        date_range=view.date_range_text,
     )
     context = {
         "report": report,
