@@ -107,18 +107,24 @@ def append_relation(
     relation: str,
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
+    import_id: int | None = None,
 ) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
     A relation that already has ``id_hash`` and ``_seq`` (the file import's checked rows:
     ids filled, columns typed, in the order of ``_hw_in``) is used as is, saving a copy.
+    ``import_id`` tags the rows with the import they came from (see ``store/imports.py``).
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
-        return _single(_append_prepared(conn, relation, index=index, contacts=contacts))
+        return _single(
+            _append_prepared(conn, relation, index=index, contacts=contacts, import_id=import_id)
+        )
     _prepare(conn, relation, cols)
     try:
-        return _single(_append_prepared(conn, "_hw_in", index=index, contacts=contacts))
+        return _single(
+            _append_prepared(conn, "_hw_in", index=index, contacts=contacts, import_id=import_id)
+        )
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_in")
 
@@ -154,6 +160,7 @@ def _append_prepared(
     by_batch: bool = False,
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
+    import_id: int | None = None,
 ) -> AppendResult | dict[int, int]:
     hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
     incoming = len(hashes)
@@ -181,11 +188,14 @@ def _append_prepared(
         else {}
     )
     row = conn.execute(
-        """INSERT INTO activities
-        SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source
+        """INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
+                                   bot_reason, source, import_id)
+        SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source,
+               CAST(? AS INTEGER)
         FROM _hw_keep k
         JOIN _hw_keys c ON c.contact = k.contact
-        JOIN activity_types t ON t.name = k.type"""
+        JOIN activity_types t ON t.name = k.type""",
+        [import_id],
     ).fetchone()
     accepted = int(row[0]) if row else 0
     if index is not None:

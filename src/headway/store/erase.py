@@ -27,10 +27,14 @@ SHARED_TABLES = frozenset(
         "journeys",
         "webhook_tokens",
         "api_keys",
+        "imports",
     }
 )
-# Tables erased here: the contact's row, its activities and labels of those activities.
-PER_CONTACT_TABLES = frozenset({"contacts", "activities", "demo_truth"})
+# Tables erased here: the contact's row, its activities and labels of those activities, and
+# the identity merges that name the contact.
+PER_CONTACT_TABLES = frozenset(
+    {"contacts", "activities", "demo_truth", "identity_links", "identity_resolved"}
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,12 @@ def erase_contact(store: Store, contact_id: str) -> ErasureReport:
                 [key],
             )
         deleted = conn.execute("DELETE FROM activities WHERE contact_key = ?", [key]).fetchone()
+        conn.execute(
+            "DELETE FROM identity_links WHERE alias_key = ? OR contact_key = ?", [key, key]
+        )
+        conn.execute(
+            "DELETE FROM identity_resolved WHERE alias_key = ? OR contact_key = ?", [key, key]
+        )
         conn.execute("DELETE FROM contacts WHERE key = ?", [key])
         return ErasureReport(contact_id, int(deleted[0]) if deleted else 0, True)
 

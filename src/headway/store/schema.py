@@ -83,6 +83,41 @@ MIGRATIONS: list[list[str]] = [
             revoked_at TIMESTAMP
         )""",
     ],
+    # 4: imports (each file import gets an id; its rows carry it, so it can be undone) and
+    # identities (recorded merges of anonymous ids into known contacts; the log is untouched,
+    # reports read ``activity_log``, which resolves every contact key through the merges).
+    [
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            files VARCHAR[] NOT NULL,
+            preset VARCHAR,
+            imported BIGINT NOT NULL DEFAULT 0,
+            duplicates BIGINT NOT NULL DEFAULT 0,
+            rejected BIGINT NOT NULL DEFAULT 0,
+            undone_at TIMESTAMP,
+            undone_rows BIGINT
+        )""",
+        "ALTER TABLE activities ADD COLUMN import_id INTEGER",
+        """CREATE TABLE identity_links (
+            id INTEGER PRIMARY KEY,
+            alias_key INTEGER NOT NULL,
+            contact_key INTEGER NOT NULL,
+            claimed_at TIMESTAMP NOT NULL,
+            recorded_at TIMESTAMP NOT NULL,
+            activity_id VARCHAR,
+            source VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            undone_at TIMESTAMP
+        )""",
+        # alias_key -> the contact every activity of alias_key counts for (only merged keys).
+        """CREATE TABLE identity_resolved (
+            alias_key INTEGER PRIMARY KEY,
+            contact_key INTEGER NOT NULL
+        )""",
+        "CREATE VIEW activity_log AS SELECT * FROM activities",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -158,9 +158,11 @@ class Store:
         self._queue.put(pending)
         return pending.future.result()
 
-    def append_relation(self, conn: duckdb.DuckDBPyConnection, relation: str) -> AppendResult:
+    def append_relation(
+        self, conn: duckdb.DuckDBPyConnection, relation: str, import_id: int | None = None
+    ) -> AppendResult:
         """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
-        return appends.append_relation(conn, relation, self._ids)
+        return appends.append_relation(conn, relation, self._ids, import_id=import_id)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
