@@ -18,6 +18,7 @@ from headway.web.assets import mount_assets
 from headway.web.auth import install_auth
 from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
+from headway.web.sdk import sdk_router
 from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
 
@@ -49,6 +50,7 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     install_auth(app)  # API keys, login sessions, the CSRF cookie
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(webhooks_router)
+    app.include_router(sdk_router())  # Segment / RudderStack / PostHog wire protocols
     app.include_router(tracking_router)
     app.include_router(api_router())
     app.include_router(dashboard_router())

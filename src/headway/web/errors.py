@@ -34,7 +34,9 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
 }
 # Paths whose clients are programs (or have their own pages): always JSON from here.
-_MACHINE_PREFIXES = ("/api/", "/t/", "/webhooks/", "/static/", "/health")
+_MACHINE_PREFIXES = ("/api/", "/t/", "/webhooks/", "/static/", "/health", "/v1/")
+# PostHog's capture paths (web/sdk/posthog.py), without their trailing slash.
+_SDK_PATHS = frozenset({"/batch", "/capture", "/e", "/i/v0/e", "/track"})
 
 
 def error_response(
@@ -47,7 +49,7 @@ def error_response(
 def wants_html(request: Request) -> bool:
     """True for a browser asking for a dashboard page (its errors are pages too)."""
     path = request.url.path
-    if path == "/api" or path.startswith(_MACHINE_PREFIXES):
+    if path == "/api" or path.startswith(_MACHINE_PREFIXES) or path.rstrip("/") in _SDK_PATHS:
         return False
     return "text/html" in request.headers.get("accept", "")
 

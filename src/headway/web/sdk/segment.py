@@ -1,0 +1,157 @@
+"""Segment's HTTP Tracking API, which RudderStack's SDKs speak too (docs/sdks.md).
+
+``POST /v1/track``, ``/v1/identify``, ``/v1/page``, ``/v1/screen``, ``/v1/group``,
+``/v1/alias`` take one message (its call is the path's); ``POST /v1/batch`` (and
+``/v1/import``) take ``{"batch": [messages], "context"?: {...}}``, where the batch's
+``context`` fills in what a message's own context lacks. The write key is a Headway API key
+with the ingest scope (HTTP Basic user name, or ``writeKey`` in the body); bodies may be
+gzip (``Content-Encoding: gzip``). Messages are mapped by ``presets/segment.py``; a message
+with a ``channel`` (RudderStack's SDKs send one) is stored with source ``rudderstack``. Answers 200
+``{"success": true, "accepted", "duplicates", "rejected"}`` once stored; 4xx in Headway's error
+shape otherwise (every message rejected: 422 naming each message's index and field).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from headway.errors import Detail, InvalidInput
+from headway.ingest.presets import Mapped
+from headway.ingest.presets.segment import CALLS, map_message
+from headway.store.store import Store
+from headway.web.api._common import errors
+from headway.web.sdk import delivery
+
+router = APIRouter(tags=["sdk"])
+
+# How Segment's messages name the fields that the shared validation checks.
+FIELDS = {"type": "event", "contact": "userId", "ts": "timestamp", "id": "messageId"}
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+RESPONSES = errors(401, 403, 413, 415, 422)
+
+
+async def _receive(request: Request, call: str | None) -> Response:
+    principal = delivery.admit_early(request)
+    body = await request.body()
+    limit = request.app.state.settings.max_body_bytes
+    store: Store = request.app.state.store
+    raw = delivery.decoded_body(body, request.headers.get("content-encoding"), limit)
+    payload = await run_in_threadpool(delivery.parse_json, raw)
+    if principal is None:
+        key = payload.get("writeKey") if isinstance(payload, dict) else None
+        delivery.admit(request, key if isinstance(key, str) and key else None)
+    messages = _messages(payload, call)
+    source = _source(request)
+    received = datetime.now(UTC).isoformat()
+    answer = await run_in_threadpool(
+        delivery.store_messages,
+        store,
+        [_stamped(m, received) for m in messages],
+        lambda m: _mapped(m, source),
+        source,
+        FIELDS,
+    )
+    return Response(orjson.dumps({"success": True, **answer}), media_type="application/json")
+
+
+def _messages(payload: Any, call: str | None) -> list[Any]:
+    """The messages of a body: one (its type set by the path) or a batch's."""
+    if not isinstance(payload, dict):
+        raise InvalidInput(
+            'the body must be a JSON object (a Segment message, or {"batch": [...]})',
+            [Detail("must be a JSON object", field="body")],
+        )
+    if call is not None:
+        return [{**payload, "type": call}]
+    batch = payload.get("batch")
+    if not isinstance(batch, list):
+        raise InvalidInput(
+            "a batch body is {\"batch\": [messages]}; 'batch' is missing or not an array",
+            [Detail("must be an array of messages", field="batch")],
+        )
+    shared = payload.get("context")
+    if not isinstance(shared, dict) or not shared:
+        return batch
+    return [_with_context(m, shared) for m in batch]
+
+
+def _with_context(message: Any, shared: dict[str, Any]) -> Any:
+    if not isinstance(message, dict):
+        return message
+    own = message.get("context")
+    if own is None:
+        return {**message, "context": shared}
+    return {**message, "context": {**shared, **own}} if isinstance(own, dict) else message
+
+
+def _stamped(message: Any, received: str) -> Any:
+    """The message with ``receivedAt`` (when the server got it) unless it has one."""
+    if isinstance(message, dict) and message.get("receivedAt") is None:
+        return {**message, "receivedAt": received}
+    return message
+
+
+def _source(request: Request) -> str:
+    agent = request.headers.get("user-agent", "").lower()
+    return "rudderstack" if "rudder" in agent else "segment"
+
+
+def _mapped(message: Any, source: str) -> Mapped:
+    # RudderStack's SDKs mark every message with its ``channel``; Segment's do not.
+    if isinstance(message, dict) and isinstance(message.get("channel"), str):
+        source = "rudderstack"
+    return map_message(message, source=source)
+
+
+def _call_route(call: str) -> None:
+    async def receive(request: Request) -> Response:
+        return await _receive(request, call)
+
+    receive.__doc__ = f"Store one Segment {call} call; answered once it is on disk."
+    receive.__name__ = f"segment_{call}"
+    router.add_api_route(
+        f"/v1/{call}",
+        receive,
+        methods=["POST"],
+        summary=f"Segment {call} call",
+        description=f"One Segment-spec `{call}` message (docs/sdks.md).",
+        responses=RESPONSES,
+        openapi_extra=BODY,
+    )
+
+
+for _call in CALLS:
+    _call_route(_call)
+
+
+@router.post(
+    "/v1/batch",
+    summary="Segment / RudderStack batch",
+    responses=RESPONSES,
+    openapi_extra=BODY,
+)
+async def segment_batch(request: Request) -> Response:
+    """Store a batch of Segment-spec messages; answered once they are on disk."""
+    return await _receive(request, None)
+
+
+@router.post(
+    "/v1/import",
+    summary="Segment import (a batch)",
+    responses=RESPONSES,
+    openapi_extra=BODY,
+)
+async def segment_import(request: Request) -> Response:
+    """Store a batch of historical Segment-spec messages (same as ``/v1/batch``)."""
+    return await _receive(request, None)
