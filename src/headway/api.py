@@ -12,7 +12,7 @@ the numbers are always those of a fresh run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -42,10 +42,12 @@ from headway.engine.run import Matched
 from headway.engine.stalls import StallsReport, stalls_report
 from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
+from headway.ingest.presets import IdentityClaim
 from headway.ingest.records import validate_records
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.journey import Journey, parse_journey
-from headway.store import AppendResult, Store
+from headway.store import AppendResult, Store, identities
+from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
 from headway.store.journeys import list_journeys, resolve_journey
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
@@ -238,6 +240,33 @@ class Headway:
                 problems,
             )
         return self.store.append_activities(table)
+
+    # -- identities (docs/identities.md) -------------------------------------------------
+    def identities(
+        self, contact: str | None = None
+    ) -> ContactIdentities | tuple[IdentityLink, ...]:
+        """The merges of one contact (its aliases, what it is merged into, the links), or
+        every recorded link (newest first) when no contact is given."""
+        if contact is None:
+            return identities.list_links(self.store)
+        return identities.contact_identities(self.store, contact)
+
+    def merge(self, alias: str, contact: str) -> ClaimOutcome:
+        """Merge ``alias`` into ``contact`` (both known contacts); the outcome says whether it
+        is in force or in conflict with an earlier claim."""
+        return identities.merge(self.store, alias, contact)
+
+    def unmerge(self, link_id: int) -> IdentityLink:
+        """Undo an identity link; resolution is recomputed (a claim it blocked may apply)."""
+        return identities.undo(self.store, link_id)
+
+    def claim_identities(self, claims: Sequence[IdentityClaim]) -> list[ClaimOutcome]:
+        """Record identity claims (an anonymous id is a known one), one outcome per claim."""
+        return identities.claim(self.store, claims)
+
+    def set_attributes(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        """Merge attributes into contacts (latest wins, null removes); contacts updated."""
+        return identities.store_attributes(self.store, [(c, dict(a)) for c, a in items])
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:

@@ -57,7 +57,7 @@ AGE_EDGES_DAYS = (1, 3, 7, 14, 30, 90)
 
 _FIRST_SEEN = sqlglot.parse_one(
     """
-SELECT contact_key, min(ts) AS first_ts FROM activities WHERE ts <= $as_of GROUP BY contact_key
+SELECT contact_key, min(ts) AS first_ts FROM activity_log WHERE ts <= $as_of GROUP BY contact_key
 """,
     read="duckdb",
 )

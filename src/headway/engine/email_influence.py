@@ -50,7 +50,7 @@ MAX_DAYS = 365
 _RECIPIENTS = """
 WITH ev AS (
     SELECT a.contact_key, t.name AS type, a.ts, coalesce(a.bot, false) AND $human AS machine
-    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' = $email
 ), per AS (

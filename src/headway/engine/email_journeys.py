@@ -31,7 +31,7 @@ NOT_ENTERED = "(not entered)"
 _PAIRS = """
 WITH ev AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.bot
-    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' IS NOT NULL
 ), reports_delivery AS (
@@ -59,7 +59,7 @@ GROUP BY at.stage ORDER BY at.stage
 _DELIVERIES = """
 SELECT a.contact_key,
        coalesce(min(a.ts) FILTER (t.name = 'email_delivered'), min(a.ts) FILTER (t.name = 'email_sent')) AS at
-FROM activities a JOIN activity_types t ON t.code = a.type_code
+FROM activity_log a JOIN activity_types t ON t.code = a.type_code
 WHERE t.name IN ('email_sent', 'email_delivered') AND a.ts <= $as_of
   AND a.properties ->> '$.email' = $email
 GROUP BY a.contact_key

@@ -67,7 +67,7 @@ events AS MATERIALIZED (
     FROM (
         SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props,
                json_extract_string(a.properties, ['$.email', '$.campaign']) AS p
-        FROM activities a
+        FROM activity_log a
         JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM activity_types
               WHERE list_contains($kinds, name)) t ON t.code = a.type_code
         WHERE NOT (a.bot AND $human)

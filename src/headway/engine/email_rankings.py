@@ -39,7 +39,7 @@ RANKINGS: tuple[str, ...] = ("unsubscribes", "dropoff")
 _DELIVERIES = """
 WITH ev AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.ts
-    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_unsubscribe')
       AND a.ts <= $as_of
 ), reports AS (

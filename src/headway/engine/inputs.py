@@ -142,7 +142,9 @@ def _inner_select(
     if prefilter is not None:
         where.append(prefilter)
     select = (
-        exp.select(*columns).from_(exp.table_("activities", alias=ACTIVITY)).where(exp.and_(*where))
+        exp.select(*columns)
+        .from_(exp.table_("activity_log", alias=ACTIVITY))
+        .where(exp.and_(*where))
     )
     if _uses_contact(select):
         select = select.join(

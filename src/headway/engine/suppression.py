@@ -23,7 +23,7 @@ CSV_COLUMNS = ("contact", "email", "reason", "since")
 _QUERY = """
 WITH ev AS (
     SELECT a.contact_key, t.name AS type, a.ts
-    FROM activities a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
     WHERE t.name IN ('email_unsubscribe', 'email_spam_report')
        OR (t.name = 'email_bounce' AND lower(a.properties->>'bounce_type') = 'hard')
 ),

@@ -237,7 +237,7 @@ def _rows(
             touchpoint_key().as_("touchpoint"),
             _stage_bits(conds).as_("stage_mask"),
         )
-        .from_(exp.table_("activities", alias=ACTIVITY))
+        .from_(exp.table_("activity_log", alias=ACTIVITY))
         .join(
             exp.table_(intervals, alias=_I),
             on=exp.EQ(

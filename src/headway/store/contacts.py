@@ -8,23 +8,33 @@ import orjson
 
 from headway.store.store import Store
 
-_CONTACT = """SELECT c.id, c.email, c.attributes, c.subscription, c.created_at,
-       count(a.contact_key) AS activities, min(a.ts) AS first_seen, max(a.ts) AS last_seen
-FROM contacts c LEFT JOIN activities a ON a.contact_key = c.key
-WHERE c.id = ?
-GROUP BY ALL"""
+# A contact's keys: its own and those of the ids merged into it (docs/identities.md). The
+# log is read directly (not through ``activity_log``): one contact's rows, no join.
+GROUP_KEYS = """(SELECT key FROM contacts WHERE id = $contact
+    UNION ALL
+    SELECT r.alias_key FROM identity_resolved r JOIN contacts m ON m.key = r.contact_key
+    WHERE m.id = $contact)"""
 
-_TIMELINE = """SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source
+_CONTACT = f"""SELECT c.id, c.email, c.attributes, c.subscription, c.created_at,
+       s.activities, s.first_seen, s.last_seen
+FROM contacts c,
+     (SELECT count(*) AS activities, min(ts) AS first_seen, max(ts) AS last_seen
+      FROM activities WHERE contact_key IN {GROUP_KEYS}) s
+WHERE c.id = $contact"""
+
+_TIMELINE = f"""SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source,
+       k.id AS contact
 FROM activities a
 JOIN activity_types t ON t.code = a.type_code
-WHERE a.contact_key = (SELECT key FROM contacts WHERE id = ?)
+JOIN contacts k ON k.key = a.contact_key
+WHERE a.contact_key IN {GROUP_KEYS}
 ORDER BY a.ts, a.id
-LIMIT ?"""
+LIMIT $limit"""
 
 
 def get_contact(store: Store, contact_id: str) -> dict[str, Any] | None:
     """A contact's id, email, attributes, subscription, created_at, activity count and span."""
-    rows = store.execute(_CONTACT, [contact_id]).dicts()
+    rows = store.execute(_CONTACT, {"contact": contact_id}).dicts()
     if not rows:
         return None
     contact = rows[0]
@@ -35,8 +45,9 @@ def get_contact(store: Store, contact_id: str) -> dict[str, Any] | None:
 def contact_timeline(
     store: Store, contact_id: str, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """A contact's activities ordered by time, with type names and parsed properties."""
-    rows = store.execute(_TIMELINE, [contact_id, limit]).dicts()
+    """A contact's activities (those of the ids merged into it too) ordered by time, with
+    type names, parsed properties and the id each was recorded under (``contact``)."""
+    rows = store.execute(_TIMELINE, {"contact": contact_id, "limit": limit}).dicts()
     for row in rows:
         row["properties"] = _json(row["properties"]) or {}
     return rows

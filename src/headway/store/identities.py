@@ -122,7 +122,7 @@ def record_claims(
     keys = ensure_contacts(conn, [x for c in claims for x in (c.alias, c.contact)])
     pairs = [(keys[c.alias], keys[c.contact]) for c in claims]
     stored = _stored_links(conn, {p for p in pairs if p[0] != p[1]})
-    next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM identity_links").fetchall()[0][0])
+    next_id = int(_all(conn, "SELECT coalesce(max(id), 0) FROM identity_links")[0][0])
     new_rows: list[tuple[int, int, int, datetime, str | None, str]] = []
     earlier: dict[int, tuple[datetime, str | None]] = {}
     recorded: list[tuple[int | None, str | None]] = []
@@ -173,14 +173,17 @@ def undo(store: Store, link_id: int) -> IdentityLink:
     recomputed. ``NotFound`` for an unknown id, ``Conflict`` when it is already undone."""
 
     def run(conn: duckdb.DuckDBPyConnection) -> IdentityLink:
-        row = conn.execute(
-            "SELECT alias_key, contact_key, status FROM identity_links WHERE id = ?", [link_id]
-        ).fetchone()
+        row = _one(
+            conn,
+            "SELECT alias_key, contact_key, status FROM identity_links WHERE id = ?",
+            [link_id],
+        )
         if row is None:
             raise NotFound(f"there is no identity link {link_id}")
         if row[2] == UNDONE:
             raise Conflict(f"identity link {link_id} is already undone")
-        conn.execute(
+        _all(
+            conn,
             "UPDATE identity_links SET status = ?, undone_at = now()::TIMESTAMP WHERE id = ?",
             [UNDONE, link_id],
         )
@@ -214,7 +217,8 @@ def set_attributes(
     )
     conn.register("_hw_attr_arrow", table)
     try:
-        row = conn.execute(
+        row = _one(
+            conn,
             """UPDATE contacts SET
                 attributes = json_merge_patch(coalesce(contacts.attributes, '{}'),
                                               CAST(n.patch AS JSON)),
@@ -222,8 +226,8 @@ def set_attributes(
                              THEN json_extract_string(n.patch, '$.email')
                              ELSE contacts.email END,
                 updated_at = now()::TIMESTAMP
-            FROM _hw_attr_arrow n WHERE contacts.id = n.id"""
-        ).fetchone()
+            FROM _hw_attr_arrow n WHERE contacts.id = n.id""",
+        )
     finally:
         conn.unregister("_hw_attr_arrow")
     return int(row[0]) if row else 0
@@ -243,8 +247,8 @@ def ensure_contacts(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict
         appends._add_contacts(conn, "_hw_ids_arrow")
     finally:
         conn.unregister("_hw_ids_arrow")
-    keys = {str(c): int(k) for c, k in conn.execute("SELECT contact, key FROM _hw_keys").fetchall()}
-    conn.execute("DROP TABLE _hw_keys")
+    keys = {str(c): int(k) for c, k in _all(conn, "SELECT contact, key FROM _hw_keys")}
+    _all(conn, "DROP TABLE _hw_keys")
     return keys
 
 
@@ -258,18 +262,20 @@ def contact_identities(store: Store, contact_id: str) -> ContactIdentities:
     key = _key_of(cur, contact_id)
     if key is None:
         raise NotFound(f"there is no contact {contact_id!r}")
-    into = cur.execute(
+    into = _one(
+        cur,
         """SELECT c.id FROM identity_resolved r JOIN contacts c ON c.key = r.contact_key
         WHERE r.alias_key = ?""",
         [key],
-    ).fetchone()
+    )
     aliases = [
         str(r[0])
-        for r in cur.execute(
+        for r in _all(
+            cur,
             """SELECT c.id FROM identity_resolved r JOIN contacts c ON c.key = r.alias_key
             WHERE r.contact_key = ? ORDER BY c.id""",
             [key],
-        ).fetchall()
+        )
     ]
     group = "(SELECT alias_key FROM identity_resolved WHERE contact_key = ? UNION SELECT ?)"
     links = _links(cur, f"l.alias_key IN {group} OR l.contact_key IN {group}", [key] * 4)
@@ -309,7 +315,7 @@ def _naive_utc(at: datetime) -> datetime:
 
 
 def _key_of(conn: duckdb.DuckDBPyConnection, contact_id: str) -> int | None:
-    row = conn.execute("SELECT key FROM contacts WHERE id = ?", [contact_id]).fetchone()
+    row = _one(conn, "SELECT key FROM contacts WHERE id = ?", [contact_id])
     return int(row[0]) if row else None
 
 
@@ -331,13 +337,14 @@ def _stored_links(
     )
     conn.register("_hw_pairs_arrow", table)
     try:
-        rows = conn.execute(
+        rows = _all(
+            conn,
             """SELECT l.alias_key, l.contact_key, l.id, l.claimed_at, l.activity_id, l.status
             FROM identity_links l
             SEMI JOIN _hw_pairs_arrow p
               ON p.alias_key = l.alias_key AND p.contact_key = l.contact_key
-            ORDER BY l.id"""
-        ).fetchall()
+            ORDER BY l.id""",
+        )
     finally:
         conn.unregister("_hw_pairs_arrow")
     out: dict[tuple[int, int], list[StoredLink]] = {}
@@ -380,7 +387,8 @@ def _write_links(
         )
         conn.register("_hw_links_arrow", table)
         try:
-            conn.execute(
+            _all(
+                conn,
                 """INSERT INTO identity_links (id, alias_key, contact_key, claimed_at,
                                                recorded_at, activity_id, source, status)
                 SELECT id, alias_key, contact_key, claimed_at, now()::TIMESTAMP, activity_id,
@@ -391,16 +399,15 @@ def _write_links(
         finally:
             conn.unregister("_hw_links_arrow")
     for link_id, (at, activity_id) in earlier.items():
-        conn.execute(
+        _all(
+            conn,
             "UPDATE identity_links SET claimed_at = ?, activity_id = ? WHERE id = ?",
             [at, activity_id, link_id],
         )
 
 
 def _pair_of(conn: duckdb.DuckDBPyConnection, link_id: int) -> tuple[int, int]:
-    row = conn.execute(
-        "SELECT alias_key, contact_key FROM identity_links WHERE id = ?", [link_id]
-    ).fetchone()
+    row = _one(conn, "SELECT alias_key, contact_key FROM identity_links WHERE id = ?", [link_id])
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -432,9 +439,10 @@ def _rejudge(conn: duckdb.DuckDBPyConnection, seeds: set[int]) -> dict[int, str]
             ),
         )
         try:
-            conn.execute(
+            _all(
+                conn,
                 """UPDATE identity_links SET status = s.status FROM _hw_status_arrow s
-                WHERE identity_links.id = s.id AND identity_links.status <> s.status"""
+                WHERE identity_links.id = s.id AND identity_links.status <> s.status""",
             )
         finally:
             conn.unregister("_hw_status_arrow")
@@ -452,12 +460,13 @@ def _group_links(
     while frontier:
         conn.register("_hw_frontier", pa.table({"k": pa.array(frontier, pa.int32())}))
         try:
-            rows = conn.execute(
+            rows = _all(
+                conn,
                 """SELECT id, alias_key, contact_key, claimed_at FROM identity_links
                 WHERE status <> 'undone'
                   AND (alias_key IN (SELECT k FROM _hw_frontier)
-                       OR contact_key IN (SELECT k FROM _hw_frontier))"""
-            ).fetchall()
+                       OR contact_key IN (SELECT k FROM _hw_frontier))""",
+            )
         finally:
             conn.unregister("_hw_frontier")
         frontier = []
@@ -468,6 +477,17 @@ def _group_links(
                     seen.add(k)
                     frontier.append(k)
     return list(found.values())
+
+
+def _all(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """Run ``sql`` and fetch every row (the connection is free again afterwards)."""
+    return conn.execute(sql, params).fetchall()
+
+
+def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (all rows fetched), or None."""
+    rows = _all(conn, sql, params)
+    return rows[0] if rows else None
 
 
 def _root(parent: dict[int, int], key: int) -> int:
@@ -483,8 +503,8 @@ def _resolve(conn: duckdb.DuckDBPyConnection, nodes: set[int], parent: dict[int,
     table = pa.table({"k": pa.array(listed, pa.int32()), "root": pa.array(roots, pa.int32())})
     conn.register("_hw_roots", table)
     try:
-        conn.execute("DELETE FROM identity_resolved WHERE alias_key IN (SELECT k FROM _hw_roots)")
-        conn.execute("INSERT INTO identity_resolved SELECT k, root FROM _hw_roots WHERE k <> root")
+        _all(conn, "DELETE FROM identity_resolved WHERE alias_key IN (SELECT k FROM _hw_roots)")
+        _all(conn, "INSERT INTO identity_resolved SELECT k, root FROM _hw_roots WHERE k <> root")
     finally:
         conn.unregister("_hw_roots")
     refresh_view(conn)
@@ -492,21 +512,21 @@ def _resolve(conn: duckdb.DuckDBPyConnection, nodes: set[int], parent: dict[int,
 
 def refresh_view(conn: duckdb.DuckDBPyConnection) -> None:
     """Define ``activity_log``: the bare log without merges, resolved through them with."""
-    merges = conn.execute("SELECT count(*) FROM (SELECT 1 FROM identity_resolved LIMIT 1)")
-    row = merges.fetchone()
+    row = _one(conn, "SELECT count(*) FROM (SELECT 1 FROM identity_resolved LIMIT 1)")
     want_join = bool(row and row[0])
-    current = conn.execute(
-        "SELECT sql FROM duckdb_views() WHERE view_name = 'activity_log' AND NOT internal"
-    ).fetchone()
+    current = _one(
+        conn, "SELECT sql FROM duckdb_views() WHERE view_name = 'activity_log' AND NOT internal"
+    )
     has_join = bool(current and "identity_resolved" in str(current[0]))
     if want_join != has_join:
-        conn.execute(RESOLVED_VIEW if want_join else BARE_VIEW)
+        _all(conn, RESOLVED_VIEW if want_join else BARE_VIEW)
 
 
 def _links(
     conn: duckdb.DuckDBPyConnection, where: str, params: list[Any], limit: int | None = None
 ) -> tuple[IdentityLink, ...]:
-    rows = conn.execute(
+    rows = _all(
+        conn,
         f"""SELECT l.id, a.id, c.id, l.claimed_at, l.recorded_at, l.activity_id, l.source,
                    l.status, l.undone_at
         FROM identity_links l
@@ -516,7 +536,7 @@ def _links(
         ORDER BY l.id DESC
         LIMIT ?""",
         [*params, limit],
-    ).fetchall()
+    )
     return tuple(IdentityLink(*row) for row in rows)
 
 

@@ -10,13 +10,14 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from headway.engine.results import iso
 from headway.errors import NotFound
 from headway.store import Store
 from headway.store.contacts import get_contact
 from headway.store.erase import erase_contact
+from headway.store.identities import contact_identities
 from headway.web.api._common import ADMIN, MAX_OFFSET, READ, errors, page_link
 
 router = APIRouter(tags=["contacts"])
@@ -24,12 +25,16 @@ router = APIRouter(tags=["contacts"])
 MAX_PAGE = 1000
 
 _KEY = "SELECT key, updated_at FROM contacts WHERE id = ?"
-_COUNT = """SELECT count(*) FROM activities a JOIN activity_types t ON t.code = a.type_code
-WHERE a.contact_key = $key AND ($types IS NULL OR list_contains($types, t.name))"""
-_PAGE = """SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source
+# The contact's own activities and those of the ids merged into it (docs/identities.md).
+_KEYS = "(SELECT $key UNION ALL SELECT alias_key FROM identity_resolved WHERE contact_key = $key)"
+_COUNT = f"""SELECT count(*) FROM activities a JOIN activity_types t ON t.code = a.type_code
+WHERE a.contact_key IN {_KEYS} AND ($types IS NULL OR list_contains($types, t.name))"""
+_PAGE = f"""SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source,
+       k.id AS contact
 FROM activities a JOIN activity_types t ON t.code = a.type_code
-WHERE a.contact_key = $key AND ($types IS NULL OR list_contains($types, t.name))
-ORDER BY a.ts {direction}, a.id {direction} LIMIT $limit OFFSET $offset"""
+JOIN contacts k ON k.key = a.contact_key
+WHERE a.contact_key IN {_KEYS} AND ($types IS NULL OR list_contains($types, t.name))
+ORDER BY a.ts {{direction}}, a.id {{direction}} LIMIT $limit OFFSET $offset"""
 # Two constant texts: the sort direction is a keyword, never a value.
 _PAGES = {"newest": _PAGE.format(direction="DESC"), "oldest": _PAGE.format(direction="ASC")}
 
@@ -46,6 +51,12 @@ class ContactOut(BaseModel):
     activities: int
     first_activity: str | None
     last_activity: str | None
+    merged_into: str | None = Field(
+        None, description="The contact this id is merged into (its activities count there)."
+    )
+    aliases: list[str] = Field(
+        default_factory=list, description="Ids merged into this contact (docs/identities.md)."
+    )
 
 
 class ActivityOut(BaseModel):
@@ -58,6 +69,10 @@ class ActivityOut(BaseModel):
     bot: bool
     bot_reason: str | None
     source: str
+    contact: str = Field(
+        description="The id it was recorded under (an alias merged into "
+        "this contact, or the contact itself)."
+    )
 
 
 class TimelineOut(BaseModel):
@@ -138,12 +153,13 @@ def timeline(
     responses=errors(401, 403, 404),
 )
 def contact(request: Request, contact_id: str) -> dict[str, Any]:
-    """Id, email, attributes, subscription, times and activity count of a contact."""
+    """Id, email, attributes, subscription, times, activity count and merged ids of a contact."""
     store = _store(request)
     found = get_contact(store, contact_id)
     if found is None:
         raise NotFound(f"there is no contact {contact_id!r}")
     _, updated_at = _contact_key(store, contact_id)
+    merged = contact_identities(store, contact_id)
     return {
         "id": found["id"],
         "email": found["email"],
@@ -154,6 +170,8 @@ def contact(request: Request, contact_id: str) -> dict[str, Any]:
         "activities": int(found["activities"]),
         "first_activity": _iso(found["first_seen"]),
         "last_activity": _iso(found["last_seen"]),
+        "merged_into": merged.merged_into,
+        "aliases": list(merged.aliases),
     }
 
 
