@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from headway.store import catalog
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
@@ -187,6 +188,8 @@ def _append_prepared(
         if by_batch
         else {}
     )
+    # Before the insert: after it, the view's duplicate check would hide the kept rows.
+    catalog.record_append(conn, "_hw_keep", "_hw_keys")
     row = conn.execute(
         """INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
                                    bot_reason, source, import_id)

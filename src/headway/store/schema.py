@@ -6,6 +6,8 @@ kept in ``schema_version``. Append new migrations at the end; never edit an appl
 
 from __future__ import annotations
 
+from headway.store import catalog
+
 MIGRATIONS: list[list[str]] = [
     # 1: the activity log and the dictionaries that make the engine fast.
     [
@@ -118,6 +120,9 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE VIEW activity_log AS SELECT * FROM activities",
     ],
+    # 5: the catalogue of what the log holds (types, property paths, their values), kept
+    # current on append (store/catalog.py); an existing log is catalogued here once.
+    [*catalog.CREATE, *catalog.REBUILD],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

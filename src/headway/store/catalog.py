@@ -1,0 +1,192 @@
+"""The catalogue: what the activity log holds, kept current on every append.
+
+Per activity type: how many activities, first and last seen, and (through the
+``catalog_type_contacts`` pairs) exactly how many distinct contacts. Per type and property
+path: how many activities carry it, the JSON types seen, and — while a path has at most
+``VALUE_CAP`` distinct scalar values — every value with its count (beyond that the path is
+marked high-cardinality and its values are dropped, for good: values only grow on append).
+
+Appends add the increment of their kept rows (``_hw_keep``) inside their own write
+transaction (``record_append``), so reading the catalogue never scans the log. Deletions
+(erasure, import undo) call ``rebuild``, a full recompute from the log.
+
+Paths are stored as the JSON array of their keys (``["context","page.url"]``), derived in
+SQL from DuckDB's ``json_tree`` full keys; array elements are not paths (the journey
+language cannot address them), so nodes inside arrays are left out.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+VALUE_CAP = 200  # distinct scalar values tracked per (type, path)
+
+# A json_tree full key made only of object steps: "$", then ".bare" or ."quoted" steps.
+_OBJECT_STEPS = r"""'^\$(\.("([^"\\]|\\.)*"|[^."\[\]]+))+$'"""
+# The JSON array of a full key's keys: quoted steps are already JSON strings.
+_KEYS = (
+    "'[' || array_to_string(list_transform("
+    r"""regexp_extract_all(j.fullkey, '\.("(?:[^"\\]|\\.)*"|[^."\[\]]+)', 1), """
+    "lambda s: CASE WHEN starts_with(s, '\"') THEN s ELSE to_json(s)::VARCHAR END), ',') || ']'"
+)
+_KIND = """CASE j.type WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean'
+    WHEN 'NULL' THEN 'null' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array'
+    ELSE 'number' END"""
+KINDS = ("string", "number", "boolean", "object", "array", "null")
+
+TABLES = ("catalog_types", "catalog_type_contacts", "catalog_properties", "catalog_values")
+
+CREATE = [
+    """CREATE TABLE catalog_types (
+        type_code SMALLINT PRIMARY KEY,
+        activities BIGINT NOT NULL,
+        first_seen TIMESTAMP NOT NULL,
+        last_seen TIMESTAMP NOT NULL
+    )""",
+    # One row per (type, contact) seen: exact distinct contacts per type, cheap to count.
+    """CREATE TABLE catalog_type_contacts (
+        type_code SMALLINT NOT NULL,
+        contact_key INTEGER NOT NULL
+    )""",
+    """CREATE TABLE catalog_properties (
+        type_code SMALLINT NOT NULL,
+        path VARCHAR NOT NULL,
+        activities BIGINT NOT NULL,
+        strings BIGINT NOT NULL, numbers BIGINT NOT NULL, booleans BIGINT NOT NULL,
+        objects BIGINT NOT NULL, arrays BIGINT NOT NULL, nulls BIGINT NOT NULL,
+        high_cardinality BOOLEAN NOT NULL DEFAULT false,
+        PRIMARY KEY (type_code, path)
+    )""",
+    # value: the JSON text of a scalar (string, number or boolean).
+    """CREATE TABLE catalog_values (
+        type_code SMALLINT NOT NULL,
+        path VARCHAR NOT NULL,
+        value VARCHAR NOT NULL,
+        activities BIGINT NOT NULL,
+        PRIMARY KEY (type_code, path, value)
+    )""",
+]
+
+
+def _nodes(rows: str, *, by_value: bool, only: str = "") -> str:
+    """SQL: counts per (type_code, path, kind[, value]) of the property nodes of ``rows``
+    (columns ``type_code`` and ``properties``); without ``by_value``, an approximate count
+    of distinct scalar values instead. ``only``: an extra condition on ``r`` and ``path``."""
+    value = "CASE WHEN j.type NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN j.value::VARCHAR END"
+    column = f"{value} AS value" if by_value else f"approx_count_distinct({value}) AS distincts"
+    return f"""SELECT r.type_code, {_KEYS} AS path, {_KIND} AS kind, {column}, count(*) AS n
+        FROM {rows} r, json_tree(r.properties) j
+        WHERE j.fullkey <> '$' AND regexp_full_match(j.fullkey, {_OBJECT_STEPS}) {only}
+        GROUP BY {"ALL" if by_value else "1, 2, 3"}"""
+
+
+_PROPERTY_ROWS = """SELECT type_code, path, sum(n) AS activities,
+        coalesce(sum(n) FILTER (kind = 'string'), 0) AS strings,
+        coalesce(sum(n) FILTER (kind = 'number'), 0) AS numbers,
+        coalesce(sum(n) FILTER (kind = 'boolean'), 0) AS booleans,
+        coalesce(sum(n) FILTER (kind = 'object'), 0) AS objects,
+        coalesce(sum(n) FILTER (kind = 'array'), 0) AS arrays,
+        coalesce(sum(n) FILTER (kind = 'null'), 0) AS nulls,
+        false AS high_cardinality
+    FROM _hw_cat_nodes GROUP BY type_code, path"""
+
+
+def record_append(conn: duckdb.DuckDBPyConnection, keep: str, keys: str) -> None:
+    """Add the rows of ``keep`` (an append's kept rows; contact keys in ``keys``)."""
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _hw_cat_rows AS
+        SELECT t.code AS type_code, c.key AS contact_key, k.ts, k.properties
+        FROM {keep} k
+        JOIN {keys} c ON c.contact = k.contact
+        JOIN activity_types t ON t.name = k.type"""
+    )
+    try:
+        _merge(conn, "_hw_cat_rows")
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _hw_cat_rows")
+        conn.execute("DROP TABLE IF EXISTS _hw_cat_nodes")
+
+
+def _merge(conn: duckdb.DuckDBPyConnection, rows: str) -> None:
+    """Add the catalogue of ``rows`` (type_code, contact_key, ts, properties) to the tables."""
+    conn.execute(
+        f"""INSERT INTO catalog_types
+        SELECT type_code, count(*), min(ts), max(ts) FROM {rows} GROUP BY type_code
+        ON CONFLICT (type_code) DO UPDATE SET
+            activities = activities + excluded.activities,
+            first_seen = least(first_seen, excluded.first_seen),
+            last_seen = greatest(last_seen, excluded.last_seen)"""
+    )
+    conn.execute(
+        f"""INSERT INTO catalog_type_contacts
+        SELECT DISTINCT type_code, contact_key FROM {rows} n
+        WHERE NOT EXISTS (SELECT 1 FROM catalog_type_contacts p
+                          WHERE p.type_code = n.type_code AND p.contact_key = n.contact_key)"""
+    )
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes(rows, by_value=True)}")
+    conn.execute(
+        f"""INSERT INTO catalog_properties {_PROPERTY_ROWS}
+        ON CONFLICT (type_code, path) DO UPDATE SET
+            activities = activities + excluded.activities,
+            strings = strings + excluded.strings, numbers = numbers + excluded.numbers,
+            booleans = booleans + excluded.booleans, objects = objects + excluded.objects,
+            arrays = arrays + excluded.arrays, nulls = nulls + excluded.nulls"""
+    )
+    conn.execute(
+        """INSERT INTO catalog_values
+        SELECT n.type_code, n.path, n.value, sum(n.n) FROM _hw_cat_nodes n
+        JOIN catalog_properties p USING (type_code, path)
+        WHERE n.value IS NOT NULL AND NOT p.high_cardinality
+        GROUP BY ALL
+        ON CONFLICT (type_code, path, value) DO UPDATE SET
+            activities = activities + excluded.activities"""
+    )
+    for statement in _MARK_HIGH:
+        conn.execute(statement)
+
+
+# Paths of _hw_cat_nodes now holding more than VALUE_CAP values: flagged, their values dropped.
+_MARK_HIGH = [
+    f"""CREATE OR REPLACE TEMP TABLE _hw_cat_over AS
+    SELECT type_code, path FROM catalog_values
+    SEMI JOIN (SELECT DISTINCT type_code, path FROM _hw_cat_nodes) p USING (type_code, path)
+    GROUP BY ALL HAVING count(*) > {VALUE_CAP}""",
+    """UPDATE catalog_properties p SET high_cardinality = true FROM _hw_cat_over o
+    WHERE p.type_code = o.type_code AND p.path = o.path""",
+    """DELETE FROM catalog_values v USING _hw_cat_over o
+    WHERE v.type_code = o.type_code AND v.path = o.path""",
+    "DROP TABLE _hw_cat_over",
+]
+
+
+def rebuild(conn: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the whole catalogue from the activity log (after deletions)."""
+    for statement in REBUILD:
+        conn.execute(statement)
+
+
+_LOW = f"""AND EXISTS (SELECT 1 FROM catalog_properties p
+    WHERE p.type_code = r.type_code AND p.path = {_KEYS} AND NOT p.high_cardinality)"""
+
+# Two passes over the log: kinds and approximate distinct counts per path, then exact values
+# only for the paths that may have at most VALUE_CAP of them (a wide margin over the sketch's
+# error), so high-cardinality paths never make a group per value.
+REBUILD = [
+    *(f"DELETE FROM {table}" for table in TABLES),
+    """INSERT INTO catalog_types
+    SELECT type_code, count(*), min(ts), max(ts) FROM activities GROUP BY type_code""",
+    """INSERT INTO catalog_type_contacts SELECT DISTINCT type_code, contact_key FROM activities""",
+    f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes('activities', by_value=False)}",
+    f"INSERT INTO catalog_properties {_PROPERTY_ROWS}",
+    f"""UPDATE catalog_properties p SET high_cardinality = true
+    FROM (SELECT type_code, path FROM _hw_cat_nodes GROUP BY ALL
+          HAVING sum(distincts) > {2 * VALUE_CAP}) o
+    WHERE p.type_code = o.type_code AND p.path = o.path""",
+    f"""INSERT INTO catalog_values
+    SELECT type_code, path, value, sum(n) FROM ({_nodes("activities", by_value=True, only=_LOW)})
+    WHERE value IS NOT NULL GROUP BY ALL""",
+    "DELETE FROM _hw_cat_nodes",
+    "INSERT INTO _hw_cat_nodes SELECT type_code, path, NULL, NULL, NULL FROM catalog_properties",
+    *_MARK_HIGH,
+    "DROP TABLE _hw_cat_nodes",
+]
