@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import NotFound
+from headway.store import catalog
 from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards).
@@ -32,8 +33,16 @@ SHARED_TABLES = frozenset(
 )
 # Tables erased here: the contact's row, its activities and labels of those activities, and
 # the identity merges that name the contact.
+# The catalogue (types, contacts per type, property values) is recomputed from what is left.
 PER_CONTACT_TABLES = frozenset(
-    {"contacts", "activities", "demo_truth", "identity_links", "identity_resolved"}
+    {
+        "contacts",
+        "activities",
+        "demo_truth",
+        "identity_links",
+        "identity_resolved",
+        *catalog.TABLES,
+    }
 )
 
 
@@ -72,6 +81,7 @@ def erase_contact(store: Store, contact_id: str) -> ErasureReport:
             "DELETE FROM identity_resolved WHERE alias_key = ? OR contact_key = ?", [key, key]
         )
         conn.execute("DELETE FROM contacts WHERE key = ?", [key])
+        catalog.rebuild(conn)
         return ErasureReport(contact_id, int(deleted[0]) if deleted else 0, True)
 
     return store.write(erase)
