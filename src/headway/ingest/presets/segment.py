@@ -18,7 +18,8 @@ One message is one activity, whatever its call:
 
 Identities: a message carrying both ``userId`` and ``anonymousId`` claims that the anonymous id
 is that user from the message's time on; an ``alias`` claims ``previousId`` is ``userId``. An
-``identify`` call's ``traits`` become the contact's attributes. A message that cannot be mapped
+``identify`` call's ``traits`` (else ``context.traits``, where RudderStack's SDKs put them)
+become the contact's attributes. A message that cannot be mapped
 raises ``Rejected`` naming the message's field (``userId``, ``event``, ``timestamp``, ...).
 """
 
@@ -179,6 +180,9 @@ def _view(kind: str) -> Any:
 
 def _identify(raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     traits = _object(raw, "traits")
+    if not traits:  # RudderStack's SDKs send an identify call's traits in its context
+        nested = _object(raw, "context").get("traits")
+        traits = dict(nested) if isinstance(nested, dict) else {}
     return "identify", ({"traits": traits} if traits else {})
 
 

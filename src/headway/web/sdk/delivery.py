@@ -24,12 +24,11 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from headway.api import Headway
 from headway.errors import Detail, Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from headway.ingest.presets import IdentityClaim, Mapped
 from headway.ingest.records import Rejected, validate_records
-from headway.store import identities
 from headway.store.api_keys import Principal
-from headway.store.store import Store
 from headway.web.api.activities import api_words, check_size
 from headway.web.auth import KeyRequired, require_scope
 from headway.web.sessions import auth_state, check_key, presented_key
@@ -122,7 +121,7 @@ def parse_json(body: bytes) -> Any:
 
 
 def store_messages(
-    store: Store, messages: list[Any], mapper: Mapper, source: str, fields: dict[str, str]
+    headway: Headway, messages: list[Any], mapper: Mapper, source: str, fields: dict[str, str]
 ) -> dict[str, Any]:
     """Map, validate and store ``messages``; ``{"accepted", "duplicates", "rejected"}``.
 
@@ -155,13 +154,13 @@ def store_messages(
             f"every message was rejected ({len(problems)}); nothing was stored",
             [Detail(api_words(d), field=d.field, record=d.record) for d in problems],
         )
-    result = store.append_activities(table.filter(_accepted_rows(owners, kept, invalid)))
+    result = headway.store.append_activities(table.filter(_accepted_rows(owners, kept, invalid)))
     claims: list[IdentityClaim] = [c for m in kept.values() for c in m.identities]
     attributes = [a for m in kept.values() for a in m.attributes]
     if claims:
-        identities.claim(store, claims)
+        headway.claim_identities(claims)
     if attributes:
-        identities.store_attributes(store, attributes)
+        headway.set_attributes(attributes)
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,

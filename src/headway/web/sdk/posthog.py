@@ -24,9 +24,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from headway.api import Headway
 from headway.errors import Detail, InvalidInput, UnsupportedMediaType
 from headway.ingest.presets.posthog import SOURCE, map_event
-from headway.store.store import Store
 from headway.web.api._common import errors
 from headway.web.sdk import delivery
 
@@ -43,7 +43,7 @@ async def capture(request: Request) -> Response:
     principal = delivery.admit_early(request)
     body = await request.body()
     limit = request.app.state.settings.max_body_bytes
-    store: Store = request.app.state.store
+    headway: Headway = request.app.state.headway
     payload = await run_in_threadpool(_payload, request, body, limit)
     events = _events(payload)
     if principal is None:
@@ -51,7 +51,7 @@ async def capture(request: Request) -> Response:
     received = datetime.now(UTC).replace(tzinfo=None)
     answer = await run_in_threadpool(
         delivery.store_messages,
-        store,
+        headway,
         events,
         lambda e: map_event(e, received=received),
         SOURCE,

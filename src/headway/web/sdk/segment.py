@@ -21,10 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from headway.api import Headway
 from headway.errors import Detail, InvalidInput
 from headway.ingest.presets import Mapped
 from headway.ingest.presets.segment import CALLS, map_message
-from headway.store.store import Store
 from headway.web.api._common import errors
 from headway.web.sdk import delivery
 
@@ -45,7 +45,7 @@ async def _receive(request: Request, call: str | None) -> Response:
     principal = delivery.admit_early(request)
     body = await request.body()
     limit = request.app.state.settings.max_body_bytes
-    store: Store = request.app.state.store
+    headway: Headway = request.app.state.headway
     raw = delivery.decoded_body(body, request.headers.get("content-encoding"), limit)
     payload = await run_in_threadpool(delivery.parse_json, raw)
     if principal is None:
@@ -56,7 +56,7 @@ async def _receive(request: Request, call: str | None) -> Response:
     received = datetime.now(UTC).isoformat()
     answer = await run_in_threadpool(
         delivery.store_messages,
-        store,
+        headway,
         [_stamped(m, received) for m in messages],
         lambda m: _mapped(m, source),
         source,
