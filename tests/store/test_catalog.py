@@ -196,6 +196,9 @@ def test_catalogue_after_erasure(store: Store) -> None:
     erase_contact(store, "c3")
     check(store)
     assert "c3" not in {r[0] for r in store.execute("SELECT id FROM contacts").rows}
+    # The next append finds its new (type, contact) pairs against what the erasure left.
+    store.append_activities(batch(rng, 1000, 100, contacts=5))
+    check(store)
 
 
 def test_rebuild_equals_the_incremental_catalogue(store: Store) -> None:

@@ -189,7 +189,8 @@ def _append_prepared(
         else {}
     )
     # Before the insert: after it, the view's duplicate check would hide the kept rows.
-    catalog.record_append(conn, "_hw_keep", "_hw_keys")
+    pairs = contacts.type_contacts if contacts is not None else None
+    catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
     row = conn.execute(
         """INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
                                    bot_reason, source, import_id)

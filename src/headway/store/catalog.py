@@ -18,6 +18,10 @@ language cannot address them), so nodes inside arrays are left out.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+
+from headway.store.id_index import merged
 
 VALUE_CAP = 200  # distinct scalar values tracked per (type, path)
 
@@ -71,13 +75,18 @@ CREATE = [
 def _nodes(rows: str, *, by_value: bool, only: str = "") -> str:
     """SQL: counts per (type_code, path, kind[, value]) of the property nodes of ``rows``
     (columns ``type_code`` and ``properties``); without ``by_value``, an approximate count
-    of distinct scalar values instead. ``only``: an extra condition on ``r`` and ``path``."""
+    of distinct scalar values instead. ``only``: an extra condition on ``r`` and ``path``.
+
+    Nodes are grouped by their raw full key first, so the path is derived once per key."""
     value = "CASE WHEN j.type NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN j.value::VARCHAR END"
     column = f"{value} AS value" if by_value else f"approx_count_distinct({value}) AS distincts"
-    return f"""SELECT r.type_code, {_KEYS} AS path, {_KIND} AS kind, {column}, count(*) AS n
-        FROM {rows} r, json_tree(r.properties) j
-        WHERE j.fullkey <> '$' AND regexp_full_match(j.fullkey, {_OBJECT_STEPS}) {only}
-        GROUP BY {"ALL" if by_value else "1, 2, 3"}"""
+    return f"""SELECT type_code, {_KEYS} AS path, {_KIND} AS kind,
+               {"value" if by_value else "distincts"}, n, fullkey
+        FROM (SELECT r.type_code, j.fullkey, j.type, {column}, count(*) AS n
+              FROM {rows} r, json_tree(r.properties) j
+              WHERE j.fullkey <> '$' {only}
+              GROUP BY {"ALL" if by_value else "1, 2, 3"}) j
+        WHERE regexp_full_match(j.fullkey, {_OBJECT_STEPS})"""
 
 
 _PROPERTY_ROWS = """SELECT type_code, path, sum(n) AS activities,
@@ -91,8 +100,50 @@ _PROPERTY_ROWS = """SELECT type_code, path, sum(n) AS activities,
     FROM _hw_cat_nodes GROUP BY type_code, path"""
 
 
-def record_append(conn: duckdb.DuckDBPyConnection, keep: str, keys: str) -> None:
-    """Add the rows of ``keep`` (an append's kept rows; contact keys in ``keys``)."""
+class TypeContacts:
+    """Every (type, contact) pair of ``catalog_type_contacts`` in memory, as sorted codes.
+
+    Finding a batch's new pairs in SQL scans the whole pair table each commit (~150 ms at
+    6M pairs); this answers from memory. Like ``ContactKeys``, which holds it and reloads it,
+    it is trusted only while no other write has happened since the append that last
+    updated it.
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
+
+    def load(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Read every pair from the catalogue."""
+        codes = conn.execute(f"SELECT {_PAIR_CODE} AS code FROM catalog_type_contacts")
+        self.levels = [np.sort(codes.fetchnumpy()["code"].astype(np.int64))]
+
+    def fresh(self, codes: np.ndarray) -> np.ndarray:
+        """The ``codes`` (distinct) not held yet; they are added."""
+        new = np.ones(len(codes), dtype=bool)
+        for level in self.levels:
+            if len(level):
+                pos = np.searchsorted(level, codes).clip(max=len(level) - 1)
+                new &= level[pos] != codes
+        out = np.sort(codes[new])
+        self.levels.append(out)
+        while len(self.levels) > 1 and 2 * len(self.levels[-1]) >= len(self.levels[-2]):
+            last = self.levels.pop()
+            self.levels[-1] = merged(self.levels[-1], last)
+        return out
+
+
+# A pair as one number: the type code above the contact key (keys are non-negative).
+_PAIR_CODE = "(type_code::BIGINT << 32) | contact_key::BIGINT"
+
+
+def record_append(
+    conn: duckdb.DuckDBPyConnection,
+    keep: str,
+    keys: str,
+    pairs: TypeContacts | None = None,
+) -> None:
+    """Add the rows of ``keep`` (an append's kept rows; contact keys in ``keys``); with
+    ``pairs`` (current), new (type, contact) pairs are found in memory."""
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE _hw_cat_rows AS
         SELECT t.code AS type_code, c.key AS contact_key, k.ts, k.properties
@@ -101,13 +152,37 @@ def record_append(conn: duckdb.DuckDBPyConnection, keep: str, keys: str) -> None
         JOIN activity_types t ON t.name = k.type"""
     )
     try:
-        _merge(conn, "_hw_cat_rows")
+        _merge(conn, "_hw_cat_rows", pairs)
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_cat_rows")
         conn.execute("DROP TABLE IF EXISTS _hw_cat_nodes")
 
 
-def _merge(conn: duckdb.DuckDBPyConnection, rows: str) -> None:
+def _add_pairs(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | None) -> None:
+    if pairs is None:
+        conn.execute(
+            f"""INSERT INTO catalog_type_contacts
+            SELECT DISTINCT type_code, contact_key FROM {rows} n
+            WHERE NOT EXISTS (SELECT 1 FROM catalog_type_contacts p
+                              WHERE p.type_code = n.type_code
+                                AND p.contact_key = n.contact_key)"""
+        )
+        return
+    codes = conn.execute(f"SELECT DISTINCT {_PAIR_CODE} AS code FROM {rows}").fetchnumpy()
+    new = pairs.fresh(codes["code"].astype(np.int64))
+    if len(new) == 0:
+        return
+    conn.register("_hw_cat_pairs", pa.table({"code": pa.array(new, pa.int64())}))
+    try:
+        conn.execute(
+            """INSERT INTO catalog_type_contacts
+            SELECT (code >> 32)::SMALLINT, (code & 4294967295)::INTEGER FROM _hw_cat_pairs"""
+        )
+    finally:
+        conn.unregister("_hw_cat_pairs")
+
+
+def _merge(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | None) -> None:
     """Add the catalogue of ``rows`` (type_code, contact_key, ts, properties) to the tables."""
     conn.execute(
         f"""INSERT INTO catalog_types
@@ -117,12 +192,7 @@ def _merge(conn: duckdb.DuckDBPyConnection, rows: str) -> None:
             first_seen = least(first_seen, excluded.first_seen),
             last_seen = greatest(last_seen, excluded.last_seen)"""
     )
-    conn.execute(
-        f"""INSERT INTO catalog_type_contacts
-        SELECT DISTINCT type_code, contact_key FROM {rows} n
-        WHERE NOT EXISTS (SELECT 1 FROM catalog_type_contacts p
-                          WHERE p.type_code = n.type_code AND p.contact_key = n.contact_key)"""
-    )
+    _add_pairs(conn, rows, pairs)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes(rows, by_value=True)}")
     conn.execute(
         f"""INSERT INTO catalog_properties {_PROPERTY_ROWS}
@@ -165,8 +235,8 @@ def rebuild(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
 
 
-_LOW = f"""AND EXISTS (SELECT 1 FROM catalog_properties p
-    WHERE p.type_code = r.type_code AND p.path = {_KEYS} AND NOT p.high_cardinality)"""
+_LOW = """AND EXISTS (SELECT 1 FROM _hw_cat_low l
+    WHERE l.type_code = r.type_code AND l.fullkey = j.fullkey)"""
 
 # Two passes over the log: kinds and approximate distinct counts per path, then exact values
 # only for the paths that may have at most VALUE_CAP of them (a wide margin over the sketch's
@@ -178,15 +248,18 @@ REBUILD = [
     """INSERT INTO catalog_type_contacts SELECT DISTINCT type_code, contact_key FROM activities""",
     f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes('activities', by_value=False)}",
     f"INSERT INTO catalog_properties {_PROPERTY_ROWS}",
-    f"""UPDATE catalog_properties p SET high_cardinality = true
-    FROM (SELECT type_code, path FROM _hw_cat_nodes GROUP BY ALL
-          HAVING sum(distincts) > {2 * VALUE_CAP}) o
-    WHERE p.type_code = o.type_code AND p.path = o.path""",
+    f"""CREATE OR REPLACE TEMP TABLE _hw_cat_low AS
+    SELECT DISTINCT n.type_code, n.fullkey FROM _hw_cat_nodes n
+    JOIN (SELECT type_code, path FROM _hw_cat_nodes GROUP BY ALL
+          HAVING sum(distincts) <= {2 * VALUE_CAP}) l USING (type_code, path)""",
+    """UPDATE catalog_properties p SET high_cardinality = true
+    WHERE NOT EXISTS (SELECT 1 FROM _hw_cat_nodes n
+                      SEMI JOIN _hw_cat_low l USING (type_code, fullkey)
+                      WHERE n.type_code = p.type_code AND n.path = p.path)""",
     f"""INSERT INTO catalog_values
     SELECT type_code, path, value, sum(n) FROM ({_nodes("activities", by_value=True, only=_LOW)})
     WHERE value IS NOT NULL GROUP BY ALL""",
-    "DELETE FROM _hw_cat_nodes",
-    "INSERT INTO _hw_cat_nodes SELECT type_code, path, NULL, NULL, NULL FROM catalog_properties",
     *_MARK_HIGH,
+    "DROP TABLE _hw_cat_low",
     "DROP TABLE _hw_cat_nodes",
 ]

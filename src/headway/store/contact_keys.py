@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import duckdb
 
+from headway.store.catalog import TypeContacts
+
 
 class ContactKeys:
     """Contact id -> dense key, for every contact of the database."""
@@ -20,6 +22,8 @@ class ContactKeys:
         self.keys: dict[str, int] = {}
         self.next_key = 0
         self.generation: int | None = None  # the store generation this map is current for
+        # The catalogue's (type, contact) pairs, current under the same rule.
+        self.type_contacts = TypeContacts()
 
     def sync(self, conn: duckdb.DuckDBPyConnection, generation: int) -> None:
         """Reload from ``contacts`` unless the map is current for ``generation``."""
@@ -28,6 +32,7 @@ class ContactKeys:
         table = conn.execute("SELECT id, key FROM contacts").fetchnumpy()
         self.keys = dict(zip(table["id"].tolist(), table["key"].tolist(), strict=True))
         self.next_key = max(self.keys.values(), default=-1) + 1
+        self.type_contacts.load(conn)
         self.generation = generation
 
     def resolve(self, contacts: list[str]) -> tuple[list[int], list[bool]]:

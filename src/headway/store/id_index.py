@@ -55,12 +55,12 @@ class IdIndex:
         # half its size, so there are O(log n) levels and each hash is merged O(log n) times.
         while len(self.levels) > 1 and 2 * len(self.levels[-1]) >= len(self.levels[-2]):
             last = self.levels.pop()
-            self.levels[-1] = _merged(self.levels[-1], last)
+            self.levels[-1] = merged(self.levels[-1], last)
 
 
-def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The sorted union (with repeats) of two sorted arrays, in linear time."""
-    out = np.empty(len(a) + len(b), dtype=np.uint64)
+    out = np.empty(len(a) + len(b), dtype=a.dtype)
     at = np.searchsorted(a, b) + np.arange(len(b))
     rest = np.ones(len(out), dtype=bool)
     rest[at] = False
