@@ -91,7 +91,7 @@ def test_values_are_parameters_and_keys_are_json_paths() -> None:
     params = Params()
     cond = condition({"type": "t", "where": {"utm.source": {"in": ["a", "b"]}, "n": {"gt": 3}}})
     sql = compile_condition(cond, Scope({"t": 4}), params).sql(dialect="duckdb")
-    assert "'$.utm.source'" in sql and "'$.n'" in sql
+    assert "'/utm/source'" in sql and "'/n'" in sql
     assert "'a'" not in sql and "3" not in sql.replace("$p", "")
     assert sorted(params.values.values(), key=str) == [3.0, "a", "b"]
     assert "type_code = 4" in sql
@@ -118,24 +118,33 @@ def test_scope_columns_are_used_as_given() -> None:
 
 
 SNAPSHOTS = [
-    ({"where": {"url": "x"}}, "(properties -> '$.url') = TO_JSON(CAST($p0 AS TEXT))"),
+    ({"where": {"url": "x"}}, "(properties -> '/url') = TO_JSON(CAST($p0 AS TEXT))"),
     (
         {"where": {"n": 5}},
-        "TRY_CAST(CAST(properties -> '$.n' AS TEXT) AS DOUBLE) = CAST($p0 AS DOUBLE)",
+        "TRY_CAST(CAST(properties -> '/n' AS TEXT) AS DOUBLE) = CAST($p0 AS DOUBLE)",
     ),
     (
         {"where": {"url": {"neq": "x"}}},
-        "NOT COALESCE((properties -> '$.url') = TO_JSON(CAST($p0 AS TEXT)), FALSE)",
+        "NOT COALESCE((properties -> '/url') = TO_JSON(CAST($p0 AS TEXT)), FALSE)",
     ),
     (
         {"where": {"url": {"contains": "x"}}},
-        "CONTAINS(properties ->> '$.url', CAST($p0 AS TEXT)) AND JSON_TYPE(properties, '$.url') = 'VARCHAR'",
+        "CONTAINS(properties ->> '/url', CAST($p0 AS TEXT)) AND JSON_TYPE(properties, '/url') = 'VARCHAR'",
     ),
     (
         {"where": {"url": {"exists": False}}},
-        "NOT COALESCE(JSON_TYPE(properties, '$.url') <> 'NULL', FALSE)",
+        "NOT COALESCE(JSON_TYPE(properties, '/url') <> 'NULL', FALSE)",
     ),
-    ({"where": {"a-b.c": {"exists": True}}}, "JSON_TYPE(properties, '$.\"a-b\".c') <> 'NULL'"),
+    ({"where": {"a-b.c": {"exists": True}}}, "JSON_TYPE(properties, '/a-b/c') <> 'NULL'"),
+    (
+        {"where": {'context."it\'s/a.b~"': {"exists": True}}},
+        "JSON_TYPE(properties, '/context/it''s~1a.b~0') <> 'NULL'",
+    ),
+    (
+        {"where": {"signup_date": {"gte": "2025-01-01"}}},
+        "(properties ->> '/signup_date') >= CAST($p0 AS TEXT)"
+        " AND JSON_TYPE(properties, '/signup_date') = 'VARCHAR'",
+    ),
     (
         {"type": ["a", "b"], "where": {"bot": True}},
         "type_code IN (3, 4) AND bot = CAST($p0 AS BOOLEAN)",

@@ -20,6 +20,7 @@ from headway.engine.match_types import NOT_REACHED, MatchSpec
 from headway.engine.options import to_micros
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, Predicate
 from headway.model.journey import Journey
+from headway.model.property_paths import parse_path
 from headway.model.subsumption import strictly_later_flags
 
 _MISSING = object()
@@ -56,7 +57,7 @@ def _value(field: str, act: Act) -> Any:
     if field in ("contact", "source", "bot"):
         return getattr(act, field)
     node: Any = act.properties
-    for part in field.removeprefix("properties.").split("."):
+    for part in parse_path(field.removeprefix("properties.")):
         if not isinstance(node, dict) or part not in node:
             return _MISSING
         node = node[part]
@@ -91,7 +92,7 @@ def _predicate(p: Predicate, act: Act) -> bool:
     if op == "in":
         return any(_equal(v, w) for w in want)
     if op in ("lt", "lte", "gt", "gte"):
-        if _kind(v) != "number":
+        if _kind(v) != _kind(want) or _kind(v) not in ("number", "str"):
             return False
         return {"lt": v < want, "lte": v <= want, "gt": v > want, "gte": v >= want}[op]
     if not isinstance(v, str):

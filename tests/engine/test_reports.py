@@ -232,8 +232,11 @@ def test_breakdown_first_last_touch_and_attribute(store: Store) -> None:
     assert [(v.label, v.entered) for v in top1.values] == [("google", 2), ("(other)", 2)]
     country = hw.breakdown(journey(), "country", touch="contact", as_of="2025-02-01")
     assert {v.label: v.entered for v in country.values} == {"DE": 2, "FR": 1, "(none)": 1}
-    with pytest.raises(InvalidInput, match="is not a property name"):
-        hw.breakdown(journey(), "x'; DROP TABLE activities; --")
+    # Any key is a property path: a hostile one is only a key nobody has.
+    hostile = hw.breakdown(journey(), "x'; DROP TABLE activities; --", as_of="2025-02-01")
+    assert {v.label for v in hostile.values} == {"(none)"}
+    with pytest.raises(InvalidInput, match=r"is not a property path: it has '\.\.' at position 4"):
+        hw.breakdown(journey(), "utm..source")
 
 
 def test_contact_lists_by_status_and_paging(store: Store) -> None:

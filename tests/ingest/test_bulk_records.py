@@ -32,14 +32,21 @@ TIMES = [
     "1717243200", "1717243200123", 1717243200, 1717243200.5, True, None, "", "soon", [],
 ]  # fmt: skip
 TEXTS = ["a@x.com", "crm-17", "", "  ", None, 17, True, 1.5, {"a": 1}, "x\n"]
-TYPES = ["page_visit", "email_open", "bad type", "", None, "x" * 65, 3, "a:b.c-d"]
+TYPES = [
+    "page_visit", "$pageview", "Order Completed", "[Amplitude] Page Viewed", "Página vista",
+    " ", "", None, "x" * 200, "x" * 201, 3, "a:b.c-d", "tab\there", "c1\x85", "del\x7f",
+]  # fmt: skip
 
 records = st.fixed_dictionaries(
     {"contact": st.sampled_from(TEXTS), "type": st.sampled_from(TYPES),
      "ts": st.sampled_from(TIMES)},
     optional={
         "id": st.sampled_from(["e1", "e2", "", 7, None, False, ["x"]]),
-        "properties": st.sampled_from([{"url": "/a"}, {}, None, "text", [1], {"n": {"d": 1}}]),
+        "properties": st.sampled_from([
+            {"url": "/a"}, {}, None, "text", [1], {"n": {"d": 1}}, {"$current_url": "/é"},
+            {"page.url": "x", "a b": 1}, {"": 1}, {"n": {"bad\nkey": 1}}, {"l": [{"\x85": 1}]},
+            {"k" * 201: 1}, {"é" * 200: 1}, {"ok": "value\nwith\x85controls"}, {'q"uote': 1},
+        ]),
         "bot": st.sampled_from([True, False, None, "yes", 0]),
         "bot_reason": st.sampled_from(["ua", "", None, 5]),
         "source": st.sampled_from(["sendgrid", "", None, 9]),
@@ -64,7 +71,7 @@ def test_plain_batch_keeps_order_with_rejections_between() -> None:
     batch = [
         {**good, "id": "1"},
         {**good, "id": "2", "ts": 1717243200},  # valid, but not plain: checked on its own
-        {**good, "id": "3", "type": "bad type"},
+        {**good, "id": "3", "type": "bad\ttype"},
         {**good, "id": "4"},
     ]
     table, details = validate_records(batch, source="api")

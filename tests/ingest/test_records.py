@@ -78,13 +78,24 @@ def test_unknown_tz_is_one_error() -> None:
         ({"contact": None}, "contact: is required"),
         ({"contact": "  "}, "contact: must not be empty"),
         ({"contact": 1.5}, "contact: must be a string"),
+        ({"type": ""}, "type: must not be empty"),
+        ({"type": "x" * 201}, "type: is longer than 200 characters (201)"),
+        ({"type": "page\nview"}, "type: contains a control character (U+000A) at position 5"),
+        ({"type": "a\x85"}, "type: contains a control character (U+0085) at position 2"),
+        ({"type": 1.5}, "type: must be a string"),
         (
-            {"type": "no spaces"},
-            "type: 'no spaces' is not a valid type name (letters, digits, _ . : - up to 64)",
+            {"properties": {"ctx": {"bad\tkey": 1}}},
+            "properties: has a key 'ctx.bad\\tkey' that contains a control character"
+            " (U+0009) at position 4",
+        ),
+        ({"properties": {"": 1}}, "properties: has a key '\"\"' that must not be empty"),
+        (
+            {"properties": {"k" * 201: 1}},
+            f"properties: has a key '{'k' * 77}...' that is longer than 200 characters (201)",
         ),
         (
-            {"type": "x" * 65},
-            f"type: '{'x' * 65}' is not a valid type name (letters, digits, _ . : - up to 64)",
+            {"properties": {"a.b": {"": 1}}},
+            'properties: has a key \'"a.b".""\' that must not be empty',
         ),
         ({"id": ""}, "id: must not be empty"),
         ({"id": [1]}, "id: must be a string"),

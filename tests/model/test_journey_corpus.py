@@ -104,13 +104,13 @@ CORPUS: dict[str, tuple[str, str]] = {
         "name: J\nstages:\n  - {name: A, when: {where: {form: {in: []}}}}\n",
         "stages[0].when.where.form.in: needs a value",
     ),
-    "lt string": (
-        "name: J\nstages:\n  - {name: A, when: {where: {value: {lt: ten}}}}\n",
-        "stages[0].when.where.value.lt: expected a number, got a string",
+    "lt list": (
+        "name: J\nstages:\n  - {name: A, when: {where: {value: {lt: [ten]}}}}\n",
+        "stages[0].when.where.value.lt: expected a number or a string, got a list",
     ),
     "gt bool": (
         "name: J\nstages:\n  - {name: A, when: {where: {value: {gt: true}}}}\n",
-        "stages[0].when.where.value.gt: expected a number, got true",
+        "stages[0].when.where.value.gt: expected a number or a string, got true",
     ),
     "exists string": (
         "name: J\nstages:\n  - {name: A, when: {where: {url: {exists: yes}}}}\n",
@@ -137,12 +137,24 @@ CORPUS: dict[str, tuple[str, str]] = {
         "stages[0].when.where.form: needs at least one operator (eq, neq, in, not_in, contains, icontains, starts_with, regex, lt, lte, gt, gte, exists)",
     ),
     "bad property": (
-        "name: J\nstages:\n  - {name: A, when: {where: {'my field': x}}}\n",
-        "stages[0].when.where: 'my field' is not a valid property name (use letters, digits, '_', '-', and '.' between the parts of a nested property)",
+        "name: J\nstages:\n  - {name: A, when: {where: {'context..url': x}}}\n",
+        "stages[0].when.where: 'context..url' is not a property path: it has '..' at position 8 (a key is missing) (keys joined by '.'; a key that contains '.' or starts with '\"' is written in double quotes, e.g. context.\"page.url\")",
     ),
-    "property injection": (
-        'name: J\nstages:\n  - {name: A, when: {where: {"url\') OR 1=1 --": x}}}\n',
-        "stages[0].when.where: \"url') OR 1=1 --\" is not a valid property name (use letters, digits, '_', '-', and '.' between the parts of a nested property)",
+    "unclosed quote": (
+        "name: J\nstages:\n  - {name: A, when: {where: {'context.\"page.url': x}}}\n",
+        "stages[0].when.where: 'context.\"page.url' is not a property path: it has a quoted key at position 9 that is not a JSON string (Unterminated string starting at) (keys joined by '.'; a key that contains '.' or starts with '\"' is written in double quotes, e.g. context.\"page.url\")",
+    ),
+    "control character in a key": (
+        'name: J\nstages:\n  - {name: A, when: {where: {"\\"a\\\\tb\\"": x}}}\n',
+        "stages[0].when.where: '\"a\\\\tb\"' is not a property path: it has key 1 (\"a\\tb\") that contains a control character (U+0009) at position 2 (keys joined by '.'; a key that contains '.' or starts with '\"' is written in double quotes, e.g. context.\"page.url\")",
+    ),
+    "type with a control character": (
+        'name: J\nstages:\n  - {name: A, when: {type: "page\\nview"}}\n',
+        "stages[0].when.type: 'page\\nview' is not an activity type: contains a control character (U+000A) at position 5",
+    ),
+    "type too long": (
+        f"name: J\nstages:\n  - {{name: A, when: {{type: {'x' * 201}}}}}\n",
+        f"stages[0].when.type: '{'x' * 201}' is not an activity type: is longer than 200 characters (201)",
     ),
     "bot text": (
         "name: J\nstages:\n  - {name: A, when: {where: {bot: 'yes'}}}\n",

@@ -1,7 +1,7 @@
 """One ``where`` predicate -> a SQL expression: TRUE when it holds, FALSE or NULL when not.
 
 Properties are DuckDB JSON. Each predicate extracts its property once per row
-(``properties -> '$.url'``, the JSON text of the value) and compares it by JSON type:
+(``properties -> '/url'``, the JSON text of the value) and compares it by JSON type:
 
 - strings and booleans: the extracted JSON text equals ``to_json(value)`` (one writer,
   yyjson, produces both sides, so escapes agree; ``"5"`` never equals ``5``);
@@ -14,7 +14,16 @@ Measured on 1M rows (see docs/journeys.md) these beat a type check before every 
 by 1.5-2x. NULL results stand for false; they are not wrapped in ``COALESCE`` because DuckDB
 only short-circuits ``AND``/``OR`` at the top of a filter, and a wrapped conjunction ran 1.6x
 slower. Negations (``neq``, ``not_in``, ``exists: false``, ``not``) coalesce what they negate,
-so absent/null properties follow DESIGN §4.
+so absent/null properties follow DESIGN §4. Range operators compare numbers with numbers and
+strings with strings (code-point order, as DuckDB compares VARCHARs); a bound of one type
+never matches a value of the other.
+
+A property is addressed by a JSON Pointer (RFC 6901: ``/context/page.url``, with ``~`` and
+``/`` escaped as ``~0`` and ``~1``), not by a ``$.a.b`` path: a pointer addresses every key
+exactly, whatever characters it holds (quotes, backslashes, dots, brackets, ``$``, ``*``),
+where SQLGlot's rendering of ``$."key"`` paths is wrong for keys with a backslash. The
+pointer is a string literal that SQLGlot escapes for the dialect; keys come from a parsed
+property path, never from a value.
 """
 
 from __future__ import annotations
@@ -37,14 +46,18 @@ def compile_predicate(pred: Predicate, scope: Scope, params: Params) -> exp.Expr
     return _property_predicate(pred, scope.properties, json_path(parts), params)
 
 
-def json_path(parts: tuple[str, ...]) -> exp.JSONPath:
-    """A JSON path literal built by SQLGlot (keys were checked against a safe pattern)."""
-    keys = [exp.JSONPathKey(this=p) for p in parts]
-    return exp.JSONPath(expressions=[exp.JSONPathRoot(), *keys])
+def json_path(parts: tuple[str, ...]) -> exp.Literal:
+    """The JSON Pointer of a property's keys, as an escaped SQL string literal."""
+    return exp.Literal.string(json_pointer(parts))
+
+
+def json_pointer(parts: tuple[str, ...]) -> str:
+    """RFC 6901: ``("context", "page/url")`` -> ``/context/page~1url``."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def _property_predicate(
-    pred: Predicate, props: exp.Expr, path: exp.JSONPath, params: Params
+    pred: Predicate, props: exp.Expr, path: exp.Literal, params: Params
 ) -> exp.Expr:
     raw = exp.JSONExtract(this=props.copy(), expression=path.copy())
     op, value = pred.op, pred.value
@@ -55,7 +68,7 @@ def _property_predicate(
         found = _json_in(raw, value, params)
         return found if op == "in" else negate(found)
     if op in _RANGES:
-        return _RANGES[op](this=_number(raw), expression=_param(value, params))
+        return _range(op, raw, props, path, value, params)
     if op == "exists":
         kind = _json_type(props, path)
         present = exp.NEQ(this=kind, expression=exp.Literal.string("NULL"))
@@ -64,6 +77,18 @@ def _property_predicate(
     is_string = exp.EQ(this=_json_type(props, path), expression=exp.Literal.string("VARCHAR"))
     # The text test first: the type check then runs only on the rows it kept.
     return exp.and_(_text_test(op, text, value, params), is_string)
+
+
+def _range(
+    op: str, raw: exp.Expr, props: exp.Expr, path: exp.Literal, value: Any, params: Params
+) -> exp.Expr:
+    """Numbers with numbers; strings with strings (JSON strings only, unescaped text)."""
+    if _is_number(value):
+        return _RANGES[op](this=_number(raw), expression=_param(value, params))
+    text = exp.JSONExtractScalar(this=props.copy(), expression=path.copy())
+    test = _RANGES[op](this=text, expression=_param(value, params))
+    is_string = exp.EQ(this=_json_type(props, path), expression=exp.Literal.string("VARCHAR"))
+    return exp.and_(test, is_string)
 
 
 def _column_predicate(pred: Predicate, column: exp.Expr, params: Params) -> exp.Expr:
@@ -132,7 +157,7 @@ def _to_json(value: Any, params: Params) -> exp.Expr:
     return exp.Anonymous(this="to_json", expressions=[_param(value, params)])
 
 
-def _json_type(props: exp.Expr, path: exp.JSONPath) -> exp.Expr:
+def _json_type(props: exp.Expr, path: exp.Literal) -> exp.Expr:
     return exp.Anonymous(this="json_type", expressions=[props.copy(), path.copy()])
 
 

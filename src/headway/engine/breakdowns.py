@@ -22,6 +22,7 @@ from headway.engine.run import Matched, match_journey
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 from headway.model.journey_schema import PROPERTY_PATTERN
+from headway.model.property_paths import SYNTAX, parse_path
 
 TOUCHES: tuple[str, ...] = ("first", "last", "contact")
 NONE_LABEL = "(none)"
@@ -59,14 +60,14 @@ class BreakdownReport(Tabular):
 
 def property_expression(prop: str) -> exp.Expr:
     """The text of an activity property, as a column over activity ``a``."""
-    if not re.match(PROPERTY_PATTERN, prop):
-        raise InvalidInput(
-            f"--by: '{prop}' is not a property name (letters, digits, _, - and . for nesting)"
-        )
     if prop in ("source", "type_code"):
         return exp.column(prop, ACTIVITY)
+    try:
+        keys = parse_path(prop.removeprefix("properties."))
+    except ValueError as err:
+        raise InvalidInput(f"--by: {prop!r} is not a property path: it {err} ({SYNTAX})") from None
     return exp.JSONExtractScalar(
-        this=exp.column("properties", ACTIVITY), expression=json_path(tuple(prop.split(".")))
+        this=exp.column("properties", ACTIVITY), expression=json_path(keys)
     )
 
 

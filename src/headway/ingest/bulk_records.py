@@ -4,7 +4,7 @@ Checking records one by one costs ~8 µs each, most of it parsing timestamps in 
 batch is taken apart into columns; each column is checked with cheap comprehensions and the
 timestamps are parsed by Arrow in one call. A record passes only when every field has the
 plain, common shape (``contact``/``type``/``id`` strings, ``ts`` an ISO 8601 text with a zone,
-``properties`` an object, …) for which the result is certainly the same as ``check_record``'s;
+``properties`` an object whose keys pass the name rule, …) for which the result is certainly the same as ``check_record``'s;
 every other record, valid or not, is left to ``check_record`` (which names the exact reason).
 """
 
@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from headway.ingest import records as checks
+from headway.model.names import MAX_NAME_LENGTH, VALID_NAME
 
 # A subset of timestamps.AWARE that Arrow parses exactly as timestamps.parse does (tested):
 # four-digit years from 1000, at most 6 fractional digits, a zone within ±19:59.
@@ -35,8 +37,7 @@ def fast_rows(batch: list[Any], source: str) -> tuple[pa.Table, list[int]]:
     recs = [r if type(r) is dict else {} for r in batch]
     ok = [type(r) is dict for r in batch]
     contact = _text(recs, "contact", ok, required=True)
-    kind = _text(recs, "type", ok, required=True)
-    _match(kind, ok, checks.TYPE_PATTERN)
+    kind = _names(recs, "type", ok)
     ident = _text(recs, "id", ok, required=False)
     ts = _timestamps(recs, ok)
     props = _properties(recs, ok)
@@ -80,9 +81,26 @@ def _text(
     return values
 
 
-def _match(values: list[Any], ok: list[bool], pattern: str) -> None:
-    regex = re.compile(pattern)
-    _flag(ok, [good and regex.fullmatch(v) is None for v, good in zip(values, ok, strict=True)])
+def _names(recs: list[dict[str, Any]], key: str, ok: list[bool]) -> list[Any]:
+    """The values of ``key``; records whose value is not a valid name are flagged."""
+    values = [r.get(key) for r in recs]
+    valid = VALID_NAME.fullmatch
+    _flag(ok, [type(v) is not str or valid(v) is None for v in values])
+    return values
+
+
+def _keys_ok(value: dict[Any, Any] | list[Any], depth: int = 64) -> bool:
+    """Every key at any depth passes the name rule (as ``names.key_problem`` judges)."""
+    if depth <= 0:
+        return True
+    valid = VALID_NAME.fullmatch
+    items = value.items() if type(value) is dict else enumerate(value)
+    for key, inner in items:
+        if type(value) is dict and (type(key) is not str or valid(key) is None):
+            return False
+        if (type(inner) is dict or type(inner) is list) and not _keys_ok(inner, depth - 1):
+            return False
+    return True
 
 
 def _timestamps(recs: list[dict[str, Any]], ok: list[bool]) -> pa.Array:
@@ -102,20 +120,55 @@ def _timestamps(recs: list[dict[str, Any]], ok: list[bool]) -> pa.Array:
 
 
 def _properties(recs: list[dict[str, Any]], ok: list[bool]) -> list[str | None]:
-    """Properties as JSON text (top-level extras merged in); non-objects flagged."""
+    """Properties as JSON text (top-level extras merged in); non-objects and bad keys flagged."""
     out: list[str | None] = []
+    raw: list[bytes] = []
     known = checks.KNOWN
     for r, good in zip(recs, ok, strict=True):
         given = r.get("properties")
         if not good or (given is not None and type(given) is not dict):
             out.append(None)
+            raw.append(b"")
             if given is not None and type(given) is not dict:
                 ok[len(out) - 1] = False
         elif given is not None and r.keys() <= known:
-            out.append(orjson.dumps(given).decode() if given else "{}")
+            data = orjson.dumps(given) if given else b"{}"
+            raw.append(data)
+            out.append(data.decode())
         else:
-            out.append(checks.merged_properties(r))
+            text = checks.merged_properties(r, check_keys=False)
+            raw.append(text.encode() if text else b"")
+            out.append(text)
+    if _suspect(b"\n".join(raw)):
+        for i, data in enumerate(raw):
+            if ok[i] and _suspect(data):
+                ok[i] = _keys_ok(orjson.loads(data))
     return out
+
+
+def _suspect(data: bytes) -> bool:
+    """True when some key in this JSON text (UTF-8) may break the name rule.
+
+    Walking every object costs more than the rest of the fast path, so the JSON text of a
+    whole batch is screened at once; only the records that show a sign are parsed and walked
+    (exactly). A bad key shows as a backslash escape (a control character), DEL, a C1 control
+    (C2 80-C2 9F), ``"":`` (empty) or over 201 bytes between two quotes (too long).
+    """
+    if b"\\" in data or b"\x7f" in data:
+        return True
+    a = np.frombuffer(data, np.uint8)
+    c2 = np.flatnonzero(a[:-1] == 0xC2) + 1
+    if ((a[c2] >= 0x80) & (a[c2] <= 0x9F)).any():
+        return True
+    quotes = np.flatnonzero(a == 0x22)
+    if len(quotes) < 2:
+        return False
+    gaps = np.diff(quotes)
+    if gaps.max() > MAX_NAME_LENGTH + 1:
+        return True
+    after_empty = quotes[1:][gaps == 1] + 1
+    after_empty = after_empty[after_empty < len(a)]
+    return bool((a[after_empty] == 0x3A).any())
 
 
 def _flag(ok: list[bool], bad: list[bool]) -> None:

@@ -1,11 +1,13 @@
 """Validation of activity records, shared by every input path (HTTP batches, JSON Lines).
 
 A record is a JSON object. ``contact`` (a non-empty string; an integer is accepted and
-written as its decimal text, since CRM ids are often numeric), ``type`` (a name matching
-``[A-Za-z0-9_.:-]{1,64}``) and ``ts`` (see ``timestamps.py``) are required. ``id`` (string
+written as its decimal text, since CRM ids are often numeric), ``type`` (any name by the
+rule of ``model/names.py``: 1 to 200 characters, no control characters) and ``ts`` (see
+``timestamps.py``) are required. ``id`` (string
 or integer), ``properties`` (a JSON object), ``bot`` (boolean), ``bot_reason`` and
 ``source`` (strings) are optional. Any other top-level key becomes a property (a key in
-``properties`` wins over a top-level key of the same name).
+``properties`` wins over a top-level key of the same name). Property keys, at any depth,
+follow the same name rule as types.
 
 Batches are checked column by column first (``bulk_records``): the records that pass those
 cheap checks are converted in bulk; only the others are checked one by one here, which gives
@@ -14,7 +16,6 @@ each rejected record its exact reason (the first bad field, in the order of ``ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -26,10 +27,9 @@ import pyarrow.compute as pc
 from headway.errors import Detail
 from headway.ingest import bulk_records as bulk
 from headway.ingest import timestamps
+from headway.model.names import key_problem, name_problem
 from headway.store.appends import SCHEMA
 
-TYPE_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-_TYPE_RE = re.compile(TYPE_PATTERN)
 KNOWN = frozenset(SCHEMA.names)
 
 
@@ -40,11 +40,6 @@ class Rejected(Exception):
         super().__init__(reason)
         self.field = field
         self.reason = reason
-
-
-def bad_type_reason(value: str) -> str:
-    """The message for an activity type name that does not match the pattern."""
-    return f"'{value}' is not a valid type name (letters, digits, _ . : - up to 64)"
 
 
 def validate_records(
@@ -89,9 +84,7 @@ def check_record(record: Any, *, source: str, zone: Any = None) -> tuple[Any, ..
     if not isinstance(record, dict):
         raise Rejected(None, "is not a JSON object")
     contact = _required_text(record, "contact")
-    kind = _required_text(record, "type")
-    if not _TYPE_RE.fullmatch(kind):
-        raise Rejected("type", bad_type_reason(kind))
+    kind = _required_name(record, "type")
     ts = _timestamp(record, zone)
     return (
         _optional_id(record.get("id")),
@@ -115,6 +108,21 @@ def _required_text(record: dict[str, Any], field: str) -> str:
         raise Rejected(field, "must be a string")
     if not value.strip():
         raise Rejected(field, "must not be empty")
+    return value
+
+
+def _required_name(record: dict[str, Any], field: str) -> str:
+    """A name taken verbatim (white space included); only the name rule refuses it."""
+    value = record.get(field)
+    if value is None:
+        raise Rejected(field, "is required")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise Rejected(field, "must be a string")
+    why = name_problem(value)
+    if why is not None:
+        raise Rejected(field, why)
     return value
 
 
@@ -158,13 +166,20 @@ def _bot(value: Any) -> bool:
     return value
 
 
-def merged_properties(record: dict[str, Any]) -> str | None:
-    """The record's properties as JSON text, top-level extras merged in (``properties`` wins)."""
+def merged_properties(record: dict[str, Any], *, check_keys: bool = True) -> str | None:
+    """The record's properties as JSON text, top-level extras merged in (``properties`` wins).
+
+    ``check_keys=False`` leaves the name rule for keys to the caller (the bulk path screens
+    the JSON text of a whole batch at once).
+    """
     given = record.get("properties")
     if given is not None and not isinstance(given, dict):
         raise Rejected("properties", "must be a JSON object")
     extra = {k: v for k, v in record.items() if k not in KNOWN}
     merged = {**extra, **(given or {})}
+    why = key_problem(merged) if check_keys else None
+    if why is not None:
+        raise Rejected("properties", why)
     if not merged:
         return None if given is None else "{}"
     return orjson.dumps(merged).decode()

@@ -15,6 +15,8 @@ from typing import Any
 from headway.errors import Detail
 from headway.model.journey_errors import problem, show, suggest
 from headway.model.journey_schema import SPECIAL_FIELDS, TEXT_OPERATORS
+from headway.model.names import name_problem
+from headway.model.property_paths import SYNTAX, format_path, parse_path, path_problem
 
 PROPERTY_PREFIX = "properties."
 _STRING_FIELD_OPS = ("eq", "neq", "in", "not_in", *TEXT_OPERATORS)
@@ -63,12 +65,24 @@ Condition = Match | AnyOf | AllOf | Not
 
 
 def property_path(field: str) -> tuple[str, ...] | None:
-    """The JSON path parts of a property field; None for ``contact``/``source``/``bot``."""
+    """The keys of a property field; None for ``contact``/``source``/``bot``.
+
+    ``properties.<path>`` always names a property (a property called ``contact`` is
+    ``properties.contact``); ValueError when the path is malformed (see ``property_paths``).
+    """
     if field in SPECIAL_FIELDS:
         return None
     if field.startswith(PROPERTY_PREFIX):
         field = field[len(PROPERTY_PREFIX) :]
-    return tuple(field.split("."))
+    return parse_path(field)
+
+
+def property_field(keys: tuple[str, ...]) -> str:
+    """The ``where`` key that names the property at ``keys`` (``property_path`` reads it)."""
+    text = format_path(keys)
+    if text in SPECIAL_FIELDS or keys[0] + "." == PROPERTY_PREFIX:
+        return PROPERTY_PREFIX + text
+    return text
 
 
 def parse_condition(data: Mapping[str, Any], path: str, problems: list[Detail]) -> Condition:
@@ -91,15 +105,28 @@ def parse_condition(data: Mapping[str, Any], path: str, problems: list[Detail]) 
 def _match(data: Mapping[str, Any], path: str, problems: list[Detail]) -> Match:
     raw = data.get("type")
     types = None if raw is None else tuple(dict.fromkeys([raw] if isinstance(raw, str) else raw))
+    for name in types or ():
+        why = name_problem(name)
+        if why is not None:
+            problems.append(problem(f"{path}.type", f"{show(name)} is not an activity type: {why}"))
     where = data.get("where") or {}
     predicates: list[Predicate] = []
     for field, spec in where.items():
+        why = None if field in SPECIAL_FIELDS else path_problem(_strip_prefix(field))
+        if why is not None:
+            reason = f"{show(field)} is not a property path: it {why} ({SYNTAX})"
+            problems.append(problem(f"{path}.where", reason))
+            continue
         ops = spec if isinstance(spec, dict) else {"eq": spec}
         for op, value in ops.items():
             pred = Predicate(field, op, tuple(value) if isinstance(value, list) else value)
             _check(pred, f"{path}.where.{field}", problems)
             predicates.append(pred)
     return Match(types, tuple(predicates))
+
+
+def _strip_prefix(field: str) -> str:
+    return field[len(PROPERTY_PREFIX) :] if field.startswith(PROPERTY_PREFIX) else field
 
 
 def _check(pred: Predicate, path: str, problems: list[Detail]) -> None:
@@ -176,6 +203,7 @@ __all__ = [
     "Predicate",
     "condition_to_dict",
     "parse_condition",
+    "property_field",
     "property_path",
     "walk",
 ]

@@ -14,6 +14,8 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from headway.errors import Detail, InvalidJourney
+from headway.model.names import name_problem
+from headway.model.property_paths import SYNTAX, path_problem
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -177,8 +179,20 @@ def _any_of(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> 
 
 
 def _generic(error: ValidationError, path: list[Any], schema: dict[str, Any]) -> list[Detail]:
-    reason = _custom(schema, error.instance) or _fallback(error)
+    reason = _explain(schema, error.instance) or _custom(schema, error.instance) or _fallback(error)
     return [problem(path, reason)]
+
+
+def _explain(schema: dict[str, Any], value: Any) -> str | None:
+    """The exact reason a type name or property path is refused (``x-explain``)."""
+    kind = schema.get("x-explain")
+    if kind == "type":
+        why = name_problem(value) if isinstance(value, str) else None
+        return f"{show(value)} is not an activity type: {why}" if why else "needs an activity type"
+    if kind == "path" and isinstance(value, str):
+        why = path_problem(value) or "is not valid"
+        return f"{show(value)} is not a property path: it {why} ({SYNTAX})"
+    return None
 
 
 def _custom(schema: dict[str, Any], value: Any, key: str = "x-message") -> str | None:

@@ -3,7 +3,9 @@
 Annotations of our own steer the error messages (see ``journey_errors.py``): ``x-name``
 names what a mapping's keys or an enum's values are ("operator", "order"), and
 ``x-message`` is the sentence for a failed ``pattern``/``minItems``/``maxItems``/``minimum``
-check (``x-type-message`` for a value of the wrong type), formatted with ``{value}`` (the offending value) and ``{count}`` (its length).
+check (``x-type-message`` for a value of the wrong type), formatted with ``{value}`` (the offending value) and ``{count}`` (its length);
+``x-explain`` (``type``, ``path``) asks for the exact reason a type name or property path is
+refused.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import copy
 from typing import Any
 
 from headway.model.duration import DURATION_PATTERN
+from headway.model.names import NAME_PATTERN, NAME_RULE
+from headway.model.property_paths import MAX_PATH_LENGTH, PATH_PATTERN, SYNTAX
 
 MAX_STAGES = 63
 ORDERS = ("ordered", "strict", "unordered")
@@ -20,9 +24,8 @@ SPECIAL_FIELDS = ("contact", "source", "bot")
 TEXT_OPERATORS = ("contains", "icontains", "starts_with", "regex")
 RANGE_OPERATORS = ("lt", "lte", "gt", "gte")
 OPERATORS = ("eq", "neq", "in", "not_in", *TEXT_OPERATORS, *RANGE_OPERATORS, "exists")
-# A property key: dot-separated segments of letters, digits, '_' and '-' (dots mean nesting).
+# A contact attribute name (``--by`` of breakdowns): letters, digits, '_' and '-' in parts.
 PROPERTY_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
-MAX_PROPERTY_LENGTH = 200
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 _SCALAR = {"type": ["string", "number", "boolean"]}
@@ -44,7 +47,8 @@ def _operators() -> dict[str, Any]:
     values = {"type": "array", "items": _SCALAR, "minItems": 1, "x-message": "needs a value"}
     props: dict[str, Any] = {"eq": _SCALAR, "neq": _SCALAR, "in": values, "not_in": values}
     props |= {op: {"type": "string"} for op in TEXT_OPERATORS}
-    props |= {op: {"type": "number"} for op in RANGE_OPERATORS}
+    # A number compares with numbers, a string with strings (code-point order).
+    props |= {op: {"type": ["number", "string"]} for op in RANGE_OPERATORS}
     props["exists"] = {"type": "boolean"}
     return {
         "x-name": "operator",
@@ -64,11 +68,13 @@ def _condition() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "type": {
+                "description": "An activity type, or a list of them, written exactly as it"
+                f" comes in the data ({NAME_RULE}).",
                 "type": ["string", "array"],
-                "items": {"type": "string", "minLength": 1},
-                "minLength": 1,
+                "items": {"type": "string", "pattern": NAME_PATTERN, "x-explain": "type"},
+                "pattern": NAME_PATTERN,
                 "minItems": 1,
-                "x-message": "needs an activity type",
+                "x-explain": "type",
             },
             "where": {"$ref": "#/$defs/where"},
             "any": conditions,
@@ -82,11 +88,12 @@ def _condition() -> dict[str, Any]:
 def _where() -> dict[str, Any]:
     return {
         "type": "object",
+        "description": "Property paths (or contact, source, bot) and what they must hold."
+        f" A property path is {SYNTAX}; 'properties.<path>' always names a property.",
         "propertyNames": {
-            "pattern": PROPERTY_PATTERN,
-            "maxLength": MAX_PROPERTY_LENGTH,
-            "x-message": "{value} is not a valid property name (use letters, digits, '_', '-',"
-            " and '.' between the parts of a nested property)",
+            "pattern": PATH_PATTERN,
+            "maxLength": MAX_PATH_LENGTH,
+            "x-explain": "path",
         },
         "additionalProperties": {
             "anyOf": [_SCALAR, {"$ref": "#/$defs/operators"}],

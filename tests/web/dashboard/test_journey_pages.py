@@ -178,8 +178,8 @@ def test_a_breakdown_is_computed_only_when_asked(client: Client) -> None:
     params = {"as_of": AS_OF, "by": "utm_source", "touch": "first"}
     page = client.get("/journeys/Trial", params=params, headers=HTML).text
     assert '<th scope="row" class="name">x</th>' in page
-    page = client.get("/journeys/Trial", params={**params, "by": "no good"}, headers=HTML).text
-    assert "is not a property name" in page
+    page = client.get("/journeys/Trial", params={**params, "by": "no..good"}, headers=HTML).text
+    assert "is not a property path" in page
 
 
 def test_the_contact_list_pages_through_a_stage(client: Client) -> None:
