@@ -43,12 +43,15 @@ from headway.engine.stalls import StallsReport, stalls_report
 from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
 from headway.ingest.presets import IdentityClaim
+from headway.ingest.files import ImportOptions, Warn
+from headway.ingest.importer import ImportOutcome, ReportFor, run_import
 from headway.ingest.records import validate_records
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store, identities
 from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
 from headway.store.journeys import list_journeys, resolve_journey
+from headway.store.imports import ImportRecord, UndoReport, list_imports, undo_import
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
@@ -267,6 +270,30 @@ class Headway:
     def set_attributes(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
         """Merge attributes into contacts (latest wins, null removes); contacts updated."""
         return identities.store_attributes(self.store, [(c, dict(a)) for c, a in items])
+
+    # -- imports (docs/import.md) ------------------------------------------------------
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        options: ImportOptions | None = None,
+        *,
+        report_for: ReportFor | None = None,
+        warn: Warn | None = None,
+    ) -> ImportOutcome:
+        """Import activity files (or another tool's export, ``options.preset``) under one
+        import id; every file is checked before anything is written."""
+        return run_import(
+            self.store, [Path(p) for p in paths], options or ImportOptions(),
+            report_for=report_for, warn=warn,
+        )  # fmt: skip
+
+    def imports(self) -> list[ImportRecord]:
+        """Every import, newest first."""
+        return list_imports(self.store)
+
+    def undo_import(self, import_id: int) -> UndoReport:
+        """Remove exactly the rows import ``import_id`` inserted (and its identity merges)."""
+        return undo_import(self.store, import_id)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:

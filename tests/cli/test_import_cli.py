@@ -116,7 +116,8 @@ def test_real_process_round_trip(tmp_path: Path) -> None:
     )
     assert (done.returncode, done.stdout, done.stderr) == (
         0,
-        f"{source}: 1 imported, 0 duplicates, 0 rejected\n",
+        f"{source}: 1 imported, 0 duplicates, 0 rejected\n"
+        "import 1 (undo it with: headway imports undo 1)\n",
         "",
     )
     done = subprocess.run(
@@ -124,4 +125,6 @@ def test_real_process_round_trip(tmp_path: Path) -> None:
     )
     assert done.returncode == 0
     done = subprocess.run([*run, "import", str(out)], capture_output=True, text=True, check=False)
-    assert done.stdout == f"{out}: 0 imported, 1 duplicates, 0 rejected\n"
+    assert done.stdout == (
+        f"{out}: 0 imported, 1 duplicates, 0 rejected\nimport 2 (undo it with: headway imports undo 2)\n"
+    )

@@ -30,6 +30,12 @@ def _parquet_bytes(tmp: Path) -> bytes:
     return path.read_bytes()
 
 
+def _parquet(tmp: Path, columns: dict[str, list[object]]) -> bytes:
+    path = tmp / "_q.parquet"
+    pq.write_table(pa.table(columns), path)
+    return path.read_bytes()
+
+
 def _truncated_gzip(text: str) -> bytes:
     data = gzip.compress(text.encode() * 5000)
     return data[: len(data) // 2]
@@ -44,8 +50,16 @@ CORPUS: dict[str, tuple[str, Callable[[Path], bytes] | None, ImportOptions, str]
         "users.csv",
         lambda t: b"user,type,ts\na,t,2024-03-01T10:00:00Z\n",
         ImportOptions(),
-        "{path} has no column 'contact' for the activity contact (its columns: user, type, ts);"
-        " name the right one with --contact-col",
+        "{path}: no column 'contact' for the activity contact (its columns: 'user', 'type', "
+        "'ts'); name them with --map contact=COLUMN",
+    ),
+    "every missing or wrong column at once": (
+        "events.parquet",
+        lambda t: _parquet(t, {"user": ["a"], "event": ["t"], "ts": [True]}),
+        ImportOptions(),
+        "{path}: no column 'contact' for the activity contact; no column 'type' for the "
+        "activity type; column 'ts' has type BOOLEAN, which is not a timestamp (its columns: "
+        "'user', 'event', 'ts'); name them with --map contact=COLUMN,type=COLUMN",
     ),
     "csv named parquet": (
         "text.parquet",
@@ -164,7 +178,10 @@ def test_rejected_records_through_the_real_command(tmp_path: Path) -> None:
     path.write_text(GOOD_CSV + "b,page_visit,2024-13-01\n,x,2024-03-01T10:00:00Z\n")
     done = _run("import", str(path), cwd=tmp_path)
     assert done.returncode == 3
-    assert done.stdout == f"{path}: 1 imported, 0 duplicates, 2 rejected\n"
+    assert done.stdout == (
+        f"{path}: 1 imported, 0 duplicates, 2 rejected\n"
+        "import 1 (undo it with: headway imports undo 1)\n"
+    )
     assert done.stderr == (
         f"  {path}: line 3: ts: '2024-13-01' is not a date\n  {path}: line 4: contact: is required\n"
     )

@@ -183,7 +183,8 @@ def test_parquet_naive_timestamps_need_tz(store: Store, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         import_file(store, path)
     assert caught.value.message == (
-        f"{path}: column 'ts' holds timestamps without a time zone; pass --tz (for example --tz UTC)"
+        f"{path}: column 'ts' holds timestamps without a time zone; say which zone they are in "
+        "with --tz (for example --tz Europe/Prague), or --assume-utc"
     )
     import_file(store, path, ImportOptions(tz="America/New_York"))
     assert activities(store)[0][3] == datetime(2024, 3, 1, 15, 0)

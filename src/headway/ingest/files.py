@@ -1,9 +1,12 @@
 """File import: JSON Lines, CSV and Parquet (also gzipped), streamed, one transaction per file.
 
 CSV and Parquet are read by DuckDB's own parallel scanners and validated in SQL
-(``tabular.py``); JSON Lines is parsed in chunks (``jsonlines.py``). Valid rows then go
-through the store's bulk append path (dedupe by id, contact and type dictionaries). A file
-either commits whole (its valid rows) or leaves nothing behind.
+(``tabular.py``); JSON Lines is parsed in chunks (``jsonlines.py``); another tool's export
+(``--from``) is mapped record by record by its preset (``tool_exports.py``). Valid rows then
+go through the store's bulk append path (dedupe by id, contact and type dictionaries), tagged
+with the import's id, with the preset's identity claims and contact attributes recorded in the
+same transaction. A file either commits whole (its valid rows) or leaves nothing behind; a
+dry run does everything and rolls back.
 """
 
 from __future__ import annotations
@@ -17,35 +20,63 @@ from pathlib import Path
 import duckdb
 
 from headway.errors import Detail, HeadwayError, InvalidInput
-from headway.ingest import formats, jsonlines, sources, tabular, timestamps
+from headway.ingest import (
+    file_checks,
+    formats,
+    jsonlines,
+    sources,
+    tabular,
+    timestamps,
+    tool_exports,
+)
 from headway.ingest.mapping import ColumnMapping
+from headway.ingest.tool_exports import Collected, Preset
 from headway.store import Store
 
 MAX_DETAILS = 1000
 ON_ERROR = ("skip", "fail")
 Report = Callable[[float, str], None]
+Warn = Callable[[str], None]
+# Called inside the file's transaction with what a preset file stated besides activities.
+Sink = Callable[[duckdb.DuckDBPyConnection, Collected], tuple[int, int]]
 
 
 @dataclass
 class FileResult:
-    """What importing one file did."""
+    """What importing one file did (or, in a dry run, would do)."""
 
     path: Path
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
     details: list[Detail] = field(default_factory=list)
+    types: list[tuple[str, int]] = field(default_factory=list)
+    distinct_types: int = 0
+    warnings: list[str] = field(default_factory=list)
+    identities: int = 0
+    attributes: int = 0
 
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read files: format, column names, time zone, bad-record policy, source label."""
+    """How to read files: format, column names, time zone, bad-record policy, source label,
+    and the tool whose export they are (``preset``: ``--from``)."""
 
     format: str | None = None
     mapping: ColumnMapping = field(default_factory=ColumnMapping)
     tz: str | None = None
     on_error: str = "skip"
-    source: str = "import"
+    source: str | None = None
+    preset: str | None = None
+    dry_run: bool = False
+
+
+class _DryRun(Exception):
+    """Carries a dry run's result out of the transaction it rolls back."""
+
+    def __init__(self, result: FileResult) -> None:
+        super().__init__("dry run")
+        self.result = result
 
 
 def check_file(path: Path, options: ImportOptions) -> str:
@@ -55,63 +86,180 @@ def check_file(path: Path, options: ImportOptions) -> str:
     timestamps.zone(options.tz)
     fmt = formats.detect(path, options.format)
     formats.check_readable(path, fmt)
+    preset = preset_for(options, fmt)
+    if preset is not None:
+        file_checks.check_sample(path, fmt, preset, options.mapping)
+    elif fmt == "jsonl":
+        file_checks.check_jsonl_sample(path)
+    else:
+        file_checks.check_columns(path, fmt, options.mapping)
     return fmt
 
 
+def preset_for(options: ImportOptions, fmt: str) -> Preset | None:
+    """The preset that reads the file: ``--from``, or ``csv`` for JSON Lines with ``--map``
+    (the fast JSON Lines path reads the standard field names only) and for an ``anonymous``
+    column."""
+    name = options.preset
+    if name is None and (
+        options.mapping.anonymous is not None
+        or (fmt == "jsonl" and options.mapping != ColumnMapping())
+    ):
+        name = "csv"
+    return tool_exports.load_preset(name, options.mapping) if name is not None else None
+
+
 def import_file(
-    store: Store, path: Path, options: ImportOptions | None = None, report: Report | None = None
+    store: Store,
+    path: Path,
+    options: ImportOptions | None = None,
+    report: Report | None = None,
+    *,
+    import_id: int | None = None,
+    warn: Warn | None = None,
+    sink: Sink | None = None,
 ) -> FileResult:
-    """Import one file in one transaction; rejected records are counted and described."""
+    """Import one file in one transaction; rejected records are counted and described.
+
+    ``import_id`` tags the rows; ``warn`` hears warnings before anything is written;
+    ``sink`` records a preset's identity claims and attributes in the same transaction.
+    """
     options = options or ImportOptions()
     fmt = check_file(path, options)
-    return store.write(lambda conn: _import(store, conn, path, fmt, options, report))
-
-
-def _import(
-    store: Store,
-    conn: duckdb.DuckDBPyConnection,
-    path: Path,
-    fmt: str,
-    options: ImportOptions,
-    report: Report | None,
-) -> FileResult:
-    result = FileResult(path)
+    job = _Job(store, path, fmt, options, report, import_id, warn, sink)
     try:
-        if fmt == "jsonl":
-            stage = (lambda f: report(f, "reading")) if report else None
-            result.rejected, result.details = jsonlines.stage(
-                conn,
-                path,
-                tz=options.tz,
-                source=options.source,
-                max_details=MAX_DETAILS,
-                report=stage,
-            )
-            valid = jsonlines.STAGED
-        else:
-            with _watch(conn, report, "reading"):
-                _check_tabular(conn, path, fmt, options)
-            result.rejected, result.details = sources.rejections(conn, fmt, MAX_DETAILS)
-            conn.execute(
-                "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_problem) "
-                f"FROM {tabular.CHECKED} WHERE _problem IS NULL"
-            )
-            valid = "_hw_valid"
-        if result.rejected and options.on_error == "fail":
+        return store.write(job.run)
+    except _DryRun as done:
+        return done.result
+
+
+@dataclass
+class _Job:
+    store: Store
+    path: Path
+    fmt: str
+    options: ImportOptions
+    report: Report | None
+    import_id: int | None
+    warn: Warn | None
+    sink: Sink | None
+
+    def run(self, conn: duckdb.DuckDBPyConnection) -> FileResult:
+        try:
+            result = self._run(conn)
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: the caller rolls back
+        except duckdb.Error as err:
+            raise _unreadable(self.path, self.fmt, err) from None
+        finally:
+            _drop_temps(conn)
+        if self.options.dry_run:
+            raise _DryRun(result)
+        return result
+
+    def _run(self, conn: duckdb.DuckDBPyConnection) -> FileResult:
+        result = FileResult(self.path)
+        staged, valid, collected = self._stage(conn)
+        result.rejected, result.details = staged.rejected, staged.details
+        _check_zone(conn, self.path, staged, valid, self.options.tz)
+        if result.rejected and self.options.on_error == "fail":
             raise InvalidInput(
-                f"{path}: {result.rejected} record(s) rejected; nothing from this file was written",
+                f"{self.path}: {result.rejected} record(s) rejected; "
+                "nothing from this file was written",
                 result.details,
             )
-        with _watch(conn, report, "writing"), _unordered(conn):
-            appended = store.append_relation(conn, valid)
-    except duckdb.InterruptException:
-        raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: the caller rolls back
-    except duckdb.Error as err:
-        raise _unreadable(path, fmt, err) from None
-    finally:
-        _drop_temps(conn)
-    result.imported, result.duplicates = appended.accepted, appended.duplicates
-    return result
+        result.types, result.distinct_types, result.warnings = file_checks.type_summary(
+            conn, valid, self._type_column()
+        )
+        for warning in result.warnings:
+            if self.warn is not None:
+                self.warn(f"{self.path}: {warning}")
+        with _watch(conn, self.report, "writing"), _unordered(conn):
+            appended = self.store.append_relation(conn, valid, import_id=self.import_id)
+        result.imported, result.duplicates = appended.accepted, appended.duplicates
+        if collected is not None and self.sink is not None:
+            result.identities, result.attributes = self.sink(conn, collected)
+        if self.import_id is not None:
+            from headway.store.imports import count_file
+
+            count_file(conn, self.import_id, result.imported, result.duplicates, result.rejected)
+        return result
+
+    def _type_column(self) -> str:
+        preset = preset_for(self.options, self.fmt)
+        if preset is None or preset.name == "csv":
+            return self.options.mapping.type
+        return {"ga4": "event_name", "amplitude": "event_type"}.get(preset.name, "event")
+
+    def _stage(
+        self, conn: duckdb.DuckDBPyConnection
+    ) -> tuple[jsonlines.Staged, str, Collected | None]:
+        options, report = self.options, self.report
+        reading = (lambda f: report(f, "reading")) if report else None
+        preset = preset_for(options, self.fmt)
+        if preset is not None:
+            staged, collected = tool_exports.stage(
+                conn, self.path, self.fmt, preset, tz=options.tz, source=options.source,
+                max_details=MAX_DETAILS, report=reading,
+            )  # fmt: skip
+            return staged, jsonlines.STAGED, collected
+        source = options.source or "import"
+        if self.fmt == "jsonl":
+            staged = jsonlines.stage(
+                conn, self.path, tz=options.tz, source=source, max_details=MAX_DETAILS,
+                report=reading,
+            )  # fmt: skip
+            return staged, jsonlines.STAGED, None
+        with _watch(conn, report, "reading"):
+            _check_tabular(conn, self.path, self.fmt, options)
+        rejected, details = sources.rejections(conn, self.fmt, MAX_DETAILS)
+        conn.execute(
+            "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_problem) "
+            f"FROM {tabular.CHECKED} WHERE _problem IS NULL"
+        )
+        staged = jsonlines.Staged(rejected, details)
+        staged.naive, staged.naive_example = _naive_rows(conn, details)
+        return staged, "_hw_valid", None
+
+
+def _naive_rows(
+    conn: duckdb.DuckDBPyConnection, details: list[Detail]
+) -> tuple[int, Detail | None]:
+    """How many checked rows were rejected for a timestamp without a zone, and the first."""
+    row = conn.execute(
+        f"SELECT count(*) FROM {tabular.CHECKED} WHERE _problem LIKE 'ts' || ? || '%' "
+        "AND _problem LIKE '%has no time zone (add an offset or pass --tz)'",
+        [tabular.SEP],
+    ).fetchone()
+    example = next(
+        (d for d in details if d.field == "ts" and timestamps.is_no_zone_reason(d.reason)), None
+    )
+    return (int(row[0]) if row else 0), example
+
+
+def _check_zone(
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    staged: jsonlines.Staged,
+    valid: str,
+    tz: str | None,
+) -> None:
+    """One error for a file whose timestamps (half of them or more) have no time zone."""
+    if tz is not None or not staged.naive:
+        return
+    row = conn.execute(f"SELECT count(*) FROM {valid}").fetchone()
+    total = (int(row[0]) if row else 0) + staged.rejected
+    if 2 * staged.naive < total:
+        return  # a few stray ones: rejected record by record
+    example = ""
+    if staged.naive_example is not None:
+        value = staged.naive_example.reason.split("' has no time zone")[0].lstrip("'")
+        example = f" (the first, {staged.naive_example.record}: '{value}')"
+    raise InvalidInput(
+        f"{path}: {staged.naive} of {total} timestamps have no time zone{example}; say which "
+        "zone they are in with --tz (for example --tz Europe/Prague), or --assume-utc if "
+        "they are UTC; nothing from this file was written"
+    )
 
 
 def _check_tabular(
@@ -127,7 +275,7 @@ def _check_tabular(
         name=str(path),
         mapping=options.mapping,
         tz=options.tz,
-        source=options.source,
+        source=options.source or "import",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +27,36 @@ CHUNK_LINES = 50_000
 _STAGED_SCHEMA = SCHEMA.append(pa.field("_seq", pa.int64()))
 
 
+@dataclass
+class Staged:
+    """What staging a file found: rejected records (the first described) and how many of
+    them were rejected only for a timestamp without a time zone (the first one named)."""
+
+    rejected: int = 0
+    details: list[Detail] = field(default_factory=list)
+    naive: int = 0
+    naive_example: Detail | None = None
+
+    def reject(self, detail: Detail, max_details: int) -> None:
+        """Count one rejected record."""
+        self.rejected += 1
+        if len(self.details) < max_details:
+            self.details.append(detail)
+        if detail.field in ("ts", None) and timestamps.is_no_zone_reason(detail.reason):
+            self.naive += 1
+            if self.naive_example is None:
+                self.naive_example = detail
+
+
+def create_staging(conn: duckdb.DuckDBPyConnection) -> None:
+    """The temp table ``_hw_staged`` (canonical columns and ``_seq``), empty."""
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {STAGED} (id VARCHAR, contact VARCHAR, type VARCHAR,
+        ts TIMESTAMP, properties VARCHAR, bot BOOLEAN, bot_reason VARCHAR, source VARCHAR,
+        _seq BIGINT)"""
+    )
+
+
 def stage(
     conn: duckdb.DuckDBPyConnection,
     path: Path,
@@ -34,30 +65,34 @@ def stage(
     source: str,
     max_details: int,
     report: Callable[[float], None] | None = None,
-) -> tuple[int, list[Detail]]:
-    """Stage the valid records of ``path`` in ``_hw_staged``; (rejected count, first details)."""
+) -> Staged:
+    """Stage the valid records of ``path`` in ``_hw_staged``; what was rejected."""
     zone = timestamps.zone(tz)
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {STAGED} (id VARCHAR, contact VARCHAR, type VARCHAR,
-        ts TIMESTAMP, properties VARCHAR, bot BOOLEAN, bot_reason VARCHAR, source VARCHAR,
-        _seq BIGINT)"""
-    )
-    rejected = 0
-    details: list[Detail] = []
+    create_staging(conn)
+    staged = Staged()
     size = max(path.stat().st_size, 1)
-    for raw, lines in _chunks(path):
+    for raw, lines in chunks(path):
         rows: list[tuple[Any, ...]] = []
         for number, line in lines:
             try:
                 rows.append((*_parse(line, source, zone), number))
             except Rejected as err:
-                rejected += 1
-                if len(details) < max_details:
-                    details.append(Detail(err.reason, field=err.field, record=f"line {number}"))
+                staged.reject(
+                    Detail(err.reason, field=err.field, record=f"line {number}"), max_details
+                )
         _insert(conn, rows)
         if report is not None:
             report(min(raw.tell() / size, 1.0))
-    return rejected, details
+    return staged
+
+
+def insert_table(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    """Append a table with the canonical columns and ``_seq`` to ``_hw_staged``."""
+    conn.register("_hw_chunk", table)
+    try:
+        conn.execute(f"INSERT INTO {STAGED} SELECT * FROM _hw_chunk")
+    finally:
+        conn.unregister("_hw_chunk")
 
 
 def _parse(line: bytes, source: str, zone: Any) -> tuple[Any, ...]:
@@ -75,14 +110,10 @@ def _insert(conn: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> Non
     table = pa.table(
         {f.name: pa.array(col, type=f.type) for f, col in zip(_STAGED_SCHEMA, columns, strict=True)}
     )
-    conn.register("_hw_chunk", table)
-    try:
-        conn.execute(f"INSERT INTO {STAGED} SELECT * FROM _hw_chunk")
-    finally:
-        conn.unregister("_hw_chunk")
+    insert_table(conn, table)
 
 
-def _chunks(path: Path) -> Iterator[tuple[IO[bytes], list[tuple[int, bytes]]]]:
+def chunks(path: Path) -> Iterator[tuple[IO[bytes], list[tuple[int, bytes]]]]:
     """(raw file, [(line number, line)]) per chunk of non-blank lines."""
     with path.open("rb") as raw:
         gz = is_gzip(path)

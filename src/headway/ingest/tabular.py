@@ -15,7 +15,7 @@ import duckdb
 
 from headway.errors import InvalidInput
 from headway.ingest import timestamps
-from headway.ingest.mapping import ColumnMapping, flag_for
+from headway.ingest.mapping import ColumnMapping
 from headway.ingest.records import TYPE_PATTERN
 from headway.store.appends import CONTENT_ID
 
@@ -46,7 +46,7 @@ def check(
     source: str,
 ) -> None:
     """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type)."""
-    _require_columns(columns, mapping, name)
+    check_columns(columns, mapping, name)
     ts_value, ts_naive = _ts_exprs(mapping.ts, columns[mapping.ts], name, tz)
     props, given = _properties(columns, mapping)
     params: dict[str, Any] = {"source": source}
@@ -83,14 +83,35 @@ def check(
     )
 
 
-def _require_columns(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:
-    for field, column in mapping.required().items():
-        if column not in columns:
-            have = ", ".join(columns) or "none"
-            raise InvalidInput(
-                f"{name} has no column {column!r} for the activity {field} (its columns: "
-                f"{have}); name the right one with {flag_for(field)}"
-            )
+def check_columns(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:
+    """Every missing or unusable column, in one message (columns: name -> DuckDB type)."""
+    problems = [
+        f"no column {column!r} for the activity {field}"
+        for field, column in mapping.required().items()
+        if column not in columns
+    ]
+    wrong = _ts_type_problem(columns.get(mapping.ts))
+    if wrong is not None:
+        problems.append(f"column {mapping.ts!r} {wrong}")
+    if not problems:
+        return
+    fixes = ",".join(
+        f"{field}=COLUMN" for field, column in mapping.required().items() if column not in columns
+    )
+    hint = f"; name them with --map {fixes}" if fixes else ""
+    have = ", ".join(repr(c) for c in columns) or "none"
+    raise InvalidInput(f"{name}: {'; '.join(problems)} (its columns: {have}){hint}")
+
+
+def _ts_type_problem(kind: str | None) -> str | None:
+    """Why a column of DuckDB type ``kind`` cannot hold timestamps (None: it can)."""
+    if kind is None:
+        return None
+    base = kind.split("(")[0]
+    usable = ("TIMESTAMP WITH TIME ZONE", "VARCHAR", *_NAIVE_TYPES, *_NUMERIC)
+    if base in usable or base.startswith("U"):
+        return None
+    return f"has type {kind}, which is not a timestamp"
 
 
 def _optional_text(columns: dict[str, str], column: str) -> str:
@@ -106,8 +127,8 @@ def _ts_exprs(column: str, kind: str, name: str, tz: str | None) -> tuple[str, s
     if base in _NAIVE_TYPES:
         if tz is None:
             raise InvalidInput(
-                f"{name}: column {column!r} holds timestamps without a time zone; "
-                "pass --tz (for example --tz UTC)"
+                f"{name}: column {column!r} holds timestamps without a time zone; say which "
+                "zone they are in with --tz (for example --tz Europe/Prague), or --assume-utc"
             )
         return f"CAST(timezone($tz, CAST({col} AS TIMESTAMP)) AS TIMESTAMP)", "false"
     if base in _NUMERIC or base.startswith("U"):

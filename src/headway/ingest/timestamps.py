@@ -33,6 +33,11 @@ def no_zone_reason(text: str) -> str:
     return f"'{text}' has no time zone (add an offset or pass --tz)"
 
 
+def is_no_zone_reason(reason: str) -> bool:
+    """Whether ``reason`` is ``no_zone_reason``'s message."""
+    return reason.endswith("' has no time zone (add an offset or pass --tz)")
+
+
 def not_a_date_reason(text: str) -> str:
     """The message for a value that is not a timestamp."""
     return f"'{text}' is not a date"
