@@ -315,8 +315,14 @@ def open(
 ) -> Headway:
     """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``).
 
-    ``cache_bytes`` bounds the memory of reused matches (0 keeps none).
+    ``cache_bytes`` bounds the memory of reused matches (0 keeps none). While a ``headway
+    serve`` holds the file, the result's calls run in that server (docs/python.md).
     """
+    from headway.local_socket.remote import served_headway
+
+    served = served_headway(db)
+    if served is not None:
+        return served
     return Headway(Store(db, read_only=read_only), cache_bytes=cache_bytes)
 
 

@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 
 from headway.cli.common import err_console, state
+from headway.cli.side_by_side import forward_if_served, set_argv
 from headway.errors import HeadwayError
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app = typer.Typer(
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     db: Annotated[
         Path | None,
         typer.Option("--db", help="Database file (default: $HEADWAY_DB or ./headway.duckdb)."),
@@ -38,6 +40,7 @@ def root(
 ) -> None:
     """Headway: customer journeys, exact funnels and honest email statistics."""
     state.db = db
+    forward_if_served(ctx.invoked_subcommand)  # a server holds the database: it runs this
 
 
 def _register_commands() -> None:
@@ -56,6 +59,7 @@ _register_commands()
 
 def main() -> None:
     """Entry point of the console script: the CLI's one error boundary."""
+    set_argv(sys.argv[1:])
     try:
         app(standalone_mode=True)
     except HeadwayError as err:

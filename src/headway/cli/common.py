@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 
+from headway.local_socket.routing import RoutedConsole
 from headway.store import Store, default_db_path
+from headway.store.open_stores import lookup
 
-console = Console()
-err_console = Console(stderr=True)
+# Per thread: in a server, each forwarded command prints to its own client (local_socket).
+console = cast(Console, RoutedConsole(Console(), "stdout"))
+err_console = cast(Console, RoutedConsole(Console(stderr=True), "stderr"))
 
 
 @dataclass
-class CliState:
-    """Options given before the command name (``headway --db X COMMAND``)."""
+class CliState(threading.local):
+    """Options given before the command name (``headway --db X COMMAND``), per thread."""
 
     db: Path | None = None
 
@@ -31,8 +36,12 @@ state = CliState()
 
 @contextmanager
 def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Store]:
-    """Open the chosen database for one command."""
+    """Open the chosen database for one command (in a server: the server's open store)."""
     path = state.db_path()
+    served = lookup(path)
+    if served is not None:
+        yield served.store  # a command forwarded to the server: its store stays open
+        return
     if must_exist and not path.exists():
         from headway.errors import NotFound
 
@@ -40,6 +49,9 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
             f"database {path} does not exist; create it with 'headway import' or 'headway demo'"
         )
     store = Store(path, read_only=read_only)
+    from headway.local_socket.forward import remove_if_stale
+
+    remove_if_stale(path)  # this process holds the file: a socket for it is a dead server's
     try:
         yield store
     finally:

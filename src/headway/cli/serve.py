@@ -30,18 +30,24 @@ def serve(
     """Serve the dashboard, the API, tracking links and webhooks."""
     import uvicorn
 
+    from headway.cli.side_by_side import run_forwarded
+    from headway.local_socket.listener import side_by_side
     from headway.web.app import create_app
     from headway.web.auth import is_loopback
 
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
     settings = server_settings(config)
+    # Absolute: commands run for clients work in their own directories (docs/architecture.md).
+    state.db = state.db_path().resolve()
     with open_db(must_exist=False) as store:
         check_host(host, store)
         app = create_app(store, settings)
-        err_console.print(f"Headway serving {store.path} on http://{host}:{port}", highlight=False)
+        url = f"http://{host}:{port}"
+        err_console.print(f"Headway serving {store.path} on {url}", highlight=False)
         err_console.print(_access(store), highlight=False)
-        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+        with side_by_side(store, app.state.headway, url, run_forwarded):
+            uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 def server_settings(config: Path | None) -> Settings:

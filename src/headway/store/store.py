@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import queue
+import re
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -28,12 +31,14 @@ from headway.errors import StoreError
 from headway.store import appends
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
+from headway.store.open_stores import lookup
 from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
 from headway.store.store_types import AppendResult
 
 T = TypeVar("T")
 
 DEFAULT_DB = "headway.duckdb"
+LOCK_WAIT_SECONDS = 10.0
 Params = Sequence[Any] | dict[str, Any] | None
 
 
@@ -293,21 +298,52 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(
             f"{path} does not exist (create it with 'headway import' or 'headway demo')"
         )
+    if lookup(path) is not None:
+        raise StoreError(f"{path} is served by this process; use its open store")
+    deadline = time.monotonic() + lock_wait()
+    waiting = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as err:
+            text = str(err)
+            if "lock" not in text.lower():
+                raise _open_error(path, err) from None
+            holder = _holder(text)
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"{path} is in use by another Headway process{holder}; stop it or use "
+                    "another --db"
+                ) from None
+            if not waiting:  # another command holds the file briefly: wait for it, once said
+                waiting = True
+                sys.stderr.write(f"waiting for {path}: in use by another process{holder}\n")
+                sys.stderr.flush()
+            time.sleep(0.1)
+        except duckdb.Error as err:
+            raise _open_error(path, err) from None
+
+
+def lock_wait() -> float:
+    """Seconds to wait for a database another process holds: ``$HEADWAY_LOCK_WAIT`` or 10."""
     try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as err:
-        text = str(err)
+        return max(0.0, float(os.environ.get("HEADWAY_LOCK_WAIT", LOCK_WAIT_SECONDS)))
+    except ValueError:
+        return LOCK_WAIT_SECONDS
+
+
+def _holder(text: str) -> str:
+    found = re.search(r"\(PID (\d+)\)", text)
+    return f" (pid {found.group(1)})" if found else ""
+
+
+def _open_error(path: Path, err: duckdb.Error) -> StoreError:
+    text = str(err)
+    if isinstance(err, duckdb.IOException):
         if "not a valid duckdb database" in text.lower():
-            raise StoreError(
-                f"{path} is not a DuckDB database (is it another kind of file?)"
-            ) from None
-        if "lock" in text.lower():
-            raise StoreError(
-                f"{path} is in use by another Headway process; stop it or use another --db"
-            ) from None
-        raise StoreError(f"cannot open {path}: {text.splitlines()[0]}") from None
-    except duckdb.Error as err:
-        raise StoreError(f"{path} is not a DuckDB database ({str(err).splitlines()[0]})") from None
+            return StoreError(f"{path} is not a DuckDB database (is it another kind of file?)")
+        return StoreError(f"cannot open {path}: {text.splitlines()[0]}")
+    return StoreError(f"{path} is not a DuckDB database ({text.splitlines()[0]})")
 
 
 @contextmanager
