@@ -142,7 +142,7 @@ def _csv(path: Path, chunk: int) -> RawRecords:
         rel = conn.read_csv(str(path), header=True, all_varchar=True)
         total = max(int(rel.aggregate("count(*)").fetchall()[0][0]), 1)
         done = 0
-        for batch in rel.fetch_arrow_reader(chunk):
+        for batch in rel.to_arrow_reader(chunk):
             rows = batch.to_pylist()
             # Line numbers: the header is line 1 (one line per row).
             labelled = [(f"line {done + i + 2}", r) for i, r in enumerate(rows)]
