@@ -35,7 +35,12 @@ def world(store: Store) -> Store:
 
 def test_erase_removes_the_contact_and_only_its_activities(world: Store) -> None:
     report = erase_contact(world, "ann")
-    assert report.to_dict() == {"contact": "ann", "activities_deleted": 2, "contact_deleted": True}
+    assert report.to_dict() == {
+        "contact": "ann",
+        "activities_deleted": 2,
+        "contact_deleted": True,
+        "merged_ids": [],
+    }
     assert counts(world) == {"bob": 1}
 
 

@@ -13,6 +13,7 @@ from headway.errors import Conflict, InvalidInput, NotFound
 from headway.ingest.presets import IdentityClaim
 from headway.store import Store
 from headway.store import identities as ids
+from headway.store.erase import erase_contact
 from tests.engine.activity_log import load
 
 T0 = datetime(2025, 1, 1)
@@ -257,3 +258,52 @@ def test_claims_inside_a_caller_transaction_roll_back_with_it(store: Store) -> N
     with pytest.raises(RuntimeError):
         store.write(fail)
     assert statuses(store) == {} and resolved(store) == {} and not view_joins(store)
+
+
+# -- erasure: a merged person is one person ------------------------------------------------
+
+
+def test_erasing_a_contact_erases_its_aliases_and_their_activities(store: Store) -> None:
+    load(
+        store,
+        [
+            ("cookie", "page_visit", "0s"),
+            ("phone", "page_visit", "1s"),
+            ("ann", "form_submission", "2s"),
+            ("bob", "page_visit", "3s"),
+        ],
+    )
+    ids.claim(store, [c("cookie", "ann"), c("phone", "cookie", 1), c("cookie", "bob", 2)])
+    report = erase_contact(store, "ann")
+    assert (report.activities_deleted, report.merged_ids) == (3, ("cookie", "phone"))
+    assert store.execute("SELECT id FROM contacts").rows == [("bob",)]
+    assert store.execute("SELECT count(*) FROM activities").scalar() == 1
+    assert statuses(store) == {} and resolved(store) == {} and not view_joins(store)
+
+
+def test_erasing_an_alias_erases_the_whole_person(store: Store) -> None:
+    load(store, [("cookie", "page_visit", "0s"), ("ann", "form_submission", "2s")])
+    ids.claim(store, [c("cookie", "ann")])
+    report = erase_contact(store, "cookie")
+    assert (report.activities_deleted, report.merged_ids) == (2, ("ann",))
+    assert store.execute("SELECT count(*) FROM contacts").scalar() == 0
+
+
+def test_erasure_rejudges_the_claims_left_behind(store: Store) -> None:
+    # device -> ann is in force (earliest); device -> bob waits in conflict. Erasing ann takes
+    # device with her (one person), and bob's other merges stay as they were.
+    ids.claim(store, [c("device", "ann", 1), c("device", "bob", 2), c("tablet", "bob", 3)])
+    erase_contact(store, "ann")
+    assert resolved(store) == {"tablet": "bob"}
+    assert [(link.alias, link.contact, link.status) for link in ids.list_links(store)] == [
+        ("tablet", "bob", "merged")
+    ]
+
+
+def test_erasing_a_contact_that_only_claimed_an_alias_in_conflict_frees_the_alias(
+    store: Store,
+) -> None:
+    ids.claim(store, [c("device", "ann", 1), c("device", "bob", 2)])
+    erase_contact(store, "bob")
+    assert resolved(store) == {"device": "ann"}
+    assert [link.status for link in ids.list_links(store)] == ["merged"]

@@ -43,7 +43,12 @@ def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
         report = erase_contact(store, contact_id)
     console.print(
         f"erased contact {escape(repr(contact_id))}: "
-        f"{report.activities_deleted:,} activities deleted",
+        f"{report.activities_deleted:,} activities deleted"
+        + (
+            f" (with the ids merged into it: {escape(', '.join(report.merged_ids))})"
+            if report.merged_ids
+            else ""
+        ),
         highlight=False,
     )
     return report

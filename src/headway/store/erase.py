@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import NotFound
-from headway.store import catalog
+from headway.store import catalog, identities
 from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards).
@@ -53,36 +53,48 @@ class ErasureReport:
     contact: str
     activities_deleted: int
     contact_deleted: bool
+    merged_ids: tuple[str, ...] = ()  # ids merged with the contact, erased with it
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self)
+        return {**asdict(self), "merged_ids": list(self.merged_ids)}
 
 
 def erase_contact(store: Store, contact_id: str) -> ErasureReport:
-    """Delete a contact and all its activities; ``NotFound`` when there is no such contact."""
+    """Delete a contact, the ids merged with it (docs/identities.md) and all their activities;
+    ``NotFound`` when there is no such contact."""
 
     def erase(conn: duckdb.DuckDBPyConnection) -> ErasureReport:
         row = conn.execute("SELECT key FROM contacts WHERE id = ?", [contact_id]).fetchone()
         if row is None:
             raise NotFound(f"there is no contact {contact_id!r}")
-        key = row[0]
+        # A merged person is one person: the ids merged with this one go too.
+        keys = identities.person_keys(conn, int(row[0]))
+        merged = conn.execute(
+            "SELECT id FROM contacts WHERE key IN (SELECT unnest(?::INTEGER[])) AND id <> ?"
+            " ORDER BY id",
+            [keys, contact_id],
+        ).fetchall()
         if _has_table(conn, "demo_truth"):
             conn.execute(
-                "DELETE FROM demo_truth WHERE activity_id IN"
-                " (SELECT id FROM activities WHERE contact_key = ?)",
-                [key],
-            )
-        deleted = conn.execute("DELETE FROM activities WHERE contact_key = ?", [key]).fetchone()
+                "DELETE FROM demo_truth WHERE activity_id IN (SELECT id FROM activities"
+                " WHERE contact_key IN (SELECT unnest(?::INTEGER[])))",
+                [keys],
+            ).fetchall()
+        deleted = conn.execute(
+            "DELETE FROM activities WHERE contact_key IN (SELECT unnest(?::INTEGER[]))", [keys]
+        ).fetchone()
+        identities.forget(conn, keys)
         conn.execute(
-            "DELETE FROM identity_links WHERE alias_key = ? OR contact_key = ?", [key, key]
-        )
-        conn.execute(
-            "DELETE FROM identity_resolved WHERE alias_key = ? OR contact_key = ?", [key, key]
-        )
-        conn.execute("DELETE FROM contacts WHERE key = ?", [key])
+            "DELETE FROM contacts WHERE key IN (SELECT unnest(?::INTEGER[]))", [keys]
+        ).fetchall()
         catalog.rebuild(conn)
-        return ErasureReport(contact_id, int(deleted[0]) if deleted else 0, True)
+        return ErasureReport(
+            contact_id,
+            int(deleted[0]) if deleted else 0,
+            True,
+            tuple(str(r[0]) for r in merged),
+        )
 
     return store.write(erase)
 

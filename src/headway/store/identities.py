@@ -252,6 +252,40 @@ def ensure_contacts(conn: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict
     return keys
 
 
+def person_keys(conn: duckdb.DuckDBPyConnection, key: int) -> list[int]:
+    """The keys of ``key``'s person: the contact it resolves to, then every id merged into it."""
+    row = _one(conn, "SELECT contact_key FROM identity_resolved WHERE alias_key = ?", [key])
+    root = int(row[0]) if row else key
+    rows = _all(
+        conn, "SELECT alias_key FROM identity_resolved WHERE contact_key = ? ORDER BY 1", [root]
+    )
+    return [root, *(int(r[0]) for r in rows)]
+
+
+def forget(conn: duckdb.DuckDBPyConnection, keys: Sequence[int]) -> None:
+    """Delete every link naming ``keys`` (an erased person) inside a write transaction; the
+    claims of the ids they were linked with are re-judged without them."""
+    listed = [int(k) for k in keys]
+    links = _all(
+        conn,
+        """SELECT alias_key, contact_key FROM identity_links
+        WHERE alias_key IN (SELECT unnest(?::INTEGER[]))
+           OR contact_key IN (SELECT unnest(?::INTEGER[]))""",
+        [listed, listed],
+    )
+    neighbours = {int(k) for link in links for k in link} - set(listed)
+    for table, columns in (
+        ("identity_links", ("alias_key", "contact_key")),
+        ("identity_resolved", ("alias_key", "contact_key")),
+    ):
+        test = " OR ".join(f"{c} IN (SELECT unnest(?::INTEGER[]))" for c in columns)
+        _all(conn, f"DELETE FROM {table} WHERE {test}", [listed] * len(columns))
+    if neighbours:
+        _rejudge(conn, neighbours)
+    else:
+        refresh_view(conn)
+
+
 # -- reading -------------------------------------------------------------------------------
 
 

@@ -94,6 +94,9 @@ class ErasureOut(BaseModel):
     contact: str
     activities_deleted: int
     contact_deleted: bool
+    merged_ids: list[str] = Field(
+        default_factory=list, description="Ids merged with the contact, erased with it."
+    )
 
 
 def _store(request: Request) -> Store:
