@@ -21,14 +21,14 @@ e1,alice@x.com,page_visit,2024-03-01T10:00:00Z,/home,
 e2,bob,purchase,2024-03-01T11:00:00+01:00,,12.5
 e3,bob,purchase,2024-13-01,,1
 e4,,page_visit,1709287200,/a,
-e5,carol,bad type!,1709287200000,/a,
+e5,carol,bad	type,1709287200000,/a,
 e6,carol,page_visit,2024-03-01 10:00,/a,
 e1,alice@x.com,page_visit,2024-03-01T10:00:00Z,/home,
 """
 EXPECTED_DETAILS = [
     "line 4: ts: '2024-13-01' is not a date",
     "line 5: contact: is required",
-    "line 6: type: 'bad type!' is not a valid type name (letters, digits, _ . : - up to 64)",
+    "line 6: type: contains a control character (U+0009) at position 4",
     "line 7: ts: '2024-03-01 10:00' has no time zone (add an offset or pass --tz)",
 ]
 

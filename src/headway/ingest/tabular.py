@@ -16,7 +16,7 @@ import duckdb
 from headway.errors import InvalidInput
 from headway.ingest import timestamps
 from headway.ingest.mapping import ColumnMapping
-from headway.ingest.records import TYPE_PATTERN
+from headway.model.names import MAX_NAME_LENGTH, SQL_CONTROL_PATTERN, key_problem, name_problem
 from headway.store.appends import CONTENT_ID
 
 CHECKED = "_hw_checked"
@@ -47,6 +47,7 @@ def check(
 ) -> None:
     """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type)."""
     check_columns(columns, mapping, name)
+    _check_column_names(columns, mapping, name)
     ts_value, ts_naive = _ts_exprs(mapping.ts, columns[mapping.ts], name, tz)
     props, given = _properties(columns, mapping)
     params: dict[str, Any] = {"source": source}
@@ -81,6 +82,8 @@ def check(
         FROM ({checked})""",
         params,
     )
+    if "properties" in columns:
+        _check_property_keys(conn)
 
 
 def check_columns(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:
@@ -112,6 +115,40 @@ def _ts_type_problem(kind: str | None) -> str | None:
     if base in usable or base.startswith("U"):
         return None
     return f"has type {kind}, which is not a timestamp"
+
+
+def _check_column_names(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:
+    """Columns that become property keys follow the name rule (checked once per file)."""
+    for column in columns:
+        if column in mapping.mapped():
+            continue
+        why = name_problem(column)
+        if why is not None:
+            raise InvalidInput(f"{name}: column {column!r} cannot be a property key: it {why}")
+
+
+# A JSON text whose keys may break the name rule (the rows it finds are then judged exactly).
+_SUSPECT_KEYS = r'\\|"":|[\x{7f}-\x{9f}]|"[^"]{' + str(MAX_NAME_LENGTH + 1) + "}"
+
+
+def _check_property_keys(conn: duckdb.DuckDBPyConnection) -> None:
+    """Give the rows whose ``properties`` hold a key that breaks the name rule a problem.
+
+    One regular expression screens the JSON texts in DuckDB's parallel scan; only the rows it
+    finds (rare) are read into Python and judged exactly by ``names.key_problem``.
+    """
+    rows = conn.execute(
+        f"SELECT _seq, CAST(properties AS VARCHAR) FROM {CHECKED} WHERE _problem IS NULL "
+        "AND regexp_matches(CAST(properties AS VARCHAR), $screen)",
+        {"screen": _SUSPECT_KEYS},
+    ).fetchall()
+    for seq, text in rows:
+        why = key_problem(json.loads(text))
+        if why is not None:
+            conn.execute(
+                f"UPDATE {CHECKED} SET _problem = $problem WHERE _seq = $seq",
+                {"problem": f"properties{SEP}{why}", "seq": seq},
+            )
 
 
 def _optional_text(columns: dict[str, str], column: str) -> str:
@@ -196,15 +233,23 @@ def _properties(columns: dict[str, str], mapping: ColumnMapping) -> tuple[str, s
 
 def _problems(ts_naive: str) -> list[tuple[str, str, str]]:
     """(condition, field, reason SQL) in the order ``records.check_record`` checks them."""
-    type_reason = (
-        "'''' || type || ''' is not a valid type name (letters, digits, _ . : - up to 64)'"
-    )
+    control = f"regexp_extract(type, {_literal(SQL_CONTROL_PATTERN)})"
     return [
         ("contact IS NULL", "contact", "'is required'"),
         ("trim(contact) = ''", "contact", "'must not be empty'"),
         ("type IS NULL", "type", "'is required'"),
-        ("trim(type) = ''", "type", "'must not be empty'"),
-        (f"NOT regexp_full_match(type, {_literal(TYPE_PATTERN)})", "type", type_reason),
+        ("type = ''", "type", "'must not be empty'"),
+        (
+            f"length(type) > {MAX_NAME_LENGTH}",
+            "type",
+            f"'is longer than {MAX_NAME_LENGTH} characters (' || length(type) || ')'",
+        ),
+        (
+            f"regexp_matches(type, {_literal(SQL_CONTROL_PATTERN)})",
+            "type",
+            "printf('contains a control character (U+%04X) at position %d', "
+            f"unicode({control}), instr(type, {control}))",
+        ),
         ("_ts_raw IS NULL", "ts", "'is required'"),
         (
             f"ts IS NULL AND {ts_naive}",
