@@ -276,22 +276,63 @@ def test_hostile_bodies(app: FastAPI, asgi_client: type[Client]) -> None:
     assert [p for p in problems if p] == []
 
 
+LONG_REPORTS = [
+    "/api/v1/journeys/{name}/funnel",
+    "/api/v1/journeys/{name}/trends",
+    "/api/v1/journeys/{name}/breakdown?by=utm_source",
+    "/api/v1/journeys/{name}/contacts?stage=Visit",
+    "/api/v1/journeys/{name}/drivers",
+    "/api/v1/journeys/{name}/stalls",
+    "/api/v1/journeys/{name}/attribution",
+    "/api/v1/journeys",
+    "/journeys",
+    "/journeys/{name}",
+    "/journeys/{name}/contacts?stage=Visit",
+    "/journeys/{name}/panels/drivers",
+    "/journeys/{name}/panels/stalls",
+    "/journeys/{name}/panels/attribution",
+]
+
+
 @pytest.mark.parametrize("field", ["window", "stall_after"])
-def test_a_duration_too_long_for_the_engine_is_refused_naming_the_field(
+def test_a_duration_longer_than_the_data_is_accepted_and_every_report_works(
     app: FastAPI, asgi_client: type[Client], field: str
 ) -> None:
-    """A 99999999999-day window once saved fine and then failed every report with a 500."""
+    """A 99999999999-day window once failed every report with a 500, then was refused; now
+    it covers all the data (the engine caps it at 20000y) and every report answers."""
+    name = f"Long {field}"
     durations = {"window": "7d", "stall_after": "1d", field: "99999999999d"}
     text = (
-        f"name: Long\nwindow: {durations['window']}\nstall_after: {durations['stall_after']}\n"
+        f"name: {name}\nwindow: {durations['window']}\nstall_after: {durations['stall_after']}\n"
         "stages:\n  - name: Visit\n    when: {type: page_visit}\n"
+        "  - name: Click\n    when: {type: email_click}\n"
     )
+    client = asgi_client(app)
+    response = client.post(
+        "/api/v1/journeys", headers={"content-type": "application/x-yaml"}, content=text
+    )
+    assert response.status_code == 201, response.text
+    for template in LONG_REPORTS:
+        url = template.format(name=name.replace(" ", "%20"))
+        accept = "text/html" if not url.startswith("/api") else "application/json"
+        got = client.get(url, headers={"accept": accept})
+        assert got.status_code == 200, (url, got.text[:300])
+    saved = orjson.loads(client.get(f"/api/v1/journeys/{name.replace(' ', '%20')}").content)
+    assert "99999999999d" in orjson.dumps(saved).decode()
+
+
+def test_a_duration_beyond_a_billion_years_is_refused_naming_the_field(
+    app: FastAPI, asgi_client: type[Client]
+) -> None:
+    """A sanity bound on what is written, with a message that says why nobody needs more."""
+    text = "name: Huge\nwindow: 1000000001y\nstages:\n  - {name: V, when: {type: page_visit}}\n"
     response = asgi_client(app).post(
         "/api/v1/journeys", headers={"content-type": "application/x-yaml"}, content=text
     )
     assert response.status_code == 422, response.text
     details = orjson.loads(response.content)["error"]["details"]
-    assert {"reason": "must be at most 36500d", "field": field} in details
+    reason = "must be at most 1000000000y (10006y already covers every date from year 1 to 9999)"
+    assert {"reason": reason, "field": "window"} in details
 
 
 @pytest.mark.parametrize("path", ["/journeys", "/journeys/Trial", "/journeys/Trial/contacts"])

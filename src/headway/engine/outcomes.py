@@ -14,6 +14,7 @@ import numpy as np
 
 from headway.engine.match_types import NOT_REACHED
 from headway.engine.run import Matched
+from headway.model.duration import engine_micros
 
 CONVERTED, DROPPED, IN_PROGRESS = 1, 2, 3
 
@@ -64,7 +65,7 @@ def stall_thresholds(matched: Matched) -> tuple[int | None, ...]:
         if k == n - 1:
             out.append(None)
         elif fixed is not None:
-            out.append(fixed * 1_000_000)
+            out.append(engine_micros(fixed))
         else:
             out.append(_p90_to_next(matched, k))
     return tuple(out)

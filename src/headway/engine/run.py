@@ -14,6 +14,7 @@ from headway.engine.inputs import COLUMNS, match_query
 from headway.engine.match_types import MatchResult, MatchSpec
 from headway.engine.matcher import match
 from headway.engine.options import ReportOptions, to_micros
+from headway.model.duration import engine_micros
 from headway.model.journey import Journey
 from headway.model.subsumption import strictly_later_flags
 
@@ -34,8 +35,8 @@ class Matched:
 
     @property
     def window_us(self) -> int:
-        """The conversion window in microseconds."""
-        return self.journey.window_seconds * 1_000_000
+        """The conversion window in microseconds (capped: see ``duration.engine_micros``)."""
+        return engine_micros(self.journey.window_seconds)
 
 
 # Rows per matcher call: about 1 GiB of matcher working memory (~70 bytes a row).
@@ -47,7 +48,7 @@ def match_spec(journey: Journey) -> MatchSpec:
     return MatchSpec(
         mode=journey.order,
         n_stages=len(journey.stages),
-        window_us=journey.window_seconds * 1_000_000,
+        window_us=engine_micros(journey.window_seconds),
         strictly_later=tuple(strictly_later_flags(journey)),
         exclusions=tuple((x.from_stage, x.to_stage) for x in journey.exclusions),
         has_exit=journey.exit_when is not None,

@@ -212,7 +212,8 @@ def _duration(data: Mapping[str, Any], key: str, problems: list[Detail]) -> int 
     if seconds <= 0:
         problems.append(problem(key, "must be longer than 0s"))
     elif seconds > MAX_SECONDS:
-        problems.append(problem(key, f"must be at most {format_duration(MAX_SECONDS)}"))
+        reason = f"must be at most {format_duration(MAX_SECONDS)} (10006y already covers"
+        problems.append(problem(key, reason + " every date from year 1 to 9999)"))
     return seconds
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from headway.model.duration import DURATION_PATTERN
+from headway.model.duration import DURATION_PATTERN, UNIT_LIST
 from headway.model.names import NAME_PATTERN, NAME_RULE
 from headway.model.property_paths import MAX_PATH_LENGTH, PATH_PATTERN, SYNTAX
 
@@ -32,8 +32,8 @@ _SCALAR = {"type": ["string", "number", "boolean"]}
 _DURATION = {
     "type": "string",
     "pattern": DURATION_PATTERN,
-    "x-message": "{value} is not a duration (use s, m, h, d, w)",
-    "x-type-message": "{value} is not a duration (use s, m, h, d, w; e.g. '30d')",
+    "x-message": f"{{value}} is not a duration (use {UNIT_LIST})",
+    "x-type-message": f"{{value}} is not a duration (use {UNIT_LIST}; e.g. '30d')",
 }
 _DATE = {
     "type": "string",
