@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.engine import discovery
 from headway.engine.attribution import (
     MODELS,
     AttributionOptions,
@@ -27,10 +28,12 @@ from headway.engine.attribution import (
 )
 from headway.engine.breakdowns import BreakdownReport, breakdown
 from headway.engine.contact_lists import ContactList, contact_list, resolve_stage
+from headway.engine.discovery import PropertySummary, TypeSummary
 from headway.engine.drivers import DriversReport, drivers_report
 from headway.engine.email_influence import EmailInfluence, email_influence
 from headway.engine.email_rankings import EmailRanking, email_ranking
 from headway.engine.funnel import FunnelReport, funnel_report
+from headway.engine.journey_warnings import JourneyWarning, journey_warnings, referenced_paths
 from headway.engine.options import (
     DateWindow,
     ReportOptions,
@@ -42,16 +45,16 @@ from headway.engine.run import Matched
 from headway.engine.stalls import StallsReport, stalls_report
 from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
-from headway.ingest.presets import IdentityClaim
 from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import
+from headway.ingest.presets import IdentityClaim
 from headway.ingest.records import validate_records
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store, identities
 from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
-from headway.store.journeys import list_journeys, resolve_journey
 from headway.store.imports import ImportRecord, UndoReport, list_imports, undo_import
+from headway.store.journeys import list_journeys, resolve_journey
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
@@ -294,6 +297,24 @@ class Headway:
     def undo_import(self, import_id: int) -> UndoReport:
         """Remove exactly the rows import ``import_id`` inserted (and its identity merges)."""
         return undo_import(self.store, import_id)
+
+    # -- discovery (docs/discovery.md) ---------------------------------------------------
+    def types(self) -> list[TypeSummary]:
+        """Every activity type seen: activities, distinct contacts, first and last seen."""
+        return discovery.activity_types(self.store)
+
+    def properties(self, type: str | None = None, *, top: int = 10) -> list[PropertySummary]:
+        """Every property path seen (of ``type``): fill rate, JSON types, top values."""
+        return discovery.properties(self.store, type, top=top)
+
+    def warnings(
+        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+    ) -> list[JourneyWarning]:
+        """What in ``journey`` can match nothing in this data (never blocks a report)."""
+        j = self.journey(journey)
+        opts = options(as_of, date_range) if as_of is not None or date_range else None
+        catalog = discovery.catalog_for(self.store, referenced_paths(j))
+        return journey_warnings(j, catalog, opts)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:

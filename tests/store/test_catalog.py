@@ -10,11 +10,14 @@ import json
 import random
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
+from headway.api import Headway
+from headway.ingest.files import ImportOptions
 from headway.store import Store
 from headway.store.catalog import TABLES, VALUE_CAP, rebuild
 from headway.store.erase import erase_contact
@@ -274,4 +277,16 @@ def test_migration_catalogues_an_existing_log(store: Store) -> None:
     store.write(lambda c: [c.execute(f"DROP TABLE {t}") for t in TABLES])
     store.write(lambda c: [c.execute(s) for s in MIGRATIONS[4]])
     assert catalogue(store) == expected
+    check(store)
+
+
+def test_catalogue_after_file_imports_and_an_undo(store: Store) -> None:
+    samples = Path(__file__).parents[2] / "examples" / "imports"
+    hw = Headway(store)
+    hw.import_files([samples / "posthog.jsonl"], ImportOptions(preset="posthog"))
+    hw.import_files([samples / "mixpanel.jsonl"], ImportOptions(preset="mixpanel"))
+    check(store)
+    hw.undo_import(1)
+    check(store)
+    store.append_activities(batch(random.Random(2), 0, 50))
     check(store)

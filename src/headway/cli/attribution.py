@@ -11,6 +11,7 @@ from rich.table import Table
 
 from headway.api import Headway, options
 from headway.cli.common import console, open_db
+from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
 from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
@@ -45,9 +46,12 @@ def attribution(
     chosen = AttributionOptions(models=parse_models(model), order=order, human=not all_)
     with open_db(read_only=True) as store:
         hw = Headway(store)
-        report = attribution_report(hw.backend, hw.journey(journey), opts, chosen)
+        j = hw.journey(journey)
+        warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
+        report = attribution_report(hw.backend, j, opts, chosen)
+    print_warnings(warnings)
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
         return
     title = f"{report.journey} — conversions credited to touchpoints"
     caption = (

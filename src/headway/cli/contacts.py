@@ -10,6 +10,7 @@ import typer
 
 from headway.api import Headway, options
 from headway.cli.common import console, open_db
+from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import print_json
 from headway.errors import InvalidInput
 
@@ -65,6 +66,7 @@ def contacts(
         raise InvalidInput(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
+        warnings = Headway(store).warnings(target[0], as_of=opts.as_of, date_range=opts.date_range)
         page = Headway(store).contacts(
             target[0],
             stage,
@@ -74,8 +76,9 @@ def contacts(
             as_of=opts.as_of,
             date_range=opts.date_range,
         )
+    print_warnings(warnings)
     if fmt == "json":
-        print_json(page.to_dict())
+        print_json(with_warnings(page.to_dict(), warnings))
     elif fmt == "csv":
         rows = page.rows()
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["contact"])

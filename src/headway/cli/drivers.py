@@ -11,6 +11,7 @@ from rich.table import Table
 from headway.api import Headway, options
 from headway.backends.duckdb import DuckDBBackend
 from headway.cli.common import console, open_db
+from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
 from headway.engine.contact_lists import resolve_stage
 from headway.engine.drivers import (
@@ -71,12 +72,14 @@ def drivers(
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         j = Headway(store).journey(journey)
+        warnings = Headway(store).warnings(j, as_of=opts.as_of, date_range=opts.date_range)
+        print_warnings(warnings)
         k = resolve_stage(j, stage) if stage is not None else None
         report = drivers_report(
             DuckDBBackend(store), j, opts, stage=k, min_support=min_support, human=human
         )
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
         return
     print_drivers(report, top)
 
@@ -165,6 +168,8 @@ def stalls(
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         j = Headway(store).journey(journey)
+        warnings = Headway(store).warnings(j, as_of=opts.as_of, date_range=opts.date_range)
+        print_warnings(warnings)
         k = resolve_stage(j, stage) if stage is not None else None
         report = stalls_report(
             DuckDBBackend(store),
@@ -176,7 +181,7 @@ def stalls(
             limit=limit,
         )
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
         return
     print_stalls(report)
 

@@ -11,7 +11,9 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from headway.cli.common import console, err_console, open_db
+from headway.api import Headway
+from headway.cli.common import console, err_console, open_db, state
+from headway.cli.discovery import print_warnings
 from headway.errors import InvalidJourney
 from headway.model.journey import Journey, journey_to_dict, load_journey_file
 from headway.model.journey_schema import journey_schema
@@ -59,6 +61,9 @@ def validate(file: FileArg) -> None:
     """Check a definition; prints 'ok: NAME, N stages' or every problem (exit 2)."""
     journey = _load(file)
     console.print(f"ok: {escape(journey.name)}, {_stages(len(journey.stages))}", highlight=False)
+    if state.db_path().exists():  # warnings need the data; a definition alone has none
+        with open_db(read_only=True) as store:
+            print_warnings(Headway(store).warnings(journey))
 
 
 @journey_app.command("save")

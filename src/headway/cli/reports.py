@@ -11,6 +11,7 @@ from rich.table import Table
 
 from headway.api import Headway, options
 from headway.cli.common import console, open_db
+from headway.cli.discovery import print_warnings, with_warnings
 from headway.engine.funnel import FunnelReport
 
 JourneyArg = Annotated[
@@ -39,9 +40,12 @@ def funnel(
     """A journey's funnel: reached, conversion, dropped / in progress / stalled, times."""
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
-        report = Headway(store).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+        hw = Headway(store)
+        report = hw.funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+        warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
+    print_warnings(warnings)
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
     else:
         console.print(funnel_table(report))
 
@@ -56,9 +60,12 @@ def trends(
     """Conversion by entry period."""
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
-        report = Headway(store).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+        hw = Headway(store)
+        report = hw.trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+        warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
+    print_warnings(warnings)
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
         return
     table = Table(title=f"{report.journey} — conversion by entry {by}")
     for col in ("period", "entered", "converted", "conversion"):
@@ -86,11 +93,14 @@ def breakdown(
     """The funnel split by a property or contact attribute."""
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
-        report = Headway(store).breakdown(
+        hw = Headway(store)
+        report = hw.breakdown(
             journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
         )
+        warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
+    print_warnings(warnings)
     if json_:
-        print_json(report.to_dict())
+        print_json(with_warnings(report.to_dict(), warnings))
         return
     table = Table(title=f"{report.journey} — by {by} ({touch} touch)")
     table.add_column("value")

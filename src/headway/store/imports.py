@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import Conflict, NotFound
+from headway.store import catalog
 from headway.store.store import Store
 
 
@@ -150,6 +151,7 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
             )
         deleted = _count(conn, "DELETE FROM activities WHERE import_id = ?", [import_id])
         contacts = _drop_empty_contacts(conn, [k for (k,) in keys], started, finished)
+        catalog.rebuild(conn)  # the catalogue counts the rows that are gone
         conn.execute(
             "UPDATE imports SET undone_at = now()::TIMESTAMP, undone_rows = ? WHERE id = ?",
             [deleted, import_id],

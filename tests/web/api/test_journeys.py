@@ -142,7 +142,7 @@ def test_other_content_types_are_415(client: Client, content_type: str) -> None:
 
 def test_validate_does_not_save(client: Client) -> None:
     ok = client.post("/api/v1/journeys/validate", content=SIGNUP, headers=YAML).json()
-    assert ok == {"valid": True, "name": "Signup <b>2</b>", "stages": ["Visit", "Form"], "messages": []}  # fmt: skip
+    assert ok == {"valid": True, "name": "Signup <b>2</b>", "stages": ["Visit", "Form"], "messages": [], "warnings": []}  # fmt: skip
     bad = client.post("/api/v1/journeys/validate", content=BROKEN, headers=YAML).json()
     assert bad["valid"] is False and bad["name"] is None
     assert bad["messages"] == [{"field": d.field, "reason": d.reason} for d in _problems(BROKEN)]

@@ -19,6 +19,7 @@ from headway.engine.attribution import AttributionOptions, attribution_report, p
 from headway.engine.email_influence import email_influence
 from headway.engine.email_rankings import email_ranking
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["attribution"])
@@ -54,6 +55,7 @@ class AttributionOut(BaseModel):
     unattributed_conversions: int
     markov: MarkovOut | None
     touchpoints: list[dict[str, Any]]
+    warnings: list[WarningOut] = []
 
 
 class GroupOut(BaseModel):
@@ -144,7 +146,7 @@ def attribution(
     journey = stored_journey(request, name)
     hw = app_headway(request)
     report = attribution_report(hw.backend, journey, opts, chosen, matcher=hw.cache.match)
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
 @router.get(

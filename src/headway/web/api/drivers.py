@@ -18,6 +18,7 @@ from headway.engine.drivers import DEFAULT_MIN_SUPPORT, drivers_report
 from headway.engine.stalls import DEFAULT_LIMIT, stalls_report
 from headway.model.journey import Journey
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["drivers"])
@@ -84,6 +85,7 @@ class DriversOut(BaseModel):
     view: str
     min_support: int
     transitions: list[TransitionOut]
+    warnings: list[WarningOut] = []
 
 
 class StallsOut(BaseModel):
@@ -95,6 +97,7 @@ class StallsOut(BaseModel):
     view: str
     min_support: int
     stages: list[dict[str, Any]]
+    warnings: list[WarningOut] = []
 
 
 def _stage(journey: Journey, stage: str | None) -> int | None:
@@ -134,7 +137,7 @@ def drivers(
             human=view == "human",
             matched=hw.cache.match(journey, opts),  # shared with the journey page's reports
         )
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
 @router.get(
@@ -171,4 +174,4 @@ def stalls(
             human=view == "human",
             limit=limit,
         )
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))

@@ -33,6 +33,8 @@ from headway.store.journeys import (
     save_journey,
 )
 from headway.web.api._common import ADMIN, READ, errors
+from headway.web.api.discovery import WarningOut
+from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["journeys"])
 
@@ -115,6 +117,7 @@ class ValidationOut(BaseModel):
     name: str | None
     stages: list[str]
     messages: list[ProblemOut]
+    warnings: list[WarningOut] = []
 
 
 class DeletedOut(BaseModel):
@@ -215,9 +218,15 @@ async def validate(request: Request) -> dict[str, Any]:
         journey, _ = await _read_definition(request)
     except InvalidJourney as err:
         messages = [{"field": d.field, "reason": d.reason} for d in err.details]
-        return {"valid": False, "name": None, "stages": [], "messages": messages}
+        return {"valid": False, "name": None, "stages": [], "messages": messages, "warnings": []}
     stages = [s.name for s in journey.stages]
-    return {"valid": True, "name": journey.name, "stages": stages, "messages": []}
+    # What can match nothing in this data: shown, never blocking (docs/discovery.md).
+    found = await run_in_threadpool(app_headway(request).warnings, journey)
+    warnings = [w.to_dict() for w in found]
+    return {
+        "valid": True, "name": journey.name, "stages": stages, "messages": [],
+        "warnings": warnings,
+    }  # fmt: skip
 
 
 @router.post(

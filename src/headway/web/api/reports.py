@@ -31,6 +31,7 @@ from headway.web.api._common import (
     page_link,
     report_options,
 )
+from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["reports"])
@@ -81,6 +82,7 @@ class FunnelOut(BaseModel):
     converted: int
     conversion: float | None
     stages: list[StageOut]
+    warnings: list[WarningOut] = []
 
 
 class PeriodOut(BaseModel):
@@ -101,6 +103,7 @@ class TrendsOut(BaseModel):
     as_of: str
     stages: list[str]
     periods: list[PeriodOut]
+    warnings: list[WarningOut] = []
 
 
 class ValueOut(BaseModel):
@@ -122,6 +125,7 @@ class BreakdownOut(BaseModel):
     as_of: str
     stages: list[str]
     values: list[ValueOut]
+    warnings: list[WarningOut] = []
 
 
 class StageRef(BaseModel):
@@ -154,6 +158,7 @@ class ContactsOut(BaseModel):
     limit: int | None
     next: str | None
     contacts: list[ContactAtStageOut]
+    warnings: list[WarningOut] = []
 
 
 @router.get(
@@ -168,7 +173,7 @@ def funnel(request: Request, name: str, as_of: AsOf = None, date_range: DateRang
     opts = report_options(as_of, date_range)
     journey = stored_journey(request, name)
     report = app_headway(request).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
 @router.get(
@@ -189,7 +194,7 @@ def trends(
     opts = report_options(as_of, date_range)
     journey = stored_journey(request, name)
     report = app_headway(request).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
 @router.get(
@@ -218,7 +223,7 @@ def breakdown(
         report = app_headway(request).breakdown(
             journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
         )
-    return JSONResponse(report.to_dict())
+    return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
 @router.get(
@@ -268,7 +273,7 @@ def contacts(
         return _csv_download(found)
     body = found.to_dict()
     body["next"] = page_link(request, offset, page_size, found.total)
-    return JSONResponse(body)
+    return JSONResponse(with_warnings(request, body, journey, opts))
 
 
 def _wants_csv(request: Request) -> bool:

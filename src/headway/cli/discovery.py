@@ -1,0 +1,117 @@
+"""``headway types`` and ``headway properties``: what the data holds (docs/discovery.md).
+
+Also the one way every journey command prints the journey's warnings (``print_warnings``):
+to stderr, so ``--json`` output on stdout stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from headway.api import Headway
+from headway.cli.common import console, err_console, open_db
+from headway.engine.discovery import PropertySummary
+from headway.engine.journey_warnings import JourneyWarning
+
+_MINUTE = "%Y-%m-%d %H:%M"
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``types`` and ``properties`` commands."""
+    app.command("types")(types)
+    app.command("properties")(properties)
+
+
+def types(json_: JsonFlag = False) -> None:
+    """Every activity type seen: activities, contacts, first and last seen."""
+    with open_db(read_only=True) as store:
+        found = Headway(store).types()
+    if json_:
+        print_json({"types": [t.to_dict() for t in found]})
+        return
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False)
+    table.add_column("type", overflow="fold")
+    for col in ("activities", "contacts", "first seen (UTC)", "last seen (UTC)"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for t in found:
+        table.add_row(
+            escape(t.name),
+            f"{t.activities:,}",
+            f"{t.contacts:,}",
+            t.first_seen.strftime(_MINUTE),
+            t.last_seen.strftime(_MINUTE),
+        )
+    console.print(table if found else "No activities yet.")
+
+
+def properties(
+    type_: Annotated[
+        str | None, typer.Option("--type", help="Only this activity type's properties.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="Top values shown per path.")] = 5,
+    json_: JsonFlag = False,
+) -> None:
+    """Every property path seen per type: fill rate, JSON types, top values."""
+    with open_db(read_only=True) as store:
+        hw = Headway(store)
+        found = hw.properties(type_, top=top)
+        known = type_ is None or any(t.name == type_ for t in hw.types())
+    if json_:
+        print_json({"properties": [p.to_dict() for p in found]})
+    elif not known:
+        err_console.print(f"No activity of type {escape(repr(type_))} has been seen.")
+    else:
+        console.print(_properties_table(found) if found else "No properties seen.")
+
+
+def _properties_table(found: list[PropertySummary]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False)
+    for col in ("type", "property", "fill", "JSON types", "top values"):
+        justify = "right" if col == "fill" else "left"
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for p in found:
+        table.add_row(
+            escape(p.type),
+            escape(p.path),
+            f"{p.fill_rate * 100:.1f}%",
+            ", ".join(p.json_types),
+            escape(values_text(p)),
+        )
+    return table
+
+
+def values_text(p: PropertySummary) -> str:
+    """Top values with counts, or why there are none."""
+    if p.high_cardinality:
+        return "(many distinct values)"
+    shown = [f"{_show(v.value)} ({v.activities:,})" for v in p.top_values]
+    more = (p.distinct_values or 0) - len(p.top_values)
+    return ", ".join(shown) + (f", … {more:,} more" if more > 0 else "")
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def print_json(data: Any) -> None:
+    """Print JSON to stdout without Rich markup."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def with_warnings(data: dict[str, Any], warnings: Sequence[JourneyWarning]) -> dict[str, Any]:
+    """A report's JSON with its journey's warnings (the API answers the same)."""
+    return {**data, "warnings": [w.to_dict() for w in warnings]}
+
+
+def print_warnings(warnings: Sequence[JourneyWarning]) -> None:
+    """Each warning on stderr (``warning: FIELD: MESSAGE``), names escaped for Rich."""
+    for w in warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(str(w))}", soft_wrap=True)
