@@ -15,19 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from headway.engine.results import iso
+from headway.model.property_paths import format_path
 from headway.store import Store
 from headway.store.catalog import KINDS, VALUE_CAP
 
 DEFAULT_TOP = 10
-
-
-def format_path(parts: tuple[str, ...]) -> str:
-    """The canonical text of a property path (``docs/journeys.md``)."""
-    return ".".join(p if "." not in p and not p.startswith('"') else _quoted(p) for p in parts)
-
-
-def _quoted(part: str) -> str:
-    return json.dumps(part, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +188,5 @@ __all__ = [
     "ValueCount",
     "activity_types",
     "catalog_for",
-    "format_path",
     "properties",
 ]

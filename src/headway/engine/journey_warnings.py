@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from headway.engine.discovery import Catalog, format_path
+from headway.engine.discovery import Catalog
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, property_path
 from headway.model.journey import Journey
+from headway.model.property_paths import format_path
 
 
 @dataclass(frozen=True)
