@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from typing import Any
 
 import httpx
@@ -34,7 +35,8 @@ def post(
     client: tuple[str, int] | None = None,
 ) -> httpx.Response:
     """POST ``body`` as JSON (or ``content`` as given), gzip'd on request."""
-    data = content if content is not None else orjson.dumps(body)
+    # The standard library writes JSON nested deeper than orjson's 255 levels.
+    data = content if content is not None else json.dumps(body).encode()
     sent = {"content-type": "application/json", **(headers or {})}
     if gzipped:
         data = gzip.compress(data)

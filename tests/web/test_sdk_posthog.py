@@ -160,3 +160,12 @@ def test_a_bad_body_is_a_4xx_naming_the_field(
     r = post(app, path, content=content, headers=headers)
     assert r.status_code == status, r.text
     assert error_of(r)["details"][0]["field"] == field
+
+
+def test_properties_nested_too_deeply_are_a_422_not_a_500(app: FastAPI) -> None:
+    deep: dict[str, Any] = {"leaf": 1}
+    for _ in range(300):
+        deep = {"a": deep}
+    r = post(app, "/capture/", {**event(1, "d"), "properties": deep})
+    assert r.status_code == 422, r.text
+    assert error_of(r)["details"][0]["field"] == "properties"

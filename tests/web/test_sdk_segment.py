@@ -212,3 +212,17 @@ def test_without_keys_only_this_machine_may_send(app: FastAPI) -> None:
 def test_a_browser_asking_for_html_still_gets_json_errors(app: FastAPI) -> None:
     r = post(app, "/v1/batch", content=b"{", headers={"accept": "text/html"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+
+
+def test_properties_nested_too_deeply_are_a_rejection_not_a_500(app: FastAPI, store: Store) -> None:
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(300):
+        deep = {"a": deep}
+    r = post(
+        app,
+        "/v1/batch",
+        {"batch": [track(0, {"userId": "u"}), {**track(1, {"userId": "u"}), "properties": deep}]},
+    )
+    assert r.status_code == 200, r.text
+    assert [(e["index"], e["field"]) for e in r.json()["rejected"]] == [(1, "properties")]
+    assert list(stored(store)) == ["m0"]

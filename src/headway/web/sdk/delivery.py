@@ -139,6 +139,10 @@ def store_messages(
         except Rejected as err:
             problems.append(Detail(err.reason, field=err.field, record=index))
             continue
+        too_deep = _too_deep(mapped)
+        if too_deep is not None:
+            problems.append(Detail(too_deep, field="properties", record=index))
+            continue
         kept[index] = mapped
         activities.extend(mapped.activities)
         owners.extend([index] * len(mapped.activities))
@@ -168,6 +172,16 @@ def store_messages(
             {"index": d.record, "field": d.field, "reason": api_words(d)} for d in problems
         ],
     }
+
+
+def _too_deep(mapped: Mapped) -> str | None:
+    """Why an activity's properties cannot be stored as JSON (nested too deeply), or None."""
+    for activity in mapped.activities:
+        try:
+            orjson.dumps(activity.get("properties"))
+        except orjson.JSONEncodeError:
+            return "is nested too deeply (JSON text of at most 255 levels is stored)"
+    return None
 
 
 def _accepted_rows(owners: list[int], kept: dict[int, Mapped], invalid: list[Detail]) -> list[bool]:
