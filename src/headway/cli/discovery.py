@@ -43,7 +43,7 @@ def types(json_: JsonFlag = False) -> None:
         table.add_column(col, justify="right", no_wrap=True)
     for t in found:
         table.add_row(
-            escape(t.name),
+            t.name,
             f"{t.activities:,}",
             f"{t.contacts:,}",
             t.first_seen.strftime(_MINUTE),
@@ -67,7 +67,7 @@ def properties(
     if json_:
         print_json({"properties": [p.to_dict() for p in found]})
     elif not known:
-        err_console.print(f"No activity of type {escape(repr(type_))} has been seen.")
+        err_console.print(f"No activity of type {type_!r} has been seen.")
     else:
         console.print(_properties_table(found) if found else "No properties seen.")
 
@@ -79,11 +79,11 @@ def _properties_table(found: list[PropertySummary]) -> Table:
         table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for p in found:
         table.add_row(
-            escape(p.type),
-            escape(p.path),
+            p.type,
+            p.path,
             f"{p.fill_rate * 100:.1f}%",
             ", ".join(p.json_types),
-            escape(values_text(p)),
+            values_text(p),
         )
     return table
 
@@ -114,4 +114,6 @@ def with_warnings(data: dict[str, Any], warnings: Sequence[JourneyWarning]) -> d
 def print_warnings(warnings: Sequence[JourneyWarning]) -> None:
     """Each warning on stderr (``warning: FIELD: MESSAGE``), names escaped for Rich."""
     for w in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {escape(str(w))}", soft_wrap=True)
+        err_console.print(
+            f"[yellow]warning:[/yellow] {escape(str(w))}", soft_wrap=True, markup=True
+        )
