@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -131,7 +132,8 @@ def contact_page(
     contact = get_contact(hw.store, contact_id)
     if contact is None:
         raise NotFound(f"there is no contact {contact_id!r}")
-    timeline = contact_timeline(hw.store, contact_id)
+    timeline = contact_timeline(hw.store, contact_id)  # with the ids merged into it
+    identities = hw.identities(contact_id)
     journeys = contact_journeys(hw, contact_id, report_options(as_of))
     pages = max(1, -(-len(timeline) // PAGE_SIZE))
     page = min(max(page, 1), pages)
@@ -139,6 +141,8 @@ def contact_page(
     context = {
         "contact": contact,
         "contact_id": contact_id,
+        "identities": identities,
+        "contact_href": lambda contact: "/contacts/" + quote(contact, safe=""),
         "journeys": journeys,
         "activities": list(enumerate(timeline[start : start + PAGE_SIZE], start=start)),
         "marks": stage_marks(journeys),
