@@ -83,22 +83,9 @@ def _properties_table(found: list[PropertySummary]) -> Table:
             p.path,
             f"{p.fill_rate * 100:.1f}%",
             ", ".join(p.json_types),
-            values_text(p),
+            p.values_text(),
         )
     return table
-
-
-def values_text(p: PropertySummary) -> str:
-    """Top values with counts, or why there are none."""
-    if p.high_cardinality:
-        return "(many distinct values)"
-    shown = [f"{_show(v.value)} ({v.activities:,})" for v in p.top_values]
-    more = (p.distinct_values or 0) - len(p.top_values)
-    return ", ".join(shown) + (f", … {more:,} more" if more > 0 else "")
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def print_json(data: Any) -> None:

@@ -65,6 +65,16 @@ class PropertySummary:
     distinct_values: int | None
     top_values: tuple[ValueCount, ...] = field(default=())
 
+    def values_text(self) -> str:
+        """Top values (as JSON) with counts, or why there are none: for tables."""
+        if self.high_cardinality:
+            return f"(more than {VALUE_CAP} distinct values)"
+        shown = [
+            f"{json.dumps(v.value, ensure_ascii=False)} ({v.activities:,})" for v in self.top_values
+        ]
+        more = (self.distinct_values or 0) - len(self.top_values)
+        return ", ".join(shown) + (f", … {more:,} more" if more > 0 else "")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         out = asdict(self)

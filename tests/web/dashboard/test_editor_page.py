@@ -72,7 +72,7 @@ def test_validate_answers_the_engines_messages(browser: Browser) -> None:
     good = browser.post("/journeys/editor/validate", json={"text": GOOD}, headers=headers)
     assert good.json() == {
         "valid": True, "name": "Pricing <interest>", "stages": ["Visited", "Pricing"],
-        "problems": [],
+        "problems": [], "warnings": [],
     }  # fmt: skip
     syntax = browser.post("/journeys/editor/validate", json={"text": "a: [1"}, headers=headers)
     assert "line" in syntax.json()["problems"][0]["message"]

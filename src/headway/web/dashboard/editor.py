@@ -136,9 +136,16 @@ def edit_journey(
 
 
 @router.post("/journeys/editor/validate", dependencies=[Depends(verify_csrf)])
-def validate_draft(draft: Draft, _: object = Depends(page_scope("read"))) -> dict[str, Any]:
-    """The engine's verdict on a draft: valid, or each problem with its field path."""
-    return check(draft.text).to_dict()
+def validate_draft(
+    request: Request, draft: Draft, _: object = Depends(page_scope("read"))
+) -> dict[str, Any]:
+    """The engine's verdict on a draft: valid, or each problem with its field path; and
+    the warnings of a valid draft over this data (docs/discovery.md)."""
+    checked = check(draft.text)
+    answer = checked.to_dict()
+    found = _hw(request).warnings(checked.journey) if checked.journey is not None else []
+    answer["warnings"] = [w.to_dict() for w in found]
+    return answer
 
 
 @router.post("/journeys/editor/preview", dependencies=[Depends(verify_csrf)])

@@ -113,6 +113,7 @@ def journey_page(
         "trend_rows": fig.trend_rows(trend),
         "panels": {p: _panel(request, journey.name, p) for p in PANELS},
         "edit_href": fig.journey_path(journey.name, "edit"),
+        "warnings": hw.warnings(journey, as_of=view.as_of, date_range=view.date_range_text),
         **_breakdown_context(hw, journey, view, by, touch),
         **view_context(hw.store, view, {"by": by or "", "touch": touch if by else ""}),
     }

@@ -45,6 +45,26 @@
     });
   }
 
+  // Warnings: names that match nothing in this data (never blocking).
+  function showWarnings(warnings) {
+    var box = document.getElementById("warnings");
+    if (!box) { return; }
+    box.replaceChildren();
+    (warnings || []).forEach(function (w) {
+      var item = document.createElement("li");
+      var label = document.createElement("strong");
+      label.textContent = "Warning: ";
+      item.append(label);
+      if (w.field) {
+        var code = document.createElement("code");
+        code.textContent = w.field;
+        item.append(code, ": ");
+      }
+      item.append(w.message);
+      box.append(item);
+    });
+  }
+
   function setStatus(message, kind) {
     status.textContent = message;
     status.className = kind || "";
@@ -64,6 +84,7 @@
         setStatus(n + " problem" + (n === 1 ? "" : "s") + ":", "invalid");
       }
       showProblems(d.problems);
+      showWarnings(d.warnings);
     }).catch(function () {
       if (mine === latest) { setStatus("Could not reach the server to check the definition.", "invalid"); }
     });
@@ -115,6 +136,75 @@
   // The text area grows with the definition, so the whole journey stays in view.
   function fit() {
     text.rows = Math.max(24, text.value.split("\n").length + 2);
+  }
+
+  // Suggestions from the data: types, their property paths and top values (datalists), and a
+  // condition built from them inserted at the cursor as YAML flow (JSON-quoted names).
+  var catalog = { types: [], paths: {} };
+  var suggestType = document.getElementById("suggest-type");
+  var suggestPath = document.getElementById("suggest-path");
+  var suggestValue = document.getElementById("suggest-value");
+
+  function fill(id, values) {
+    var box = document.getElementById(id);
+    if (!box) { return; }
+    box.replaceChildren();
+    values.forEach(function (v) {
+      var option = document.createElement("option");
+      option.value = v;
+      box.append(option);
+    });
+  }
+
+  function pathsOf(type) {
+    return catalog.paths[type] || [];
+  }
+
+  function refreshPaths() {
+    fill("suggest-paths", pathsOf(suggestType.value).map(function (p) { return p.path; }));
+    refreshValues();
+  }
+
+  function refreshValues() {
+    var found = pathsOf(suggestType.value).filter(function (p) { return p.path === suggestPath.value; });
+    fill("suggest-values", found.length ? found[0].values.map(function (v) {
+      return typeof v === "string" ? v : JSON.stringify(v);
+    }) : []);
+  }
+
+  function valueText(raw) {
+    var found = pathsOf(suggestType.value).filter(function (p) { return p.path === suggestPath.value; });
+    var known = found.length ? found[0].values : [];
+    for (var i = 0; i < known.length; i++) {
+      if (typeof known[i] !== "string" && JSON.stringify(known[i]) === raw) { return raw; }
+    }
+    return JSON.stringify(raw);
+  }
+
+  function insertCondition() {
+    var parts = [];
+    if (suggestType.value) { parts.push("type: " + JSON.stringify(suggestType.value)); }
+    if (suggestPath.value) {
+      var value = suggestValue.value ? valueText(suggestValue.value) : "{exists: true}";
+      parts.push("where: {" + JSON.stringify(suggestPath.value) + ": " + value + "}");
+    }
+    if (!parts.length) { return; }
+    var snippet = "{" + parts.join(", ") + "}";
+    var start = text.selectionStart, end = text.selectionEnd;
+    text.setRangeText(snippet, start, end, "end");
+    text.focus();
+    text.dispatchEvent(new Event("input"));
+  }
+
+  if (suggestType) {
+    var source = document.getElementById("suggest").getAttribute("data-catalog");
+    fetch(source, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+      catalog = data;
+      fill("suggest-types", data.types);
+    }).catch(function () { /* suggestions are a convenience: the editor works without */ });
+    suggestType.addEventListener("input", refreshPaths);
+    suggestPath.addEventListener("input", refreshValues);
+    document.getElementById("suggest-insert").addEventListener("click", insertCondition);
   }
 
   text.addEventListener("input", function () {
