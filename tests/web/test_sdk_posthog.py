@@ -169,3 +169,9 @@ def test_properties_nested_too_deeply_are_a_422_not_a_500(app: FastAPI) -> None:
     r = post(app, "/capture/", {**event(1, "d"), "properties": deep})
     assert r.status_code == 422, r.text
     assert error_of(r)["details"][0]["field"] == "properties"
+
+
+def test_a_data_field_holds_the_batch(app: FastAPI, store: Store) -> None:
+    assert post(app, "/e/", {"data": [event(1, "d")]}).json()["accepted"] == 1
+    r = post(app, "/e/", {"data": "x"})
+    assert r.status_code == 422 and error_of(r)["details"][0]["field"] == "data"

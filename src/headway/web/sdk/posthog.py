@@ -103,14 +103,15 @@ def _events(payload: Any) -> list[Any]:
             'the body must be a PostHog event, an array of events or {"batch": [...]}',
             [Detail("must be a JSON object or array", field="body")],
         )
-    batch = payload.get("batch", payload.get("data"))
-    if batch is None:
+    if "event" in payload or ("batch" not in payload and "data" not in payload):
         return [payload]
+    field = "batch" if "batch" in payload else "data"
+    batch = payload[field]
     if isinstance(batch, dict):
         return [batch]
     if not isinstance(batch, list):
         raise InvalidInput(
-            "'batch' must be an array of events", [Detail("must be an array", field="batch")]
+            f"{field!r} must be an array of events", [Detail("must be an array", field=field)]
         )
     return batch
 
