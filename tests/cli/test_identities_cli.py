@@ -112,3 +112,12 @@ def test_unknown_ids_and_links_are_errors(db: Path) -> None:
 
 def test_an_empty_store_has_no_merges(db: Path) -> None:
     assert "no identity merges recorded" in cli(db, "identities", "list")
+
+
+def test_contacts_show_lists_the_merged_ids_and_their_activities(db: Path) -> None:
+    cli(db, "identities", "merge", "cookie 1", "ann@example.com")
+    out = cli(db, "contacts", "show", "ann@example.com")
+    assert "merged ids" in out and "cookie 1" in out
+    assert "Timeline (2 activities)" in out and "(as cookie 1)" in out
+    alias = cli(db, "contacts", "show", "cookie 1")
+    assert "merged into" in alias and "ann@example.com" in alias

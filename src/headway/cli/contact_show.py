@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from headway.errors import NotFound
 from headway.store import Store
 from headway.store.contacts import contact_timeline, get_contact
+from headway.store.identities import contact_identities
 
 
 def show_contact(store: Store, contact_id: str, console: Console, limit: int | None = None) -> None:
@@ -19,8 +21,14 @@ def show_contact(store: Store, contact_id: str, console: Console, limit: int | N
     contact = get_contact(store, contact_id)
     if contact is None:
         raise NotFound(f"there is no contact {contact_id!r}")
-    console.print(_attributes_table(contact))
-    console.print(_timeline_table(contact_timeline(store, contact_id, limit)))
+    table = _attributes_table(contact)
+    merged = contact_identities(store, contact_id)
+    if merged.merged_into is not None:
+        table.add_row("merged into", escape(merged.merged_into))
+    if merged.aliases:
+        table.add_row("merged ids", escape(", ".join(merged.aliases)))
+    console.print(table)
+    console.print(_timeline_table(contact_timeline(store, contact_id, limit), contact_id))
 
 
 def _attributes_table(contact: dict[str, object]) -> Table:
@@ -36,7 +44,7 @@ def _attributes_table(contact: dict[str, object]) -> Table:
     return table
 
 
-def _timeline_table(activities: list[dict[str, object]]) -> Table:
+def _timeline_table(activities: list[dict[str, object]], contact_id: str) -> Table:
     table = Table(title=f"Timeline ({len(activities)} activities)")
     for column in ("time (UTC)", "type", "properties", "bot", "source"):
         table.add_column(column)
@@ -46,9 +54,10 @@ def _timeline_table(activities: list[dict[str, object]]) -> Table:
             if a["bot"] and a["bot_reason"]
             else ("bot" if a["bot"] else "")
         )
-        table.add_row(
-            _text(a["ts"]), _text(a["type"]), _text(a["properties"] or ""), bot, _text(a["source"])
-        )
+        source = _text(a["source"])
+        if a.get("contact") not in (None, contact_id):  # an id merged into this contact
+            source += f" (as {escape(_text(a['contact']))})"
+        table.add_row(_text(a["ts"]), _text(a["type"]), _text(a["properties"] or ""), bot, source)
     return table
 
 
