@@ -32,7 +32,7 @@ def db(tmp_path: Path) -> Path:
             store,
             [
                 ("ann", "$pageview", "0s", {"$current_url": "/pricing", "ctx": {"page.url": "/"}}),
-                ("bob", "$pageview", "1h", {"$current_url": "/blog", "Página": "é"}),
+                ("bob", "$pageview", "1h", {"$current_url": "/blog", "Página": "é", "ctx": None}),
                 ("ann", "Order Completed", "2h", {"plan": "pro", "[b]x[/b]": True}),
                 ("bob", MARKUP, "3h", {"plan": "free"}),
             ],
@@ -79,6 +79,10 @@ def test_properties_table_and_json(db: Path) -> None:
     paths = {(p["type"], p["path"]) for p in json.loads(out)["properties"]}
     assert ("Order Completed", "[b]x[/b]") in paths
     assert (MARKUP, "plan") in paths
+    ctx = next(p for p in json.loads(out)["properties"] if p["path"] == "ctx")
+    # Present on both page views, null on one: the fill rate counts values other than null.
+    assert (ctx["activities"], ctx["fill_rate"]) == (2, 0.5)
+    assert ctx["json_types"] == {"object": 1, "null": 1}
     _, table, _ = run(db, "properties", "--type", "Order Completed")
     assert "[b]x[/b]" in table and "true (1)" in table
 

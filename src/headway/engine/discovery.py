@@ -51,6 +51,9 @@ class ValueCount:
 class PropertySummary:
     """One property path of one type: fill rate, JSON types seen, top values.
 
+    ``activities`` carry the path (with any value, null too); ``fill_rate`` is the share of
+    the type's activities where it holds a value other than null.
+
     ``distinct_values`` is exact up to ``VALUE_CAP``; beyond it the path is
     ``high_cardinality`` and neither it nor ``top_values`` is known (None, empty).
     """
@@ -131,7 +134,7 @@ def _property(r: tuple[Any, ...]) -> PropertySummary:
         path=format_path(keys),
         keys=keys,
         activities=int(r[2]),
-        fill_rate=int(r[2]) / int(r[3]) if r[3] else 0.0,
+        fill_rate=(int(r[2]) - int(r[9])) / int(r[3]) if r[3] else 0.0,
         json_types=kinds,
         high_cardinality=high,
         distinct_values=None if high else int(r[11] or 0),
