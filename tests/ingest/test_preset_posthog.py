@@ -89,3 +89,15 @@ def test_a_bad_event_names_its_field(fields: dict[str, Any], field: str, reason:
     with pytest.raises(Rejected) as err:
         posthog.map_record(event(**fields))
     assert err.value.field == field and reason in err.value.reason
+
+
+def test_a_batch_export_row_with_json_text_and_set_columns() -> None:
+    """PostHog's S3/Parquet batch exports hold properties as JSON text and name $set 'set'."""
+    row = event(properties='{"$current_url": "https://x.example/"}', set='{"plan": "pro"}')
+    row["set_once"] = {"first": "2025"}
+    mapped = posthog.map_record(row)
+    assert mapped.activities[0]["properties"] == {"$current_url": "https://x.example/"}
+    assert mapped.attributes == [("d1", {"first": "2025", "plan": "pro"})]
+    with pytest.raises(Rejected) as err:
+        posthog.map_record(event(properties="{not json"))
+    assert err.value.field == "properties" and "JSON text" in err.value.reason

@@ -11,6 +11,8 @@ Every event is one activity:
   milliseconds before the time it was received (the capture API only);
 - ``properties`` are the event's ``properties`` without ``$set``/``$set_once`` (and without the
   project key ``token``/``api_key``, which is a Headway API key here and is never stored).
+  PostHog's batch exports are read too: ``properties``, ``$set`` and ``$set_once`` may be JSON
+  text, and ``set``/``set_once`` stand for ``$set``/``$set_once``.
 
 ``$set`` (top level or in ``properties``) becomes the contact's attributes; ``$set_once`` too,
 for the keys ``$set`` does not name. Identities: ``$identify`` claims that
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from headway.ingest import timestamps
 from headway.ingest.presets import IdentityClaim, Mapped
@@ -44,6 +48,7 @@ def map_event(raw: Any, *, received: datetime | None = None, source: str = SOURC
         raise Rejected(None, "is not a JSON object")
     kind = _event(raw)
     props = _object(raw.get("properties"), "properties")
+    raw = _export_fields(raw)
     contact = _contact(raw, props)
     at = _time(raw, props, received)
     uuid = _optional_id(raw.get("uuid"), "uuid")
@@ -138,9 +143,20 @@ def _pop_either(raw: dict[str, Any], props: dict[str, Any], key: str) -> Any:
     return outside if outside is not None else inside
 
 
+def _export_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """PostHog's batch exports name ``$set``/``$set_once`` ``set``/``set_once``."""
+    renamed = {f"${k}": raw[k] for k in ("set", "set_once") if k in raw and f"${k}" not in raw}
+    return {**raw, **renamed} if renamed else raw
+
+
 def _object(value: Any, field: str) -> dict[str, Any]:
-    if value is None:
+    if value is None or value == "":
         return {}
+    if isinstance(value, str):  # batch exports (S3, Parquet, BigQuery) ship JSON text
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise Rejected(field, "must be a JSON object (or its JSON text)") from None
     if not isinstance(value, dict):
         raise Rejected(field, "must be a JSON object")
     return dict(value)
