@@ -86,13 +86,15 @@ class PropertySummary:
         return out
 
 
-def activity_types(store: Store) -> list[TypeSummary]:
-    """Every activity type seen, most activities first."""
+def activity_types(store: Store, *, contacts: bool = True) -> list[TypeSummary]:
+    """Every activity type seen, most activities first (``contacts=False``: contacts 0,
+    sparing the count of the (type, contact) pairs)."""
+    pairs = "catalog_type_contacts" if contacts else "(SELECT 0 AS type_code LIMIT 0)"
     rows = store.execute(
-        """SELECT t.name, c.activities, coalesce(p.contacts, 0), c.first_seen, c.last_seen
+        f"""SELECT t.name, c.activities, coalesce(p.contacts, 0), c.first_seen, c.last_seen
         FROM catalog_types c
         JOIN activity_types t ON t.code = c.type_code
-        LEFT JOIN (SELECT type_code, count(*) AS contacts FROM catalog_type_contacts
+        LEFT JOIN (SELECT type_code, count(*) AS contacts FROM {pairs}
                    GROUP BY type_code) p ON p.type_code = c.type_code
         ORDER BY c.activities DESC, t.name"""
     )
@@ -167,7 +169,7 @@ class Catalog:
 
 def catalog_for(store: Store, paths: Iterable[tuple[str, ...]] = ()) -> Catalog:
     """The catalogue, with every value of the low-cardinality ``paths`` (of any type)."""
-    types = {t.name: t for t in activity_types(store)}
+    types = {t.name: t for t in activity_types(store, contacts=False)}
     found: dict[str, set[tuple[str, ...]]] = {}
     for name, path in store.execute(
         """SELECT t.name, p.path FROM catalog_properties p
