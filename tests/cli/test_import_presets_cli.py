@@ -184,7 +184,10 @@ def test_imports_list_and_undo_exactly_one_import(db_path: Path, tmp_path: Path)
         and f"2 imported, 0 duplicates, 0 rejected  done  {first}" in lines[1]
     )
     undone = run(db_path, "imports", "undo", "2")
-    assert undone.output == "import 2 undone: 1 activities removed, 1 contacts left empty removed\n"
+    assert undone.output == (
+        "import 2 undone: 1 activities removed, 1 contacts left empty removed, "
+        "0 identity links undone\n"
+    )
     with Store(db_path, read_only=True) as store:
         assert store.execute("SELECT list(id ORDER BY id) FROM activities").scalar() == ["1", "2"]
         assert store.execute("SELECT list(id ORDER BY id) FROM contacts").scalar() == ["a", "b"]

@@ -25,7 +25,9 @@ def test_undo_keeps_other_imports_and_api_rows_and_the_indexes_right(
     assert (first.import_id, second.import_id) == (1, 2)
     before = store.execute("SELECT count(*) FROM activities").scalar()
     report = hw.undo_import(1)
-    assert report.activities_deleted == 8
+    assert (report.activities_deleted, report.links_undone) == (8, 1)
+    links = store.execute("SELECT import_id, status FROM identity_links ORDER BY id").rows
+    assert links == [(1, "undone"), (2, "merged")]  # PostHog's $identify, Mixpanel's
     assert store.execute("SELECT count(*) FROM activities").scalar() == before - 8
     assert store.execute("SELECT count(*) FROM activities WHERE import_id = 2").scalar() == 9
     assert store.execute("SELECT count(*) FROM activities WHERE import_id IS NULL").scalar() == 1

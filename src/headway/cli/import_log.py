@@ -54,8 +54,10 @@ def undo_command(
         report = Headway(store, cache_bytes=0).undo_import(import_id)
     console.print(
         f"import {report.import_id} undone: {report.activities_deleted} activities removed, "
-        f"{report.contacts_deleted} contacts left empty removed",
+        f"{report.contacts_deleted} contacts left empty removed, "
+        f"{report.links_undone} identity links undone",
         highlight=False,
+        soft_wrap=True,
     )
 
 

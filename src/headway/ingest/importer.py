@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -60,7 +61,7 @@ def run_import(
                     report,
                     import_id=outcome.import_id,
                     warn=warn,
-                    sink=record_collected,
+                    sink=partial(record_collected, import_id=outcome.import_id),
                 )
             )
     except BaseException:
@@ -78,12 +79,17 @@ def check_files(paths: list[Path], options: ImportOptions) -> None:
         check_file(path, options)
 
 
-def record_collected(conn: duckdb.DuckDBPyConnection, collected: Collected) -> tuple[int, int]:
-    """Record a file's identity claims and contact attributes; (claims recorded, contacts
-    updated)."""
+def record_collected(
+    conn: duckdb.DuckDBPyConnection, collected: Collected, *, import_id: int | None = None
+) -> tuple[int, int]:
+    """Record a file's identity claims (the new links tagged with ``import_id``) and contact
+    attributes; (claims recorded, contacts updated)."""
     from headway.store.identities import record_claims, set_attributes
 
     outcomes = record_claims(conn, list(collected.identities.values()))
-    recorded = sum(1 for o in outcomes if o.status in ("merged", "conflict"))
+    links = [o.link_id for o in outcomes if o.status in ("merged", "conflict")]
+    if links and import_id is not None:
+        import_log.tag_links(conn, import_id, [link for link in links if link is not None])
+    recorded = len(links)
     updated = set_attributes(conn, collected.attributes.items()) if collected.attributes else 0
     return recorded, updated

@@ -4,9 +4,10 @@
 and ``activities.import_id`` tags each row an import inserted. Undoing an import deletes
 exactly the activities tagged with its id: rows of the import that repeated earlier rows were
 never inserted, so the earlier rows stay. Contacts the import created that are left with
-nothing (no activity, attribute or identity link) go too. The store's in-memory indexes
-notice the deletion themselves (the id index by the log's row count, the contact keys by the
-write generation).
+nothing (no activity, attribute or identity link) go too, the catalogue is
+recomputed, and the identity links the import recorded (``identity_links.import_id``) are
+undone. The store's in-memory indexes notice the deletion themselves (the id index by the
+log's row count, the contact keys by the write generation).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import Conflict, NotFound
-from headway.store import catalog
+from headway.store import catalog, identities
 from headway.store.store import Store
 
 
@@ -51,11 +52,13 @@ class ImportRecord:
 
 @dataclass(frozen=True)
 class UndoReport:
-    """What undoing an import removed."""
+    """What undoing an import removed: its activities, the contacts left empty, and the
+    identity links it had recorded (undone, so the merges they made no longer hold)."""
 
     import_id: int
     activities_deleted: int
     contacts_deleted: int
+    links_undone: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -94,6 +97,14 @@ def count_file(
     )
 
 
+def tag_links(conn: duckdb.DuckDBPyConnection, import_id: int, link_ids: list[int]) -> None:
+    """Mark identity links as recorded by import ``import_id`` (inside its transaction)."""
+    conn.execute(
+        "UPDATE identity_links SET import_id = ? WHERE id IN (SELECT unnest(?))",
+        [import_id, link_ids],
+    )
+
+
 def finish_import(store: Store, import_id: int) -> None:
     """Mark an import as complete."""
     store.write(
@@ -129,9 +140,10 @@ def get_import(store: Store, import_id: int) -> ImportRecord:
 
 
 def undo_import(store: Store, import_id: int) -> UndoReport:
-    """Delete exactly the rows import ``import_id`` inserted, in one transaction."""
+    """Delete exactly the rows import ``import_id`` inserted, in one transaction, then undo
+    the identity links it recorded."""
 
-    def undo(conn: duckdb.DuckDBPyConnection) -> UndoReport:
+    def undo(conn: duckdb.DuckDBPyConnection) -> tuple[UndoReport, list[int]]:
         row = conn.execute(
             "SELECT started_at, finished_at, undone_at FROM imports WHERE id = ?", [import_id]
         ).fetchone()
@@ -140,6 +152,14 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
         started, finished, undone = row
         if undone is not None:
             raise Conflict(f"import {import_id} was already undone at {undone:%Y-%m-%d %H:%M:%S}")
+        links = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT id FROM identity_links WHERE import_id = ? AND status <> 'undone' "
+                "ORDER BY id",
+                [import_id],
+            ).fetchall()
+        ]
         keys = conn.execute(
             "SELECT DISTINCT contact_key FROM activities WHERE import_id = ?", [import_id]
         ).fetchall()
@@ -150,15 +170,18 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
                 [import_id],
             )
         deleted = _count(conn, "DELETE FROM activities WHERE import_id = ?", [import_id])
+        catalog.rebuild(conn)
         contacts = _drop_empty_contacts(conn, [k for (k,) in keys], started, finished)
-        catalog.rebuild(conn)  # the catalogue counts the rows that are gone
         conn.execute(
             "UPDATE imports SET undone_at = now()::TIMESTAMP, undone_rows = ? WHERE id = ?",
             [deleted, import_id],
         )
-        return UndoReport(import_id, deleted, contacts)
+        return UndoReport(import_id, deleted, contacts, len(links)), links
 
-    return store.write(undo)
+    report, links = store.write(undo)
+    for link in links:  # each in its transaction: resolution is re-judged link by link
+        identities.undo(store, link)
+    return report
 
 
 def _drop_empty_contacts(

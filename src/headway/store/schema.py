@@ -123,6 +123,8 @@ MIGRATIONS: list[list[str]] = [
     # 5: the catalogue of what the log holds (types, property paths, their values), kept
     # current on append (store/catalog.py); an existing log is catalogued here once.
     [*catalog.CREATE, *catalog.REBUILD],
+    # 6: the identity links an import recorded carry its id, so undoing it undoes them.
+    ["ALTER TABLE identity_links ADD COLUMN import_id INTEGER"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
