@@ -12,6 +12,7 @@ from headway.engine.discovery import Catalog, TypeSummary
 from headway.engine.journey_warnings import journey_warnings
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.journey import parse_journey
+from headway.model.property_paths import format_path
 from headway.store import Store
 from tests.engine.activity_log import load
 
@@ -178,3 +179,10 @@ def test_names_are_shown_verbatim(store: Store, name: str) -> None:
     assert Headway(store).warnings(one_stage({"type": name})) == []
     found = Headway(store).warnings(one_stage({"type": name + "x"}))
     assert repr(name) in found[0].message
+    # The values of a key with $, brackets, unicode or a dot are known too.
+    where = {format_path((name,)): "w"}
+    found = Headway(store).warnings(one_stage({"type": name, "where": where}))
+    assert [w.kind for w in found] == ["unknown_value"]
+    assert (
+        Headway(store).warnings(one_stage({"type": name, "where": {where.popitem()[0]: "v"}})) == []
+    )
