@@ -15,6 +15,8 @@ imported in one transaction, so any funnel in between sees 10 + 25,000·k entere
 from __future__ import annotations
 
 import json
+import os
+import pty
 import signal
 import subprocess
 import sys
@@ -31,10 +33,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import headway
-from headway.errors import NotFound
+from headway.errors import NotFound, StoreError
 from headway.local_socket.address import socket_path
 from headway.local_socket.remote import RemoteHeadway
 from headway.store import Store
+from headway.store.journeys import save_journey
 from tests.web.conftest import NEW_KEY, LiveServer, config_text, seed, start_server
 
 HEADWAY = Path(sys.executable).parent / "headway"
@@ -80,10 +83,9 @@ def seeded_db(tmp_path: Path) -> Path:
          "ts": (START + timedelta(hours=k)).isoformat()}
         for k in range(10)
     ]  # fmt: skip
-    (tmp_path / "seed.jsonl").write_bytes(b"\n".join(orjson.dumps(v) for v in visits))
-    for args in (["journey", "save", "signup.yaml"], ["import", "seed.jsonl"]):
-        done = headway_cli("--db", db.name, *args, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
+    with headway.open(db) as hw:
+        save_journey(hw.store, hw.journey(tmp_path / "signup.yaml"), SIGNUP)
+        hw.add_activities(visits)
     return db
 
 
@@ -196,6 +198,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     yield server, tmp_path
     log = server.stop()
     assert "Traceback" not in log, log
+    assert "tty.jsonl" not in log  # a client's progress bar never draws on the server
 
 
 def test_python_api_runs_in_the_server(served: tuple[LiveServer, Path]) -> None:
@@ -304,3 +307,62 @@ def test_a_killed_servers_socket_is_stale(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Signup" in done.stdout
     assert not stale.exists()  # removed by the CLI, which held the file
+
+
+def test_a_progress_bar_draws_on_the_clients_terminal(served: tuple[LiveServer, Path]) -> None:
+    server, directory = served
+    rows = [{"id": f"tty-{k}", "contact": f"t{k}", "type": "page_visit",
+             "ts": "2025-06-03T09:00:00Z"} for k in range(2000)]  # fmt: skip
+    (directory / "tty.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    master, slave = pty.openpty()
+    drawn = bytearray()
+    reader = threading.Thread(target=drain, args=(master, drawn))
+    reader.start()
+    try:
+        done = subprocess.run(
+            [str(HEADWAY), "--db", "side.duckdb", "import", "tty.jsonl"], cwd=directory,
+            stdout=subprocess.PIPE, stderr=slave, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        os.close(slave)
+        reader.join(timeout=30)
+        os.close(master)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"{directory / 'tty.jsonl'}: 2000 imported, 0 duplicates")
+    assert b"tty.jsonl" in drawn and b"\x1b[" in drawn  # drawn with terminal codes, here
+    assert server.process.poll() is None
+
+
+def drain(fd: int, into: bytearray) -> None:
+    """Read a pty's output until it closes."""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        into += chunk
+
+
+@pytest.mark.slow
+def test_an_open_notebook_does_not_hold_up_stopping_the_server(tmp_path: Path) -> None:
+    db = seeded_db(tmp_path)
+    server = server_for(tmp_path, db)
+    hw = headway.open(db)
+    try:
+        assert [j.name for j in hw.journeys()] == ["Signup"]
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 15
+        assert server.process.returncode == 0  # SIGTERM unwinds: socket removed, store closed
+        with pytest.raises(StoreError, match=r"holding .* stopped during funnel; call headway"):
+            hw.funnel("Signup", as_of=AS_OF)
+        with pytest.raises(StoreError, match=r"no Headway server holds .* any more"):
+            hw.journeys()
+    finally:
+        hw.close()
+    assert not socket_path(db).exists()  # removed on the way out
+    with headway.open(db) as local:  # no server: the file itself
+        assert not isinstance(local, RemoteHeadway)
+        assert local.funnel("Signup", as_of=AS_OF).entered == 10

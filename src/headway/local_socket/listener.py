@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import socket
 import sys
 import threading
@@ -41,6 +42,7 @@ class Listener:
         self._inode = 0
         self._closed = threading.Event()
         self._active: set[threading.Thread] = set()
+        self._idle: set[socket.socket] = set()  # API connections waiting for their next call
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -67,6 +69,10 @@ class Listener:
         with contextlib.suppress(OSError):
             if os.stat(self.path).st_ino == self._inode:
                 self.path.unlink()
+        with self._lock:
+            for idle in self._idle:  # a notebook's open handle must not hold the shutdown
+                with contextlib.suppress(OSError):
+                    idle.shutdown(socket.SHUT_RDWR)
         deadline = time.monotonic() + wait
         for thread in list(self._active):
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -107,7 +113,7 @@ class Listener:
             return
         channel.send(("hello", self.describe()))
         while not channel.gone:
-            frame = frames.receive(channel.sock)
+            frame = self._next_request(channel.sock)
             if frame[0] == "cli":
                 _kind, argv, cwd, client = frame
                 with routing.working_directory(cwd), routing.routed(channel, client):
@@ -118,6 +124,17 @@ class Listener:
                 _kind, name, args, kwargs, cwd = frame
                 with routing.working_directory(cwd):
                     channel.send(self._call(name, args, kwargs))
+
+    def _next_request(self, sock: socket.socket) -> tuple[Any, ...]:
+        with self._lock:
+            if self._closed.is_set():
+                raise EOFError("the server is stopping")
+            self._idle.add(sock)
+        try:
+            return frames.receive(sock)
+        finally:
+            with self._lock:
+                self._idle.discard(sock)
 
     def describe(self) -> dict[str, Any]:
         """Who this server is: its database, process, address and version."""
@@ -176,9 +193,31 @@ def _remove_stale(path: Path) -> None:
 def side_by_side(store: Store, headway: Any, url: str, run_cli: RunCli) -> Iterator[Listener]:
     """Serve ``store`` to this process's forwarded commands and to other processes' clients."""
     listener = Listener(store, headway, url, run_cli)
-    with serving(store, headway):
+    with serving(store, headway), _terminate_gracefully():
         listener.start()
         try:
             yield listener
         finally:
             listener.close()
+
+
+@contextmanager
+def _terminate_gracefully() -> Iterator[None]:
+    """Make SIGTERM unwind (socket removed, store closed) instead of killing the process.
+
+    uvicorn shuts down on SIGTERM, then raises the signal again under the handler it found;
+    the default one would end the process before any ``finally`` runs.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -153,7 +153,16 @@ class Route:
     stdout: ClientStream
     stderr: ClientStream
     stdin: IO[str]
-    consoles: dict[str, Console]
+    terminals: dict[str, Terminal]
+    consoles: dict[tuple[str, int], Console]
+
+    def console(self, stream: str, like: Console) -> Console:
+        """The client's console for ``stream``, with the options of ``like`` (markup, …)."""
+        key = (stream, id(like))
+        if key not in self.consoles:
+            file = self.stdout if stream == "stdout" else self.stderr
+            self.consoles[key] = _console(file, self.terminals[stream], like)
+        return self.consoles[key]
 
 
 def current() -> Route | None:
@@ -171,8 +180,8 @@ def routed(channel: Channel, client: ClientIO) -> Iterator[Route]:
         encoding=client.stdin_encoding,
         errors="replace",
     )
-    consoles = {"stdout": _console(out, client.stdout), "stderr": _console(err, client.stderr)}
-    route = Route(out, err, stdin, consoles)
+    terminals = {"stdout": client.stdout, "stderr": client.stderr}
+    route = Route(out, err, stdin, terminals, {})
     _local.route = route
     try:
         yield route
@@ -180,7 +189,7 @@ def routed(channel: Channel, client: ClientIO) -> Iterator[Route]:
         _local.route = None
 
 
-def _console(stream: ClientStream, terminal: Terminal) -> Console:
+def _console(stream: ClientStream, terminal: Terminal, like: Console) -> Console:
     return Console(
         file=cast(IO[str], stream),
         width=terminal.width,
@@ -190,6 +199,7 @@ def _console(stream: ClientStream, terminal: Terminal) -> Console:
         no_color=terminal.no_color,
         force_interactive=terminal.is_interactive,
         legacy_windows=False,
+        markup=False,  # as the CLI's own consoles: names print verbatim (cli/common.py)
     )
 
 
@@ -203,7 +213,7 @@ class RoutedConsole:
     def target(self) -> Console:
         """The console this thread prints on."""
         route = current()
-        return route.consoles[self._stream] if route is not None else self._default
+        return route.console(self._stream, self._default) if route is not None else self._default
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.target(), name)
