@@ -45,7 +45,7 @@ def test_validate_reports_every_problem_with_the_file(db_path: Path, tmp_path: P
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert lines == [
-        f"error: {bad}: window: '10x' is not a duration (use s, m, h, d, w)",
+        f"error: {bad}: window: '10x' is not a duration (use s, m, h, d, w, y)",
         f"error: {bad}: stages[2].when.where.url: unknown operator 'contain' (did you mean 'contains'?)",
     ]
 

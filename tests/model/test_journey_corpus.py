@@ -43,15 +43,15 @@ CORPUS: dict[str, tuple[str, str]] = {
         j("exclusions:\n  - when: {type: x}\n    between: [A]\n"),
         "exclusions[0].between: needs two stage names, [from, to]",
     ),
-    "bad window": (j("window: 10x\n"), "window: '10x' is not a duration (use s, m, h, d, w)"),
+    "bad window": (j("window: 10x\n"), "window: '10x' is not a duration (use s, m, h, d, w, y)"),
     "window number": (
         j("window: 30\n"),
-        "window: 30 is not a duration (use s, m, h, d, w; e.g. '30d')",
+        "window: 30 is not a duration (use s, m, h, d, w, y; e.g. '30d')",
     ),
     "zero window": (j("window: 0d\n"), "window: must be longer than 0s"),
     "bad stall": (
         j("stall_after: soon\n"),
-        "stall_after: 'soon' is not a duration (use s, m, h, d, w)",
+        "stall_after: 'soon' is not a duration (use s, m, h, d, w, y)",
     ),
     "order typo": (j("order: orderd\n"), "order: unknown order 'orderd' (did you mean 'ordered'?)"),
     "order other": (

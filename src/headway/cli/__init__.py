@@ -72,7 +72,9 @@ def main() -> None:
 
 def report_error(err: HeadwayError) -> None:
     """Print an error as the user should see it: one sentence, then the details."""
-    err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(err.message)}", highlight=False, soft_wrap=True, markup=True
+    )
     for detail in err.details[:50]:
         err_console.print(f"  {detail}", highlight=False, markup=False, soft_wrap=True)
     if len(err.details) > 50:

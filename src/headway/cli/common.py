@@ -16,8 +16,10 @@ from headway.store import Store, default_db_path
 from headway.store.open_stores import lookup
 
 # Per thread: in a server, each forwarded command prints to its own client (local_socket).
-console = cast(Console, RoutedConsole(Console(), "stdout"))
-err_console = cast(Console, RoutedConsole(Console(stderr=True), "stderr"))
+# Markup is off by default: names from the data ('[Amplitude] Page Viewed') are printed as
+# they are, in tables and titles too; the few styled lines pass markup=True and escape().
+console = cast(Console, RoutedConsole(Console(markup=False), "stdout"))
+err_console = cast(Console, RoutedConsole(Console(stderr=True, markup=False), "stderr"))
 
 
 @dataclass

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import orjson
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from headway.errors import NotFound
@@ -24,9 +23,9 @@ def show_contact(store: Store, contact_id: str, console: Console, limit: int | N
     table = _attributes_table(contact)
     merged = contact_identities(store, contact_id)
     if merged.merged_into is not None:
-        table.add_row("merged into", escape(merged.merged_into))
+        table.add_row("merged into", merged.merged_into)
     if merged.aliases:
-        table.add_row("merged ids", escape(", ".join(merged.aliases)))
+        table.add_row("merged ids", ", ".join(merged.aliases))
     console.print(table)
     console.print(_timeline_table(contact_timeline(store, contact_id, limit), contact_id))
 
@@ -56,7 +55,7 @@ def _timeline_table(activities: list[dict[str, object]], contact_id: str) -> Tab
         )
         source = _text(a["source"])
         if a.get("contact") not in (None, contact_id):  # an id merged into this contact
-            source += f" (as {escape(_text(a['contact']))})"
+            source += f" (as {_text(a['contact'])})"
         table.add_row(_text(a["ts"]), _text(a["type"]), _text(a["properties"] or ""), bot, source)
     return table
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from headway.api import Headway, options
@@ -88,12 +89,14 @@ def print_drivers(report: DriversReport, top: int) -> None:
     """Each transition as a table plus the plain-language lines of its significant drivers."""
     view = "human view" if report.human else "all activities"
     console.print(
-        f"[bold]{report.journey}[/] — drivers as of {report.as_of:%Y-%m-%d %H:%M}Z ({view})"
+        f"[bold]{escape(report.journey)}[/] — drivers as of {report.as_of:%Y-%m-%d %H:%M}Z"
+        f" ({view})",
+        markup=True,
     )
     for t in report.transitions:
         console.print(_transition_table(t, top))
         for line in _lines(t):
-            console.print(line)
+            console.print(line, markup=True)
     console.print(LEGEND, style="dim")
 
 
@@ -137,11 +140,11 @@ def ci(value: float, low: float, high: float) -> str:
 
 
 def _lines(t: Transition) -> list[str]:
-    out = [f"[yellow]! {w}[/]" for w in t.warnings]
+    out = [f"[yellow]! {escape(w)}[/]" for w in t.warnings]
     for d in t.drivers:
         if d.q < SIGNIFICANT:
             note = " [yellow](!)[/]" if d.warnings else ""
-            out.append(f"  • {d.sentence}, q = {d.q:.2g}.{note}")
+            out.append(f"  • {escape(d.sentence)}, q = {d.q:.2g}.{note}")
     if not t.drivers:
         out.append("  No touchpoint had enough contacts to test.")
     elif len(out) == len(t.warnings):
@@ -188,11 +191,14 @@ def stalls(
 
 def print_stalls(report: StallsReport) -> None:
     """Each stage: its stalled contacts, then the over-represented touchpoints."""
-    console.print(f"[bold]{report.journey}[/] — stalls as of {report.as_of:%Y-%m-%d %H:%M}Z")
+    console.print(
+        f"[bold]{escape(report.journey)}[/] — stalls as of {report.as_of:%Y-%m-%d %H:%M}Z",
+        markup=True,
+    )
     for s in report.stages:
         console.print(_stall_table(s))
         for w in s.warnings:
-            console.print(f"[yellow]! {w}[/]")
+            console.print(f"[yellow]! {escape(w)}[/]", markup=True)
         for t in s.over_represented:
             if t.q < SIGNIFICANT:
                 console.print(f"  • {t.sentence}, q = {t.q:.2g}.")

@@ -8,7 +8,6 @@ first word is ``erase`` (as it does for ``show``).
 from __future__ import annotations
 
 import typer
-from rich.markup import escape
 
 from headway.cli.common import console, open_db
 from headway.errors import InvalidInput, NotFound
@@ -42,10 +41,10 @@ def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
             return None
         report = erase_contact(store, contact_id)
     console.print(
-        f"erased contact {escape(repr(contact_id))}: "
+        f"erased contact {contact_id!r}: "
         f"{report.activities_deleted:,} activities deleted"
         + (
-            f" (with the ids merged into it: {escape(', '.join(report.merged_ids))})"
+            f" (with the ids merged into it: {', '.join(report.merged_ids)})"
             if report.merged_ids
             else ""
         ),

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from headway.api import Headway
@@ -62,14 +61,14 @@ def merge(
     """Merge ALIAS into CONTACT: ALIAS's activities count as CONTACT's in every report."""
     with open_db() as store:
         outcome = Headway(store).merge(alias, contact)
-    what = f"{escape(repr(alias))} into {escape(repr(contact))}"
+    what = f"{alias!r} into {contact!r}"
     if outcome.status == "merged":
         console.print(f"merged {what} (link {outcome.link_id})", highlight=False)
     elif outcome.status == "conflict":
         console.print(
             f"recorded link {outcome.link_id} merging {what}, not applied: an earlier claim "
-            f"merges {escape(repr(alias))} elsewhere or it would close a cycle (see "
-            f"'headway identities list {escape(alias)}'; undo the other link to apply this one)",
+            f"merges {alias!r} elsewhere or it would close a cycle (see "
+            f"'headway identities list {alias}'; undo the other link to apply this one)",
             highlight=False,
         )
     elif outcome.status == "same":
@@ -86,22 +85,20 @@ def undo(
     with open_db() as store:
         link = Headway(store).unmerge(link_id)
     console.print(
-        f"undid link {link.id}: {escape(repr(link.alias))} is no longer merged into "
-        f"{escape(repr(link.contact))}",
+        f"undid link {link.id}: {link.alias!r} is no longer merged into {link.contact!r}",
         highlight=False,
     )
 
 
 def _print_contact(found: ContactIdentities) -> None:
-    name = escape(repr(found.contact))
+    name = repr(found.contact)
     if found.merged_into is not None:
         console.print(
-            f"{name} is merged into {escape(repr(found.merged_into))}: its activities count "
-            "as that contact's",
+            f"{name} is merged into {found.merged_into!r}: its activities count as that contact's",
             highlight=False,
         )
     if found.aliases:
-        ids = ", ".join(escape(a) for a in found.aliases)
+        ids = ", ".join(a for a in found.aliases)
         console.print(f"ids merged into {name}: {ids}", highlight=False)
     if not found.links:
         console.print(f"no identity merges name {name}", highlight=False)
@@ -118,12 +115,12 @@ def _links_table(links: tuple[IdentityLink, ...]) -> Table:
     for link in links:
         table.add_row(
             str(link.id),
-            escape(link.alias),
-            escape(link.contact),
+            link.alias,
+            link.contact,
             link.status,
             _when(link.claimed_at),
-            escape(link.activity_id or ""),
-            escape(link.source),
+            link.activity_id or "",
+            link.source,
         )
     return table
 

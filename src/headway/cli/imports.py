@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -108,12 +107,10 @@ def import_command(
         store.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
 
         def report_for(path: Path) -> Report:
-            task = progress.add_task(escape(path.name), total=1.0)
+            task = progress.add_task(path.name, total=1.0)
 
             def report(fraction: float, stage: str) -> None:
-                progress.update(
-                    task, completed=fraction, description=f"{escape(path.name)} {stage}"
-                )
+                progress.update(task, completed=fraction, description=f"{path.name} {stage}")
 
             return report
 
@@ -155,7 +152,7 @@ def _import_contacts(files: list[Path], fmt: str | None, id_col: str) -> None:
         for path in files:
             result = contact_import.import_contacts(store, path, fmt=fmt, id_col=id_col)
             console.print(
-                f"{escape(str(path))}: {result.created} contacts created, {result.updated} updated",
+                f"{path!s}: {result.created} contacts created, {result.updated} updated",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -177,14 +174,12 @@ def export_command(
     """Export activities to Parquet, CSV or JSON Lines."""
     with open_db(read_only=True) as store:
         count = export_activities(store, output, fmt=fmt, start=start, end=end, types=types or ())
-    console.print(
-        f"{count} activities written to {escape(str(output))}", highlight=False, soft_wrap=True
-    )
+    console.print(f"{count} activities written to {output!s}", highlight=False, soft_wrap=True)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names as they are
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
@@ -198,14 +193,14 @@ def _progress() -> Progress:
 def _print_result(result: FileResult, dry_run: bool = False) -> None:
     verb = "would be imported" if dry_run else "imported"
     console.print(
-        f"{escape(str(result.path))}: {result.imported} {verb}, "
+        f"{result.path!s}: {result.imported} {verb}, "
         f"{result.duplicates} duplicates, {result.rejected} rejected",
         highlight=False,
         soft_wrap=True,
     )
     if result.identities or result.attributes:
         console.print(
-            f"{escape(str(result.path))}: {_count(result.identities, 'identity claim')} "
+            f"{result.path!s}: {_count(result.identities, 'identity claim')} "
             f"recorded, attributes set on {_count(result.attributes, 'contact')}",
             highlight=False,
             soft_wrap=True,

@@ -51,7 +51,10 @@ def _load(path: Path) -> Journey:
         for line in lines:
             prefix = "" if line.startswith(str(path)) else f"{path}: "
             err_console.print(
-                f"[bold red]error:[/] {escape(prefix + line)}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(prefix + line)}",
+                highlight=False,
+                soft_wrap=True,
+                markup=True,
             )
         raise typer.Exit(2) from None
 
@@ -60,7 +63,7 @@ def _load(path: Path) -> Journey:
 def validate(file: FileArg) -> None:
     """Check a definition; prints 'ok: NAME, N stages' or every problem (exit 2)."""
     journey = _load(file)
-    console.print(f"ok: {escape(journey.name)}, {_stages(len(journey.stages))}", highlight=False)
+    console.print(f"ok: {journey.name}, {_stages(len(journey.stages))}", highlight=False)
     if state.db_path().exists():  # warnings need the data; a definition alone has none
         with open_db(read_only=True) as store:
             print_warnings(Headway(store).warnings(journey))
@@ -75,7 +78,7 @@ def save(file: FileArg) -> None:
         before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
         version = save_journey(store, journey, text)
     verb = "unchanged" if before == version else "saved"
-    console.print(f"{verb}: {escape(journey.name)} version {version}", highlight=False)
+    console.print(f"{verb}: {journey.name} version {version}", highlight=False)
 
 
 @journey_app.command("list")
@@ -121,7 +124,7 @@ def delete(name: NameArg) -> None:
     with open_db() as store:
         count = delete_journey(store, name)
     kept = f"{count} version{'s' if count != 1 else ''} kept"
-    console.print(f"deleted: {escape(name)} ({kept}, readable with --version)", highlight=False)
+    console.print(f"deleted: {name} ({kept}, readable with --version)", highlight=False)
 
 
 @schema_app.command("journey")
@@ -146,6 +149,6 @@ def _table(rows: list[StoredJourney], *, with_name: bool) -> Table:
             str(row.stage_count),
             row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         ]
-        cells = ([escape(row.name)] if with_name else []) + cells
+        cells = ([row.name] if with_name else []) + cells
         table.add_row(*cells, *([] if with_name else ["yes" if row.deleted else ""]))
     return table

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from headway.cli.common import console, err_console, open_db
@@ -33,13 +32,14 @@ def create(
     scopes = check_scopes(scope)  # before opening (and maybe creating) the database
     with open_db(must_exist=False) as store:
         info, plaintext = create_key(store, scopes, name)
-    err_console.print(f"created API key {info.id} ({escape(describe(info))})", highlight=False)
+    err_console.print(f"created API key {info.id} ({describe(info)})", highlight=False)
     console.print(plaintext, highlight=False, markup=False, soft_wrap=True)
     err_console.print(
         "[bold]Copy this key now: it cannot be shown again.[/] "
         "Send it as 'Authorization: Bearer <key>'.",
         highlight=False,
         soft_wrap=True,
+        markup=True,
     )
 
 
@@ -58,7 +58,7 @@ def list_command() -> None:
     for column in table.columns:
         column.no_wrap = column.header != "name"
     for k in keys:
-        row = (k.id, escape(k.name or ""), ", ".join(k.scopes), _when(k.created_at))
+        row = (k.id, k.name or "", ", ".join(k.scopes), _when(k.created_at))
         table.add_row(*row, _when(k.revoked_at))
     console.print(table)
 
@@ -68,7 +68,7 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see 'keys l
     """Revoke a key: it stops working at once and stays listed."""
     with open_db() as store:
         info = revoke_key(store, key_id)
-    console.print(f"revoked API key {info.id} ({escape(describe(info))})", highlight=False)
+    console.print(f"revoked API key {info.id} ({describe(info)})", highlight=False)
 
 
 def describe(info: KeyInfo) -> str:
