@@ -226,3 +226,15 @@ def test_properties_nested_too_deeply_are_a_rejection_not_a_500(app: FastAPI, st
     assert r.status_code == 200, r.text
     assert [(e["index"], e["field"]) for e in r.json()["rejected"]] == [(1, "properties")]
     assert list(stored(store)) == ["m0"]
+
+
+def test_analytics_js_short_paths_and_text_plain(app: FastAPI, store: Store) -> None:
+    """The browser library posts each call to its initial (/v1/t, /v1/p, ...) as text/plain."""
+    _, key = create_key(store, ["ingest"])
+    text = {"content-type": "text/plain"}
+    page = {"type": "page", "anonymousId": "a", "messageId": "p", "timestamp": T, "writeKey": key}
+    r = post(app, "/v1/p", page, headers=text)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    batch = {"batch": [track(1, {"anonymousId": "a"})], "writeKey": key}
+    assert post(app, "/v1/b", batch, headers=text).json()["accepted"] == 1
+    assert sorted(stored(store)) == ["m1", "p"]

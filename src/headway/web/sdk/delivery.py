@@ -34,6 +34,8 @@ from headway.web.auth import KeyRequired, require_scope
 from headway.web.sessions import auth_state, check_key, presented_key
 
 SCOPE = "ingest"
+# A browser SDK on the site's own pages may read the answer (counts only; no credentials).
+READABLE = {"Access-Control-Allow-Origin": "*"}
 _LOCAL = require_scope(SCOPE)
 Mapper = Callable[[Any], Mapped]
 

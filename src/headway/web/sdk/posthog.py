@@ -57,7 +57,8 @@ async def capture(request: Request) -> Response:
         SOURCE,
         FIELDS,
     )
-    return Response(orjson.dumps({"status": 1, **answer}), media_type="application/json")
+    body = orjson.dumps({"status": 1, **answer})
+    return Response(body, media_type="application/json", headers=delivery.READABLE)
 
 
 def _payload(request: Request, body: bytes, limit: int) -> Any:

@@ -1,12 +1,13 @@
 """Segment's HTTP Tracking API, which RudderStack's SDKs speak too (docs/sdks.md).
 
 ``POST /v1/track``, ``/v1/identify``, ``/v1/page``, ``/v1/screen``, ``/v1/group``,
-``/v1/alias`` take one message (its call is the path's); ``POST /v1/batch`` (and
-``/v1/import``) take ``{"batch": [messages], "context"?: {...}}``, where the batch's
-``context`` fills in what a message's own context lacks. The write key is a Headway API key
-with the ingest scope (HTTP Basic user name, or ``writeKey`` in the body); bodies may be
-gzip (``Content-Encoding: gzip``). Messages are mapped by ``presets/segment.py``; a message
-with a ``channel`` (RudderStack's SDKs send one) is stored with source ``rudderstack``. Answers 200
+``/v1/alias`` take one message (its call is the path's; also analytics.js's short paths
+``/v1/t``, ``/v1/p``, ...); ``POST /v1/batch`` (and ``/v1/import``, analytics.js's ``/v1/b``)
+take ``{"batch": [messages], "context"?: {...}}``, where the batch's ``context`` fills in what
+a message's own context lacks. The write key is a Headway API key with the ingest scope (HTTP
+Basic user name, or ``writeKey`` in the body); bodies may be gzip (``Content-Encoding:
+gzip``). Messages are mapped by ``presets/segment.py``; a message with a ``channel``
+(RudderStack's SDKs send one) is stored with source ``rudderstack``. Answers 200
 ``{"success": true, "accepted", "duplicates", "rejected"}`` once stored; 4xx in Headway's error
 shape otherwise (every message rejected: 422 naming each message's index and field).
 """
@@ -62,7 +63,8 @@ async def _receive(request: Request, call: str | None) -> Response:
         source,
         FIELDS,
     )
-    return Response(orjson.dumps({"success": True, **answer}), media_type="application/json")
+    body = orjson.dumps({"success": True, **answer})
+    return Response(body, media_type="application/json", headers=delivery.READABLE)
 
 
 def _messages(payload: Any, call: str | None) -> list[Any]:
@@ -129,6 +131,8 @@ def _call_route(call: str) -> None:
         responses=RESPONSES,
         openapi_extra=BODY,
     )
+    # analytics.js (the browser library) posts each call to its initial: /v1/t, /v1/p, ...
+    router.add_api_route(f"/v1/{call[0]}", receive, methods=["POST"], include_in_schema=False)
 
 
 for _call in CALLS:
@@ -144,6 +148,9 @@ for _call in CALLS:
 async def segment_batch(request: Request) -> Response:
     """Store a batch of Segment-spec messages; answered once they are on disk."""
     return await _receive(request, None)
+
+
+router.add_api_route("/v1/b", segment_batch, methods=["POST"], include_in_schema=False)
 
 
 @router.post(
