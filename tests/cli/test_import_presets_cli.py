@@ -206,3 +206,20 @@ def test_imports_on_an_empty_database(db_path: Path, as_json: bool) -> None:
     Store(db_path).close()
     result = run(db_path, "imports", *(["--json"] if as_json else []))
     assert result.output == ("[]\n" if as_json else "no imports yet\n")
+
+
+def test_a_json_array_export_and_a_gzipped_one(db_path: Path, tmp_path: Path) -> None:
+    """PostHog's UI export is one JSON array; Amplitude's files are gzipped JSON Lines."""
+    lines = (SAMPLES / "posthog.jsonl").read_text(encoding="utf-8").splitlines()
+    array = tmp_path / "posthog-export.json"
+    array.write_text("[" + ",".join(lines) + "]", encoding="utf-8")
+    result = run(db_path, "import", str(array), "--from", "posthog")
+    assert f"{array}: 8 imported, 0 duplicates, 0 rejected" in result.output
+    dry = run(
+        db_path, "import", str(SAMPLES / "amplitude.json.gz"), "--from", "amplitude", "--dry-run"
+    )
+    assert "7 would be imported" in dry.output
+    assert (
+        "2 identity claims would be recorded, attributes would be set on 2 contacts" in dry.output
+    )
+    assert count(db_path) == 8

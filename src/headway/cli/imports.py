@@ -201,7 +201,8 @@ def _print_result(result: FileResult, dry_run: bool = False) -> None:
     if result.identities or result.attributes:
         console.print(
             f"{result.path!s}: {_count(result.identities, 'identity claim')} "
-            f"recorded, attributes set on {_count(result.attributes, 'contact')}",
+            f"{'would be ' if dry_run else ''}recorded, attributes "
+            f"{'would be ' if dry_run else ''}set on {_count(result.attributes, 'contact')}",
             highlight=False,
             soft_wrap=True,
         )
