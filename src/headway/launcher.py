@@ -10,6 +10,7 @@ to the full CLI (``headway.cli.main``), which decides the same way once it has p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def run(link: object, argv: list[str], db: Path) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from headway.local_socket.forward import ServerLink, forward_cli
+    from headway.local_socket.forward import OutputClosed, ServerLink, forward_cli
     from headway.local_socket.routing import ClientIO, Terminal
 
     assert isinstance(link, ServerLink)
@@ -69,6 +70,10 @@ def run(link: object, argv: list[str], db: Path) -> int:
     except KeyboardInterrupt:
         err.print(interrupted(link.info), highlight=False)
         return 130
+    except OutputClosed:  # `| head` had enough: end quietly, as a pipeline's writer does
+        with contextlib.suppress(Exception):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (EOFError, OSError):
         message = f"the Headway server holding {db} stopped while running the command"
         err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

@@ -113,7 +113,7 @@ def write_import(directory: Path, i: int) -> Path:
         return path
     path = directory / f"import-{i}.jsonl"
     lines = (
-        orjson.dumps({"id": a, "contact": c, "type": t, "ts": ts.isoformat()})
+        orjson.dumps({"id": a, "contact": c, "type": t, "ts": ts})  # ISO 8601, UTC offset
         for a, c, t, ts in zip(rows["id"], rows["contact"], rows["type"], rows["ts"], strict=True)
     )
     path.write_bytes(b"\n".join(lines))
@@ -146,10 +146,8 @@ def test_concurrent_imports_and_funnels_beside_the_server(tmp_path: Path) -> Non
         elapsed = time.monotonic() - started
         for process, out, err in answers:
             assert process.returncode == 0, (process.args, out, err)
-        for process, out, _err in answers[:4]:
-            assert out.startswith(
-                f"{tmp_path / Path(process.args[-1]).name}: 100000 imported, 0 duplicates"
-            )
+        for file, (_process, out, _err) in zip(files, answers[:4], strict=True):
+            assert out.startswith(f"{file}: 100000 imported, 0 duplicates")  # absolute path
         seen = [funnel_numbers(out) for _p, out, _e in answers[4:]]
         assert {entered for entered, _r, _c in seen} <= {10 + PER_FILE * k for k in range(5)}
         last = headway_cli(

@@ -18,6 +18,10 @@ from headway.local_socket.routing import ClientIO
 HELLO_TIMEOUT = 10.0
 
 
+class OutputClosed(Exception):
+    """Our own standard output was closed by its reader (``headway … | head``)."""
+
+
 @dataclass
 class ServerLink:
     """An open connection to the server of a database, after the greeting."""
@@ -79,16 +83,20 @@ def forward_cli(link: ServerLink, argv: list[str], client: ClientIO) -> int:
     while True:
         frame = frames.receive(link.sock)
         kind = frame[0]
-        if kind == "out":
-            out.write(frame[1])
-            out.flush()
-        elif kind == "err":
-            err.write(frame[1])
-            err.flush()
+        if kind in ("out", "err"):
+            _write(out if kind == "out" else err, frame[1])
         elif kind == "stdin":
             frames.send(link.sock, ("stdin", _read_stdin(frame[1])))
         elif kind == "exit":
             return int(frame[1])
+
+
+def _write(stream: Any, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 def _binary(stream: Any) -> Any:
