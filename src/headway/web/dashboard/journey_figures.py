@@ -7,6 +7,7 @@ figures are plain JSON (``{"data", "layout"}``) that headway.js draws; a point's
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -72,6 +73,12 @@ def when(ts: datetime | None) -> str:
     return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M")
 
 
+def chart_text(name: str) -> str:
+    """A name as Plotly text: its pseudo-HTML (``<b>``, ``<br>``, ``&amp;``) escaped, so the
+    chart shows the name verbatim, as the page's tables do."""
+    return html.escape(name, quote=False)
+
+
 def stage_rows(report: FunnelReport, query: Mapping[str, str]) -> list[dict[str, Any]]:
     """The stage table: formatted numbers and the contact-list link of every figure."""
     return [_stage_row(report.journey, s, query) for s in report.stages]
@@ -133,7 +140,7 @@ def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, A
         "type": "bar",
         "orientation": "h",
         "name": "Reached",
-        "y": [s.name for s in stages],
+        "y": [chart_text(s.name) for s in stages],
         "x": [s.reached for s in stages],
         "text": [
             f"{count(s.reached)} · {percent(s.conversion_from_previous)} of previous"
@@ -160,7 +167,7 @@ def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, A
 def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
     """Where contacts stopped: dropped / in progress (moving) / stalled per stage, stacked."""
     stages = report.stages
-    names = [s.name for s in stages]
+    names = [chart_text(s.name) for s in stages]
     last = len(stages)
 
     def trace(label: str, colour: str, status: str, values: list[int]) -> dict[str, Any]:
