@@ -238,3 +238,14 @@ def test_analytics_js_short_paths_and_text_plain(app: FastAPI, store: Store) -> 
     batch = {"batch": [track(1, {"anonymousId": "a"})], "writeKey": key}
     assert post(app, "/v1/b", batch, headers=text).json()["accepted"] == 1
     assert sorted(stored(store)) == ["m1", "p"]
+
+
+def test_a_batch_repeating_a_claim_records_it_once_at_its_earliest(
+    app: FastAPI, store: Store
+) -> None:
+    batch = [track(n, {"userId": "u", "anonymousId": "a"}) for n in (30, 10, 20)]
+    assert post(app, "/v1/batch", {"batch": batch}).status_code == 200
+    links = store.execute("SELECT claimed_at, activity_id FROM identity_links").rows
+    assert [(at.isoformat(), activity) for at, activity in links] == [
+        ("2025-03-01T10:10:00", "m10")
+    ]

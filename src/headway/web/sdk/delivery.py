@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -161,7 +161,7 @@ def store_messages(
             [Detail(api_words(d), field=d.field, record=d.record) for d in problems],
         )
     result = headway.store.append_activities(table.filter(_accepted_rows(owners, kept, invalid)))
-    claims: list[IdentityClaim] = [c for m in kept.values() for c in m.identities]
+    claims = _earliest_claims(c for m in kept.values() for c in m.identities)
     attributes = [a for m in kept.values() for a in m.attributes]
     if claims:
         headway.claim_identities(claims)
@@ -174,6 +174,17 @@ def store_messages(
             {"index": d.record, "field": d.field, "reason": api_words(d)} for d in problems
         ],
     }
+
+
+def _earliest_claims(claims: Iterable[IdentityClaim]) -> list[IdentityClaim]:
+    """One claim per (alias, contact) pair, the earliest (browser SDKs repeat the anonymous id
+    on every call after sign-up, so a batch says the same thing many times)."""
+    earliest: dict[tuple[str, str], IdentityClaim] = {}
+    for claim in claims:
+        key = (claim.alias, claim.contact)
+        if key not in earliest or claim.at < earliest[key].at:
+            earliest[key] = claim
+    return list(earliest.values())
 
 
 def _too_deep(mapped: Mapped) -> str | None:
