@@ -144,17 +144,14 @@ def record_append(
 ) -> None:
     """Add the rows of ``keep`` (an append's kept rows; contact keys in ``keys``); with
     ``pairs`` (current), new (type, contact) pairs are found in memory."""
-    conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _hw_cat_rows AS
-        SELECT t.code AS type_code, c.key AS contact_key, k.ts, k.properties
+    # A subquery rather than a table: materialising the rows costs more than three scans.
+    rows = f"""(SELECT t.code AS type_code, c.key AS contact_key, k.ts, k.properties
         FROM {keep} k
         JOIN {keys} c ON c.contact = k.contact
-        JOIN activity_types t ON t.name = k.type"""
-    )
+        JOIN activity_types t ON t.name = k.type)"""
     try:
-        _merge(conn, "_hw_cat_rows", pairs)
+        _merge(conn, rows, pairs)
     finally:
-        conn.execute("DROP TABLE IF EXISTS _hw_cat_rows")
         conn.execute("DROP TABLE IF EXISTS _hw_cat_nodes")
 
 
@@ -211,8 +208,16 @@ def _merge(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | Non
         ON CONFLICT (type_code, path, value) DO UPDATE SET
             activities = activities + excluded.activities"""
     )
-    for statement in _MARK_HIGH:
-        conn.execute(statement)
+    # Usually no path crosses the cap: one read then spares the statements that mark it.
+    crossed = conn.execute(
+        f"""SELECT count(*) FROM (SELECT 1 FROM catalog_values
+            SEMI JOIN (SELECT DISTINCT type_code, path FROM _hw_cat_nodes) p
+                USING (type_code, path)
+            GROUP BY type_code, path HAVING count(*) > {VALUE_CAP})"""
+    ).fetchall()
+    if crossed[0][0]:
+        for statement in _MARK_HIGH:
+            conn.execute(statement)
 
 
 # Paths of _hw_cat_nodes now holding more than VALUE_CAP values: flagged, their values dropped.
