@@ -241,6 +241,16 @@ def test_serve_is_refused_while_a_server_runs(served: tuple[LiveServer, Path]) -
     ), done.stderr
 
 
+def test_demo_is_refused_while_a_server_runs(served: tuple[LiveServer, Path]) -> None:
+    server, directory = served
+    done = headway_cli("--db", "side.duckdb", "demo", "--contacts", "10", cwd=directory)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "error: the demo builds a database of its own, and a Headway server serves side.duckdb "
+        f"(pid {server.process.pid}); stop it first"
+    ), done.stderr
+
+
 def test_an_error_in_the_server_is_the_cli_error(served: tuple[LiveServer, Path]) -> None:
     _server, directory = served
     done = headway_cli("--db", "side.duckdb", "funnel", "Signupp", cwd=directory)
