@@ -3,9 +3,10 @@ JSON Lines path, on the same machine at the same time.
 
 Generates seeded exports of each tool's shape, then stages each file (read, map, validate,
 stage in DuckDB: everything but the append) and reports wall time and CPU time per record
-(CPU time is what a busy machine does not inflate).
+(CPU time is what a busy machine does not inflate; with ``--workers`` it counts the importing
+process only, so compare wall times then).
 
-    .venv/bin/python bench/import_presets.py --rows 200000
+    .venv/bin/python bench/import_presets.py --rows 200000 [--workers 4]
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def record(kind: str, i: int, users: int) -> dict[str, object]:
             "device": {"category": "desktop"}}  # fmt: skip
 
 
-def stage(kind: str, path: Path) -> tuple[int, float, float]:
+def stage(kind: str, path: Path, workers: int) -> tuple[int, float, float]:
     """(records staged, wall s, CPU s) for one file."""
     conn = duckdb.connect()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -61,7 +62,9 @@ def stage(kind: str, path: Path) -> tuple[int, float, float]:
         jsonlines.stage(conn, path, tz=None, source="import", max_details=10)
     else:
         preset = tool_exports.load_preset(kind)
-        tool_exports.stage(conn, path, "jsonl", preset, tz=None, source=None, max_details=10)
+        tool_exports.stage(
+            conn, path, "jsonl", preset, tz=None, source=None, max_details=10, workers=workers
+        )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     rows = int(conn.execute(f"SELECT count(*) FROM {jsonlines.STAGED}").fetchall()[0][0])
     return rows, wall, cpu
@@ -71,6 +74,7 @@ def main() -> None:
     """Generate, stage, print."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (presets)")
     args = parser.parse_args()
     random.seed(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +83,7 @@ def main() -> None:
             with path.open("wb") as f:
                 for i in range(args.rows):
                     f.write(orjson.dumps(record(kind, i, max(args.rows // 20, 1))) + b"\n")
-            rows, wall, cpu = stage(kind, path)
+            rows, wall, cpu = stage(kind, path, args.workers)
             print(f"{kind:10s} {rows} records  wall {wall:6.2f}s {rows / wall:9,.0f}/s"
                   f"  cpu {cpu:6.2f}s {rows / cpu:9,.0f}/s")  # fmt: skip
 

@@ -99,6 +99,7 @@ def import_command(
         source=source,
         preset=tool,
         dry_run=dry_run,
+        workers=None,  # a large export is mapped by one worker process per core
     )
     check_files(files, options)  # before the database is even opened
     with _open_for(dry_run) as store, _progress() as progress:

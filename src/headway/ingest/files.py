@@ -69,6 +69,8 @@ class ImportOptions:
     source: str | None = None
     preset: str | None = None
     dry_run: bool = False
+    # Worker processes mapping a large export (``parallel_mapping``): 1 none, None by size.
+    workers: int | None = 1
 
 
 class _DryRun(Exception):
@@ -200,7 +202,7 @@ class _Job:
         if preset is not None:
             staged, collected = tool_exports.stage(
                 conn, self.path, self.fmt, preset, tz=options.tz, source=options.source,
-                max_details=MAX_DETAILS, report=reading,
+                max_details=MAX_DETAILS, report=reading, workers=options.workers,
             )  # fmt: skip
             return staged, jsonlines.STAGED, collected
         source = options.source or "import"

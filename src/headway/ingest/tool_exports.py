@@ -45,6 +45,7 @@ class Preset:
     map_record: Callable[[dict[str, Any]], Mapped]
     expected: tuple[str, ...]
     source: str
+    mapping: ColumnMapping | None = None  # what ``csv`` was built with (for worker processes)
 
 
 @dataclass
@@ -76,7 +77,7 @@ def load_preset(name: str, mapping: ColumnMapping | None = None) -> Preset:
     expected: tuple[str, ...] = tuple(getattr(module, "EXPECTED", EXPECTED.get(name, ())))
     if name == "csv" and mapping is not None:
         expected = tuple(mapping.required().values())
-    return Preset(name, fn, expected, getattr(module, "SOURCE", name))
+    return Preset(name, fn, expected, getattr(module, "SOURCE", name), mapping)
 
 
 def _module(name: str) -> ModuleType:
@@ -181,10 +182,22 @@ def stage(
     source: str | None,
     max_details: int,
     report: Callable[[float], None] | None = None,
+    workers: int | None = 1,
 ) -> tuple[jsonlines.Staged, Collected]:
-    """Stage the activities of ``path``'s valid records in ``_hw_staged``."""
+    """Stage the activities of ``path``'s valid records in ``_hw_staged`` (JSON Lines: with
+    ``workers`` processes, None = by the file's size; see ``parallel_mapping``)."""
     jsonlines.create_staging(conn)
     staged, collected = jsonlines.Staged(), Collected()
+    if fmt == "jsonl" and not _is_array(path):
+        from headway.ingest import parallel_mapping
+
+        count = parallel_mapping.workers_for(path, workers)
+        if count > 1:
+            parallel_mapping.stage(
+                conn, path, preset, staged, collected, tz=tz, source=source,
+                max_details=max_details, workers=count, report=report,
+            )  # fmt: skip
+            return staged, collected
     seq = 0
     for records, fraction in raw_records(path, fmt):
         table = map_chunk(records, preset, staged, collected, tz, source, max_details, seq)
