@@ -24,6 +24,8 @@ from headway.launcher import LOCAL_ONLY, run
 from headway.store.open_stores import key, lookup
 
 _local = threading.local()
+_command_lock = threading.Lock()
+_command: Any = None  # the server's command tree (click objects are reusable across calls)
 
 
 def set_argv(argv: list[str]) -> None:
@@ -57,10 +59,9 @@ def forward_if_served(command: str | None) -> None:
 
 def run_forwarded(argv: list[str]) -> int:
     """Run a forwarded command line in this (the server's) process; its exit status."""
-    from headway.cli import app, report_error
+    from headway.cli import report_error
 
-    command = typer.main.get_command(app)
-    _paths_from_client(command)
+    command = _forwardable()
     try:
         command.main(args=argv, prog_name="headway", standalone_mode=True)
     except SystemExit as exit:
@@ -69,6 +70,18 @@ def run_forwarded(argv: list[str]) -> int:
         report_error(err)
         return 2
     return 0
+
+
+def _forwardable() -> Any:
+    """The CLI's command tree, built once, with path arguments taken in the client's directory."""
+    global _command
+    with _command_lock:
+        if _command is None:
+            from headway.cli import app
+
+            _command = typer.main.get_command(app)
+            _paths_from_client(_command)
+        return _command
 
 
 def _status(code: Any) -> int:
