@@ -58,6 +58,37 @@ def test_timestamps_without_zone_are_one_error_with_the_fix(db_path: Path) -> No
         "if they are UTC; nothing from this file was written"
     )
     assert result.exception.details == ()
+    assert not db_path.exists()  # found before anything is written, the database not opened
+
+
+def test_zone_check_of_every_file_comes_before_any_is_written(
+    db_path: Path, tmp_path: Path
+) -> None:
+    good, naive = tmp_path / "good.jsonl", tmp_path / "naive.csv"
+    good.write_text('{"contact": "a", "type": "t", "ts": "2025-03-03T10:00:00Z"}\n')
+    naive.write_text("contact,type,ts\na,t,2025-03-03 10:00\nb,t,2025-03-03 11:00\n")
+    result = run(db_path, "import", str(good), str(naive))
+    assert isinstance(result.exception, InvalidInput)
+    assert result.exception.message.startswith(f"{naive}: 2 of 2 timestamps have no time zone")
+    assert not db_path.exists()
+
+
+def test_a_file_whose_zones_go_missing_late_still_gets_one_error(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """The first 1000 records have zones; the rest do not: one error, the file not written."""
+    path = tmp_path / "late.jsonl"
+    lines = [f'{{"contact": "c", "type": "t", "ts": {1740992400 + i}}}' for i in range(1000)]
+    lines += [
+        f'{{"contact": "c", "type": "t", "ts": "2025-03-04 10:{i % 60:02d}"}}' for i in range(1500)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = run(db_path, "import", str(path))
+    assert isinstance(result.exception, InvalidInput)
+    assert result.exception.message.startswith(
+        f"{path}: 1500 of 2500 timestamps have no time zone (the first, line 1001: "
+        "'2025-03-04 10:00')"
+    )
     assert count(db_path) == 0
     assert count(db_path, "SELECT count(*) FROM imports") == 0  # an import that wrote nothing
 

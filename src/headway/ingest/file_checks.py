@@ -13,10 +13,18 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from headway.errors import InvalidInput
-from headway.ingest import jsonlines, tabular
+from headway.errors import Detail, InvalidInput
+from headway.ingest import jsonlines, tabular, timestamps
 from headway.ingest.mapping import ColumnMapping
-from headway.ingest.tool_exports import Preset, keys_seen, missing_keys, sample
+from headway.ingest.records import validate_records
+from headway.ingest.tool_exports import (
+    Collected,
+    Preset,
+    keys_seen,
+    map_chunk,
+    missing_keys,
+    sample,
+)
 
 SAMPLE_LINES = 1000
 TOP_TYPES = 10
@@ -25,8 +33,32 @@ MIN_ROWS_FOR_WARNING = 20
 _NUMBER = r"^-?[0-9]+([.][0-9]+)?$"
 
 
-def check_columns(path: Path, fmt: str, mapping: ColumnMapping) -> None:
-    """CSV and Parquet: every missing or unusable column, in one message."""
+def no_zone_error(
+    path: Path, naive: int, total: int, example: Detail | None, *, sample: bool = False
+) -> InvalidInput:
+    """The one error for a file whose timestamps (half of them or more) have no zone."""
+    shown = ""
+    if example is not None:
+        value = example.reason.split("' has no time zone")[0].lstrip("'")
+        shown = f" (the first, {example.record}: '{value}')"
+    of = f"the first {total}" if sample else str(total)
+    return InvalidInput(
+        f"{path}: {naive} of {of} timestamps have no time zone{shown}; say which zone they are "
+        "in with --tz (for example --tz Europe/Prague), or --assume-utc if they are UTC; "
+        "nothing from this file was written"
+    )
+
+
+def _sample_zones(path: Path, staged: jsonlines.Staged, records: int) -> None:
+    """Raise the one error when half of the sampled records or more have no zone."""
+    if staged.naive and 2 * staged.naive >= records:
+        partial = records >= SAMPLE_LINES  # fewer: the sample is the whole file
+        raise no_zone_error(path, staged.naive, records, staged.naive_example, sample=partial)
+
+
+def check_columns(path: Path, fmt: str, mapping: ColumnMapping, tz: str | None = None) -> None:
+    """CSV and Parquet: every missing or unusable column, in one message; then (CSV, no
+    ``tz``) timestamps without a zone in the first rows, in one message."""
     conn = duckdb.connect()
     try:
         if fmt == "parquet":
@@ -41,10 +73,30 @@ def check_columns(path: Path, fmt: str, mapping: ColumnMapping) -> None:
     if fmt == "csv":  # mapped columns are read as text, whatever the sniffer says
         columns = {c: ("VARCHAR" if c in mapping.mapped() else t) for c, t in columns.items()}
     tabular.check_columns(columns, mapping, str(path))
+    if fmt == "csv" and tz is None:
+        _csv_zones(path, mapping.ts)
 
 
-def check_jsonl_sample(path: Path) -> None:
-    """JSON Lines: the standard fields absent from every one of the first records, at once."""
+def _csv_zones(path: Path, column: str) -> None:
+    conn = duckdb.connect()
+    try:
+        rel = conn.read_csv(str(path), header=True, all_varchar=True, ignore_errors=True)
+        values = [r[0] for r in rel.select(tabular.quote(column)).limit(SAMPLE_LINES).fetchall()]
+    except duckdb.Error:
+        return
+    finally:
+        conn.close()
+    staged = jsonlines.Staged()
+    for line, value in enumerate(values, start=2):
+        if isinstance(value, str) and timestamps.is_naive_text(value):
+            reason = timestamps.no_zone_reason(value)
+            staged.reject(Detail(reason, field="ts", record=f"line {line}"), 0)
+    _sample_zones(path, staged, len(values))
+
+
+def check_jsonl_sample(path: Path, tz: str | None = None) -> None:
+    """JSON Lines: the standard fields absent from every one of the first records, at once;
+    then (no ``tz``) timestamps without a zone in them, in one message."""
     records = []
     for _, lines in jsonlines.chunks(path):
         for number, line in lines[:SAMPLE_LINES]:
@@ -59,18 +111,32 @@ def check_jsonl_sample(path: Path) -> None:
     missing = missing_keys(records, tuple(mapping.required().values()))
     if missing:
         _missing(path, "field", missing, keys_seen(records), f"the first {len(records)} records")
+    if tz is None:
+        staged = jsonlines.Staged()
+        _, problems = validate_records([r for _, r in records], source="import")
+        for problem in problems:
+            label = records[int(problem.record or 0)][0]
+            staged.reject(Detail(problem.reason, field=problem.field, record=label), 0)
+        _sample_zones(path, staged, len(records))
 
 
-def check_sample(path: Path, fmt: str, preset: Preset, mapping: ColumnMapping) -> None:
-    """Another tool's export: its expected keys absent from every one of the first records."""
+def check_sample(
+    path: Path, fmt: str, preset: Preset, mapping: ColumnMapping, tz: str | None = None
+) -> None:
+    """Another tool's export: its expected keys absent from every one of the first records,
+    at once; then (no ``tz``) timestamps without a zone in them, in one message."""
     if fmt in ("csv", "parquet") and preset.name == "csv":
-        check_columns(path, fmt, mapping)
+        check_columns(path, fmt, mapping, tz)
         return
     records = sample(path, fmt, SAMPLE_LINES)
     if not any(isinstance(r, dict) for _, r in records):
         return
     missing = missing_keys(records, preset.expected)
     if not missing:
+        if tz is None:
+            staged = jsonlines.Staged()
+            map_chunk(records, preset, staged, Collected(), None, None, 0, 0)
+            _sample_zones(path, staged, len(records))
         return
     if preset.name == "csv":
         _missing(path, "field", missing, keys_seen(records), f"the first {len(records)} records")

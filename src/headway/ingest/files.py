@@ -90,11 +90,11 @@ def check_file(path: Path, options: ImportOptions) -> str:
     formats.check_readable(path, fmt)
     preset = preset_for(options, fmt)
     if preset is not None:
-        file_checks.check_sample(path, fmt, preset, options.mapping)
+        file_checks.check_sample(path, fmt, preset, options.mapping, options.tz)
     elif fmt == "jsonl":
-        file_checks.check_jsonl_sample(path)
+        file_checks.check_jsonl_sample(path, options.tz)
     else:
-        file_checks.check_columns(path, fmt, options.mapping)
+        file_checks.check_columns(path, fmt, options.mapping, options.tz)
     return fmt
 
 
@@ -253,15 +253,7 @@ def _check_zone(
     total = (int(row[0]) if row else 0) + staged.rejected
     if 2 * staged.naive < total:
         return  # a few stray ones: rejected record by record
-    example = ""
-    if staged.naive_example is not None:
-        value = staged.naive_example.reason.split("' has no time zone")[0].lstrip("'")
-        example = f" (the first, {staged.naive_example.record}: '{value}')"
-    raise InvalidInput(
-        f"{path}: {staged.naive} of {total} timestamps have no time zone{example}; say which "
-        "zone they are in with --tz (for example --tz Europe/Prague), or --assume-utc if "
-        "they are UTC; nothing from this file was written"
-    )
+    raise file_checks.no_zone_error(path, staged.naive, total, staged.naive_example)
 
 
 def _check_tabular(

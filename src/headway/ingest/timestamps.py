@@ -38,6 +38,11 @@ def is_no_zone_reason(reason: str) -> bool:
     return reason.endswith("' has no time zone (add an offset or pass --tz)")
 
 
+def is_naive_text(text: str) -> bool:
+    """Whether ``text`` is an ISO date or time without a zone (``2024-03-01 10:00``)."""
+    return _NAIVE_RE.fullmatch(text.strip()) is not None
+
+
 def not_a_date_reason(text: str) -> str:
     """The message for a value that is not a timestamp."""
     return f"'{text}' is not a date"
