@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from headway.engine.results import iso
 from headway.errors import NotFound
 from headway.store import Store
-from headway.store.contacts import get_contact
+from headway.store.contacts import get_contact, group_keys, key_list
 from headway.store.erase import erase_contact
 from headway.store.identities import contact_identities
 from headway.web.api._common import ADMIN, MAX_OFFSET, READ, errors, page_link
@@ -25,18 +25,18 @@ router = APIRouter(tags=["contacts"])
 MAX_PAGE = 1000
 
 _KEY = "SELECT key, updated_at FROM contacts WHERE id = ?"
-# The contact's own activities and those of the ids merged into it (docs/identities.md).
-_KEYS = "(SELECT $key UNION ALL SELECT alias_key FROM identity_resolved WHERE contact_key = $key)"
-_COUNT = f"""SELECT count(*) FROM activities a JOIN activity_types t ON t.code = a.type_code
-WHERE a.contact_key IN {_KEYS} AND ($types IS NULL OR list_contains($types, t.name))"""
-_PAGE = f"""SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source,
+# The contact's own activities and those of the ids merged into it (docs/identities.md);
+# {keys} is ``store.contacts.key_list``'s placeholders.
+_COUNT = """SELECT count(*) FROM activities a JOIN activity_types t ON t.code = a.type_code
+WHERE a.contact_key IN {keys} AND ($types IS NULL OR list_contains($types, t.name))"""
+_PAGE = """SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source,
        k.id AS contact
 FROM activities a JOIN activity_types t ON t.code = a.type_code
 JOIN contacts k ON k.key = a.contact_key
-WHERE a.contact_key IN {_KEYS} AND ($types IS NULL OR list_contains($types, t.name))
-ORDER BY a.ts {{direction}}, a.id {{direction}} LIMIT $limit OFFSET $offset"""
-# Two constant texts: the sort direction is a keyword, never a value.
-_PAGES = {"newest": _PAGE.format(direction="DESC"), "oldest": _PAGE.format(direction="ASC")}
+WHERE a.contact_key IN {keys} AND ($types IS NULL OR list_contains($types, t.name))
+ORDER BY a.ts {direction}, a.id {direction} LIMIT $limit OFFSET $offset"""
+# The sort direction is a keyword, never a value: one of two constant texts.
+_DIRECTIONS = {"newest": "DESC", "oldest": "ASC"}
 
 
 class ContactOut(BaseModel):
@@ -131,11 +131,13 @@ def timeline(
 ) -> dict[str, Any]:
     """A page of a contact's activities with the link to the next page."""
     store = _store(request)
-    key, _ = _contact_key(store, contact_id)
+    _contact_key(store, contact_id)  # 404 for an unknown contact
+    keys, key_params = key_list(group_keys(store, contact_id))
     types = sorted({t.strip() for item in type or [] for t in item.split(",") if t.strip()})
-    params = {"key": key, "types": types or None}
-    total = int(store.execute(_COUNT, params).scalar())
-    rows = store.execute(_PAGES[order], {**params, "limit": limit, "offset": offset}).dicts()
+    params = {**key_params, "types": types or None}
+    total = int(store.execute(_COUNT.format(keys=keys), params).scalar())
+    page = _PAGE.format(keys=keys, direction=_DIRECTIONS[order])
+    rows = store.execute(page, {**params, "limit": limit, "offset": offset}).dicts()
     return {
         "contact": contact_id,
         "order": order,
