@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from headway.ingest import records as checks
-from headway.model.names import MAX_NAME_LENGTH, VALID_NAME
+from headway.ingest.key_screen import suspect
+from headway.model.names import VALID_NAME
 
 # A subset of timestamps.AWARE that Arrow parses exactly as timestamps.parse does (tested):
 # four-digit years from 1000, at most 6 fractional digits, a zone within ±19:59.
@@ -139,36 +139,12 @@ def _properties(recs: list[dict[str, Any]], ok: list[bool]) -> list[str | None]:
             text = checks.merged_properties(r, check_keys=False)
             raw.append(text.encode() if text else b"")
             out.append(text)
-    if _suspect(b"\n".join(raw)):
+    # One screen for the batch (key_screen.py); only flagged records are walked.
+    if suspect(b"\n".join(raw)):
         for i, data in enumerate(raw):
-            if ok[i] and _suspect(data):
+            if ok[i] and suspect(data):
                 ok[i] = _keys_ok(orjson.loads(data))
     return out
-
-
-def _suspect(data: bytes) -> bool:
-    """True when some key in this JSON text (UTF-8) may break the name rule.
-
-    Walking every object costs more than the rest of the fast path, so the JSON text of a
-    whole batch is screened at once; only the records that show a sign are parsed and walked
-    (exactly). A bad key shows as a backslash escape (a control character), DEL, a C1 control
-    (C2 80-C2 9F), ``"":`` (empty) or over 201 bytes between two quotes (too long).
-    """
-    if b"\\" in data or b"\x7f" in data:
-        return True
-    a = np.frombuffer(data, np.uint8)
-    c2 = np.flatnonzero(a[:-1] == 0xC2) + 1
-    if ((a[c2] >= 0x80) & (a[c2] <= 0x9F)).any():
-        return True
-    quotes = np.flatnonzero(a == 0x22)
-    if len(quotes) < 2:
-        return False
-    gaps = np.diff(quotes)
-    if gaps.max() > MAX_NAME_LENGTH + 1:
-        return True
-    after_empty = quotes[1:][gaps == 1] + 1
-    after_empty = after_empty[after_empty < len(a)]
-    return bool((a[after_empty] == 0x3A).any())
 
 
 def _flag(ok: list[bool], bad: list[bool]) -> None:

@@ -15,11 +15,13 @@ import duckdb
 
 from headway.errors import InvalidInput
 from headway.ingest import timestamps
+from headway.ingest.key_screen import suspect_rows
 from headway.ingest.mapping import ColumnMapping
 from headway.model.names import MAX_NAME_LENGTH, SQL_CONTROL_PATTERN, key_problem, name_problem
 from headway.store.appends import CONTENT_ID
 
 CHECKED = "_hw_checked"
+_SCREEN_ROWS = 1_000_000  # rows of property texts screened at once (a few hundred MB at most)
 SEP = "\x1f"  # between field and reason in ``_problem`` (one CASE instead of two per row)
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
@@ -127,28 +129,28 @@ def _check_column_names(columns: dict[str, str], mapping: ColumnMapping, name: s
             raise InvalidInput(f"{name}: column {column!r} cannot be a property key: it {why}")
 
 
-# A JSON text whose keys may break the name rule (the rows it finds are then judged exactly).
-_SUSPECT_KEYS = r'\\|"":|[\x{7f}-\x{9f}]|"[^"]{' + str(MAX_NAME_LENGTH + 1) + "}"
-
-
 def _check_property_keys(conn: duckdb.DuckDBPyConnection) -> None:
     """Give the rows whose ``properties`` hold a key that breaks the name rule a problem.
 
-    One regular expression screens the JSON texts in DuckDB's parallel scan; only the rows it
-    finds (rare) are read into Python and judged exactly by ``names.key_problem``.
+    The JSON texts are screened in batches of a million rows (``key_screen``: NumPy over the
+    Arrow buffer, no regular expression per row); only the rows it flags are judged exactly.
     """
-    rows = conn.execute(
-        f"SELECT _seq, CAST(properties AS VARCHAR) FROM {CHECKED} WHERE _problem IS NULL "
-        "AND regexp_matches(CAST(properties AS VARCHAR), $screen)",
-        {"screen": _SUSPECT_KEYS},
-    ).fetchall()
-    for seq, text in rows:
-        why = key_problem(json.loads(text))
-        if why is not None:
-            conn.execute(
-                f"UPDATE {CHECKED} SET _problem = $problem WHERE _seq = $seq",
-                {"problem": f"properties{SEP}{why}", "seq": seq},
-            )
+    found: list[tuple[int, str]] = []
+    reader = conn.sql(
+        f"SELECT _seq, CAST(properties AS VARCHAR) FROM {CHECKED} "
+        "WHERE _problem IS NULL AND properties IS NOT NULL"
+    ).to_arrow_reader(_SCREEN_ROWS)
+    for batch in reader:
+        texts = batch.column(1)
+        for row in suspect_rows(texts):
+            why = key_problem(json.loads(texts[int(row)].as_py()))
+            if why is not None:
+                found.append((batch.column(0)[int(row)].as_py(), why))
+    if found:
+        conn.executemany(
+            f"UPDATE {CHECKED} SET _problem = ? WHERE _seq = ?",
+            [(f"properties{SEP}{why}", seq) for seq, why in found],
+        )
 
 
 def _optional_text(columns: dict[str, str], column: str) -> str:
