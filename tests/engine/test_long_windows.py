@@ -76,6 +76,8 @@ def test_every_report_runs_with_a_long_window_and_stall_after(hw: Headway, windo
     for as_of, entered in (("0001-01-01T12:00", 1), ("2010-06-01", 3), ("9999-12-31", 3)):
         funnel = hw.funnel(journey, as_of=as_of)
         assert funnel.stages[0].reached == entered
+        # The threshold is shown as written, not as the engine's cap.
+        assert funnel.stages[0].stall_after_seconds == parse_duration(window)
         hw.trends(journey, as_of=as_of)
         hw.stalls(journey, as_of=as_of)
         hw.drivers(journey, as_of=as_of)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from headway.engine.inputs import effective_range
-from headway.engine.outcomes import DROPPED, IN_PROGRESS, Outcomes, outcomes
+from headway.engine.outcomes import DROPPED, IN_PROGRESS, Outcomes, outcomes, shown_stall_after
 from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.engine.run import Matched
 from headway.engine.times import Durations, micros_to_seconds, summarize
@@ -103,7 +103,7 @@ def funnel_report(matched: Matched, outs: Outcomes | None = None) -> FunnelRepor
                 dropped=int((at & (outs.status == DROPPED)).sum()),
                 in_progress=int((at & (outs.status == IN_PROGRESS)).sum()),
                 stalled=int((at & outs.stalled).sum()),
-                stall_after_seconds=limit / 1_000_000 if limit is not None else None,
+                stall_after_seconds=shown_stall_after(matched, limit),
                 kpi=stage.kpi,
                 kpi_share=ratio(reached[i], stage.kpi) if stage.kpi else None,
                 time_from_previous=_durations(res.stage_ts, res.reached, i, i - 1) if i else None,

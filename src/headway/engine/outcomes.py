@@ -56,6 +56,15 @@ def outcomes(matched: Matched) -> Outcomes:
     return Outcomes(counted, last, status, stalled, thresholds)
 
 
+def shown_stall_after(matched: Matched, limit_us: int | None) -> float | None:
+    """A stage's stall threshold in seconds as reports show it: the journey's own
+    ``stall_after`` as written (the engine caps very long ones), else the computed one."""
+    if limit_us is None:
+        return None
+    fixed = matched.journey.stall_after_seconds
+    return float(fixed) if fixed is not None else limit_us / 1_000_000
+
+
 def stall_thresholds(matched: Matched) -> tuple[int | None, ...]:
     """Per stage: how long a contact may sit there before it counts as stalled (µs)."""
     n = len(matched.journey.stages)

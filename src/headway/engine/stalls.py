@@ -40,7 +40,7 @@ from headway.engine.drivers import (
     table_figures,
 )
 from headway.engine.options import ReportOptions, from_micros
-from headway.engine.outcomes import Outcomes, outcomes
+from headway.engine.outcomes import Outcomes, outcomes, shown_stall_after
 from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.engine.run import Matched, match_journey
 from headway.engine.stats import Tables
@@ -271,7 +271,7 @@ def _stage(
         index=k + 1,
         name=stages[k].name,
         next_name=stages[k + 1].name,
-        stall_after_seconds=limit_us / 1_000_000 if limit_us is not None else None,
+        stall_after_seconds=shown_stall_after(matched, limit_us),
         stalled=stalled,
         advanced=advanced,
         contacts=_contacts(backend, matched, k, last, found, limit, names),
