@@ -42,7 +42,7 @@ LINES = [
     {"id": "5", "contact": "bob", "type": "form_submission", "ts": 1748941200},  # 06-03 09:00
     {"id": "6", "contact": "cat", "type": "page_visit", "ts": "2025-06-04T09:00:00Z"},
     {"id": "7", "contact": "dan", "type": "form_submission", "ts": "2025-06-04T09:00:00Z"},
-    {"id": "8", "contact": "eve", "type": "page visit", "ts": "2025-06-04T09:00:00Z"},  # rejected
+    {"id": "8", "contact": "eve", "type": "page\tvisit", "ts": "2025-06-04T09:00:00Z"},  # rejected
 ]
 
 
@@ -82,7 +82,7 @@ def send_batches(http: httpx.Client) -> list[tuple[int, int]]:
             "index": 3,
             "line": 4,
             "field": "type",
-            "reason": "'page visit' is not a valid type name (letters, digits, _ . : - up to 64)",
+            "reason": "contains a control character (U+0009) at position 5",
         }
     ]
     return [(a["accepted"], a["duplicates"]) for a in (first.json(), answer)]
