@@ -36,6 +36,11 @@ class CliState(threading.local):
 state = CliState()
 
 
+def served_here() -> bool:
+    """Whether this process serves the chosen database (the command was forwarded to it)."""
+    return lookup(state.db_path()) is not None
+
+
 @contextmanager
 def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Store]:
     """Open the chosen database for one command (in a server: the server's open store)."""

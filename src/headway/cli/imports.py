@@ -17,7 +17,7 @@ from rich.progress import (
 )
 
 from headway.api import Headway
-from headway.cli.common import console, err_console, open_db, state
+from headway.cli.common import console, err_console, open_db, served_here, state
 from headway.errors import InvalidInput
 from headway.ingest import contacts as contact_import
 from headway.ingest.export import export_activities
@@ -104,8 +104,10 @@ def import_command(
     check_files(files, options)  # before the database is even opened
     with _open_for(dry_run) as store, _progress() as progress:
         # A bulk import spills to disk (DuckDB's temp directory beside the database)
-        # rather than growing past this; the whole process stays under 2 GiB.
-        store.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
+        # rather than growing past this; the whole process stays under 2 GiB. A served
+        # database keeps the server's own limit (the setting is global to its instance).
+        if not served_here():
+            store.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
 
         def report_for(path: Path) -> Report:
             task = progress.add_task(path.name, total=1.0)
