@@ -129,9 +129,7 @@ def test_unusable_files_give_one_sentence(tmp_path: Path) -> None:
         Store(tmp_path / "missing.duckdb", read_only=True)
 
 
-def test_database_in_use_by_another_process(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_database_in_use_by_another_process(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEADWAY_LOCK_WAIT", "0")  # fail at once (tests/store/test_lock_wait.py)
     holder = subprocess.Popen(
         [
