@@ -12,11 +12,10 @@ user.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from headway.ingest.presets import IdentityClaim, Mapped
-from headway.ingest.presets.fields import as_object, epoch_text, first_id
+from headway.ingest.presets import Mapped
+from headway.ingest.presets.fields import as_object, claim_tie, epoch_text, event_name, first_id
 from headway.ingest.records import Rejected
 
 SOURCE = "amplitude"
@@ -40,9 +39,7 @@ _UTC_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 def map_record(raw: dict[str, Any]) -> Mapped:
     """One exported Amplitude event."""
-    name = raw.get("event_type")
-    if not isinstance(name, str):
-        raise Rejected("event_type", "is required" if name is None else "must be a string")
+    name = event_name(raw, "event_type")
     user, device = first_id(raw.get("user_id")), first_id(raw.get("device_id"))
     contact = user or device
     if contact is None:
@@ -62,9 +59,7 @@ def map_record(raw: dict[str, Any]) -> Mapped:
         "properties": props,
     }
     mapped = Mapped(activities=[activity])
-    if user and device and user != device:
-        at = datetime.fromisoformat(ts[:-1])
-        mapped.identities.append(IdentityClaim(device, user, at, event_id, SOURCE))
+    claim_tie(mapped, device, user, ts, event_id, SOURCE)
     attributes = _attributes(as_object(raw.get("user_properties"), "user_properties"))
     if attributes:
         mapped.attributes.append((contact, attributes))

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from headway.ingest import timestamps
+from headway.ingest.presets import IdentityClaim, Mapped
 from headway.ingest.records import Rejected
 
 _EPOCH_LIMIT_MS = 250_000_000_000_000
@@ -36,6 +38,50 @@ def ident(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def optional_id(value: Any, field: str) -> str | None:
+    """An id as text or an integer (absent or blank: none); anything else is ``Rejected``."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise Rejected(field, "must be a string")
+    return value if value.strip() else None
+
+
+def event_name(raw: dict[str, Any], field: str) -> str:
+    """The event's name, the string at ``field`` (required)."""
+    name = raw.get(field)
+    if not isinstance(name, str):
+        raise Rejected(field, "is required" if name is None else "must be a string")
+    return name
+
+
+def parsed_time(value: Any, field: str) -> datetime:
+    """A timestamp by Headway's rules (UTC, naive), else ``Rejected`` naming ``field``."""
+    try:
+        parsed = timestamps.parse(value, None)
+    except (OverflowError, ValueError):
+        parsed = timestamps.not_a_date_reason(str(value))
+    if isinstance(parsed, str):
+        raise Rejected(field, parsed)
+    return parsed
+
+
+def claim_tie(
+    mapped: Mapped,
+    anonymous: str | None,
+    known: str | None,
+    ts: str,
+    event_id: str | None,
+    source: str,
+) -> None:
+    """Claims ``anonymous`` is ``known`` from ``ts`` (ISO text with ``Z``) on, both given and unlike."""
+    if anonymous and known and anonymous != known:
+        at = datetime.fromisoformat(ts[:-1])
+        mapped.identities.append(IdentityClaim(anonymous, known, at, event_id, source))
 
 
 def first_id(*values: Any) -> str | None:

@@ -13,11 +13,10 @@ adds nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from headway.ingest.presets import IdentityClaim, Mapped
-from headway.ingest.presets.fields import epoch_text, first_id
+from headway.ingest.presets import Mapped
+from headway.ingest.presets.fields import claim_tie, epoch_text, event_name, first_id
 from headway.ingest.records import Rejected
 
 SOURCE = "ga4"
@@ -39,9 +38,7 @@ _VALUE_KINDS = ("string_value", "int_value", "double_value", "float_value")
 
 def map_record(raw: dict[str, Any]) -> Mapped:
     """One row of a GA4 BigQuery export."""
-    name = raw.get("event_name")
-    if not isinstance(name, str):
-        raise Rejected("event_name", "is required" if name is None else "must be a string")
+    name = event_name(raw, "event_name")
     user, cookie = first_id(raw.get("user_id")), first_id(raw.get("user_pseudo_id"))
     contact = user or cookie
     if contact is None:
@@ -55,9 +52,7 @@ def map_record(raw: dict[str, Any]) -> Mapped:
     props.update(flatten(raw.get("event_params"), "event_params"))
     activity = {"id": None, "contact": contact, "type": name, "ts": ts, "properties": props}
     mapped = Mapped(activities=[activity])
-    if user and cookie and user != cookie:
-        at = datetime.fromisoformat(ts[:-1])
-        mapped.identities.append(IdentityClaim(cookie, user, at, None, SOURCE))
+    claim_tie(mapped, cookie, user, ts, None, SOURCE)
     attributes = flatten(raw.get("user_properties"), "user_properties")
     if attributes:
         mapped.attributes.append((contact, attributes))

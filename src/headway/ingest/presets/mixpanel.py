@@ -11,11 +11,17 @@ profile ``{"$distinct_id", "$properties": {...}}`` sets contact attributes.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from headway.ingest.presets import IdentityClaim, Mapped
-from headway.ingest.presets.fields import as_object, epoch_text, first_id, ident
+from headway.ingest.presets import Mapped
+from headway.ingest.presets.fields import (
+    as_object,
+    claim_tie,
+    epoch_text,
+    event_name,
+    first_id,
+    ident,
+)
 from headway.ingest.records import Rejected
 
 SOURCE = "mixpanel"
@@ -28,9 +34,7 @@ def map_record(raw: dict[str, Any]) -> Mapped:
     """One line of a Mixpanel export: an event, or a profile."""
     if "$distinct_id" in raw and "event" not in raw:
         return _profile(raw)
-    name = raw.get("event")
-    if not isinstance(name, str):
-        raise Rejected("event", "is required" if name is None else "must be a string")
+    name = event_name(raw, "event")
     props = as_object(raw.get("properties"), "properties")
     ts = epoch_text(props.get("time"), "properties.time")
     contact = first_id(props.get("$user_id"), props.get("distinct_id"))
@@ -46,9 +50,7 @@ def map_record(raw: dict[str, Any]) -> Mapped:
     }
     mapped = Mapped(activities=[activity])
     for alias, known in _claims(name, props, contact):
-        if alias != known:
-            at = datetime.fromisoformat(ts[:-1])
-            mapped.identities.append(IdentityClaim(alias, known, at, event_id, SOURCE))
+        claim_tie(mapped, alias, known, ts, event_id, SOURCE)
     return mapped
 
 

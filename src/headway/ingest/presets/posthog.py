@@ -28,8 +28,8 @@ from typing import Any
 
 import orjson
 
-from headway.ingest import timestamps
 from headway.ingest.presets import IdentityClaim, Mapped
+from headway.ingest.presets.fields import optional_id, parsed_time
 from headway.ingest.records import Rejected
 
 SOURCE = "posthog"
@@ -51,7 +51,7 @@ def map_event(raw: Any, *, received: datetime | None = None, source: str = SOURC
     raw = _export_fields(raw)
     contact = _contact(raw, props)
     at = _time(raw, props, received)
-    uuid = _optional_id(raw.get("uuid"), "uuid")
+    uuid = optional_id(raw.get("uuid"), "uuid")
     attributes = {
         **_object(_pop_either(raw, props, "$set_once"), "$set_once"),
         **_object(_pop_either(raw, props, "$set"), "$set"),
@@ -93,7 +93,7 @@ def _contact(raw: dict[str, Any], props: dict[str, Any]) -> str:
         ("properties.distinct_id", props.get("distinct_id")),
         ("properties.$distinct_id", props.get("$distinct_id")),
     ):
-        found = _optional_id(value, field)
+        found = optional_id(value, field)
         if found is not None:
             return found
     raise Rejected("distinct_id", "is required")
@@ -104,15 +104,8 @@ def _time(raw: dict[str, Any], props: dict[str, Any], received: datetime | None)
         ("timestamp", raw.get("timestamp")),
         ("properties.$time", props.get("$time")),
     ):
-        if value is None:
-            continue
-        try:
-            parsed = timestamps.parse(value, None)
-        except (OverflowError, ValueError):
-            parsed = timestamps.not_a_date_reason(str(value))
-        if isinstance(parsed, str):
-            raise Rejected(field, parsed)
-        return parsed
+        if value is not None:
+            return parsed_time(value, field)
     if received is not None:
         offset = raw.get("offset", 0)
         if isinstance(offset, bool) or not isinstance(offset, int | float) or offset < 0:
@@ -126,9 +119,9 @@ def _time(raw: dict[str, Any], props: dict[str, Any], received: datetime | None)
 
 def _claimed_alias(kind: str, props: dict[str, Any]) -> str | None:
     if kind == "$identify":
-        return _optional_id(props.get("$anon_distinct_id"), "properties.$anon_distinct_id")
+        return optional_id(props.get("$anon_distinct_id"), "properties.$anon_distinct_id")
     if kind in ALIAS_EVENTS:
-        alias = _optional_id(props.get("alias"), "properties.alias")
+        alias = optional_id(props.get("alias"), "properties.alias")
         if alias is None:
             raise Rejected("properties.alias", f"is required in a {kind} event")
         return alias
@@ -160,13 +153,3 @@ def _object(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Rejected(field, "must be a JSON object")
     return dict(value)
-
-
-def _optional_id(value: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise Rejected(field, "must be a string")
-    return value if value.strip() else None

@@ -28,8 +28,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from headway.ingest import timestamps
 from headway.ingest.presets import IdentityClaim, Mapped
+from headway.ingest.presets.fields import optional_id, parsed_time
 from headway.ingest.records import Rejected
 
 SOURCE = "segment"
@@ -100,29 +100,14 @@ def _contact(raw: dict[str, Any], call: str) -> str:
 def _time(raw: dict[str, Any]) -> tuple[datetime, str]:
     for field in TIME_FIELDS:
         value = raw.get(field)
-        if value is None:
-            continue
-        try:
-            parsed = timestamps.parse(value, None)
-        except (OverflowError, ValueError):
-            parsed = timestamps.not_a_date_reason(str(value))
-        if isinstance(parsed, str):
-            raise Rejected(field, parsed)
-        return parsed, parsed.isoformat(timespec="microseconds") + "Z"
+        if value is not None:
+            parsed = parsed_time(value, field)
+            return parsed, parsed.isoformat(timespec="microseconds") + "Z"
     raise Rejected("timestamp", f"is required (or one of {', '.join(TIME_FIELDS[1:])})")
 
 
 def _text_id(raw: dict[str, Any], field: str) -> str | None:
-    value = raw.get(field)
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise Rejected(field, "must be a string")
-    if not value.strip():
-        return None  # Segment's clients send "" for an id they do not have
-    return value
+    return optional_id(raw.get(field), field)  # Segment's clients send "" for an absent id
 
 
 def _required_id(raw: dict[str, Any], field: str) -> str:
