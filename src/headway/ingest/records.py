@@ -98,28 +98,30 @@ def check_record(record: Any, *, source: str, zone: Any = None) -> tuple[Any, ..
     )
 
 
-def _required_text(record: dict[str, Any], field: str) -> str:
+def _required_string(record: dict[str, Any], field: str) -> tuple[str, bool]:
+    """The text at ``field`` (an integer as its decimal text) and whether it was text."""
     value = record.get(field)
     if value is None:
         raise Rejected(field, "is required")
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return str(value), False
     if not isinstance(value, str):
         raise Rejected(field, "must be a string")
-    if not value.strip():
+    return value, True
+
+
+def _required_text(record: dict[str, Any], field: str) -> str:
+    value, was_text = _required_string(record, field)
+    if was_text and not value.strip():
         raise Rejected(field, "must not be empty")
     return value
 
 
 def _required_name(record: dict[str, Any], field: str) -> str:
     """A name taken verbatim (white space included); only the name rule refuses it."""
-    value = record.get(field)
-    if value is None:
-        raise Rejected(field, "is required")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise Rejected(field, "must be a string")
+    value, was_text = _required_string(record, field)
+    if not was_text:
+        return value
     why = name_problem(value)
     if why is not None:
         raise Rejected(field, why)
