@@ -25,7 +25,14 @@ import pyarrow as pa
 
 from headway.ingest import jsonlines
 from headway.ingest.mapping import ColumnMapping
-from headway.ingest.tool_exports import _NOT_JSON, Collected, Preset, load_preset, map_chunk
+from headway.ingest.tool_exports import (
+    _NOT_JSON,
+    Collected,
+    Preset,
+    load_preset,
+    map_chunk,
+    stage_rows,
+)
 
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 MAX_WORKERS = 8
@@ -72,7 +79,7 @@ def stage(
         nonlocal seq
         future, fraction = pending.popleft()
         table, found, stated = future.result()
-        seq = _stage_rows(conn, table, seq)
+        seq = stage_rows(conn, table, seq)
         _merge(staged, collected, found, stated, max_details)
         if report is not None:
             report(fraction)
@@ -86,15 +93,6 @@ def stage(
                 take()
         while pending:
             take()
-
-
-def _stage_rows(conn: duckdb.DuckDBPyConnection, table: pa.Table, seq: int) -> int:
-    """Insert a chunk's rows, numbered on from ``seq`` in file order; the next number."""
-    if not table.num_rows:
-        return seq
-    numbers = pa.array(range(seq + 1, seq + 1 + table.num_rows), pa.int64())
-    jsonlines.insert_table(conn, table.set_column(table.num_columns - 1, "_seq", numbers))
-    return seq + table.num_rows
 
 
 def _merge(

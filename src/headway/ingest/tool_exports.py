@@ -201,9 +201,7 @@ def stage(
     seq = 0
     for records, fraction in raw_records(path, fmt):
         table = map_chunk(records, preset, staged, collected, tz, source, max_details, seq)
-        seq += table.num_rows
-        if table.num_rows:
-            jsonlines.insert_table(conn, table)
+        seq = stage_rows(conn, table, seq)
         if report is not None:
             report(fraction)
     return staged, collected
@@ -251,9 +249,21 @@ def map_chunk(
         if index in position:
             at = table.column("ts")[position[index]].as_py()
             collected.claim(replace(claim, at=at))
-    return table.append_column(
-        "_seq", pa.array(range(seq + 1, seq + 1 + table.num_rows), pa.int64())
-    )
+    return table.append_column("_seq", seq_numbers(seq, table.num_rows))
+
+
+def seq_numbers(seq: int, count: int) -> pa.Array:
+    """The ``_seq`` numbers (file order) of ``count`` rows that follow row ``seq``."""
+    return pa.array(range(seq + 1, seq + 1 + count), pa.int64())
+
+
+def stage_rows(conn: duckdb.DuckDBPyConnection, table: pa.Table, seq: int) -> int:
+    """Insert a chunk's rows, numbered on from ``seq`` in file order; the next number."""
+    if not table.num_rows:
+        return seq
+    numbers = seq_numbers(seq, table.num_rows)
+    jsonlines.insert_table(conn, table.set_column(table.num_columns - 1, "_seq", numbers))
+    return seq + table.num_rows
 
 
 def _map(preset: Preset, raw: Any) -> Mapped:
