@@ -75,12 +75,11 @@ def erase_contact(store: Store, contact_id: str) -> ErasureReport:
             " ORDER BY id",
             [keys, contact_id],
         ).fetchall()
-        if _has_table(conn, "demo_truth"):
-            conn.execute(
-                "DELETE FROM demo_truth WHERE activity_id IN (SELECT id FROM activities"
-                " WHERE contact_key IN (SELECT unnest(?::INTEGER[])))",
-                [keys],
-            ).fetchall()
+        forget_demo_truth(
+            conn,
+            "SELECT id FROM activities WHERE contact_key IN (SELECT unnest(?::INTEGER[]))",
+            [keys],
+        )
         deleted = conn.execute(
             "DELETE FROM activities WHERE contact_key IN (SELECT unnest(?::INTEGER[]))", [keys]
         ).fetchone()
@@ -97,6 +96,14 @@ def erase_contact(store: Store, contact_id: str) -> ErasureReport:
         )
 
     return store.write(erase)
+
+
+def forget_demo_truth(
+    conn: duckdb.DuckDBPyConnection, activity_ids: str, params: list[Any]
+) -> None:
+    """Delete the demo's truth rows of the activities the query ``activity_ids`` selects."""
+    if _has_table(conn, "demo_truth"):
+        conn.execute(f"DELETE FROM demo_truth WHERE activity_id IN ({activity_ids})", params)
 
 
 def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -20,6 +20,7 @@ import duckdb
 
 from headway.errors import Conflict, NotFound
 from headway.store import catalog, identities
+from headway.store.erase import forget_demo_truth
 from headway.store.store import Store
 
 
@@ -163,12 +164,7 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
         keys = conn.execute(
             "SELECT DISTINCT contact_key FROM activities WHERE import_id = ?", [import_id]
         ).fetchall()
-        if _has_table(conn, "demo_truth"):
-            conn.execute(
-                "DELETE FROM demo_truth WHERE activity_id IN "
-                "(SELECT id FROM activities WHERE import_id = ?)",
-                [import_id],
-            )
+        forget_demo_truth(conn, "SELECT id FROM activities WHERE import_id = ?", [import_id])
         deleted = _count(conn, "DELETE FROM activities WHERE import_id = ?", [import_id])
         catalog.rebuild(conn)
         contacts = _drop_empty_contacts(conn, [k for (k,) in keys], started, finished)
@@ -224,11 +220,3 @@ def _record(row: tuple[Any, ...]) -> ImportRecord:
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
     row = conn.execute(sql, params).fetchone()
     return int(row[0]) if row else 0
-
-
-def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'",
-        [name],
-    ).fetchone()
-    return bool(row and row[0])
