@@ -14,6 +14,7 @@ shape otherwise (every message rejected: 422 naming each message's index and fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -139,26 +140,35 @@ for _call in CALLS:
     _call_route(_call)
 
 
-@router.post(
+def _batch_route(path: str, name: str, summary: str, doc: str) -> Callable[..., Any]:
+    """Route ``path`` to the batch receiver, as ``name`` documented by ``summary`` and ``doc``."""
+
+    async def receive(request: Request) -> Response:
+        return await _receive(request, None)
+
+    receive.__doc__ = doc
+    receive.__name__ = name
+    router.add_api_route(
+        path,
+        receive,
+        methods=["POST"],
+        summary=summary,
+        responses=RESPONSES,
+        openapi_extra=BODY,
+    )
+    return receive
+
+
+segment_batch = _batch_route(
     "/v1/batch",
-    summary="Segment / RudderStack batch",
-    responses=RESPONSES,
-    openapi_extra=BODY,
+    "segment_batch",
+    "Segment / RudderStack batch",
+    "Store a batch of Segment-spec messages; answered once they are on disk.",
 )
-async def segment_batch(request: Request) -> Response:
-    """Store a batch of Segment-spec messages; answered once they are on disk."""
-    return await _receive(request, None)
-
-
 router.add_api_route("/v1/b", segment_batch, methods=["POST"], include_in_schema=False)
-
-
-@router.post(
+segment_import = _batch_route(
     "/v1/import",
-    summary="Segment import (a batch)",
-    responses=RESPONSES,
-    openapi_extra=BODY,
+    "segment_import",
+    "Segment import (a batch)",
+    "Store a batch of historical Segment-spec messages (same as ``/v1/batch``).",
 )
-async def segment_import(request: Request) -> Response:
-    """Store a batch of historical Segment-spec messages (same as ``/v1/batch``)."""
-    return await _receive(request, None)
