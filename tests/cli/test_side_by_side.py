@@ -38,20 +38,10 @@ from headway.local_socket.address import socket_path
 from headway.local_socket.remote import RemoteHeadway
 from headway.store import Store
 from headway.store.journeys import save_journey
-from tests.web.conftest import NEW_KEY, LiveServer, config_text, seed, start_server
+from tests.web.conftest import NEW_KEY, SIGNUP, LiveServer, config_text, seed, start_server
 
 HEADWAY = Path(sys.executable).parent / "headway"
 AS_OF = "2025-06-30"
-SIGNUP = """name: Signup
-window: 30d
-stages:
-  - name: Visit
-    when: {type: page_visit}
-  - name: Form
-    when: {type: form_submission}
-  - name: Buy
-    when: {type: purchase}
-"""
 PER_FILE = 25_000  # contacts; 4 activities each
 START = datetime(2025, 6, 1, tzinfo=UTC)
 

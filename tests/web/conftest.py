@@ -34,6 +34,17 @@ EMAIL = "welcome-1"
 CAMPAIGN = "onboarding"
 PRICING = "https://example.com/pricing?plan=pro&utm_source=email"
 CONTACTS = ("alice@example.com", "bob@example.com", "carol@example.com")
+# The journey the end-to-end tests save: Visit (page_visit) → Form → Buy (purchase).
+SIGNUP = """name: Signup
+window: 30d
+stages:
+  - name: Visit
+    when: {type: page_visit}
+  - name: Form
+    when: {type: form_submission}
+  - name: Buy
+    when: {type: purchase}
+"""
 
 
 class World:

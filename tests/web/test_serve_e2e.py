@@ -20,18 +20,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.web.conftest import NEW_KEY, config_text, start_server
+from tests.web.conftest import NEW_KEY, SIGNUP, config_text, start_server
 
-SIGNUP = """name: Signup
-window: 30d
-stages:
-  - name: Visit
-    when: {type: page_visit}
-  - name: Form
-    when: {type: form_submission}
-  - name: Buy
-    when: {type: purchase}
-"""
 ARRAY = [
     {"id": "1", "contact": "ann", "type": "page_visit", "ts": "2025-06-01T09:00:00Z", "url": "/"},
     {"id": "2", "contact": "ann", "type": "form_submission", "ts": "2025-06-01T10:00:00Z"},
