@@ -95,6 +95,26 @@ def segment_spec_events(client: Any, prefix: str) -> dict[str, str]:
     return sent
 
 
+def segment_spec_sent(
+    client_class: Any, running: Running, prefix: str, **options: Any
+) -> dict[str, str]:
+    """``segment_spec_events`` through a ``client_class`` client, flushed without errors."""
+    errors: list[Any] = []
+    client = client_class(
+        running.key,
+        host=running.server.url,
+        upload_size=100,
+        max_retries=2,
+        on_error=lambda err, batch: errors.append(err),
+        **options,
+    )
+    sent = segment_spec_events(client, prefix)
+    client.flush()
+    client.join()
+    assert errors == []
+    return sent
+
+
 def check(server: LiveServer, sent: dict[str, str], journey: dict[str, Any]) -> None:
     """Every message stored once under its merged contact; the merged funnel converts all."""
     assert len(sent) == VISITORS * (ANONYMOUS + 1 + IDENTIFIED) == 1000
@@ -134,19 +154,7 @@ def journey(visit: str, identified: str, chose: str) -> dict[str, Any]:
 def test_segment_analytics_python(running: Running) -> None:
     from segment.analytics.client import Client
 
-    errors: list[Any] = []
-    client = Client(
-        running.key,
-        host=running.server.url,
-        gzip=True,
-        upload_size=100,
-        max_retries=2,
-        on_error=lambda err, batch: errors.append(err),
-    )
-    sent = segment_spec_events(client, "seg")
-    client.flush()
-    client.join()
-    assert errors == []
+    sent = segment_spec_sent(Client, running, "seg", gzip=True)
     check(running.server, sent, journey("page_visit", "identify", "Plan Chosen"))
 
 
@@ -154,18 +162,7 @@ def test_segment_analytics_python(running: Running) -> None:
 def test_rudder_sdk_python(running: Running) -> None:
     from rudderstack.analytics.client import Client
 
-    errors: list[Any] = []
-    client = Client(
-        running.key,
-        host=running.server.url,
-        upload_size=100,
-        max_retries=2,
-        on_error=lambda err, batch: errors.append(err),
-    )
-    sent = segment_spec_events(client, "rud")
-    client.flush()
-    client.join()
-    assert errors == []
+    sent = segment_spec_sent(Client, running, "rud")
     check(running.server, sent, journey("page_visit", "identify", "Plan Chosen"))
     with Store(running.server.db_path, read_only=True) as store:
         sources = store.execute("SELECT DISTINCT source FROM activities").rows
