@@ -15,10 +15,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from headway.api import Headway
+from headway.api import Headway, JourneyWarning, PropertySummary
 from headway.cli.common import console, err_console, open_db
-from headway.engine.discovery import PropertySummary
-from headway.engine.journey_warnings import JourneyWarning
 
 _MINUTE = "%Y-%m-%d %H:%M"
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
