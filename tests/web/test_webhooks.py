@@ -1,100 +1,26 @@
 """``POST /webhooks/{provider}``: the pipeline shared by every provider.
 
-Helpers here (``client_for``, ``stored``, ``assert_error``) are imported by the provider
-suites ``test_webhooks_<provider>.py``.
+The helpers (``client_for``, ``stored``, ``assert_error``, signing) live in
+``webhook_support.py``; this module re-exports the older names for suites that import them here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
-import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
-import orjson
-from fastapi import FastAPI
-
-from headway.ingest.webhooks.settings import MailgunSettings, PostmarkSettings, WebhookSettings
-from headway.settings import Settings
+from headway.ingest.webhooks.settings import MailgunSettings, PostmarkSettings
 from headway.store import Store
-from headway.web.app import create_app
+from tests.web.webhook_support import (
+    MAILGUN_KEY,
+    AppClient,
+    assert_error,
+    client_for,
+    mailgun_body,
+    stored,
+)
 
-MAILGUN_KEY = "key-for-tests-0123456789"
-
-
-class AppClient:
-    """A synchronous in-process ASGI client (httpx over ``ASGITransport``)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one request to the app and return its response."""
-
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return await c.request(method, url, **kwargs)
-
-        return asyncio.run(send())
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        """POST to the app."""
-        return self.request("POST", url, **kwargs)
-
-    def head(self, url: str, **kwargs: Any) -> httpx.Response:
-        """HEAD to the app."""
-        return self.request("HEAD", url, **kwargs)
-
-
-def client_for(store: Store, **providers: Any) -> AppClient:
-    """An in-process client of the real Headway app with these webhook settings."""
-    limit = providers.pop("max_body_bytes", 5_000_000)
-    webhooks = WebhookSettings(max_body_bytes=limit, **providers)
-    return AppClient(create_app(store, Settings(webhooks=webhooks)))
-
-
-def stored(store: Store) -> list[dict[str, Any]]:
-    """Every stored activity, ordered by id, with properties decoded."""
-    rows = store.execute(
-        """SELECT a.id, c.id AS contact, t.name AS type, a.ts, a.properties, a.bot,
-                  a.bot_reason, a.source
-           FROM activities a
-           JOIN contacts c ON c.key = a.contact_key
-           JOIN activity_types t ON t.code = a.type_code
-           ORDER BY a.id"""
-    ).dicts()
-    for row in rows:
-        row["properties"] = json.loads(row["properties"]) if row["properties"] else {}
-    return rows
-
-
-def assert_error(response: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
-    """The response is the JSON error shape with this status, code and message words."""
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert set(error) == {"code", "message", "details"}
-    for word in words:
-        assert word in error["message"], error["message"]
-    return error
-
-
-def mailgun_body(event: dict[str, Any], *, key: str = MAILGUN_KEY, **signature: Any) -> bytes:
-    """A signed Mailgun webhook body (timestamp now unless given)."""
-    stamp = str(signature.get("timestamp", int(time.time())))
-    token = signature.get("token", "tok-" + hashlib.sha256(orjson.dumps(event)).hexdigest()[:40])
-    digest = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
-    return orjson.dumps(
-        {
-            "signature": {"timestamp": stamp, "token": token, "signature": digest},
-            "event-data": event,
-        }
-    )
+__all__ = ["MAILGUN_KEY", "AppClient", "assert_error", "client_for", "mailgun_body", "stored"]
 
 
 def test_unknown_provider_is_404(store: Store) -> None:

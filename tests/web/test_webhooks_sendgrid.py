@@ -1,26 +1,26 @@
-"""SendGrid Event Webhook through ``POST /webhooks/sendgrid`` with a key generated here."""
+"""SendGrid Event Webhook through ``POST /webhooks/sendgrid`` with a key the tests generate."""
 
 from __future__ import annotations
 
-import base64
-import time
 from typing import Any
 
 import orjson
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from test_webhooks import AppClient, assert_error, client_for, stored
 
 from headway.ingest.webhooks.settings import SendGridSettings
 from headway.store import Store
+from tests.web.webhook_support import (
+    SENDGRID_PRIVATE,
+    SENDGRID_PUBLIC,
+    AppClient,
+    assert_error,
+    client_for,
+    sendgrid_headers,
+    stored,
+)
 
-PRIVATE = ec.generate_private_key(ec.SECP256R1())
-PUBLIC = base64.b64encode(
-    PRIVATE.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-).decode()
+PRIVATE, PUBLIC = SENDGRID_PRIVATE, SENDGRID_PUBLIC
 
 
 def base(event: str, n: int, **extra: Any) -> dict[str, Any]:
@@ -58,13 +58,7 @@ DOCUMENTED = [
 
 
 def signed(body: bytes, key: ec.EllipticCurvePrivateKey = PRIVATE) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    signature = key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {
-        "content-type": "application/json",
-        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-        "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
-    }
+    return sendgrid_headers(body, key)
 
 
 @pytest.fixture

@@ -1,78 +1,36 @@
-"""Amazon SES via SNS through ``POST /webhooks/ses`` with an RSA key and certificate made here."""
+"""Amazon SES via SNS through ``POST /webhooks/ses`` with an RSA key and certificate the tests make."""
 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
-from test_webhooks import AppClient, assert_error, client_for, stored
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from headway.ingest.webhooks import ses
 from headway.ingest.webhooks.settings import SesSettings
 from headway.store import Store
+from tests.web.webhook_support import (
+    SNS_KEY,
+    SNS_TOPIC,
+    AppClient,
+    FakeSns,
+    assert_error,
+    certificate_pem,
+    client_for,
+    sns_sign,
+    sns_subscription,
+    sns_time,
+    stored,
+)
 
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
+KEY = SNS_KEY
+TOPIC = SNS_TOPIC
 TEXT = {"content-type": "text/plain; charset=UTF-8"}
-_urls = itertools.count()
-
-
-def certificate_pem(key: rsa.RSAPrivateKey, *, days: int = 30) -> bytes:
-    """A self-signed certificate for ``key`` (valid around now unless ``days`` < 0)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.now(UTC)
-    start, end = (
-        (now - timedelta(days=1), now + timedelta(days=days))
-        if days > 0
-        else (now + timedelta(days=days - 1), now + timedelta(days=days))
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-class FakeSns:
-    """A pluggable fetcher serving one certificate and recording every URL fetched."""
-
-    def __init__(self, pem: bytes) -> None:
-        # A fresh URL per test keeps the module's certificate cache from leaking between tests.
-        self.cert_url = (
-            f"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-{next(_urls)}.pem"
-        )
-        self.pem = pem
-        self.fetched: list[str] = []
-
-    def __call__(self, url: str) -> bytes:
-        self.fetched.append(url)
-        return self.pem if url == self.cert_url else b"<ConfirmSubscriptionResponse/>"
-
-
-def sign(
-    message: dict[str, Any], *, version: str = "2", key: rsa.RSAPrivateKey = KEY
-) -> dict[str, Any]:
-    """``message`` with SignatureVersion and Signature set as SNS does."""
-    message = {**message, "SignatureVersion": version}
-    digest = hashes.SHA256() if version == "2" else hashes.SHA1()
-    signature = key.sign(ses.canonical_string(message), padding.PKCS1v15(), digest)
-    return {**message, "Signature": base64.b64encode(signature).decode()}
+sign = sns_sign
 
 
 def notification(
@@ -84,7 +42,7 @@ def notification(
         "TopicArn": TOPIC,
         "Subject": "Amazon SES Email Event Notification",
         "Message": json.dumps(event) + "\n",
-        "Timestamp": "2018-03-26T17:58:59.675Z",
+        "Timestamp": sns_time(),
         "SigningCertURL": sns.cert_url,
         "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn...",
     }
@@ -327,7 +285,7 @@ def test_unknown_signature_version_is_401(client: AppClient, sns: FakeSns) -> No
 
 def test_expired_certificate_is_401(store: Store) -> None:
     sns = FakeSns(certificate_pem(KEY, days=-1))
-    client = client_for(store, ses=SesSettings(fetcher=sns))
+    client = client_for(store, ses=SesSettings(fetcher=sns, allowed_topic_arns=[TOPIC]))
     assert_error(post(client, sign(notification(sns, BOUNCE))), 401, "unauthorized", "expired")
 
 
@@ -346,24 +304,13 @@ def test_unreachable_certificate_is_502(store: Store) -> None:
         raise OSError("network is unreachable")
 
     sns = FakeSns(b"")
-    client = client_for(store, ses=SesSettings(fetcher=offline))
+    client = client_for(store, ses=SesSettings(fetcher=offline, allowed_topic_arns=[TOPIC]))
     error = assert_error(post(client, sign(notification(sns, BOUNCE))), 502, "upstream_unavailable")
     assert "network is unreachable" in error["message"]
 
 
 def subscription(sns: FakeSns, subscribe_url: str) -> dict[str, Any]:
-    return {
-        "Type": "SubscriptionConfirmation",
-        "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
-        "Token": "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3"
-        "beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb"
-        "82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736",
-        "TopicArn": TOPIC,
-        "Message": f"You have chosen to subscribe to the topic {TOPIC}.",
-        "SubscribeURL": subscribe_url,
-        "Timestamp": "2012-04-26T20:45:04.751Z",
-        "SigningCertURL": sns.cert_url,
-    }
+    return {**sns_subscription(sns), "SubscribeURL": subscribe_url}
 
 
 def test_subscription_confirmation_is_verified_then_confirmed(
