@@ -1,0 +1,1 @@
+"""Regression tests of issue #11 (hardening), one file per part."""
