@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from headway.cli.common import console, open_db
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import print_json
 from headway.errors import InvalidInput
+from headway.safe_csv import safe_writer
 
 FORMATS = ("text", "csv", "json")
 
@@ -81,9 +81,10 @@ def contacts(
         print_json(with_warnings(page.to_dict(), warnings))
     elif fmt == "csv":
         rows = page.rows()
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["contact"])
-        writer.writeheader()
-        writer.writerows(rows)
+        columns = list(rows[0]) if rows else ["contact"]
+        writer = safe_writer(sys.stdout, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows([r[c] for c in columns] for r in rows)
     else:
         for c in page.contacts:
             typer.echo(c.contact)

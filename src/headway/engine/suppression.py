@@ -8,13 +8,13 @@ reason, ``since`` the first time it happened. Senders import the CSV into their 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
 import pyarrow as pa
 
+from headway.safe_csv import safe_writer
 from headway.store import Store
 
 REASONS = ("unsubscribed", "hard_bounced", "complained")
@@ -87,7 +87,7 @@ def to_arrow(rows: list[Suppression]) -> pa.Table:
 
 def write_csv(rows: list[Suppression], out: TextIO) -> int:
     """Write the CSV senders import (contact, email, reason, since in ISO UTC); rows written."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_writer(out)  # contact ids and addresses are typed by others: no formulas
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         writer.writerow([r.contact, r.email or "", r.reason, r.since.isoformat() + "Z"])

@@ -1,8 +1,11 @@
 """CSRF protection for dashboard forms (double-submit cookie, signed).
 
 Each browser gets a random ``headway_csrf`` cookie (HttpOnly, SameSite=Lax) the first time a
-page asks for a token; the token is HMAC(server secret, cookie value). Another site can
-neither read the cookie nor compute the token, so a state-changing request must carry it:
+page asks for a token; the token is HMAC(server secret, cookie value, login session id). Another
+site can neither read the cookie nor compute the token, so a state-changing request must carry
+it. Binding the token to the session means a token obtained in one session (say, an attacker's
+own, planted with its cookie in a victim's browser) is refused in any other, and a page from
+before a login needs reloading after it:
 
 - ``csrf_token(request)`` -> the token to put in a form's hidden ``csrf_token`` field (the
   templates get it as ``csrf_token``) or an ``X-CSRF-Token`` header for fetch() calls.
@@ -22,7 +25,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from headway.errors import Forbidden
-from headway.web.sessions import auth_state, key_principal, sign
+from headway.web.sessions import auth_state, current_session, key_principal, sign
 
 CSRF_COOKIE = "headway_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -35,7 +38,7 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def csrf_token(request: Request) -> str:
     """The CSRF token for forms on this request's page."""
-    return sign(auth_state(request).secret, "csrf", _browser_cookie(request))
+    return _token(request, _browser_cookie(request))
 
 
 async def verify_csrf(request: Request) -> None:
@@ -48,11 +51,11 @@ async def verify_csrf(request: Request) -> None:
 
 
 def csrf_ok(request: Request, token: str | None) -> bool:
-    """Whether ``token`` matches this browser's CSRF cookie."""
+    """Whether ``token`` matches this browser's CSRF cookie and login session."""
     cookie = request.cookies.get(CSRF_COOKIE)
     if not token or not cookie or not _COOKIE_SHAPE.match(cookie):
         return False
-    return hmac.compare_digest(token, sign(auth_state(request).secret, "csrf", cookie))
+    return hmac.compare_digest(token, _token(request, cookie))
 
 
 def csrf_refused() -> Forbidden:
@@ -61,6 +64,12 @@ def csrf_refused() -> Forbidden:
         "the request has no valid CSRF token (the page may be stale or from another site); "
         "reload the page and try again"
     )
+
+
+def _token(request: Request, cookie: str) -> str:
+    session = current_session(request)
+    bound = f"{cookie}|{session.nonce if session else ''}"
+    return sign(auth_state(request).secret, "csrf", bound)
 
 
 def _browser_cookie(request: Request) -> str:

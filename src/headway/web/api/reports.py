@@ -7,8 +7,6 @@ by stored name only (never as a file on the server).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,6 +19,7 @@ from pydantic import BaseModel
 
 from headway.engine.contact_lists import ContactList, resolve_stage
 from headway.engine.results import iso
+from headway.safe_csv import csv_chunks
 from headway.web.api._common import (
     MAX_OFFSET,
     READ,
@@ -38,8 +37,6 @@ router = APIRouter(tags=["reports"])
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 10_000
-CSV_CHUNK = 1_000  # rows per streamed piece
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula triggers
 
 
 class DurationsOut(BaseModel):
@@ -293,24 +290,12 @@ def _csv_download(found: ContactList) -> StreamingResponse:
 
 
 def _csv_chunks(rows: list[dict[str, Any]], stage_names: tuple[str, ...]) -> Iterator[str]:
-    """The CSV text in pieces of ``CSV_CHUNK`` rows (header first)."""
+    """The CSV text in pieces (header first), formula-like cells kept as text."""
     columns = ["contact", "reached", "last_stage", "status", "stalled"]
     columns += [f"t_{n}" for n in stage_names]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for start in range(0, len(rows), CSV_CHUNK):
-        writer.writerows([_cell(r[c]) for c in columns] for r in rows[start : start + CSV_CHUNK])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+    lines = ([_iso(r[c]) for c in columns] for r in rows)
+    return csv_chunks(columns, lines, lineterminator="\r\n")
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value  # a spreadsheet shows it as text instead of running it
-    return value
+def _iso(value: Any) -> Any:
+    return iso(value) if isinstance(value, datetime) else value

@@ -5,8 +5,6 @@ One page of the list as HTML, or the whole list as a streamed CSV download (``fo
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +17,7 @@ from headway.api import Headway
 from headway.engine.contact_lists import ContactList, ContactRow, resolve_stage
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
+from headway.safe_csv import csv_chunks
 from headway.web.auth import page_scope
 from headway.web.dashboard import journey_figures as fig
 from headway.web.dashboard.journey_view import (
@@ -39,8 +38,6 @@ SENTENCES = {
     "in_progress": "in progress at",
     "stalled": "stalled at",
 }
-# Spreadsheets run cells starting with these as formulas; a leading quote keeps them text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @router.get("/journeys/{name:journey}/contacts")
@@ -165,23 +162,13 @@ def _csv_response(listing: ContactList) -> StreamingResponse:
 
 def _csv_lines(listing: ContactList) -> Iterator[str]:
     """The CSV text in chunks of rows (a header, then one line per contact)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["contact", "status", "stalled", "last_stage", *map(_cell, listing.stage_names)]
+    header = ["contact", "status", "stalled", "last_stage", *listing.stage_names]
+    rows = (
+        [c.contact, c.status, c.stalled, c.last_stage]
+        + [t.isoformat() + "Z" if t else "" for t in c.stage_times]
+        for c in listing.contacts
     )
-    for i, c in enumerate(listing.contacts, start=1):
-        times = [t.isoformat() + "Z" if t else "" for t in c.stage_times]
-        writer.writerow([_cell(c.contact), c.status, c.stalled, _cell(c.last_stage), *times])
-        if i % 1000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return csv_chunks(header, rows)
 
 
 def _slug(text: str) -> str:
