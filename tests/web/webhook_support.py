@@ -191,7 +191,8 @@ def sns_subscription(sns: FakeSns, topic: str = SNS_TOPIC, *, age: float = 0) ->
         "82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736",
         "TopicArn": topic,
         "Message": f"You have chosen to subscribe to the topic {topic}.",
-        "SubscribeURL": f"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic}&Token=2336",
+        "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"
+        f"&TopicArn={topic}&Token=2336",
         "Timestamp": sns_time(age),
         "SigningCertURL": sns.cert_url,
     }

@@ -24,6 +24,8 @@ from headway.ingest import timestamps
 from headway.ingest.records import validate_records
 
 BOT_FLAG = "provider_flag"
+# How far ahead of the server clock a signed timestamp may be (the providers' clocks drift).
+CLOCK_SKEW_SECONDS = 60
 
 
 class UpstreamUnavailable(HeadwayError):
@@ -158,15 +160,26 @@ def headway_ids(fields: Any) -> dict[str, Any]:
 
 
 def check_age(label: str, stamp: Any, limit: int, now: datetime) -> None:
-    """401 when ``stamp`` (epoch seconds) is unreadable, 403 when further than ``limit`` from now."""
+    """401 when ``stamp`` (epoch seconds) is unreadable, else as ``check_signed_time``."""
     signed = from_epoch(stamp)
     if signed is None:
         raise Unauthorized(f"{label} signature timestamp is not a number")
+    check_signed_time(label, signed, limit, now)
+
+
+def check_signed_time(label: str, signed: datetime, limit: int, now: datetime) -> None:
+    """403 when the signed time (UTC naive) is over ``limit`` s old or too far ahead of ``now``.
+
+    Ahead of the server clock, ``CLOCK_SKEW_SECONDS`` are allowed (clocks drift a little).
+    """
     age = int((now.astimezone(UTC).replace(tzinfo=None) - signed).total_seconds())
     if age > limit:
         raise Forbidden(f"{label} timestamp is {age} s old (limit {limit} s)")
-    if -age > limit:
-        raise Forbidden(f"{label} timestamp is {-age} s in the future (limit {limit} s)")
+    if -age > CLOCK_SKEW_SECONDS:
+        raise Forbidden(
+            f"{label} timestamp is {-age} s in the future (allowed clock skew "
+            f"{CLOCK_SKEW_SECONDS} s; check this server's clock)"
+        )
 
 
 def same_secret(given: str | None, expected: str) -> bool:

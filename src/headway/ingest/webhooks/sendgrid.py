@@ -1,5 +1,7 @@
 """SendGrid Event Webhook: ECDSA (P-256, SHA-256) signature over timestamp + raw body.
 
+The signed timestamp must be at most ``max_age_seconds`` (default 300) old.
+
 The body is a JSON array of events. Custom args ``headway_email`` / ``headway_campaign``
 appear as top-level keys of each event; ``sg_event_id`` is the event id.
 """
@@ -52,7 +54,7 @@ TYPES = {
 def verify(
     settings: SendGridSettings, headers: Mapping[str, str], raw_body: bytes, url: str, now: datetime
 ) -> None:
-    """Check the ECDSA signature of the request; 401 when it does not match."""
+    """Check the ECDSA signature (401) and the age of its timestamp (403)."""
     signature = headers.get(SIGNATURE_HEADER)
     stamp = headers.get(TIMESTAMP_HEADER)
     if not signature or not stamp:
@@ -65,8 +67,7 @@ def verify(
         )
     except (InvalidSignature, binascii.Error, ValueError):
         raise Unauthorized("SendGrid signature does not match") from None
-    if settings.max_age_seconds is not None:
-        check_age("SendGrid", stamp, settings.max_age_seconds, now)
+    check_age("SendGrid", stamp, settings.max_age_seconds, now)
 
 
 def parse(raw_body: bytes, content_type: str) -> ParsedBatch:

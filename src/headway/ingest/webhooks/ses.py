@@ -2,11 +2,13 @@
 
 SNS signs each message (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA) over a canonical
 string of its fields; the signing certificate is fetched from ``SigningCertURL``, which must
-be an https URL on an ``sns.<region>.amazonaws.com`` host, and cached. A
-``SubscriptionConfirmation`` is verified, then confirmed by fetching its ``SubscribeURL``
-(same host rule). A ``Notification`` carries the SES event JSON in ``Message``; Headway
-ids are ``ses:<SNS MessageId>:<recipient>``. ``headway_email`` / ``headway_campaign`` come
-from the SES message tags, else from the ``X-Headway-Email`` / ``X-Headway-Campaign`` headers.
+be an https URL on an ``sns.<region>.amazonaws.com`` host, and cached. Only messages of the
+configured topics (``allowed_topic_arns``, required) whose signed ``Timestamp`` is at most
+``max_age_seconds`` old are taken. A ``SubscriptionConfirmation`` is verified, then confirmed
+by fetching its ``SubscribeURL`` (same host rule, an allowed topic). A ``Notification``
+carries the SES event JSON in ``Message``; Headway ids are ``ses:<SNS MessageId>:<recipient>``.
+``headway_email`` / ``headway_campaign`` come from the SES message tags, else from the
+``X-Headway-Email`` / ``X-Headway-Campaign`` headers.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from threading import Lock
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from cryptography import x509
@@ -32,6 +34,7 @@ from headway.ingest.webhooks.common import (
     ParsedBatch,
     UpstreamUnavailable,
     activity,
+    check_signed_time,
     from_iso,
     load_json,
     obj,
@@ -129,11 +132,18 @@ def _message(raw_body: bytes) -> dict[str, Any]:
 def verify(
     settings: SesSettings, headers: Mapping[str, str], raw_body: bytes, url: str, now: datetime
 ) -> None:
-    """Check the SNS signature, the certificate URL and the topic; 401/403 when refused."""
+    """Check the topic, the age, the certificate URL and the SNS signature; 401/403 if refused."""
     message = _message(raw_body)
     topic = message.get("TopicArn")
-    if settings.allowed_topic_arns and topic not in settings.allowed_topic_arns:
+    if topic not in settings.allowed_topic_arns:
         raise Forbidden(f"SNS topic {topic} is not in webhooks.ses.allowed_topic_arns")
+    # Cheap checks first: a stale message is refused before any certificate is fetched.
+    signed_at = from_iso(message.get("Timestamp"))
+    if signed_at is None:
+        raise Unauthorized(
+            f"SNS message Timestamp {message.get('Timestamp')!r} is not an ISO 8601 time"
+        )
+    check_signed_time("SNS message", signed_at, settings.max_age_seconds, now)
     digest = HASHES.get(str(message.get("SignatureVersion")))
     if digest is None:
         raise Unauthorized(
@@ -169,10 +179,18 @@ def _check_signature(
 
 
 def confirm(settings: SesSettings, subscribe_url: str) -> None:
-    """Confirm a verified SNS subscription by fetching its SubscribeURL (SNS hosts only)."""
+    """Confirm a verified SNS subscription: fetch its SubscribeURL (SNS host, allowed topic)."""
     if not is_sns_url(subscribe_url, pem=False):
         raise Forbidden(
             f"SNS SubscribeURL {subscribe_url!r} is not an https sns.<region>.amazonaws.com URL"
+        )
+    query = parse_qs(urlsplit(subscribe_url).query)
+    topics = query.get("TopicArn", [])
+    if query.get("Action") != ["ConfirmSubscription"] or len(topics) != 1:
+        raise Forbidden("SNS SubscribeURL is not a ConfirmSubscription URL naming one topic")
+    if topics[0] not in settings.allowed_topic_arns:
+        raise Forbidden(
+            f"SNS SubscribeURL confirms topic {topics[0]}, not in webhooks.ses.allowed_topic_arns"
         )
     try:
         (settings.fetcher or fetch)(subscribe_url)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
@@ -18,6 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # Fetches an https URL and returns the body (SNS signing certificates, subscription confirmation).
 Fetcher = Callable[[str], bytes]
 
+# How old a signed timestamp may be (seconds), and the upper bound a setting may raise it to.
+DEFAULT_MAX_AGE_SECONDS = 300
+MAX_AGE_CEILING_SECONDS = 86_400
+# An SNS topic ARN: arn:<partition>:sns:<region>:<12-digit account>:<topic name>.
+TOPIC_ARN = re.compile(
+    r"arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
+)
+
+
+def _max_age(what: str) -> Any:
+    return Field(
+        default=DEFAULT_MAX_AGE_SECONDS,
+        gt=0,
+        le=MAX_AGE_CEILING_SECONDS,
+        description=f"Refuse {what} older than this many seconds",
+    )
+
 
 class SendGridSettings(BaseModel):
     """SendGrid Event Webhook: the verification key shown under Mail Settings."""
@@ -25,9 +43,7 @@ class SendGridSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     public_key: str = Field(description="Signed Event Webhook verification key (base64 DER)")
-    max_age_seconds: int | None = Field(
-        default=None, gt=0, description="Refuse signatures older than this (off by default)"
-    )
+    max_age_seconds: int = _max_age("signatures")
 
     @field_validator("public_key")
     @classmethod
@@ -47,20 +63,38 @@ class MailgunSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     signing_key: SecretStr
-    max_age_seconds: int = Field(default=300, gt=0)
+    max_age_seconds: int = _max_age("signatures")
 
 
 class SesSettings(BaseModel):
-    """Amazon SES events delivered through an SNS topic (HTTPS subscription)."""
+    """Amazon SES events delivered through SNS topics (HTTPS subscription); topics required."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     allowed_topic_arns: list[str] = Field(
-        default_factory=list, description="Accept only these topics (empty: any topic)"
+        default_factory=list,
+        validate_default=True,
+        description="The SNS topics whose messages are accepted (required, at least one)",
     )
     confirm_subscriptions: bool = True
+    max_age_seconds: int = _max_age("SNS messages (their signed Timestamp)")
     # Tests and air-gapped setups plug their own fetcher; default: an https GET.
     fetcher: Fetcher | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("allowed_topic_arns")
+    @classmethod
+    def _topics(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "must list the SNS topic ARNs Headway accepts SES events from "
+                "(at least one, e.g. arn:aws:sns:eu-west-1:123456789012:ses-events)"
+            )
+        for arn in value:
+            if TOPIC_ARN.fullmatch(arn) is None:
+                raise ValueError(
+                    f"{arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)"
+                )
+        return value
 
 
 class PostmarkSettings(BaseModel):
