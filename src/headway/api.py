@@ -50,6 +50,7 @@ from headway.ingest.importer import ImportOutcome, ReportFor, run_import
 from headway.ingest.presets import IdentityClaim
 from headway.ingest.records import validate_records
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
+from headway.model.dialect import checking_with
 from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store, identities
 from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
@@ -76,11 +77,12 @@ class Headway:
         if isinstance(ref, Journey):
             return ref
         if isinstance(ref, Mapping):
-            return parse_journey(ref)
+            with checking_with(self.backend.dialect):  # the values this engine can run
+                return parse_journey(ref)
         return resolve_journey(self.store, str(ref))
 
     def journeys(self) -> list[Any]:
-        """The stored journeys."""
+        """The stored journeys (``error`` says why one no longer validates, else None)."""
         return list(list_journeys(self.store))
 
     # -- reports -----------------------------------------------------------------------

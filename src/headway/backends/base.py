@@ -8,10 +8,16 @@ import numpy as np
 import pyarrow as pa
 
 from headway.engine.query import Query
+from headway.model.dialect import Dialect
 
 
 class Backend(Protocol):
     """Executes the engine's query trees on some storage."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """How this engine checks condition values at save time (its regex dialect, ...)."""
+        ...
 
     def arrow(self, query: Query) -> pa.Table:
         """Run a query; an Arrow table."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from headway.backends.duckdb_dialect import DUCKDB_DIALECT
 from headway.engine.query import Query
+from headway.model.dialect import Dialect
 from headway.store import Store
 
 
 class DuckDBBackend:
     """Runs query trees through the store (the one owner of the connection)."""
+
+    dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -143,6 +143,9 @@ def _table(rows: list[StoredJourney], *, with_name: bool) -> Table:
         table.add_column(column)
     if not with_name:
         table.add_column("deleted")
+    errors = any(row.error for row in rows)  # a definition that no longer validates
+    if errors:
+        table.add_column("error")
     for row in rows:
         cells = [
             str(row.version),
@@ -150,5 +153,6 @@ def _table(rows: list[StoredJourney], *, with_name: bool) -> Table:
             row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         ]
         cells = ([row.name] if with_name else []) + cells
-        table.add_row(*cells, *([] if with_name else ["yes" if row.deleted else ""]))
+        cells += [] if with_name else ["yes" if row.deleted else ""]
+        table.add_row(*cells, *([escape(row.error or "")] if errors else []))
     return table

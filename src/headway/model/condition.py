@@ -7,12 +7,12 @@ Input has already passed the JSON Schema; this module adds the checks a schema c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from headway.errors import Detail
+from headway.model.condition_values import value_problems
 from headway.model.journey_errors import problem, show, suggest
 from headway.model.journey_schema import SPECIAL_FIELDS, TEXT_OPERATORS
 from headway.model.names import name_problem
@@ -130,13 +130,8 @@ def _strip_prefix(field: str) -> str:
 
 
 def _check(pred: Predicate, path: str, problems: list[Detail]) -> None:
-    if pred.op == "regex":
-        try:
-            re.compile(pred.value)
-        except re.error as err:
-            problems.append(
-                problem(f"{path}.regex", f"{show(pred.value)} is not a regular expression ({err})")
-            )
+    # Checked in the dialect of the engine that runs it (RE2 for DuckDB), not Python's.
+    problems.extend(value_problems(pred.op, pred.value, path))
     if pred.field in ("contact", "source"):
         _check_special(pred, path, problems, _STRING_FIELD_OPS, str, "a string")
     elif pred.field == "bot":

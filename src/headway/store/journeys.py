@@ -4,6 +4,11 @@ Each save that changes a definition adds a version; saving the same definition a
 not. Deleting is soft: the journey leaves the list, but every version stays readable by its
 number. Definitions are kept in their canonical form (``journey_to_dict``) beside the text
 the user wrote.
+
+A stored definition is parsed again on every read, with today's checks: one saved by an
+older version that no longer validates (a regex the engine's RE2 cannot compile) is listed
+with its ``error`` and refused by ``get_journey`` with an ``InvalidJourney`` (422) naming
+the problem, never run. ``stored_definition`` still reads it, so it can be shown and fixed.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ import difflib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from headway.errors import NotFound
+from headway.errors import InvalidJourney, NotFound
 from headway.model.journey import Journey, journey_to_dict, load_journey_file, parse_journey
 from headway.store.store import Store
 
@@ -33,6 +39,7 @@ class StoredJourney:
     created_at: datetime
     deleted: bool
     stage_count: int
+    error: str | None = None  # why the definition does not validate today (None: it does)
 
 
 def canonical_json(journey: Journey) -> str:
@@ -72,7 +79,25 @@ def _now() -> datetime:
 
 
 def get_journey(store: Store, name: str, version: int | None = None) -> tuple[Journey, int]:
-    """A stored journey (latest version unless ``version``) and its version number."""
+    """A stored journey (latest version unless ``version``) and its version number.
+
+    InvalidJourney (422), naming the problem, when the stored definition no longer validates.
+    """
+    definition, number = stored_definition(store, name, version)
+    try:
+        return parse_journey(definition), number
+    except InvalidJourney as err:
+        raise journey_error(name, number, err) from None
+
+
+def journey_error(name: str, version: int, err: InvalidJourney) -> InvalidJourney:
+    """The error of a stored journey that does not validate: which one, which version, why."""
+    message = f"journey {name!r} (version {version}) has an error: {err.message}"
+    return InvalidJourney(message, err.details)
+
+
+def stored_definition(store: Store, name: str, version: int | None = None) -> tuple[Any, int]:
+    """The stored definition mapping of a journey version, unparsed (it may not validate)."""
     if version is None:
         row = store.execute(
             "SELECT CAST(definition AS VARCHAR), version, deleted FROM journeys WHERE name = ?"
@@ -89,7 +114,17 @@ def get_journey(store: Store, name: str, version: int | None = None) -> tuple[Jo
         ).first()
         if row is None:
             raise _no_version(store, name, version)
-    return parse_journey(json.loads(row[0])), int(row[1])
+    return json.loads(row[0]), int(row[1])
+
+
+@lru_cache(maxsize=1024)
+def definition_error(definition: str) -> str | None:
+    """Why a stored definition (its JSON text) does not validate today; None when it does."""
+    try:
+        parse_journey(json.loads(definition))
+    except InvalidJourney as err:
+        return err.message
+    return None
 
 
 def get_source_text(store: Store, name: str, version: int) -> str | None:
@@ -123,7 +158,7 @@ def journey_versions(store: Store, name: str) -> list[StoredJourney]:
 
 def delete_journey(store: Store, name: str) -> int:
     """Soft-delete a journey (its versions stay readable); the number of versions it had."""
-    get_journey(store, name)
+    stored_definition(store, name)  # NotFound when absent; a journey with an error is deleted too
 
     def delete(conn: duckdb.DuckDBPyConnection) -> int:
         conn.execute("UPDATE journeys SET deleted = true WHERE name = ?", [name])
@@ -152,8 +187,10 @@ def resolve_journey(store: Store | None, ref: str) -> Journey:
 
 
 def _stored(row: tuple[Any, ...]) -> StoredJourney:
-    stages = len(json.loads(row[4]).get("stages", []))
-    return StoredJourney(row[0], int(row[1]), row[2], bool(row[3]), stages)
+    data = json.loads(row[4])
+    stages = data.get("stages", []) if isinstance(data, dict) else []
+    error = definition_error(row[4])
+    return StoredJourney(row[0], int(row[1]), row[2], bool(row[3]), len(stages), error)
 
 
 def _not_found(store: Store, name: str) -> NotFound:

@@ -31,6 +31,7 @@ from headway.store.journeys import (
     journey_versions,
     list_journeys,
     save_journey,
+    stored_definition,
 )
 from headway.web.api._common import ADMIN, READ, errors
 from headway.web.api.discovery import WarningOut
@@ -66,6 +67,7 @@ class VersionOut(BaseModel):
     created_at: str
     deleted: bool
     stage_count: int
+    error: str | None = None  # why the definition does not validate today (reports refuse it)
 
 
 class JourneyOut(BaseModel):
@@ -78,6 +80,7 @@ class JourneyOut(BaseModel):
     stages: list[str]
     definition: dict[str, Any]
     source_text: str | None
+    error: str | None = None  # why the definition does not validate today (reports refuse it)
 
 
 class SavedOut(BaseModel):
@@ -185,7 +188,7 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
             [Detail(f"must be {name!r} (the name in the URL)", field="name")],
         )
     before, version = await run_in_threadpool(_store_version, _store(request), journey, text)
-    url = f"{request.url_for('journeys')}/{quote(journey.name, safe='')}"
+    url = f"{request.url_for('journeys').path}/{quote(journey.name, safe='')}"  # no Host
     response.status_code = 200 if before == version else 201
     response.headers["Location"] = url
     stages = [s.name for s in journey.stages]
@@ -320,12 +323,18 @@ def delete(request: Request, name: str) -> dict[str, Any]:
 
 
 def _journey(store: Store, name: str, number: int | None) -> dict[str, Any]:
-    journey, number = get_journey(store, name, number)
+    definition, number = stored_definition(store, name, number)
     stored = next(v for v in journey_versions(store, name) if v.version == number)
+    try:
+        journey = get_journey(store, name, number)[0]
+        stages, definition = [s.name for s in journey.stages], journey_to_dict(journey)
+    except InvalidJourney:  # saved by an older version: shown as stored, with its error
+        raw = definition.get("stages") if isinstance(definition, dict) else None
+        stages = [str(s.get("name")) for s in raw or [] if isinstance(s, dict)]
     return {
         **_version(stored),
-        "stages": [s.name for s in journey.stages],
-        "definition": journey_to_dict(journey),
+        "stages": stages,
+        "definition": definition if isinstance(definition, dict) else {},
         "source_text": get_source_text(store, name, number),
     }
 
@@ -337,4 +346,5 @@ def _version(v: StoredJourney) -> dict[str, Any]:
         "created_at": iso(v.created_at),
         "deleted": v.deleted,
         "stage_count": v.stage_count,
+        "error": v.error,
     }

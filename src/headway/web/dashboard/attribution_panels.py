@@ -78,6 +78,7 @@ def influence_panel(
             matcher=hw.cache.match,
         )
         for stored in hw.journeys()
+        if stored.error is None  # a journey with an error is listed with it, never run
     ]
     context = {"email_id": email_id, "days": days, "human": human, "reports": reports, "fmt": FMT}
     return render(request, "panels/influence.html", context)

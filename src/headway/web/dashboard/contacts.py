@@ -98,8 +98,12 @@ def _best_attempt(matched: Matched, names: tuple[str, ...]) -> ContactJourney:
 
 
 def contact_journeys(hw: Headway, contact_id: str, opts: ReportOptions) -> list[ContactJourney]:
-    """The contact's place in every stored journey."""
-    return [contact_journey(hw, hw.journey(s.name), contact_id, opts) for s in hw.journeys()]
+    """The contact's place in every stored journey (one with an error is left out)."""
+    return [
+        contact_journey(hw, hw.journey(s.name), contact_id, opts)
+        for s in hw.journeys()
+        if s.error is None
+    ]
 
 
 def stage_marks(journeys: list[ContactJourney]) -> dict[str, list[StageMark]]:

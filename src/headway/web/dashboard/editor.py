@@ -8,6 +8,7 @@ journey's page. A failed save shows the editor again with the messages and the t
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,13 @@ from headway.api import Headway
 from headway.errors import Detail, InvalidJourney
 from headway.model.journey import Journey, journey_to_dict, parse_journey
 from headway.model.journey_errors import sentence
-from headway.store.journeys import get_journey, get_source_text, list_journeys, save_journey
+from headway.store.journeys import (
+    get_journey,
+    get_source_text,
+    list_journeys,
+    save_journey,
+    stored_definition,
+)
 from headway.web.auth import page_scope
 from headway.web.csrf import verify_csrf
 from headway.web.dashboard._formats import FMT, report_options
@@ -95,12 +102,15 @@ def journey_url(name: str) -> str:
 
 
 def stored_text(hw: Headway, name: str) -> str:
-    """The text of a stored journey's latest version (its canonical YAML if saved from data)."""
-    journey, version = get_journey(hw.store, name)
+    """The text of a stored journey's latest version (its canonical YAML if saved from data);
+    one that no longer validates opens too, so it can be fixed."""
+    definition, version = stored_definition(hw.store, name)
     text = get_source_text(hw.store, name, version)
     if text:
         return text
-    return yaml.safe_dump(journey_to_dict(journey), sort_keys=False, allow_unicode=True)
+    with contextlib.suppress(InvalidJourney):  # one with an error is shown as stored
+        definition = journey_to_dict(get_journey(hw.store, name, version)[0])
+    return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True)
 
 
 def editor_page(
@@ -131,8 +141,9 @@ def new_journey(request: Request, _: object = Depends(page_scope("read"))) -> HT
 def edit_journey(
     request: Request, name: str, _: object = Depends(page_scope("read"))
 ) -> HTMLResponse:
-    """The editor on a stored journey's latest version."""
-    return editor_page(request, stored_text(_hw(request), name), name)
+    """The editor on a stored journey's latest version (with its problems, if it has any)."""
+    text = stored_text(_hw(request), name)
+    return editor_page(request, text, name, check(text).problems or None)
 
 
 @router.post("/journeys/editor/validate", dependencies=[Depends(verify_csrf)])

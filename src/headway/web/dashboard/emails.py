@@ -146,6 +146,8 @@ def journey_stages(hw: Headway, email_id: str, as_of: str | None) -> list[EmailS
     opts = report_options(as_of)
     out = []
     for stored in hw.journeys():
+        if stored.error is not None:  # listed with its error on the journeys page, not run
+            continue
         matched = hw.match(stored.name, as_of=opts.as_of)
         out.append(email_stages(hw.backend, matched, email_id))
     return out
