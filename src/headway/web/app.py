@@ -20,6 +20,8 @@ from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
 from headway.web.sdk import sdk_router
 from headway.web.tracking import router as tracking_router
+from headway.web.security_headers import SecurityHeaders
+from headway.web.tracking import flush_tracking
 from headway.web.webhooks import router as webhooks_router
 
 
@@ -51,6 +53,8 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(webhooks_router)
     app.include_router(sdk_router())  # Segment / RudderStack / PostHog wire protocols
+    app.add_middleware(RateLimit, settings=settings.rate_limits)  # outside: 429 before reading
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(tracking_router)
     app.include_router(api_router())
     app.include_router(dashboard_router())

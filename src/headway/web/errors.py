@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from headway.errors import Detail, HeadwayError, PayloadTooLarge
+from headway.web.security_headers import HEADERS as SECURITY_HEADERS
 
 log = logging.getLogger("headway.web")
 
@@ -108,7 +109,8 @@ async def _unexpected_error(request: Request, err: Exception) -> Response:
         "message": "the server hit an unexpected error; it has been logged",
         "details": [],
     }
-    return _answer(request, 500, body)
+    # Answered outside the app's middleware (Starlette's outermost layer): add them here.
+    return _answer(request, 500, body, dict(SECURITY_HEADERS))
 
 
 def _detail(e: Any) -> Detail:

@@ -128,4 +128,5 @@ def page_link(request: Request, offset: int, limit: int | None, total: int) -> s
     """The URL of the next page (same query, next offset), or None on the last page."""
     if limit is None or offset + limit >= total:
         return None
-    return str(request.url.include_query_params(offset=offset + limit))
+    following = request.url.include_query_params(offset=offset + limit)
+    return f"{following.path}?{following.query}"  # relative: the Host header is not echoed
