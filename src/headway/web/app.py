@@ -19,9 +19,8 @@ from headway.web.auth import install_auth
 from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
 from headway.web.sdk import sdk_router
-from headway.web.tracking import router as tracking_router
 from headway.web.security_headers import SecurityHeaders
-from headway.web.tracking import flush_tracking
+from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
 
 
@@ -51,10 +50,9 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)  # API keys, login sessions, the CSRF cookie
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(webhooks_router)
     app.include_router(sdk_router())  # Segment / RudderStack / PostHog wire protocols
-    app.add_middleware(RateLimit, settings=settings.rate_limits)  # outside: 429 before reading
-    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(tracking_router)
     app.include_router(api_router())
     app.include_router(dashboard_router())
