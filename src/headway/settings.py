@@ -22,6 +22,7 @@ from headway.errors import ConfigError, Detail
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.tokens import Signer, SigningKey
 from headway.ingest.webhooks.settings import WebhookSettings
+from headway.web.http_settings import HttpSettings
 
 CONFIG_ENV = "HEADWAY_CONFIG"
 MIN_SECRET_BYTES = 32
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     bots: BotSettings = Field(default_factory=BotSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     api_keys_file: Path | None = None
     report_cache_bytes: int = Field(DEFAULT_REPORT_CACHE_BYTES, ge=0)
