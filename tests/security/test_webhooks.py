@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,31 @@ def test_recent_sns_message_replayed_counts_once(
     assert post_ses(ses_client, message).json()["accepted"] == 1
     again = post_ses(ses_client, message).json()
     assert (again["accepted"], again["duplicates"]) == (0, 1)
+    assert len(stored(store)) == 1
+
+
+def test_concurrent_replays_count_once(ses_client: AppClient, store: Store, sns: FakeSns) -> None:
+    # Held before #11: eight copies of one signed message at once store one activity.
+    message = notification(sns)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = [r.json() for r in pool.map(lambda _: post_ses(ses_client, message), range(8))]
+    assert sum(a["accepted"] for a in answers) == 1
+    assert sum(a["duplicates"] for a in answers) == 7
+    assert len(stored(store)) == 1
+
+
+def test_concurrent_mailgun_replays_count_once(mailgun_client: AppClient, store: Store) -> None:
+    # Held before #11: the token check races, the event id does not.
+    body = mailgun_body(mailgun_event())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(
+                lambda _: mailgun_client.post("/webhooks/mailgun", content=body, headers=JSON),
+                range(8),
+            )
+        )
+    assert {r.status_code for r in responses} <= {200, 403}
+    assert sum(r.json()["accepted"] for r in responses if r.status_code == 200) == 1
     assert len(stored(store)) == 1
 
 

@@ -92,7 +92,8 @@ class SesSettings(BaseModel):
         for arn in value:
             if TOPIC_ARN.fullmatch(arn) is None:
                 raise ValueError(
-                    f"{arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)"
+                    f"{arn!r} is not an SNS topic ARN "
+                    "(arn:aws:sns:<region>:<12-digit account>:<topic>)"
                 )
         return value
 
