@@ -23,6 +23,7 @@ from headway.ingest.bot_settings import BotSettings
 from headway.ingest.tokens import Signer, SigningKey
 from headway.ingest.webhooks.settings import WebhookSettings
 from headway.web.http_settings import HttpSettings
+from headway.web.rate_limit_settings import RateLimitSettings
 
 CONFIG_ENV = "HEADWAY_CONFIG"
 MIN_SECRET_BYTES = 32
@@ -54,6 +55,9 @@ class TrackingSettings(BaseModel):
     enabled: bool = True
     base_url: str | None = None
     keys: tuple[TrackingKey, ...] = ()
+    token_lifetime_days: int = Field(730, ge=1, le=36_500)
+    max_header_chars: int = Field(512, ge=64)
+    dedupe_seconds: int = Field(10, ge=0, le=86_400)
 
     @field_validator("base_url")
     @classmethod
@@ -74,7 +78,8 @@ class TrackingSettings(BaseModel):
 
     def signer(self) -> Signer:
         """A token signer: the first (newest) key signs, every key verifies."""
-        return Signer([SigningKey(k.id, k.secret.get_secret_value().encode()) for k in self.keys])
+        keys = [SigningKey(k.id, k.secret.get_secret_value().encode()) for k in self.keys]
+        return Signer(keys, lifetime=self.token_lifetime_days * 86_400)
 
 
 class Settings(BaseSettings):
@@ -88,6 +93,7 @@ class Settings(BaseSettings):
     bots: BotSettings = Field(default_factory=BotSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     api_keys_file: Path | None = None
     report_cache_bytes: int = Field(DEFAULT_REPORT_CACHE_BYTES, ge=0)

@@ -17,9 +17,10 @@ OLD = SigningKey("old", b"o" * 32)
 def test_a_token_verifies_to_what_was_signed() -> None:
     signer = Signer([NEW])
     token = signer.sign("click", "welcome-1", "alice@example.com", "l1", issued_at=1_700_000_000)
-    assert signer.verify(token, "click") == TrackingToken(
-        "click", "welcome-1", "alice@example.com", "l1", 1_700_000_000, "new"
-    )
+    assert signer.verify(token, "click", now=1_700_000_001) == TrackingToken(
+        "click", "welcome-1", "alice@example.com", "l1", 1_700_000_000, "new",
+        1_700_000_000 + 730 * 86_400,
+    )  # fmt: skip
     assert all(c.isalnum() or c in "-_." for c in token)  # URL-safe, no padding
     assert "=" not in token
 
@@ -84,9 +85,11 @@ def test_well_signed_but_malformed_payloads_are_refused() -> None:
 
     signer = Signer([NEW])
     good = signed(b'[1,"new","open","e","c",null,5]')
-    assert signer.verify(good, "open").email == "e"  # the helper matches the real format
+    assert signer.verify(good, "open", now=6).email == "e"  # the helper matches the real format
     for payload in (
-        b'[2,"new","open","e","c",null,5]',  # unknown version
+        b'[3,"new","open","e","c",null,5,9]',  # unknown version
+        b'[2,"new","open","e","c",null,5]',  # version 2 without its expiry
+        b'[2,"new","open","e","c",null,5,"9"]',  # expiry not an int
         b'[1,"new","open","","c",null,5]',  # empty email
         b'[1,"new","open","e","c",null,"5"]',  # issue time not an int
         b'[1,"new","open","e","c",7,5]',  # link not a string
@@ -95,7 +98,7 @@ def test_well_signed_but_malformed_payloads_are_refused() -> None:
         b"not json",
     ):
         with pytest.raises(InvalidToken):
-            signer.verify(signed(payload), "open")
+            signer.verify(signed(payload), "open", now=6)
 
 
 @pytest.mark.parametrize(

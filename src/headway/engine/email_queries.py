@@ -56,17 +56,21 @@ class StatsQuery:
 # ``kind`` is the position of the type in EMAIL_TYPES (1 = email_sent, 2 = email_delivered,
 # 3 = email_bounce, 4 = email_open, 5 = email_click, 6 = email_unsubscribe, 7 =
 # email_spam_report) and ``eid`` a dense number of the email: small integer keys make the
-# large aggregations cheap.
+# large aggregations cheap. ``weight`` is how many hits an activity stands for: 1, except a
+# tracking open or click that carries ``repeats`` (the repeats of one dedupe window,
+# web/tracking_dedupe.py), which counts as that many in opens and clicks.
 _SELECTION = """
 events AS MATERIALIZED (
     SELECT contact, kind, ts, p[1] AS email, p[2] AS campaign_prop,
+           CASE WHEN kind IN (4, 5) AND source = 'tracking'
+                THEN greatest(coalesce(TRY_CAST(p[3] AS BIGINT), 1), 1) ELSE 1 END AS weight,
            -- the other properties only where they matter (parsing is the main cost)
            CASE WHEN kind = 3 THEN lower(props->>'bounce_type') END AS bounce_type,
            CASE WHEN kind = 5 THEN coalesce(props->>'link', props->>'url') END AS link,
            CASE WHEN kind = 5 THEN props->>'url' END AS url
     FROM (
-        SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props,
-               json_extract_string(a.properties, ['$.email', '$.campaign']) AS p
+        SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props, a.source,
+               json_extract_string(a.properties, ['$.email', '$.campaign', '$.repeats']) AS p
         FROM activity_log a
         JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM activity_types
               WHERE list_contains($kinds, name)) t ON t.code = a.type_code
@@ -95,7 +99,7 @@ selected AS (
 ),
 ev AS (
     SELECT s.eid, events.contact, events.kind, events.ts, events.bounce_type, events.link,
-           events.url
+           events.url, events.weight
     FROM events JOIN selected s USING (email)
 )
 """
@@ -111,8 +115,8 @@ totals AS (
            count(*) FILTER (WHERE kind = 2) AS delivered_reported,
            count(*) FILTER (WHERE kind = 3) AS bounces,
            count(*) FILTER (WHERE kind = 3 AND bounce_type = 'hard') AS hard_bounces,
-           count(*) FILTER (WHERE kind = 4) AS opens,
-           count(*) FILTER (WHERE kind = 5) AS clicks
+           coalesce(sum(weight) FILTER (WHERE kind = 4), 0)::BIGINT AS opens,
+           coalesce(sum(weight) FILTER (WHERE kind = 5), 0)::BIGINT AS clicks
     FROM ev GROUP BY eid
 ),
 pairs AS (
@@ -168,10 +172,11 @@ counts AS (
 
 # Clicks and distinct clickers per (email, link), with the email's distinct clickers.
 _LINKS = """
-clicks AS (SELECT eid, contact, link, url FROM ev WHERE kind = 5),
+clicks AS (SELECT eid, contact, link, url, weight FROM ev WHERE kind = 5),
 clickers AS (SELECT eid, count(DISTINCT contact) AS email_clickers FROM clicks GROUP BY eid),
 per_link AS (
-    SELECT eid, link, max(url) AS url, count(*) AS clicks, count(DISTINCT contact) AS clickers
+    SELECT eid, link, max(url) AS url, sum(weight)::BIGINT AS clicks,
+           count(DISTINCT contact) AS clickers
     FROM clicks WHERE link IS NOT NULL GROUP BY eid, link
 ),
 links AS (
@@ -191,7 +196,7 @@ links AS (
 # by UTC day.
 _TIMING = f"""
 engagement AS (
-    SELECT ev.kind, ev.ts,
+    SELECT ev.kind, ev.ts, ev.weight,
            -- greatest/least skip NULLs, so an unknown delivery needs its own branch
            CASE WHEN d.delivered_at IS NOT NULL THEN least(greatest(
                floor(epoch(ev.ts - d.delivered_at) / 3600), 0), {MAX_HOUR})::INTEGER END AS hour
@@ -200,13 +205,13 @@ engagement AS (
 ),
 timing AS (
     SELECT 'hour' AS bucket_kind, hour::VARCHAR AS bucket,
-           count(*) FILTER (WHERE kind = 4) AS opens,
-           count(*) FILTER (WHERE kind = 5) AS clicks
+           coalesce(sum(weight) FILTER (WHERE kind = 4), 0)::BIGINT AS opens,
+           coalesce(sum(weight) FILTER (WHERE kind = 5), 0)::BIGINT AS clicks
     FROM engagement GROUP BY hour
     UNION ALL
     SELECT 'day', strftime(ts::DATE, '%Y-%m-%d'),
-           count(*) FILTER (WHERE kind = 4),
-           count(*) FILTER (WHERE kind = 5)
+           coalesce(sum(weight) FILTER (WHERE kind = 4), 0)::BIGINT,
+           coalesce(sum(weight) FILTER (WHERE kind = 5), 0)::BIGINT
     FROM engagement GROUP BY ts::DATE
 )
 """

@@ -1,11 +1,14 @@
 """Signed tracking tokens: who (contact) got what (email, link), when, signed by which key.
 
 A token is ``PAYLOAD.MAC``, both URL-safe base64 without padding. ``PAYLOAD`` is a compact JSON
-array ``[version, key id, purpose, email, contact, link, issued_at]``; ``MAC`` is
-HMAC-SHA256 of it under the named key. The first key of the signer signs, every key verifies,
-so keys rotate by adding a new key in front and removing the old one once its links may die.
+array ``[2, key id, purpose, email, contact, link, issued_at, expires_at]``; ``MAC`` is
+HMAC-SHA256 of it under the named key. The first key of the signer signs, every key verifies
+(the token names its key), so keys rotate by adding a new key in front and removing the old one
+once its links may die. Version 1 tokens (issued before expiry existed) have no ``expires_at``:
+they expire ``lifetime`` seconds after their ``issued_at``, like new ones.
 Anything that does not verify — tampered, truncated, foreign key, malformed, wrong purpose —
-raises ``InvalidToken`` (a 404 to the web, never a 500).
+raises ``InvalidToken`` (a 404 to the web, never a 500); a genuine token past its expiry raises
+``ExpiredToken``, a subclass that still carries what the token says.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import orjson
 
 from headway.errors import NotFound
 
-VERSION = 1
+VERSION = 2
+LEGACY_VERSION = 1  # [1, key, purpose, email, contact, link, issued_at]: no expiry field
+DEFAULT_LIFETIME_SECONDS = 730 * 86_400  # two years
 MAX_TOKEN_CHARS = 4096
 # Domain separation: a MAC made for tracking tokens is useless anywhere else.
 _CONTEXT = b"headway-tracking-token\x00"
@@ -41,6 +46,16 @@ class InvalidToken(NotFound):
 
     def __init__(self) -> None:
         super().__init__("this tracking link is not valid")
+
+
+class ExpiredToken(InvalidToken):
+    """A genuine token (right key, right purpose) past its expiry; ``token`` is its content."""
+
+    code = "expired_token"
+
+    def __init__(self, token: TrackingToken) -> None:
+        super().__init__()
+        self.token = token
 
 
 @dataclass(frozen=True)
@@ -61,16 +76,22 @@ class TrackingToken:
     link: str | None = None
     issued_at: int = 0
     key_id: str = ""
+    expires_at: int = 0
 
 
 class Signer:
     """Signs with the newest key, verifies with any configured key."""
 
-    def __init__(self, keys: Sequence[SigningKey]) -> None:
+    def __init__(
+        self, keys: Sequence[SigningKey], lifetime: int = DEFAULT_LIFETIME_SECONDS
+    ) -> None:
         if not keys:
             raise ValueError("a signer needs at least one key")
+        if lifetime < 1:
+            raise ValueError("a token lifetime is at least one second")
         self._keys = {k.id: k.secret for k in keys}
         self._newest = keys[0]
+        self.lifetime = lifetime
 
     def sign(
         self,
@@ -83,18 +104,25 @@ class Signer:
         """A token for ``contact`` receiving ``email`` (and ``link`` for clicks)."""
         issued = int(time.time()) if issued_at is None else issued_at
         key = self._newest
-        payload = orjson.dumps([VERSION, key.id, purpose, email, contact, link, issued])
+        expires = issued + self.lifetime
+        payload = orjson.dumps([VERSION, key.id, purpose, email, contact, link, issued, expires])
         return f"{_encode(payload)}.{_encode(_mac(key.secret, payload))}"
 
-    def verify(self, token: str, purpose: Purpose) -> TrackingToken:
-        """The token's content when it verifies for ``purpose``; else ``InvalidToken``."""
+    def verify(self, token: str, purpose: Purpose, now: float | None = None) -> TrackingToken:
+        """The token's content when it verifies for ``purpose`` and has not expired.
+
+        Raises ``InvalidToken`` when it does not verify and ``ExpiredToken`` (a subclass) when
+        it verifies but its expiry is at or before ``now`` (default: the current time).
+        """
         payload, mac = _split(token)
-        fields = _fields(payload)
+        fields = _fields(payload, self.lifetime)
         secret = self._keys.get(fields.key_id)
         if secret is None or not hmac.compare_digest(mac, _mac(secret, payload)):
             raise InvalidToken()
         if fields.purpose != purpose:
             raise InvalidToken()
+        if fields.expires_at <= (time.time() if now is None else now):
+            raise ExpiredToken(fields)
         return fields
 
 
@@ -126,17 +154,23 @@ def _split(token: str) -> tuple[bytes, bytes]:
     return _decode(payload_text), _decode(mac_text)
 
 
-def _fields(payload: bytes) -> TrackingToken:
+def _fields(payload: bytes, lifetime: int) -> TrackingToken:
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError:
         raise InvalidToken() from None
-    if not isinstance(data, list) or len(data) != 7 or data[0] != VERSION:
+    if not isinstance(data, list) or not data:
         raise InvalidToken()
-    _, key_id, purpose, email, contact, link, issued = data
+    if data[0] == LEGACY_VERSION and len(data) == 7 and type(data[6]) is int:
+        data = [*data, data[6] + lifetime]  # issued before expiry existed: issued + lifetime
+    elif data[0] != VERSION or len(data) != 8:
+        raise InvalidToken()
+    _, key_id, purpose, email, contact, link, issued, expires = data
     strings = (key_id, email, contact)
     if not all(isinstance(s, str) and s for s in strings) or purpose not in PURPOSES:
         raise InvalidToken()
-    if not (link is None or isinstance(link, str)) or type(issued) is not int:
+    if not (link is None or isinstance(link, str)):
         raise InvalidToken()
-    return TrackingToken(purpose, email, contact, link, issued, key_id)
+    if type(issued) is not int or type(expires) is not int:
+        raise InvalidToken()
+    return TrackingToken(purpose, email, contact, link, issued, key_id, expires)

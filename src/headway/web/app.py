@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from headway import __version__
 from headway.api import Headway
@@ -18,8 +19,10 @@ from headway.web.assets import mount_assets
 from headway.web.auth import install_auth
 from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
+from headway.web.rate_limits import RateLimit
 from headway.web.sdk import sdk_router
 from headway.web.security_headers import SecurityHeaders
+from headway.web.tracking import flush_tracking
 from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
 
@@ -29,6 +32,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A running server loads what the first report would wait for (matcher, pandas) at once.
     threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
     yield
+    await flush_tracking(app)  # the repeats of open dedupe windows (web/tracking_dedupe.py)
 
 
 def create_app(store: Store, settings: Settings) -> FastAPI:
@@ -50,7 +54,10 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)  # API keys, login sessions, the CSRF cookie
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, settings=settings.rate_limits)  # outside: 429 before reading
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
+    if proxies := list(settings.http.trusted_proxies):  # outermost: all see the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     app.include_router(webhooks_router)
     app.include_router(sdk_router())  # Segment / RudderStack / PostHog wire protocols
     app.include_router(tracking_router)

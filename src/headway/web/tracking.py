@@ -4,10 +4,17 @@ Every route verifies its signed token first. A click redirects only to the URL r
 that email's link in ``email_links``; nothing in the request can choose the target. An invalid
 token, an unknown link or an attempt to steer the target answers a 404 page without
 ``Location``. A GET never unsubscribes; a POST does, once per contact and email.
+
+A genuine token past its expiry (``tracking.token_lifetime_days``) records nothing: its pixel
+is still served and its click still goes to the registered URL (the reader clicked a real link
+in a real email), and its unsubscribe still works (an opt-out is honoured whatever its age).
+Repeated opens and clicks of one token from one client are deduplicated (``tracking_dedupe``);
+stored header values are cut to ``tracking.max_header_chars`` with a visible marker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +27,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from headway.errors import HeadwayError
-from headway.ingest.tokens import InvalidToken, Purpose, TrackingToken
+from headway.ingest.tokens import ExpiredToken, InvalidToken, Purpose, TrackingToken
 from headway.store.emails import find_email, get_link
 from headway.store.store import Store
 from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
+from headway.web.tracking_dedupe import Dedupe
 
 router = APIRouter()
 
@@ -48,8 +56,8 @@ _URL_SCHEMES = {"http", "https", "ftp", "file", "javascript", "data", "vbscript"
 @router.api_route("/t/o/{token}.gif", methods=["GET", "HEAD"], include_in_schema=False)
 async def open_pixel(request: Request, token: str) -> Response:
     """The open pixel: always the GIF; a valid token records ``email_open``."""
-    found = _verify(request, token, "open")
-    if found is not None:
+    found, expired = _verify(request, token, "open")
+    if found is not None and not expired:
         email = await run_in_threadpool(find_email, _store(request), found.email)
         props = {"email": found.email, "campaign": email.campaign if email else None}
         await _record(request, "email_open", found, props)
@@ -59,21 +67,22 @@ async def open_pixel(request: Request, token: str) -> Response:
 @router.api_route("/t/c/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 async def click(request: Request, token: str) -> Response:
     """A tracked click: 302 to the link's registered URL, or the 404 page."""
-    found = _verify(request, token, "click")
+    found, expired = _verify(request, token, "click")
     if found is None or found.link is None or _steers(request):
         return not_found_page()
     link = await run_in_threadpool(get_link, _store(request), found.email, found.link)
     if link is None:
         return not_found_page()
-    props = {"email": found.email, "link": link.link_id, "url": link.url, "method": request.method}
-    await _record(request, "email_click", found, props)
+    if not expired:
+        props = {"email": found.email, "link": link.link_id, "url": link.url}
+        await _record(request, "email_click", found, {**props, "method": request.method})
     return Response(status_code=302, headers={"Location": link.url, **NO_CACHE, **_PRIVATE})
 
 
 @router.api_route("/t/u/{token}", methods=["GET", "HEAD"], include_in_schema=False)
 async def unsubscribe_page(request: Request, token: str) -> Response:
     """The confirmation page: a button that POSTs; showing it changes nothing."""
-    found = _verify(request, token, "unsubscribe")
+    found, _ = _verify(request, token, "unsubscribe")
     if found is None:
         return not_found_page()
     email = await run_in_threadpool(find_email, _store(request), found.email)
@@ -89,7 +98,7 @@ async def unsubscribe_page(request: Request, token: str) -> Response:
 @router.post("/t/u/{token}", include_in_schema=False)
 async def unsubscribe(request: Request, token: str) -> Response:
     """Unsubscribe the token's contact: RFC 8058 one-click or the confirmation form."""
-    found = _verify(request, token, "unsubscribe")
+    found, _ = _verify(request, token, "unsubscribe")  # an old opt-out is honoured too
     if found is None:
         return not_found_page()
     method = "one_click" if await _is_one_click(request) else "form"
@@ -124,14 +133,19 @@ def _page(title: str, body: str, status: int) -> HTMLResponse:
     return HTMLResponse(text, status_code=status, headers={**NO_CACHE, **_PRIVATE})
 
 
-def _verify(request: Request, token: str, purpose: Purpose) -> TrackingToken | None:
+def _verify(
+    request: Request, token: str, purpose: Purpose
+) -> tuple[TrackingToken, bool] | tuple[None, bool]:
+    """The token's content and whether it has expired; ``(None, False)`` when it is invalid."""
     signer = request.app.state.signer
     if signer is None:
-        return None  # tracking disabled
+        return None, False  # tracking disabled
     try:
-        return signer.verify(token, purpose)  # type: ignore[no-any-return]
+        return signer.verify(token, purpose), False
+    except ExpiredToken as err:
+        return err.token, True
     except InvalidToken:
-        return None
+        return None, False
 
 
 def _steers(request: Request) -> bool:
@@ -172,10 +186,36 @@ async def _is_one_click(request: Request) -> bool:
 async def _record(request: Request, type: str, token: TrackingToken, props: dict[str, Any]) -> None:
     head = request.method == "HEAD"
     table = _activity(request, type, token, props, head=head)
-    recorder = getattr(request.app.state, "tracking_recorder", None)
+    state = request.app.state
+    recorder = getattr(state, "tracking_recorder", None)
     if recorder is None:
-        recorder = request.app.state.tracking_recorder = Recorder(_store(request))
+        recorder = state.tracking_recorder = Recorder(_store(request))
+    dedupe = getattr(state, "tracking_dedupe", None)
+    if dedupe is None:
+        seconds = state.settings.tracking.dedupe_seconds
+        dedupe = state.tracking_dedupe = Dedupe(seconds, recorder.record)
+    client = request.client.host if request.client else None
+    agent = request.headers.get("user-agent", "").encode("utf-8", "surrogatepass")
+    key = (type, token.email, token.contact, token.link, client,
+           hashlib.blake2b(agent, digest_size=16).digest(), head)  # fmt: skip
+    if dedupe.repeat(key, table):
+        return
     await recorder.record(table)
+    dedupe.opened(key)
+
+
+async def flush_tracking(app: Any) -> None:
+    """Write the repeats of every open dedupe window (when the server stops)."""
+    dedupe = getattr(app.state, "tracking_dedupe", None)
+    if dedupe is not None:
+        await dedupe.flush()
+
+
+def truncated(value: str | None, limit: int) -> str | None:
+    """``value`` cut to ``limit`` characters plus a marker naming how many were cut."""
+    if value is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}…[truncated {len(value) - limit} chars]"
 
 
 def _activity(
@@ -186,9 +226,10 @@ def _activity(
     id: str | None = None,
     head: bool = False,
 ) -> pa.Table:
+    cap = request.app.state.settings.tracking.max_header_chars
     props = {
         **props,
-        "user_agent": request.headers.get("user-agent"),
+        "user_agent": truncated(request.headers.get("user-agent"), cap),
         "ip": request.client.host if request.client else None,
     }
     row = {
