@@ -24,7 +24,7 @@ DEFAULT_MAX_AGE_SECONDS = 300
 MAX_AGE_CEILING_SECONDS = 86_400
 # An SNS topic ARN: arn:<partition>:sns:<region>:<12-digit account>:<topic name>.
 TOPIC_ARN = re.compile(
-    r"arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
+    r"arn:aws[a-z-]*:sns:[a-z]{2,}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
 )
 
 
