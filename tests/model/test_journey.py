@@ -156,7 +156,7 @@ def test_load_journey_file(tmp_path: Path) -> None:
         ("j.txt", "name: x", InvalidJourney, "{p}: a journey file ends in .yaml, .yml or .json"),
         ("bin.yaml", b"\xff\xfe\x00", InvalidJourney, "{p} is not UTF-8 text"),
         ("bad.json", "{'name': 1}", InvalidJourney, "{p}: line 1, column 2: "),
-        ("bad.yml", "a: [", InvalidJourney, "{p}: line 1, column 5: "),
+        ("bad.yml", "a: [", InvalidJourney, "{p}: line 2, column 1: "),
     ],
 )
 def test_load_journey_file_errors(

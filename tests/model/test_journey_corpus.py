@@ -219,11 +219,11 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "yaml syntax": (
         "name: J\nstages:\n  - name: A\n   when: {type: a}\n",
-        "line 4, column 4: expected <block end>, but found '<block mapping start>' (not valid YAML)",
+        "line 4, column 4: did not find expected '-' indicator (not valid YAML)",
     ),
     "yaml unclosed": (
         "name: J\nstages: [\n",
-        "line 3, column 1: expected the node content, but found '<stream end>' (not valid YAML)",
+        "line 3, column 1: did not find expected node content (not valid YAML)",
     ),
     "yaml dup": (
         "name: J\nname: K\nstages: []\n",
@@ -297,8 +297,11 @@ def test_several_problems_are_all_reported() -> None:
 @pytest.mark.parametrize(
     ("depth", "message"),
     [
-        (40, "the journey definition is nested more than 32 levels deep"),
-        (100_000, "the journey definition is nested too deeply"),
+        (40, "line 2, column 200: nested more than 32 levels deep (the limit)"),
+        (
+            100_000,
+            "the journey definition is 700,038 bytes; the limit is 262,144 bytes (256 KiB)",
+        ),
     ],
 )
 def test_absurd_nesting_is_an_error_not_a_crash(depth: int, message: str) -> None:

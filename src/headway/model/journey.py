@@ -10,21 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
-
-import jsonschema
 
 from headway.errors import Detail, InvalidJourney
 from headway.model.condition import Condition, condition_to_dict, parse_condition
 from headway.model.duration import MAX_SECONDS, format_duration, parse_duration
 from headway.model.journey_errors import invalid, problem, schema_problems, suggest
-from headway.model.journey_schema import journey_schema
+from headway.model.journey_limits import (
+    MAX_DEFINITION_BYTES,
+    check_size,
+    check_structure,
+    depth_reason,
+    refuse,
+    too_large,
+)
 from headway.model.journey_text import read_text
+from headway.model.journey_validator import schema_errors
 
 DEFAULT_WINDOW_SECONDS = 14 * 86400
-MAX_DEPTH = 32  # levels of mappings/lists; far beyond any real definition
 FirstTime = Literal["false", "event", "matching"]
 Order = Literal["ordered", "strict", "unordered"]
 _END_OF_DAY = timedelta(days=1, microseconds=-1)
@@ -80,28 +84,24 @@ class Journey:
         raise ValueError(name)
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(journey_schema())
-
-
 def parse_journey(source: str | Mapping[str, Any], *, source_name: str | None = None) -> Journey:
     """A validated Journey from YAML/JSON text or a parsed mapping; InvalidJourney if not."""
     try:
         return _parse(source, source_name)
     except RecursionError:
-        raise InvalidJourney("the journey definition is nested too deeply") from None
+        raise InvalidJourney(f"the journey definition is {depth_reason()}") from None
 
 
 def _parse(source: str | Mapping[str, Any], source_name: str | None) -> Journey:
+    if isinstance(source, str):
+        check_size(source, source_name)  # before any parsing (docs/journeys.md, "Limits")
     data = read_text(source, source_name) if isinstance(source, str) else source
     if data is None:
         raise InvalidJourney("the journey definition is empty")
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
-    if _depth(data) > MAX_DEPTH:
-        raise InvalidJourney(f"the journey definition is nested more than {MAX_DEPTH} levels deep")
-    details = schema_problems(_validator().iter_errors(data), data)
+    check_structure(data)  # depth, sizes and counts, in one linear walk
+    details = schema_problems(schema_errors(data), data)
     if details:
         raise invalid(details)
     data = cast(Mapping[str, Any], data)
@@ -110,19 +110,6 @@ def _parse(source: str | Mapping[str, Any], source_name: str | None) -> Journey:
     if problems:
         raise invalid(problems)
     return journey
-
-
-def _depth(data: Any) -> int:
-    """How deeply mappings and lists nest (without recursion)."""
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        )
-        stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 # The dashboard's page for a new journey is /journeys/new: no journey can be called that.
@@ -303,6 +290,9 @@ def load_journey_file(path: str | Path) -> Journey:
     if p.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InvalidJourney(f"{p}: a journey file ends in .yaml, .yml or .json")
     try:
+        size = p.stat().st_size
+        if size > MAX_DEFINITION_BYTES + 3:  # refused unread (+3: a UTF-8 BOM is not counted)
+            raise refuse(f"{p}: {too_large(size)}")
         text = p.read_text(encoding="utf-8-sig")  # a BOM is not part of the definition
     except FileNotFoundError:
         raise NotFound(f"journey file {p} does not exist") from None

@@ -79,22 +79,58 @@ def sentence(detail: Detail) -> str:
 def invalid(details: Sequence[Detail]) -> InvalidJourney:
     """The error for a list of problems: the first one is the message."""
     message = sentence(details[0])
-    if len(details) > 1:
-        message += f" (and {len(details) - 1} more problem{'s' if len(details) > 2 else ''})"
+    more = len(details) - 1
+    last = details[-1].reason
+    if more and last.endswith(f"(at most {MAX_LISTED} are)"):  # see schema_problems
+        more += int(last.split(" ", 1)[0].replace(",", "")) - 1
+    if more:
+        message += f" (and {more:,} more problem{'s' if more > 1 else ''})"
     return InvalidJourney(message, tuple(details))
 
 
+# Problems worded and listed at most; beyond, they are only counted ("and 950 more").
+MAX_LISTED = 100
+
+
 def schema_problems(errors: Iterable[ValidationError], data: Any) -> list[Detail]:
-    """Sentences for jsonschema errors, in document order, without repeats."""
-    out: list[Detail] = []
-    for error in sorted(errors, key=lambda e: _position(e, data)):
+    """Sentences for jsonschema errors, in document order, without repeats.
+
+    At most ``MAX_LISTED`` are worded; one more detail then says how many are left, so a
+    definition with 20,000 unknown keys costs no more than one with 100 (linear time).
+    """
+    out: dict[Detail, None] = {}
+    unlisted = 0
+    indexes: dict[int, dict[Any, int]] = {}  # id(mapping) -> key -> its place
+    for error in sorted(errors, key=lambda e: _position(e, data, indexes)):
+        if len(out) >= MAX_LISTED:
+            unlisted += _count(error)
+            continue
         for detail in _translate(error):
-            if detail not in out:
-                out.append(detail)
-    return out
+            out.setdefault(detail)
+    details = list(out)
+    if len(details) > MAX_LISTED:
+        unlisted += len(details) - MAX_LISTED
+        details = details[:MAX_LISTED]
+    if unlisted:
+        reason = f"{unlisted:,} more problem{'s' if unlisted > 1 else ''} not listed"
+        details.append(Detail(reason=f"{reason} (at most {MAX_LISTED} are)"))
+    return details
 
 
-def _position(error: ValidationError, data: Any) -> tuple[int, ...]:
+def _count(error: ValidationError) -> int:
+    """How many problems an error stands for, without wording them."""
+    instance = error.instance
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        return sum(1 for key in instance if key not in known)
+    if error.validator == "required" and isinstance(instance, dict):
+        return sum(1 for key in error.validator_value if key not in instance)
+    return 1
+
+
+def _position(
+    error: ValidationError, data: Any, indexes: dict[int, dict[Any, int]]
+) -> tuple[int, ...]:
     """Where an error sits in the document: key/item indexes along its path."""
     path = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -103,8 +139,10 @@ def _position(error: ValidationError, data: Any) -> tuple[int, ...]:
     out = []
     for part in path:
         if isinstance(data, dict):
-            keys = list(data)
-            out.append(keys.index(part) if part in keys else len(keys))
+            places = indexes.get(id(data))
+            if places is None:
+                places = indexes[id(data)] = {key: i for i, key in enumerate(data)}
+            out.append(places.get(part, len(places)))
             data = data.get(part)
         elif isinstance(data, list) and isinstance(part, int) and part < len(data):
             out.append(part)

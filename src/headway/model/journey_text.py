@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
+try:
+    from yaml.cyaml import CParser as _Parser  # libyaml
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
 from headway.errors import InvalidJourney
+from headway.model.journey_limits import MAX_DEPTH, MAX_VALUES, depth_reason, refuse
 
 
 class _Loader(yaml.SafeLoader):
@@ -80,13 +86,140 @@ def read_text(text: str, source_name: str | None = None) -> Any:
 
 def _yaml(text: str, source_name: str | None) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)
+        return _load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise _syntax(source_name, line, col, err.problem or "not valid YAML", "YAML") from None
+        what = err.problem or "not valid YAML"
+        if what == "exceeded maximum nesting depth":  # libyaml's own bound (1000)
+            raise refuse(f"line {line}, column {col}: {depth_reason()}") from None
+        if what == "found character that cannot start any token" and mark:
+            char = text[mark.index : mark.index + 1]  # libyaml does not say which
+            what = f"found character {char!r} that cannot start any token"
+        raise _syntax(source_name, line, col, what, "YAML") from None
     except yaml.YAMLError as err:
         raise _syntax(source_name, 1, 1, str(err), "YAML") from None
+
+
+_ALLOWED_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+}
+
+
+class _Values(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """The scalar rules of ``_Loader`` (its resolvers and constructors), used value by value."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag in _ALLOWED_TAGS]
+        for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    }
+
+
+def _load(text: str) -> Any:
+    """One YAML document as plain data, from libyaml's events in a single linear pass.
+
+    Nothing recurses and every event is seen once, so the time is linear in the text (PyYAML's
+    pure-Python scanner is quadratic in the depth of ``[[[...``). Aliases, tags other than
+    the core ones, complex keys and repeated keys are refused where they stand; more than
+    ``MAX_VALUES`` values or ``MAX_DEPTH`` levels stop the reading at once.
+    """
+    parser = _Parser(text)
+    values = _Values()
+    stack: list[tuple[dict[Any, Any] | list[Any], list[Any]]] = []  # (container, [key])
+    result: Any = None
+    count = documents = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return result
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise yaml.MarkedYAMLError(
+                        problem="expected a single document, found another",
+                        problem_mark=event.start_mark,
+                    )
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.MarkedYAMLError(
+                    problem="aliases (*name) are not allowed in a journey; write the value out",
+                    problem_mark=event.start_mark,
+                )
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                done = stack.pop()[0]
+                if not stack:
+                    result = done
+                continue
+            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+                continue  # stream and document ends
+            count += 1
+            if count > MAX_VALUES:
+                raise _limit(event, f"more than {MAX_VALUES:,} values (the limit)")
+            value = _value(event, values)
+            if isinstance(value, dict | list):
+                if len(stack) >= MAX_DEPTH:
+                    raise _limit(event, depth_reason())
+                if stack:
+                    _add(stack[-1], value, event)
+                stack.append((value, []))
+            elif stack:
+                _add(stack[-1], value, event)
+            else:
+                result = value
+    finally:
+        parser.dispose()
+
+
+def _value(event: Any, values: _Values) -> Any:
+    tag = event.tag
+    if isinstance(event, yaml.MappingStartEvent):
+        _check_tag(tag, "tag:yaml.org,2002:map", event)
+        return {}
+    if isinstance(event, yaml.SequenceStartEvent):
+        _check_tag(tag, "tag:yaml.org,2002:seq", event)
+        return []
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return event.value  # quoted: always a string
+        tag = values.resolve(yaml.ScalarNode, event.value, event.implicit)
+    _check_tag(tag, tag, event)
+    if tag == "tag:yaml.org,2002:str":
+        return event.value
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return values.yaml_constructors[tag](values, node)
+
+
+def _check_tag(tag: str | None, default: str, event: Any) -> None:
+    if tag is not None and tag != "!" and (tag != default or tag not in _ALLOWED_TAGS):
+        raise yaml.MarkedYAMLError(
+            problem=f"the tag {tag} is not allowed in a journey", problem_mark=event.start_mark
+        )
+
+
+def _add(top: tuple[dict[Any, Any] | list[Any], list[Any]], value: Any, event: Any) -> None:
+    container, key = top
+    if isinstance(container, list):
+        container.append(value)
+    elif not key:
+        if isinstance(value, dict | list):
+            raise yaml.MarkedYAMLError(
+                problem="a key must be a single value, not a mapping or a list",
+                problem_mark=event.start_mark,
+            )
+        if value in container:
+            raise yaml.MarkedYAMLError(
+                problem=f"key {value!r} appears twice in one mapping",
+                problem_mark=event.start_mark,
+            )
+        key.append(value)
+    else:
+        container[key.pop()] = value
+
+
+def _limit(event: Any, reason: str) -> InvalidJourney:
+    mark = event.start_mark
+    return refuse(f"line {mark.line + 1}, column {mark.column + 1}: {reason}")
 
 
 def _syntax(source: str | None, line: int, col: int, what: str, kind: str) -> InvalidJourney:

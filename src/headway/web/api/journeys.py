@@ -14,14 +14,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from headway.engine.results import iso
-from headway.errors import Detail, InvalidInput, InvalidJourney, UnsupportedMediaType
+from headway.errors import (
+    Detail,
+    InvalidInput,
+    InvalidJourney,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from headway.model.journey import Journey, journey_to_dict, parse_journey
+from headway.model.journey_limits import MAX_DEFINITION_BYTES, too_large
 from headway.store import Store
 from headway.store.journeys import (
     StoredJourney,
@@ -147,7 +153,7 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
             [Detail("unsupported content type", field="content-type")],
         )
     try:
-        text = (await request.body()).decode("utf-8-sig")
+        text = (await _body(request)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidJourney(
             "the journey definition is not UTF-8 text", [Detail("not UTF-8", field="body")]
@@ -156,8 +162,27 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
     return await run_in_threadpool(_parse, text), text
 
 
+async def _body(request: Request) -> bytes:
+    """The body, refused (413) as soon as it is over the size limit of a definition."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_DEFINITION_BYTES:
+        raise _too_large(int(length))
+    chunks, seen = [], 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > MAX_DEFINITION_BYTES:
+            raise _too_large(None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int | None) -> PayloadTooLarge:
+    detail = Detail(f"at most {MAX_DEFINITION_BYTES:,} bytes", field="body")
+    return PayloadTooLarge(too_large(size), [detail])
+
+
 def _parse(text: str) -> Journey:
-    _refuse_aliases(text)
+    # Aliases, depth, size and every other limit are checked by parse_journey, in linear time.
     try:
         return parse_journey(text)
     except InvalidJourney as err:
@@ -165,19 +190,6 @@ def _parse(text: str) -> Journey:
             raise
         # Syntax errors and empty bodies carry no field: they are about the body as a whole.
         raise InvalidJourney(err.message, [Detail(err.message, field="body")]) from None
-
-
-def _refuse_aliases(text: str) -> None:
-    """422 for YAML aliases (``*name``): a recursive or exponential alias would make a server
-    worker build an endless structure; journey definitions never need them."""
-    try:
-        for token in yaml.scan(text):
-            if isinstance(token, yaml.AliasToken):
-                line = token.start_mark.line + 1
-                reason = f"line {line}: YAML aliases (*name) are not accepted here"
-                raise InvalidJourney(reason, [Detail(reason, field="body")])
-    except yaml.YAMLError:
-        return  # not YAML: the engine's parser names the problem
 
 
 async def _save(request: Request, response: Response, name: str | None) -> dict[str, Any]:
