@@ -140,8 +140,13 @@ def hostile_hw(tmp_path_factory: pytest.TempPathFactory) -> Any:
     store.close()
 
 
-@pytest.mark.parametrize("op", OPERATORS)
-def test_every_operator_with_hostile_values_is_refused_or_runs(op: str, hostile_hw: Any) -> None:
+def test_every_operator_with_hostile_values_is_refused_or_runs(hostile_hw: Any) -> None:
+    for op in OPERATORS:
+        hostile_values_are_refused_or_run(op, hostile_hw)
+
+
+def hostile_values_are_refused_or_run(op: str, hostile_hw: Any) -> None:
+    """Each field and hostile value with ``op``: refused with a message, or it runs."""
     outcomes: dict[str, str] = {}
     for field in FIELDS:
         for label, value in HOSTILE.items():
@@ -312,12 +317,14 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("url", PAGES)
-def test_no_page_answers_500_for_a_stored_journey_with_an_error(url: str, old_app: FastAPI) -> None:
-    r = Client(old_app).get(url, headers=HTML)
-    assert r.status_code in (200, 422), (url, r.status_code, r.text[:300])
-    if r.status_code == 422:
-        assert "has an error: " + REGEX_PATH + ": back-references" in r.text.replace("&#39;", "'")
+def test_no_page_answers_500_for_a_stored_journey_with_an_error(old_app: FastAPI) -> None:
+    answers = {url: Client(old_app).get(url, headers=HTML) for url in PAGES}
+    failed = {url: r.status_code for url, r in answers.items() if r.status_code not in (200, 422)}
+    assert failed == {}
+    for url, r in answers.items():
+        if r.status_code == 422:
+            text = r.text.replace("&#39;", "'")
+            assert "has an error: " + REGEX_PATH + ": back-references" in text, url
 
 
 def test_the_journeys_list_shows_the_error_and_the_other_journeys(old_app: FastAPI) -> None:
