@@ -7,11 +7,12 @@ stopping it (``LiveServer.stop()`` then ``Store(..., read_only=True)``).
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,12 +124,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_path: Path, config_path: Path) -> LiveServer:
-    """Start ``headway serve`` and wait until it answers."""
+def start_server(
+    db_path: Path, config_path: Path, env: Mapping[str, str] | None = None
+) -> LiveServer:
+    """Start ``headway serve`` (with ``env`` added to its environment) and wait until it answers."""
     port = free_port()
     cmd = [str(HEADWAY), "--db", str(db_path), "serve", "--port", str(port)]
     cmd += ["--config", str(config_path)]
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    environ = {**os.environ, **(env or {})}
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environ)
     server = LiveServer(f"http://127.0.0.1:{port}", db_path, config_path, process)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
