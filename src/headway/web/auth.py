@@ -5,8 +5,10 @@ Policy (docs/api-keys.md):
 - **Local mode**: while the database holds no active key, every API route and page is open
   to callers on this machine (the ``LOCAL`` principal). ``headway serve`` then binds only to
   loopback; a request from another address is refused anyway, and so are a request whose
-  ``Host`` is a dotted domain name (DNS rebinding) and a state-changing API request that a
-  browser marks as cross-site (a web page cannot drive the local API).
+  ``Host`` is a dotted domain name (DNS rebinding), a request relayed by a proxy (it carries
+  ``X-Forwarded-For``, ``Forwarded`` or ``X-Real-IP``, whoever claims to be behind it) and a
+  state-changing API request that a browser marks as cross-site (a web page cannot drive the
+  local API).
 - **Keys mode**: once any active key exists, every ``/api/v1`` route needs
   ``Authorization: Bearer <key>`` (or ``X-API-Key``): no, unknown or revoked key -> 401 with
   ``WWW-Authenticate: Bearer``; a key without the route's scope -> 403. ``admin`` implies the
@@ -41,6 +43,8 @@ __all__ = ["LOCAL", "SCOPES", "Principal", "install_auth", "page_scope", "requir
 
 LOCAL = Principal("local", frozenset(SCOPES))
 LOGIN_PATH = "/login"
+# A request carrying one of these came through a proxy: its real sender is not this machine.
+RELAY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
 class KeyRequired(Unauthorized):
@@ -137,7 +141,7 @@ def _with_scope(principal: Principal, scope: str) -> Principal:
 
 
 def _local_caller(request: Request, *, api: bool) -> Principal:
-    if not _is_loopback(request):
+    if not _is_loopback(request) or any(h in request.headers for h in RELAY_HEADERS):
         raise KeyRequired(
             "this server has no API keys, so it only answers callers on its own machine"
         )
@@ -162,8 +166,14 @@ def is_loopback(host: str) -> bool:
 
 
 def _is_loopback(request: Request) -> bool:
-    # No peer address (e.g. a Unix socket) is local by definition.
-    return request.client is None or is_loopback(request.client.host)
+    # No peer address (e.g. a Unix socket) is local by definition. Only an IP address counts:
+    # a name could only come from a forwarded header.
+    if request.client is None:
+        return True
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
 
 
 def _local_host_name(host: str) -> bool:
