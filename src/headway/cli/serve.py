@@ -34,6 +34,7 @@ def serve(
     from headway.local_socket.listener import side_by_side
     from headway.web.app import create_app
     from headway.web.auth import is_loopback
+    from headway.web.http_server import server_options
 
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
@@ -47,7 +48,10 @@ def serve(
         err_console.print(f"Headway serving {store.path} on {url}", highlight=False)
         err_console.print(_access(store), highlight=False)
         with side_by_side(store, app.state.headway, url, run_forwarded):
-            uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+            options = server_options(settings.http)  # header timeout, connection cap
+            uvicorn.run(
+                app, host=host, port=port, log_level="warning", server_header=False, **options
+            )
 
 
 def server_settings(config: Path | None) -> Settings:
