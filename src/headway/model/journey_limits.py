@@ -20,10 +20,12 @@ from headway.model.journey_schema import MAX_STAGES
 MAX_DEFINITION_BYTES = 256 * 1024  # UTF-8 bytes of the text
 MAX_DEPTH = 32  # levels of mappings and lists
 MAX_KEYS = 200  # keys in one mapping
-MAX_ITEMS = 10_000  # items in one list
+MAX_ITEMS = 2_000  # items in one list
 MAX_STRING = 10_000  # characters in one string or key
-MAX_VALUES = 20_000  # values in all (mappings, lists, strings, numbers...)
+MAX_VALUES = 10_000  # values in all: keys, strings, numbers, mappings, lists...
 MAX_CONDITIONS = 1_000  # conditions and predicates in all
+MAX_REGEXES = 100  # regex operators in all (each is compiled by the engine to be checked)
+MAX_DIGITS = 100  # characters of a number (Python refuses ints of over 4300 digits)
 # The keys whose value is a condition, and those whose items are conditions.
 _CONDITION_KEYS = ("when", "filter", "exit_when", "not")
 _CONDITION_LISTS = ("any", "all")
@@ -33,10 +35,12 @@ LIMITS = {
     "depth": MAX_DEPTH,
     "stages": MAX_STAGES,
     "conditions": MAX_CONDITIONS,
+    "regexes": MAX_REGEXES,
     "keys per mapping": MAX_KEYS,
     "items per list": MAX_ITEMS,
     "characters per string": MAX_STRING,
     "values": MAX_VALUES,
+    "characters per number": MAX_DIGITS,
 }
 
 
@@ -48,20 +52,31 @@ def refuse(reason: str, field: str | None = None) -> InvalidJourney:
 
 def check_size(text: str | bytes, source_name: str | None = None) -> None:
     """InvalidJourney when the text is over ``MAX_DEFINITION_BYTES`` (UTF-8 bytes)."""
-    # A str of more than MAX bytes' worth of characters needs no encoding to be refused.
-    size = len(text) if isinstance(text, bytes) or len(text) > MAX_DEFINITION_BYTES else None
-    if size is None:
+    if isinstance(text, bytes) or len(text) * 4 <= MAX_DEFINITION_BYTES:
+        size: int | None = len(text)  # bytes, or characters that fit whatever their UTF-8
+    elif len(text) > 64 * MAX_DEFINITION_BYTES:
+        size = None  # far too large: refused without encoding it to count its bytes
+    else:
         size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_DEFINITION_BYTES:
+    if size is None or size > MAX_DEFINITION_BYTES:
         where = f"{source_name}: " if source_name else ""
         raise refuse(f"{where}{too_large(size)}")
 
 
 def too_large(size: int | None) -> str:
     """The sentence for a definition over the size limit (``size`` bytes when known)."""
-    given = f"is {size:,} bytes" if size is not None else "is larger than that"
+    given = f"is {size:,} bytes" if size is not None else "is over 16 MiB"
     limit = f"{MAX_DEFINITION_BYTES:,} bytes ({MAX_DEFINITION_BYTES // 1024} KiB)"
     return f"the journey definition {given}; the limit is {limit}"
+
+
+_MAX_BITS = int(MAX_DIGITS * 3.3219)  # log2(10): the bits of a MAX_DIGITS-digit number
+
+
+def long_number(length: int | None) -> str:
+    """The sentence for a number written with more than ``MAX_DIGITS`` characters."""
+    given = f"of {length:,} characters" if length is not None else "this long"
+    return f"a number {given}; the limit is {MAX_DIGITS} characters"
 
 
 def depth_reason() -> str:
@@ -94,7 +109,7 @@ def check_structure(data: Any) -> None:
     stages = data.get("stages") if isinstance(data, Mapping) else None
     if isinstance(stages, list) and len(stages) > MAX_STAGES:
         raise refuse(f"needs 1 to {MAX_STAGES} stages (got {len(stages):,})", "stages")
-    values = conditions = 0
+    values = conditions = regexes = 0
     stack = [_Node(None, "", data, 1, False)]
     while stack:
         node = stack.pop()
@@ -111,9 +126,18 @@ def check_structure(data: Any) -> None:
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise refuse(_long("a string", len(value)), node.path() or None)
+        elif isinstance(value, int) and value.bit_length() > _MAX_BITS:
+            raise refuse(long_number(None), node.path() or None)
         elif isinstance(value, Mapping | list):
             if node.depth > MAX_DEPTH:
                 raise refuse(depth_reason(), node.path() or None)
+            if isinstance(value, Mapping):
+                values += len(value)  # its keys count too, as in the YAML reader
+                if "regex" in value:
+                    regexes += 1
+                    if regexes > MAX_REGEXES:
+                        reason = f"more than {MAX_REGEXES} regexes in the journey (the limit)"
+                        raise refuse(reason, node.path() or None)
             _push_children(node, stack)
 
 

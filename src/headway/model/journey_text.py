@@ -3,67 +3,30 @@
 YAML is read with the YAML 1.2 core rules for scalars: only ``true``/``false`` are booleans
 (``country: NO`` stays the string ``'NO'``) and dates stay strings (``2025-01-01``), so a
 value means the same in YAML and in JSON. Repeated keys are an error, not a silent overwrite.
+Aliases, tags beyond the core ones and complex keys are refused; the limits of
+``journey_limits`` stop the reading as soon as one is exceeded.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
-try:
-    from yaml.cyaml import CParser as _Parser  # libyaml
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
-
 from headway.errors import InvalidJourney
-from headway.model.journey_limits import MAX_DEPTH, MAX_VALUES, depth_reason, refuse
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans, no timestamps, no repeated keys and no aliases."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        # An alias can refer to its own ancestor (a cycle) or nest references exponentially
-        # (a "billion laughs"); a journey never needs one, so refuse it where it stands.
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.MarkedYAMLError(
-                problem="aliases (*name) are not allowed in a journey; write the value out",
-                problem_mark=mark,
-            )
-        return super().compose_node(parent, index)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+from headway.model.journey_limits import (
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_VALUES,
+    depth_reason,
+    long_number,
+    refuse,
 )
 
-
-def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.MarkedYAMLError(
-                problem=f"key {key!r} appears twice in one mapping", problem_mark=mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+# libyaml's parser (C) when PyYAML has it, else PyYAML's own (the same events, slower).
+_Parser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", yaml.SafeLoader)
 
 
 def read_text(text: str, source_name: str | None = None) -> Any:
@@ -72,7 +35,7 @@ def read_text(text: str, source_name: str | None = None) -> Any:
     json_error = None
     if is_json or text.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_int=_json_int, parse_float=_json_float)
         except json.JSONDecodeError as err:
             json_error = _syntax(source_name, err.lineno, err.colno, err.msg, "JSON")
             if is_json:
@@ -82,6 +45,18 @@ def read_text(text: str, source_name: str | None = None) -> Any:
     except InvalidJourney as yaml_error:
         # Text that looks like JSON gets JSON's account of what is wrong with it.
         raise (json_error or yaml_error) from None
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise refuse(long_number(len(text)))
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    if len(text) > MAX_DIGITS:
+        raise refuse(long_number(len(text)))
+    return float(text)
 
 
 def _yaml(text: str, source_name: str | None) -> Any:
@@ -104,15 +79,23 @@ def _yaml(text: str, source_name: str | None) -> Any:
 _ALLOWED_TAGS = {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
 }
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")  # YAML 1.2: no yes/no/on/off
 
 
 class _Values(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-    """The scalar rules of ``_Loader`` (its resolvers and constructors), used value by value."""
+    """PyYAML's safe scalar rules minus YAML 1.1's booleans and timestamps, value by value."""
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag in _ALLOWED_TAGS]
-        for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    yaml_implicit_resolvers: dict[Any, Any] = {  # noqa: RUF012 (as PyYAML declares it)
+        first: [
+            (tag, regexp)
+            for tag, regexp in resolvers
+            if tag in _ALLOWED_TAGS and tag != "tag:yaml.org,2002:bool"
+        ]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
+
+
+_Values.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
 
 
 def _load(text: str) -> Any:
@@ -130,63 +113,65 @@ def _load(text: str) -> Any:
     count = documents = 0
     try:
         while True:
-            event = parser.get_event()
-            if isinstance(event, yaml.StreamEndEvent):
-                return result
-            if isinstance(event, yaml.DocumentStartEvent):
+            event: Any = parser.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                count += 1
+                if count > MAX_VALUES:
+                    raise _limit(event, f"more than {MAX_VALUES:,} values (the limit)")
+                value = _scalar(event, values)
+                if stack:
+                    _add(stack[-1], value, event)
+                else:
+                    result = value
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                count += 1
+                if count > MAX_VALUES:
+                    raise _limit(event, f"more than {MAX_VALUES:,} values (the limit)")
+                if len(stack) >= MAX_DEPTH:
+                    raise _limit(event, depth_reason())
+                mapping = kind is yaml.MappingStartEvent
+                _check_tag(event.tag, f"tag:yaml.org,2002:{'map' if mapping else 'seq'}", event)
+                container: dict[Any, Any] | list[Any] = {} if mapping else []
+                if stack:
+                    _add(stack[-1], container, event)
+                stack.append((container, []))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop()[0]
+                if not stack:
+                    result = done
+            elif kind is yaml.AliasEvent:
+                raise yaml.MarkedYAMLError(
+                    problem="aliases (*name) are not allowed in a journey; write the value out",
+                    problem_mark=event.start_mark,
+                )
+            elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise yaml.MarkedYAMLError(
                         problem="expected a single document, found another",
                         problem_mark=event.start_mark,
                     )
-                continue
-            if isinstance(event, yaml.AliasEvent):
-                raise yaml.MarkedYAMLError(
-                    problem="aliases (*name) are not allowed in a journey; write the value out",
-                    problem_mark=event.start_mark,
-                )
-            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                done = stack.pop()[0]
-                if not stack:
-                    result = done
-                continue
-            if not isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
-                continue  # stream and document ends
-            count += 1
-            if count > MAX_VALUES:
-                raise _limit(event, f"more than {MAX_VALUES:,} values (the limit)")
-            value = _value(event, values)
-            if isinstance(value, dict | list):
-                if len(stack) >= MAX_DEPTH:
-                    raise _limit(event, depth_reason())
-                if stack:
-                    _add(stack[-1], value, event)
-                stack.append((value, []))
-            elif stack:
-                _add(stack[-1], value, event)
-            else:
-                result = value
+            elif kind is yaml.StreamEndEvent:
+                return result
     finally:
         parser.dispose()
 
 
-def _value(event: Any, values: _Values) -> Any:
-    tag = event.tag
-    if isinstance(event, yaml.MappingStartEvent):
-        _check_tag(tag, "tag:yaml.org,2002:map", event)
-        return {}
-    if isinstance(event, yaml.SequenceStartEvent):
-        _check_tag(tag, "tag:yaml.org,2002:seq", event)
-        return []
+def _scalar(event: Any, values: _Values) -> Any:
+    tag, text = event.tag, event.value
     if tag is None or tag == "!":
         if not event.implicit[0]:
-            return event.value  # quoted: always a string
-        tag = values.resolve(yaml.ScalarNode, event.value, event.implicit)
+            return text  # quoted: always a string
+        if text and text[0] not in values.yaml_implicit_resolvers:
+            return text  # plain, and no implicit type starts with this character
+        tag = values.resolve(yaml.ScalarNode, text, event.implicit)
     _check_tag(tag, tag, event)
     if tag == "tag:yaml.org,2002:str":
-        return event.value
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return text
+    if len(text) > MAX_DIGITS and tag != "tag:yaml.org,2002:null":
+        raise _limit(event, long_number(len(text)))  # ints, floats and booleans
+    node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
     return values.yaml_constructors[tag](values, node)
 
 
