@@ -118,7 +118,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     ),
     "bad regex": (
         "name: J\nstages:\n  - {name: A, when: {where: {url: {regex: '[a-'}}}}\n",
-        "stages[0].when.where.url.regex: '[a-' is not a regular expression (unterminated character set at position 0)",
+        "stages[0].when.where.url.regex: does not compile in the engine's regex dialect (RE2): missing ]: [a- (in '[a-')",
     ),
     "contains number": (
         "name: J\nstages:\n  - {name: A, when: {where: {url: {contains: 5}}}}\n",
