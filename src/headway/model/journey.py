@@ -23,6 +23,7 @@ from headway.model.journey_limits import (
     check_structure,
     depth_reason,
     refuse,
+    schema_view,
     too_large,
 )
 from headway.model.journey_text import read_text
@@ -100,8 +101,9 @@ def _parse(source: str | Mapping[str, Any], source_name: str | None) -> Journey:
         raise InvalidJourney("the journey definition is empty")
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
-    check_structure(data)  # depth, sizes and counts, in one linear walk
-    details = schema_problems(schema_errors(data), data)
+    odd = check_structure(data)  # depth, sizes and counts, in one linear walk
+    checked = schema_view(data) if odd else data  # NaN, lone surrogates: said below
+    details = schema_problems(schema_errors(checked), checked)
     if details:
         raise invalid(details)
     data = cast(Mapping[str, Any], data)

@@ -10,6 +10,7 @@ after it, so no input can make validation slow. The limits are far beyond any re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ MAX_STRING = 10_000  # characters in one string or key
 MAX_VALUES = 10_000  # values in all: keys, strings, numbers, mappings, lists...
 MAX_CONDITIONS = 1_000  # conditions and predicates in all
 MAX_REGEXES = 100  # regex operators in all (each is compiled by the engine to be checked)
-MAX_DIGITS = 100  # characters of a number (Python refuses ints of over 4300 digits)
+MAX_DIGITS = 1_000  # characters of a number (Python refuses ints of over 4300 digits)
 # The keys whose value is a condition, and those whose items are conditions.
 _CONDITION_KEYS = ("when", "filter", "exit_when", "not")
 _CONDITION_LISTS = ("any", "all")
@@ -104,12 +105,18 @@ class _Node:
         return field_path(reversed(parts))
 
 
-def check_structure(data: Any) -> None:
-    """InvalidJourney naming the first limit the parsed definition exceeds (one linear walk)."""
+def check_structure(data: Any) -> bool:
+    """InvalidJourney naming the first limit the parsed definition exceeds (one linear walk).
+
+    The answer says whether the definition holds NaN, an infinity or a string that is not
+    valid Unicode (a lone surrogate), which the JSON Schema pass must not see as they are
+    (see ``schema_view``); the checks after it say what is wrong with them.
+    """
     stages = data.get("stages") if isinstance(data, Mapping) else None
     if isinstance(stages, list) and len(stages) > MAX_STAGES:
         raise refuse(f"needs 1 to {MAX_STAGES} stages (got {len(stages):,})", "stages")
     values = conditions = regexes = 0
+    odd = False  # NaN, infinities, lone surrogates
     stack = [_Node(None, "", data, 1, False)]
     while stack:
         node = stack.pop()
@@ -126,6 +133,9 @@ def check_structure(data: Any) -> None:
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise refuse(_long("a string", len(value)), node.path() or None)
+            odd = odd or not _is_unicode(value)
+        elif isinstance(value, float):
+            odd = odd or not math.isfinite(value)
         elif isinstance(value, int) and value.bit_length() > _MAX_BITS:
             raise refuse(long_number(None), node.path() or None)
         elif isinstance(value, Mapping | list):
@@ -138,7 +148,34 @@ def check_structure(data: Any) -> None:
                     if regexes > MAX_REGEXES:
                         reason = f"more than {MAX_REGEXES} regexes in the journey (the limit)"
                         raise refuse(reason, node.path() or None)
+            odd = odd or (isinstance(value, Mapping) and not all(map(_is_unicode, value)))
             _push_children(node, stack)
+    return odd
+
+
+def _is_unicode(text: object) -> bool:
+    if not isinstance(text, str):
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def schema_view(data: Any) -> Any:
+    """``data`` as the JSON Schema pass sees it: NaN and infinities as 0.0 (they are numbers;
+    jsonschema-rs would read them as null) and lone surrogates as U+FFFD (it cannot take
+    them). The definition itself is checked as written, after the schema."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return 0.0
+    if isinstance(data, str):
+        return data if _is_unicode(data) else data.encode("utf-8", "replace").decode()
+    if isinstance(data, Mapping):
+        return {schema_view(key): schema_view(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [schema_view(value) for value in data]
+    return data
 
 
 def _push_children(node: _Node, stack: list[_Node]) -> None:
