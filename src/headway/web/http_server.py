@@ -9,8 +9,8 @@ clients sending one header byte at a time would stop it answering anyone. ``Guar
   ``http.header_timeout`` seconds of opening (or of the first byte of its next request);
   otherwise it is closed;
 - **connection cap**: at ``http.max_connections`` open connections, a new one closes the
-  connection that has waited longest for its headers; when every connection is busy with a
-  request, the new one is closed instead.
+  connection that has waited longest for its headers (else an idle kept-alive one); when
+  every connection is busy with a request, the new one is closed instead.
 
 A normal request delivers its headers in milliseconds, so slow clients are the ones dropped.
 A reverse proxy in front (docs/deploy.md) is still the first line: it buffers headers and
@@ -81,13 +81,13 @@ class GuardedH11(H11Protocol):
             self.transport.close()
 
     def _make_room(self) -> None:
-        waiting = [
-            c
-            for c in self.connections
-            if isinstance(c, GuardedH11) and c is not self and c._waiting_since is not None
-        ]
+        others = [c for c in self.connections if isinstance(c, GuardedH11) and c is not self]
+        waiting = [c for c in others if c._waiting_since is not None]
+        idle = [c for c in others if c.cycle is not None and c.cycle.response_complete]
         if waiting:
             min(waiting, key=lambda c: c._waiting_since or 0.0)._drop()
+        elif idle:
+            idle[0]._drop()  # a kept-alive connection between requests: cheap to reopen
         else:
             self._drop()  # every other connection is busy with a request
 
