@@ -90,6 +90,14 @@ async def _validation_error(request: Request, err: RequestValidationError) -> Re
 
 
 async def _http_error(request: Request, err: StarletteHTTPException) -> Response:
+    # FastAPI turns any failure while reading a JSON body into a bare 400: answer what it was.
+    cause = err.__cause__
+    if err.status_code == 400 and isinstance(cause, HeadwayError):
+        return await _headway_error(request, cause)  # the size limit (BodySizeLimit): 413
+    if err.status_code == 400 and isinstance(cause, ValueError):
+        reason = f"is not valid UTF-8 JSON: {cause}"
+        body = {"code": "invalid_input", "message": f"the request body {reason}"}
+        return _answer(request, 422, {**body, "details": [Detail(reason, field="body").to_dict()]})
     code = _HTTP_CODES.get(err.status_code, "error")
     message = err.detail if isinstance(err.detail, str) else code.replace("_", " ")
     if err.status_code == 404 and message == "Not Found":
