@@ -101,12 +101,9 @@ class RateLimit:
     def _over(self, checks: list[tuple[_Limit, str]]) -> tuple[_Limit, int] | None:
         """The first limit this request exceeds and the seconds until it may retry; else None.
 
-        Every limit is tested before any is charged, so a refused request costs nothing.
+        A refused request still counts against the limits checked before the one it exceeded
+        (a client hammering one token also spends its per-client allowance).
         """
-        for limit, key in checks:
-            for rate in limit.rates:
-                if not self.limiter.test(rate, key):
-                    return limit, _retry_after(self.limiter, rate, key)
         for limit, key in checks:
             for rate in limit.rates:
                 if not self.limiter.hit(rate, key):
