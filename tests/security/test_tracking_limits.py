@@ -8,6 +8,7 @@ whole, and no dedupe window for repeated opens and clicks.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -24,6 +25,7 @@ from headway.engine.email_queries import StatsQuery
 from headway.engine.email_stats import email_stats
 from headway.ingest.tokens import ExpiredToken, InvalidToken, Signer, SigningKey
 from headway.store import Store
+from headway.web.tracking_dedupe import Dedupe
 from tests.web.conftest import (
     CONTACTS,
     EMAIL,
@@ -315,3 +317,30 @@ def test_statistics_of_existing_data_do_not_change(tmp_path: Path) -> None:
         store.append_activities(pa.Table.from_pylist(rows))
     total = stats_total(db_path)
     assert (total["opens"], total["unique_opens"]) == (5, 3)
+
+
+def test_windows_are_bounded_and_forgotten_on_erasure() -> None:
+    """At most ``max_windows`` windows are kept (the oldest closes early, repeats written)."""
+    written: list[int] = []
+
+    async def record(row: pa.Table) -> None:
+        written.append(orjson.loads(row.column("properties")[0].as_py())["repeats"])
+
+    def row() -> pa.Table:
+        return pa.table({"properties": [orjson.dumps({"email": EMAIL}).decode()]})
+
+    async def go() -> int:
+        dedupe = Dedupe(3600, record, max_windows=2)
+        keys = [("email_open", EMAIL, c, None, "203.0.113.9", b"ua", False) for c in CONTACTS]
+        dedupe.opened(keys[0])
+        assert dedupe.repeat(keys[0], row()) and dedupe.repeat(keys[0], row())
+        dedupe.opened(keys[1])
+        dedupe.opened(keys[2])  # a third window: the first closes now, its 2 repeats written
+        assert not dedupe.repeat(keys[0], row())
+        assert dedupe.repeat(keys[1], row())
+        forgotten = dedupe.forget(CONTACTS[1])  # erased: its pending repeat is dropped
+        await dedupe.flush()
+        return forgotten
+
+    assert asyncio.run(go()) == 1
+    assert written == [2]

@@ -77,6 +77,15 @@ class Dedupe:
             self._close(first, window)
         self._forget_closed()
 
+    def forget(self, contact: str) -> int:
+        """Drop the open windows of ``contact`` and their pending repeats (erasure); how many."""
+        keys = [key for key in self.windows if isinstance(key, tuple) and contact in key[2:3]]
+        for key in keys:
+            window = self.windows.pop(key)
+            if window.timer is not None:
+                window.timer.cancel()
+        return len(keys)
+
     async def flush(self) -> None:
         """Write every pending repeat now and wait for it (server shutdown)."""
         for key, window in list(self.windows.items()):
