@@ -444,3 +444,15 @@ def test_an_oversized_chunked_json_body_is_a_413(tmp_path: Path) -> None:
     r = client.post("/api/v1/keys", content=chunks(), headers=JSON)
     assert r.status_code == 413, r.text
     assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_the_webhook_route_declares_what_it_answers(tmp_path: Path) -> None:
+    """``POST /webhooks/{provider}`` declared only 200 and 422; it also answers 404 (unknown
+    or disabled provider), 401/403 (signature), 413, 415 and 502 (SNS unreachable)."""
+    spec = app_client(tmp_path).get("/api/openapi.json").json()
+    responses = spec["paths"]["/webhooks/{provider}"]["post"]["responses"]
+    assert {"200", "401", "403", "404", "413", "415", "422", "502"} <= set(responses)
+    answer = responses["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/WebhookAnswer"}
+    error = responses["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorBody"}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from headway.errors import Detail, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -20,11 +21,29 @@ from headway.ingest.webhooks.common import to_table
 from headway.ingest.webhooks.providers import PROVIDERS, Provider
 from headway.ingest.webhooks.settings import WebhookSettings
 from headway.store import Store
+from headway.web.api._common import errors
 
 router = APIRouter()
 
 
-@router.post("/webhooks/{provider}", tags=["webhooks"])
+class WebhookAnswer(BaseModel):
+    """What a stored webhook request gives back."""
+
+    accepted: int = Field(description="New activities stored")
+    duplicates: int = Field(description="Events stored before (retries)")
+    skipped: dict[str, int] = Field(description="Events of types Headway does not map, by type")
+    subscription: str | None = Field(
+        default=None, description="SES/SNS only: what became of a subscription confirmation"
+    )
+
+
+@router.post(
+    "/webhooks/{provider}",
+    tags=["webhooks"],
+    response_model=WebhookAnswer,
+    response_model_exclude_none=True,
+    responses=errors(401, 403, 404, 413, 415, 422, 502),
+)
 async def receive_webhook(provider: str, request: Request) -> dict[str, Any]:
     """Verify, map and store one ESP webhook request."""
     adapter = _provider(provider)
