@@ -64,7 +64,7 @@ class IngestAnswer(BaseModel):
     summary="Send a batch of activities",
     response_model=IngestAnswer,
     dependencies=[Depends(require_scope("ingest"))],
-    responses=errors(401, 403, 413, 415, 422),
+    responses=errors(401, 403, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "required": True,
