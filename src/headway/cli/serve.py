@@ -28,13 +28,12 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the dashboard, the API, tracking links and webhooks."""
-    import uvicorn
-
     from headway.cli.side_by_side import run_forwarded
     from headway.local_socket.listener import side_by_side
     from headway.web.app import create_app
     from headway.web.auth import is_loopback
     from headway.web.http_server import server_options
+    from headway.web.shutdown import run_server
 
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
@@ -49,7 +48,8 @@ def serve(
         err_console.print(_access(store), highlight=False)
         with side_by_side(store, app.state.headway, url, run_forwarded):
             options = server_options(settings.http)  # header timeout, connection cap
-            uvicorn.run(
+            # Bounded shutdown: gone within 5 s of SIGTERM, even mid-request (web/shutdown.py).
+            run_server(
                 app, host=host, port=port, log_level="warning", server_header=False, **options
             )
 

@@ -77,7 +77,7 @@ _MAX_BITS = int(MAX_DIGITS * 3.3219)  # log2(10): the bits of a MAX_DIGITS-digit
 def long_number(length: int | None) -> str:
     """The sentence for a number written with more than ``MAX_DIGITS`` characters."""
     given = f"of {length:,} characters" if length is not None else "this long"
-    return f"a number {given}; the limit is {MAX_DIGITS} characters"
+    return f"a number {given}; the limit is {MAX_DIGITS:,} characters"
 
 
 def depth_reason() -> str:
