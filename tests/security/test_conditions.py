@@ -369,6 +369,10 @@ def test_a_journey_with_an_error_can_be_deleted_and_listed_by_the_cli(
     listed = CliRunner().invoke(cli_app, ["--db", str(db_path), "journey", "list"])
     assert listed.exit_code == 0
     assert "back-references" in listed.output
+    shown = CliRunner().invoke(cli_app, ["--db", str(db_path), "journey", "show", "Old regex"])
+    assert shown.exit_code == 0
+    assert "(a)\\1" in shown.stdout  # the stored definition, to fix and save again
+    assert "has an error: " in shown.output.replace("\n", "")
     report = CliRunner().invoke(cli_app, ["--db", str(db_path), "funnel", "Old regex"])
     assert isinstance(report.exception, InvalidJourney)  # the CLI prints its message, exit 1
     assert "'Old regex' (version 1) has an error: " + REGEX_PATH in report.exception.message

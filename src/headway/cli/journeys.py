@@ -25,6 +25,7 @@ from headway.store.journeys import (
     journey_versions,
     list_journeys,
     save_journey,
+    stored_definition,
 )
 
 journey_app = typer.Typer(
@@ -98,15 +99,23 @@ def show(
     version: Annotated[int | None, typer.Option("--version", help="Version number.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Canonical JSON definition.")] = False,
 ) -> None:
-    """Print a stored journey's definition (as it was written, or canonical with --json)."""
+    """Print a stored journey's definition (as it was written, or canonical with --json).
+
+    A journey saved by an older version that no longer validates is printed as stored, after
+    its error on stderr (so it can be fixed and saved again).
+    """
     with open_db() as store:
-        journey, number = get_journey(store, name, version)
+        definition, number = stored_definition(store, name, version)
         text = get_source_text(store, name, number)
+        try:
+            definition = journey_to_dict(get_journey(store, name, number)[0])
+        except InvalidJourney as err:
+            err_console.print(f"[bold red]error:[/] {escape(err.message)}", soft_wrap=True)
     if as_json:
-        print(json.dumps(journey_to_dict(journey), indent=2, ensure_ascii=False))
+        print(json.dumps(definition, indent=2, ensure_ascii=False))
         return
-    print(f"# {journey.name}, version {number}")
-    body = text if text is not None else yaml.safe_dump(journey_to_dict(journey), sort_keys=False)
+    print(f"# {name}, version {number}")
+    body = text if text is not None else yaml.safe_dump(definition, sort_keys=False)
     print(body.rstrip("\n"))
 
 
