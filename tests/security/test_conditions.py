@@ -334,6 +334,7 @@ def test_the_journeys_list_shows_the_error_and_the_other_journeys(old_app: FastA
     page = Client(old_app).get("/journeys", headers=HTML).text
     assert "Trial" in page
     assert "has an error: stages[1].when.where.url.regex: back-references" in page
+    assert 'href="/journeys/Old%20regex/edit"' in page
     listed = Client(old_app).get("/api/v1/journeys").json()["journeys"]
     errors = {j["name"]: j["error"] for j in listed}
     assert errors["Trial"] is None
