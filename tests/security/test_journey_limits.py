@@ -25,7 +25,6 @@ from headway.api import Headway
 from headway.cli import app as cli_app
 from headway.errors import InvalidJourney
 from headway.model.journey import parse_journey
-from headway.model.journey_limits import MAX_DEFINITION_BYTES, MAX_DEPTH, MAX_KEYS
 from headway.settings import Settings
 from headway.store import Store
 from headway.web.app import create_app
@@ -34,6 +33,8 @@ from tests.web.conftest import NEW_KEY, Client, config_text, start_server
 YAML = {"content-type": "application/yaml"}
 JSON = {"content-type": "application/json"}
 GOOD = "name: Signup\nstages:\n  - name: Visit\n    when: {type: page_visit}\n"
+# The limits (model/journey_limits.py), written out so this file runs on the code before them.
+MAX_DEFINITION_BYTES, MAX_DEPTH, MAX_KEYS = 256 * 1024, 32, 200
 BRACKETS = "a: " + "[" * 40_000 + "]" * 40_000  # the review's 80 KB
 
 
@@ -244,3 +245,44 @@ def test_the_watchdog_ends_a_process_a_busy_thread_would_keep() -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+# -- deeply nested properties on ingest: a 500 before --------------------------------------------
+
+TS = "2025-06-01T12:00:00Z"
+
+
+def activity(i: int, levels: int) -> str:
+    """An activity as JSON text whose properties nest ``levels`` deep (the object is 1)."""
+    properties = '{"a": ' * (levels - 1) + '{"leaf": 1}' + "}" * (levels - 1)
+    head = f'{{"id": "e{i}", "contact": "ann", "type": "page_visit", "ts": "{TS}", '
+    return head + f'"properties": {properties}}}'
+
+
+@pytest.mark.parametrize("levels", [65, 300, 1000])
+def test_deep_properties_are_refused_per_record_over_http(
+    client: Client, store: Store, levels: int
+) -> None:
+    batch = "[" + ", ".join([activity(1, 64), activity(2, levels), activity(3, 2)]) + "]"
+    response = client.post("/api/v1/activities", content=batch, headers=JSON)
+    assert response.status_code == 200, response.text  # the others are stored
+    reason = "is nested more than 64 levels deep (the limit)"
+    assert response.json() == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": [{"index": 1, "field": "properties", "reason": reason}],
+    }
+    assert store.execute("SELECT count(*) FROM activities").rows == [(2,)]
+
+
+def test_deep_properties_are_refused_per_line_on_import(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(activity(i, 64 if i != 2 else 300) for i in range(1, 4)) + "\n")
+    result = CliRunner().invoke(
+        cli_app, ["--db", str(tmp_path / "import.duckdb"), "import", str(path)]
+    )
+    assert result.exit_code != 0
+    assert "line 2: properties: is nested more than 64 levels deep (the limit)" in " ".join(
+        result.output.split()
+    )
+    assert "Traceback" not in result.output

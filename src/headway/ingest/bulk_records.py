@@ -132,15 +132,32 @@ def _properties(recs: list[dict[str, Any]], ok: list[bool]) -> list[str | None]:
             if given is not None and type(given) is not dict:
                 ok[len(out) - 1] = False
         elif given is not None and r.keys() <= known:
-            data = orjson.dumps(given) if given else b"{}"
+            try:
+                data = orjson.dumps(given) if given else b"{}"
+            except orjson.JSONEncodeError:  # 255 levels deep or more: check_record says why
+                ok[len(out)] = False
+                out.append(None)
+                raw.append(b"")
+                continue
             raw.append(data)
             out.append(data.decode())
+        elif r.keys() - known and checks.too_deep(r):
+            ok[len(out)] = False  # extras nested too deeply: check_record says why
+            out.append(None)
+            raw.append(b"")
         else:
             text = checks.merged_properties(r, check_keys=False)
             raw.append(text.encode() if text else b"")
             out.append(text)
+    # Nesting: a record with fewer brackets than the limit cannot be too deep; only the
+    # others are walked (check_record names the reason of those that are).
+    joined = b"\n".join(raw)
+    if joined.count(b"{") + joined.count(b"[") > checks.MAX_PROPERTY_DEPTH:
+        for i, data in enumerate(raw):
+            if ok[i] and data.count(b"{") + data.count(b"[") > checks.MAX_PROPERTY_DEPTH:
+                ok[i] = not checks.too_deep(orjson.loads(data))
     # One screen for the batch (key_screen.py); only flagged records are walked.
-    if suspect(b"\n".join(raw)):
+    if suspect(joined):
         for i, data in enumerate(raw):
             if ok[i] and suspect(data):
                 ok[i] = _keys_ok(orjson.loads(data))

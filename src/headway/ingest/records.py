@@ -31,6 +31,11 @@ from headway.model.names import key_problem, name_problem
 from headway.store.appends import SCHEMA
 
 KNOWN = frozenset(SCHEMA.names)
+# Levels of objects and lists in ``properties`` (the object itself is level 1). Deeper
+# records are refused: nothing real nests so deep, keys are checked down to here
+# (``key_problem``), and JSON text of 255 levels could not be written at all (a 500 before).
+MAX_PROPERTY_DEPTH = 64
+DEEP = f"is nested more than {MAX_PROPERTY_DEPTH} levels deep (the limit)"
 
 
 class Rejected(Exception):
@@ -179,9 +184,28 @@ def merged_properties(record: dict[str, Any], *, check_keys: bool = True) -> str
         raise Rejected("properties", "must be a JSON object")
     extra = {k: v for k, v in record.items() if k not in KNOWN}
     merged = {**extra, **(given or {})}
+    if too_deep(merged):
+        raise Rejected("properties", DEEP)
     why = key_problem(merged) if check_keys else None
     if why is not None:
         raise Rejected("properties", why)
     if not merged:
         return None if given is None else "{}"
     return orjson.dumps(merged).decode()
+
+
+def too_deep(value: Any, limit: int = MAX_PROPERTY_DEPTH) -> bool:
+    """Whether objects and lists nest more than ``limit`` levels in ``value`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > limit:
+            return True
+        if type(item) is dict:
+            stack.extend((inner, level + 1) for inner in item.values() if type(inner) in _NESTS)
+        elif type(item) is list:
+            stack.extend((inner, level + 1) for inner in item if type(inner) in _NESTS)
+    return False
+
+
+_NESTS = (dict, list)
