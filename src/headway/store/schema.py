@@ -125,6 +125,15 @@ MIGRATIONS: list[list[str]] = [
     [*catalog.CREATE, *catalog.REBUILD],
     # 6: the identity links an import recorded carry its id, so undoing it undoes them.
     ["ALTER TABLE identity_links ADD COLUMN import_id INTEGER"],
+    # 7: erased contacts, kept only as salted hashes so nothing recreates them (erased.py).
+    [
+        "CREATE TABLE erasure_salt (salt BLOB NOT NULL)",
+        """CREATE TABLE erased_contacts (
+            digest VARCHAR PRIMARY KEY,
+            erasure INTEGER NOT NULL,
+            erased_at TIMESTAMP NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
