@@ -2,8 +2,9 @@
 
 The check asks DuckDB itself (``regexp_matches('', pattern)`` on a private in-memory
 connection), so what is accepted at save time is exactly what the engine can run: RE2 as
-DuckDB builds it, not Python's ``re``. DuckDB's terse RE2 errors are turned into sentences
-for the constructs people bring from other dialects (back-references, ``\\Z``,
+DuckDB builds it, not Python's ``re``. The patterns of one definition are compiled in one
+query (``TRY`` marks the ones that fail), and the first few that fail are compiled alone to
+say why. DuckDB's terse RE2 errors are turned into sentences for the constructs people bring from other dialects (back-references, ``\\Z``,
 look-around, ``(?<name>...)``, repetition counts over 1000).
 """
 
@@ -11,13 +12,18 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Iterable
 
 import duckdb
 
 RE2 = "the engine's regex dialect (RE2)"
-_lock = threading.Lock()
-_connection: list[duckdb.DuckDBPyConnection] = []
+_CACHE_SIZE = 4096
+_EXPLAINED = 10  # refused patterns compiled alone for DuckDB's reason; the others say less
+_COMPILE_ALL = (
+    "SELECT p, try(regexp_matches('', p)) IS NULL FROM unnest(CAST(? AS VARCHAR[])) AS t(p)"
+)
+_COMPILE_ONE = "SELECT regexp_matches('', ?)"
 
 
 class DuckDBDialect:
@@ -25,24 +31,62 @@ class DuckDBDialect:
 
     name = "DuckDB (RE2)"
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._known: OrderedDict[str, str | None] = OrderedDict()  # pattern -> problem
+
     def regex_problem(self, pattern: str) -> str | None:
         """Why DuckDB cannot run ``pattern`` (a sentence), or None when it compiles."""
-        return _regex_problem(pattern)
+        return self.regex_problems([pattern]).get(pattern)
+
+    def regex_problems(self, patterns: Iterable[str]) -> dict[str, str]:
+        """The patterns DuckDB cannot run, each with why (compiled together, then cached)."""
+        wanted = list(dict.fromkeys(patterns))
+        with self._lock:
+            new = [p for p in wanted if p not in self._known]
+            if new:
+                self._compile(new)
+            return {p: why for p in wanted if (why := self._known.get(p)) is not None}
+
+    def _compile(self, patterns: list[str]) -> None:
+        text = [p for p in patterns if _unicode_problem(p) is None]
+        for p in patterns:
+            if p not in text:
+                self._remember(p, _unicode_problem(p))
+        if not text:
+            return
+        if self._connection is None:
+            self._connection = duckdb.connect(":memory:")
+        failed = dict(self._connection.execute(_COMPILE_ALL, [text]).fetchall())
+        refused = [p for p in text if failed.get(p, True)]
+        for p in text:
+            if p not in refused:
+                self._remember(p, None)
+        for i, p in enumerate(refused):
+            why = _reason(self._connection, p) if i < _EXPLAINED else f"does not compile in {RE2}"
+            self._remember(p, why)
+
+    def _remember(self, pattern: str, problem: str | None) -> None:
+        self._known[pattern] = problem
+        while len(self._known) > _CACHE_SIZE:
+            self._known.popitem(last=False)
 
 
-@lru_cache(maxsize=4096)
-def _regex_problem(pattern: str) -> str | None:
+def _reason(connection: duckdb.DuckDBPyConnection, pattern: str) -> str:
+    """DuckDB's own reason for refusing one pattern, as a sentence."""
+    try:
+        connection.execute(_COMPILE_ONE, [pattern]).fetchone()
+    except duckdb.Error as err:
+        return _explain(pattern, str(err).removeprefix("Invalid Input Error: "))
+    return f"does not compile in {RE2}"
+
+
+def _unicode_problem(pattern: str) -> str | None:
     try:
         pattern.encode("utf-8")
     except UnicodeEncodeError as err:
         return f"not valid Unicode text (a lone surrogate at character {err.start})"
-    with _lock:
-        if not _connection:
-            _connection.append(duckdb.connect(":memory:"))
-        try:
-            _connection[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchone()
-        except duckdb.Error as err:
-            return _explain(pattern, str(err).removeprefix("Invalid Input Error: "))
     return None
 
 

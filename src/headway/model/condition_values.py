@@ -46,6 +46,26 @@ def value_problems(op: str, value: Any, path: str) -> list[Detail]:
     return []
 
 
+def check_regexes(data: Any) -> None:
+    """Check every ``regex`` value of a definition at once (one round trip to the engine).
+
+    The answers are remembered by the dialect, so the per-predicate checks that follow cost
+    nothing; a linear walk, done after the definition limits have bounded its size.
+    """
+    found, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            pattern = item.get("regex")
+            if isinstance(pattern, str):
+                found.append(pattern)
+            stack.extend(reversed(item.values()))  # document order: the first are explained
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    if found:
+        engine_dialect().regex_problems(found)
+
+
 def scalar_problem(value: Any) -> str | None:
     """Why one scalar of a condition cannot be compared in the engine, or None."""
     if isinstance(value, bool):

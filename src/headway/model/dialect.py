@@ -10,7 +10,7 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
@@ -23,6 +23,10 @@ class Dialect(Protocol):
 
     def regex_problem(self, pattern: str) -> str | None:
         """Why ``pattern`` cannot run in this engine (a sentence), or None when it can."""
+        ...
+
+    def regex_problems(self, patterns: Iterable[str]) -> dict[str, str]:
+        """The patterns this engine cannot run, each with why (checked together, remembered)."""
         ...
 
 

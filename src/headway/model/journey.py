@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from headway.errors import Detail, InvalidJourney
 from headway.model.condition import Condition, condition_to_dict, parse_condition
+from headway.model.condition_values import check_regexes
 from headway.model.duration import MAX_SECONDS, format_duration, parse_duration
 from headway.model.journey_errors import invalid, problem, schema_problems, suggest
 from headway.model.journey_limits import (
@@ -107,6 +108,7 @@ def _parse(source: str | Mapping[str, Any], source_name: str | None) -> Journey:
     if details:
         raise invalid(details)
     data = cast(Mapping[str, Any], data)
+    check_regexes(data)  # every regex in one round trip to the engine (model/condition_values)
     problems: list[Detail] = []
     journey = _build(data, problems)
     if problems:
