@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from headway.cli import app as cli_app
 from headway.demo.examples import example_files
 from headway.errors import InvalidJourney
 from headway.model.condition_values import MAX_IN_VALUES
+from headway.model.dialect import checking_with
 from headway.model.journey import load_journey_file, parse_journey
 from headway.model.journey_schema import OPERATORS
 from headway.settings import Settings
@@ -88,6 +90,36 @@ def test_the_issue_example_message() -> None:
 @pytest.mark.parametrize("pattern", [r"\pL+", r"\C", r"\Q.*\E", r"(?U)a+", r"\x{e9}"])
 def test_re2_syntax_python_refuses_is_accepted(pattern: str) -> None:
     parse_journey(journey({"url": {"regex": pattern}}))
+
+
+def test_every_refused_regex_of_a_definition_is_named() -> None:
+    where = {f"p{i}": {"regex": f"(a{i})\\1"} for i in range(12)} | {"ok": {"regex": "^a+$"}}
+    err = refusal(journey(where))
+    fields = [d.field for d in err.details]
+    assert fields == [f"stages[1].when.where.p{i}.regex" for i in range(12)]
+    assert all("RE2" in d.reason for d in err.details)
+    assert all("back-references" in d.reason for d in err.details[:10])
+
+
+class RefusesDots:
+    """Another engine's dialect (as a Spark backend would bring): no '.' in a regex."""
+
+    name = "test dialect"
+
+    def regex_problem(self, pattern: str) -> str | None:
+        return self.regex_problems([pattern]).get(pattern)
+
+    def regex_problems(self, patterns: Iterable[str]) -> dict[str, str]:
+        return {p: "'.' is not supported by the test dialect" for p in patterns if "." in p}
+
+
+def test_a_backend_can_bring_its_own_dialect() -> None:
+    definition = journey({"url": {"regex": "a.b"}})
+    parse_journey(definition)  # RE2 takes it
+    with checking_with(RefusesDots()):
+        err = refusal(definition)
+    assert err.details[0].field == REGEX_PATH
+    assert "'.' is not supported by the test dialect" in err.details[0].reason
 
 
 # -- every operator with hostile values: refused with a message, or runs in DuckDB ------------
