@@ -55,8 +55,10 @@ def verify(
     signature = _signature(raw_body)
     stamp, token, given = (str(signature.get(k, "")) for k in ("timestamp", "token", "signature"))
     key = settings.signing_key.get_secret_value().encode()
-    expected = hmac.new(key, (stamp + token).encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given.lower()):
+    # As bytes: a forged field may hold any text (non-ASCII, lone surrogates), never a 500.
+    signed = (stamp + token).encode("utf-8", "surrogatepass")
+    expected = hmac.new(key, signed, hashlib.sha256).hexdigest().encode()
+    if not hmac.compare_digest(expected, given.lower().encode("utf-8", "surrogatepass")):
         raise Unauthorized("Mailgun signature does not match")
     check_age("Mailgun", stamp, settings.max_age_seconds, now)
 
