@@ -99,18 +99,18 @@ def corpus(size: int) -> dict[str, str]:
         "100,000 stages": _stages(min(100_000, size // 40)),
         "63 stages × 14 regexes": _stages(63, lambda i: where.replace("b", f"b{i}x") + "}}"),
         "100 regexes (valid)": _stages(50, lambda i: pair.replace("b", f"b{i}x") + "}}"),
-        "63 stages × 140 values (valid)": _stages(
+        "63 stages × 60 values (valid)": _stages(
             63,
             lambda i: (
-                "{type: t, where: {plan: {in: ["
-                + ",".join(f"v{i}x{j}" for j in range(140))
-                + "]}}}"
+                "{type: t, where: {plan: {in: [" + ",".join(f"v{i}x{j}" for j in range(60)) + "]}}}"
             ),
         ),
         "huge list of values": _fill(
             "x,", size, "name: x\nstages: [{name: a, when: {type: [", "]}}]"
         ),
-        "9,999 values in one list (valid)": "name: x\nstages: [{name: a, when: {type: t, where:"
+        "1,000 values in one list (valid)": "name: x\nstages: [{name: a, when: {type: t, where:"
+        " {plan: {in: [" + ",".join(f"v{i}" for i in range(1_000)) + "]}}}}]\n",
+        "9,999 values in one list": "name: x\nstages: [{name: a, when: {type: t, where:"
         " {plan: {in: [" + ",".join(f"v{i}" for i in range(9_999)) + "]}}}}]\n",
         "one long string": "name: " + "x" * (size - 10),
         "long strings at the limit": _stages(
@@ -138,8 +138,8 @@ def corpus(size: int) -> dict[str, str]:
         ),
         "tags and complex keys": "name: !!python/object:os.system x\n",
         "4-byte characters": "name: " + "😀" * ((size - 10) // 4),
-        "1 MiB of nested brackets": "[" * (big // 2) + "]" * (big // 2),
-        "1 MiB of unknown keys": _json_keys(big // 20, "top"),
+        f"{big // 1024:,} KiB of nested brackets": "[" * (big // 2) + "]" * (big // 2),
+        f"{big // 1024:,} KiB of unknown keys": _json_keys(big // 20, "top"),
         "largest text accepted (spaces)": "name: x\nstages: [{name: a, when: {type: t}}]\n"
         + "#" * (MAX_DEFINITION_BYTES - 60),
         "one byte over the limit": "#" * (MAX_DEFINITION_BYTES + 1),

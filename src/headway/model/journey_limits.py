@@ -23,7 +23,7 @@ MAX_DEPTH = 32  # levels of mappings and lists
 MAX_KEYS = 200  # keys in one mapping
 MAX_ITEMS = 2_000  # items in one list
 MAX_STRING = 10_000  # characters in one string or key
-MAX_VALUES = 10_000  # values in all: keys, strings, numbers, mappings, lists...
+MAX_VALUES = 5_000  # values in all: keys, strings, numbers, mappings, lists...
 MAX_CONDITIONS = 1_000  # conditions and predicates in all
 MAX_REGEXES = 100  # regex operators in all (each is compiled by the engine to be checked)
 MAX_DIGITS = 1_000  # characters of a number (Python refuses ints of over 4300 digits)
@@ -193,12 +193,12 @@ def _push_children(node: _Node, stack: list[_Node]) -> None:
         raise refuse(reason, node.path() or None)
     children = []
     for key, child in value.items():
-        if isinstance(key, str) and len(key) > MAX_STRING:
+        if not isinstance(key, str):
+            raise refuse(f"has a key that is not a string ({key!r})", node.path() or None)
+        if len(key) > MAX_STRING:
             raise refuse(_long("a key", len(key)), node.path() or None)
-        is_condition = isinstance(key, str) and key in _CONDITION_KEYS and _holds_conditions(node)
-        children.append(
-            _Node(node, key if isinstance(key, str) else str(key), child, depth, is_condition)
-        )
+        is_condition = key in _CONDITION_KEYS and _holds_conditions(node)
+        children.append(_Node(node, key, child, depth, is_condition))
     stack.extend(reversed(children))
 
 

@@ -74,6 +74,10 @@ def _yaml(text: str, source_name: str | None) -> Any:
         raise _syntax(source_name, line, col, what, "YAML") from None
     except yaml.YAMLError as err:
         raise _syntax(source_name, 1, 1, str(err), "YAML") from None
+    except UnicodeEncodeError as err:  # libyaml takes UTF-8: a lone surrogate is not text
+        where = f"{source_name}: " if source_name else ""
+        reason = f"not valid Unicode text (a lone surrogate at character {err.start})"
+        raise refuse(f"{where}the journey definition is {reason}") from None
 
 
 _ALLOWED_TAGS = {
@@ -119,9 +123,13 @@ def _load(text: str) -> Any:
                 count += 1
                 if count > MAX_VALUES:
                     raise _limit(event, f"more than {MAX_VALUES:,} values (the limit)")
-                value = _scalar(event, values)
-                if stack:
-                    _add(stack[-1], value, event)
+                top = stack[-1] if stack else None
+                if top is not None and type(top[0]) is dict and not top[1]:
+                    value = event.value  # a key is its text, as in JSON ("1", "true", "~")
+                else:
+                    value = _scalar(event, values)
+                if top is not None:
+                    _add(top, value, event)
                 else:
                     result = value
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
