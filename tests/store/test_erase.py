@@ -40,6 +40,18 @@ def test_erase_removes_the_contact_and_only_its_activities(world: Store) -> None
         "activities_deleted": 2,
         "contact_deleted": True,
         "merged_ids": [],
+        "removed": {
+            "activities": 2,
+            "catalog_properties": 1,  # email_open's "email": only ann had it
+            "catalog_type_contacts": 2,
+            "catalog_types": 1,  # email_open: only ann had one
+            "catalog_values": 1,
+            "contacts": 1,
+            "demo_truth": 0,
+            "identity_links": 0,
+            "identity_resolved": 0,
+        },
+        "suppressed": True,
     }
     assert counts(world) == {"bob": 1}
 

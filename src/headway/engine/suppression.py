@@ -3,7 +3,10 @@
 A contact is suppressed as ``unsubscribed`` (an ``email_unsubscribe`` activity, or its
 subscription state set to unsubscribed), ``hard_bounced`` (an ``email_bounce`` with
 ``bounce_type: hard``) or ``complained`` (an ``email_spam_report``); one row per contact and
-reason, ``since`` the first time it happened. Senders import the CSV into their ESP.
+reason, ``since`` the first time it happened. An erased contact is one ``erased`` row with no
+contact and no email, ``since`` its erasure: counted, never named (it is kept only as salted
+digests, ``store/erased.py``; ``headway suppression check ADDRESS`` tests one address).
+Senders import the CSV into their ESP.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pyarrow as pa
 from headway.safe_csv import safe_writer
 from headway.store import Store
 
-REASONS = ("unsubscribed", "hard_bounced", "complained")
+REASONS = ("unsubscribed", "hard_bounced", "complained", "erased")
 CSV_COLUMNS = ("contact", "email", "reason", "since")
 
 _QUERY = """
@@ -44,7 +47,11 @@ reasons AS (
 SELECT c.id AS contact, c.email, r.reason, r.since
 FROM reasons r JOIN contacts c ON c.key = r.contact_key
 WHERE $contact IS NULL OR c.id = $contact
-ORDER BY c.id, r.reason
+UNION ALL
+-- erased contacts: one row per erasure, counted and never named (store/erased.py)
+SELECT NULL, NULL, 'erased', min(erased_at) FROM erased_contacts
+WHERE $contact IS NULL GROUP BY erasure
+ORDER BY contact NULLS LAST, reason, since
 """
 
 
@@ -52,7 +59,7 @@ ORDER BY c.id, r.reason
 class Suppression:
     """One reason a contact must not be emailed, and since when."""
 
-    contact: str
+    contact: str | None  # None for an erased contact
     email: str | None
     reason: str
     since: datetime
@@ -90,5 +97,5 @@ def write_csv(rows: list[Suppression], out: TextIO) -> int:
     writer = safe_writer(out)  # contact ids and addresses are typed by others: no formulas
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([r.contact, r.email or "", r.reason, r.since.isoformat() + "Z"])
+        writer.writerow([r.contact or "", r.email or "", r.reason, r.since.isoformat() + "Z"])
     return len(rows)

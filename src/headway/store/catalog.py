@@ -7,8 +7,9 @@ path: how many activities carry it, the JSON types seen, and — while a path ha
 marked high-cardinality and its values are dropped, for good: values only grow on append).
 
 Appends add the increment of their kept rows (``_hw_keep``) inside their own write
-transaction (``record_append``), so reading the catalogue never scans the log. Deletions
-(erasure, import undo) call ``rebuild``, a full recompute from the log.
+transaction (``record_append``), so reading the catalogue never scans the log. Erasure takes
+the erased rows' share out again (``record_removal``); import undo calls ``rebuild``, a full
+recompute from the log.
 
 Paths are stored as the JSON array of their keys (``["context","page.url"]``), derived in
 SQL from DuckDB's ``json_tree`` full keys; array elements are not paths (the journey
@@ -232,6 +233,64 @@ _MARK_HIGH = [
     WHERE v.type_code = o.type_code AND v.path = o.path""",
     "DROP TABLE _hw_cat_over",
 ]
+
+
+def record_removal(conn: duckdb.DuckDBPyConnection, gone: str, keys: list[int]) -> dict[str, int]:
+    """Take out of the catalogue the rows of ``gone`` (a table of removed activities: type_code,
+    ts, properties) of the contacts ``keys``; catalogue rows left with nothing are deleted
+    (how many, per table). A path once high-cardinality stays so (its values were dropped)."""
+    removed = {"catalog_type_contacts": _count(
+        conn, "DELETE FROM catalog_type_contacts WHERE contact_key IN (SELECT unnest(?))", [keys]
+    )}  # fmt: skip
+    conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _hw_cat_gone_types AS
+        SELECT type_code, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM {gone} GROUP BY 1"""
+    )
+    conn.execute(
+        """UPDATE catalog_types t SET activities = t.activities - g.n FROM _hw_cat_gone_types g
+        WHERE t.type_code = g.type_code"""
+    )
+    removed["catalog_types"] = _count(conn, "DELETE FROM catalog_types WHERE activities <= 0")
+    # First and last seen move only where a removed row held them: those types are re-read.
+    conn.execute(
+        """UPDATE catalog_types t SET first_seen = s.lo, last_seen = s.hi
+        FROM (SELECT a.type_code, min(a.ts) AS lo, max(a.ts) AS hi FROM activities a
+              SEMI JOIN (SELECT g.type_code FROM _hw_cat_gone_types g JOIN catalog_types c
+                         USING (type_code) WHERE g.lo <= c.first_seen OR g.hi >= c.last_seen) x
+              USING (type_code) GROUP BY 1) s
+        WHERE t.type_code = s.type_code"""
+    )
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes(gone, by_value=True)}")
+    conn.execute(
+        f"""UPDATE catalog_properties p SET activities = p.activities - d.activities,
+            strings = p.strings - d.strings, numbers = p.numbers - d.numbers,
+            booleans = p.booleans - d.booleans, objects = p.objects - d.objects,
+            arrays = p.arrays - d.arrays, nulls = p.nulls - d.nulls
+        FROM ({_PROPERTY_ROWS}) d WHERE p.type_code = d.type_code AND p.path = d.path"""
+    )
+    conn.execute(
+        """UPDATE catalog_values v SET activities = v.activities - d.n
+        FROM (SELECT type_code, path, value, sum(n) AS n FROM _hw_cat_nodes
+              WHERE value IS NOT NULL GROUP BY ALL) d
+        WHERE v.type_code = d.type_code AND v.path = d.path AND v.value = d.value"""
+    )
+    removed["catalog_properties"] = _count(
+        conn, "DELETE FROM catalog_properties WHERE activities <= 0"
+    )
+    removed["catalog_values"] = _count(
+        conn,
+        """DELETE FROM catalog_values v WHERE v.activities <= 0
+        OR NOT EXISTS (SELECT 1 FROM catalog_properties p
+                       WHERE p.type_code = v.type_code AND p.path = v.path)""",
+    )
+    conn.execute("DROP TABLE _hw_cat_nodes")
+    conn.execute("DROP TABLE _hw_cat_gone_types")
+    return removed
+
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = conn.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def rebuild(conn: duckdb.DuckDBPyConnection) -> None:

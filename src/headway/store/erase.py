@@ -1,24 +1,29 @@
-"""Erasing a contact for a privacy request: every row about them, in one transaction.
+"""Erasing a contact for a privacy request: every row about them, then every byte.
 
 A contact's data is its ``contacts`` row and its activities (email statistics, journeys'
-reports and suppression lists are derived from those, so they follow). The demo world's
-``demo_truth`` labels name activities, so they go with them. The other tables hold nothing
-about one contact: ``SHARED_TABLES`` lists them, and a test checks that every table of the
-schema is in one list or the other, so a new per-contact table cannot be forgotten here.
+reports and suppression lists are derived from those, so they follow), its identity links and
+its share of the catalogue (types, contacts per type, property values: an address can be a
+top value). The demo world's ``demo_truth`` labels name activities, so they go with them. The
+other tables hold nothing about one contact: ``SHARED_TABLES`` lists them, and a test checks
+that every table of the schema is in one list or the other, so a new per-contact table cannot
+be forgotten here. The rows go in one transaction, which also keeps the person's salted
+digests (``erased.py``); then the file is rewritten (``Store.rewrite_file``), because DuckDB
+leaves deleted rows' bytes in freed blocks. docs/privacy.md tells the whole story.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
 
 from headway.errors import NotFound
-from headway.store import catalog, identities
+from headway.store import catalog, erased, identities
 from headway.store.store import Store
 
-# Tables that hold nothing about any one contact (definitions, registries, replay guards).
+# Tables that hold nothing about any one contact (definitions, registries, replay guards,
+# and the salted digests of erased contacts, which name no one).
 SHARED_TABLES = frozenset(
     {
         "schema_version",
@@ -29,11 +34,12 @@ SHARED_TABLES = frozenset(
         "webhook_tokens",
         "api_keys",
         "imports",
+        "erasure_salt",
+        "erased_contacts",
     }
 )
-# Tables erased here: the contact's row, its activities and labels of those activities, and
-# the identity merges that name the contact.
-# The catalogue (types, contacts per type, property values) is recomputed from what is left.
+# Tables erased here: the contact's row, its activities and labels of those activities, the
+# identity merges that name the contact, and its share of the catalogue.
 PER_CONTACT_TABLES = frozenset(
     {
         "contacts",
@@ -44,16 +50,19 @@ PER_CONTACT_TABLES = frozenset(
         *catalog.TABLES,
     }
 )
+_KEYS = "(SELECT unnest(?::INTEGER[]))"
 
 
 @dataclass(frozen=True)
 class ErasureReport:
-    """What an erasure removed."""
+    """What an erasure removed (rows per table), and that the person stays suppressed."""
 
     contact: str
     activities_deleted: int
     contact_deleted: bool
     merged_ids: tuple[str, ...] = ()  # ids merged with the contact, erased with it
+    removed: dict[str, int] = field(default_factory=dict)
+    suppressed: bool = True  # kept as salted digests: webhooks and tokens create nothing
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -61,49 +70,76 @@ class ErasureReport:
 
 
 def erase_contact(store: Store, contact_id: str) -> ErasureReport:
-    """Delete a contact, the ids merged with it (docs/identities.md) and all their activities;
-    ``NotFound`` when there is no such contact."""
+    """Delete a contact, the ids merged with it (docs/identities.md), all their activities and
+    everything derived from them, keep them suppressed as salted digests, and rewrite the file
+    so no byte of them is left in it (docs/privacy.md); ``NotFound`` when there is no such
+    contact."""
+    report = store.write(lambda conn: _erase(conn, contact_id))
+    store.rewrite_file()
+    return report
 
-    def erase(conn: duckdb.DuckDBPyConnection) -> ErasureReport:
-        row = conn.execute("SELECT key FROM contacts WHERE id = ?", [contact_id]).fetchone()
-        if row is None:
-            raise NotFound(f"there is no contact {contact_id!r}")
-        # A merged person is one person: the ids merged with this one go too.
-        keys = identities.person_keys(conn, int(row[0]))
-        merged = conn.execute(
-            "SELECT id FROM contacts WHERE key IN (SELECT unnest(?::INTEGER[])) AND id <> ?"
-            " ORDER BY id",
-            [keys, contact_id],
-        ).fetchall()
-        forget_demo_truth(
+
+def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
+    row = conn.execute("SELECT key FROM contacts WHERE id = ?", [contact_id]).fetchone()
+    if row is None:
+        raise NotFound(f"there is no contact {contact_id!r}")
+    # A merged person is one person: the ids merged with this one go too.
+    keys = identities.person_keys(conn, int(row[0]))
+    people = conn.execute(
+        f"SELECT id, email FROM contacts WHERE key IN {_KEYS} ORDER BY id", [keys]
+    ).fetchall()
+    removed = {
+        "demo_truth": forget_demo_truth(
+            conn, f"SELECT id FROM activities WHERE contact_key IN {_KEYS}", [keys]
+        ),
+        "identity_links": _count(
             conn,
-            "SELECT id FROM activities WHERE contact_key IN (SELECT unnest(?::INTEGER[]))",
-            [keys],
+            f"SELECT count(*) FROM identity_links WHERE alias_key IN {_KEYS}"
+            f" OR contact_key IN {_KEYS}",
+            [keys, keys],
+        ),
+        "identity_resolved": _count(
+            conn,
+            f"SELECT count(*) FROM identity_resolved WHERE alias_key IN {_KEYS}"
+            f" OR contact_key IN {_KEYS}",
+            [keys, keys],
+        ),
+    }
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _hw_erased AS SELECT type_code, ts, properties"
+        f" FROM activities WHERE contact_key IN {_KEYS}",
+        [keys],
+    )
+    try:
+        removed["activities"] = _count(
+            conn, f"DELETE FROM activities WHERE contact_key IN {_KEYS}", [keys]
         )
-        deleted = conn.execute(
-            "DELETE FROM activities WHERE contact_key IN (SELECT unnest(?::INTEGER[]))", [keys]
-        ).fetchone()
         identities.forget(conn, keys)
-        conn.execute(
-            "DELETE FROM contacts WHERE key IN (SELECT unnest(?::INTEGER[]))", [keys]
-        ).fetchall()
-        catalog.rebuild(conn)
-        return ErasureReport(
-            contact_id,
-            int(deleted[0]) if deleted else 0,
-            True,
-            tuple(str(r[0]) for r in merged),
-        )
+        removed["contacts"] = _count(conn, f"DELETE FROM contacts WHERE key IN {_KEYS}", [keys])
+        removed.update(catalog.record_removal(conn, "_hw_erased", keys))
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _hw_erased")
+    erased.remember(conn, [str(p[0]) for p in people], [p[1] for p in people])
+    return ErasureReport(
+        contact_id,
+        removed["activities"],
+        True,
+        tuple(str(p[0]) for p in people if p[0] != contact_id),
+        dict(sorted(removed.items())),
+    )
 
-    return store.write(erase)
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
+    row = conn.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
 
 
-def forget_demo_truth(
-    conn: duckdb.DuckDBPyConnection, activity_ids: str, params: list[Any]
-) -> None:
-    """Delete the demo's truth rows of the activities the query ``activity_ids`` selects."""
-    if _has_table(conn, "demo_truth"):
-        conn.execute(f"DELETE FROM demo_truth WHERE activity_id IN ({activity_ids})", params)
+def forget_demo_truth(conn: duckdb.DuckDBPyConnection, activity_ids: str, params: list[Any]) -> int:
+    """Delete the demo's truth rows of the activities the query ``activity_ids`` selects; how
+    many."""
+    if not _has_table(conn, "demo_truth"):
+        return 0
+    return _count(conn, f"DELETE FROM demo_truth WHERE activity_id IN ({activity_ids})", params)
 
 
 def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

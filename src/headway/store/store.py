@@ -10,6 +10,7 @@ disk (DuckDB syncs its write-ahead log at commit).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import re
@@ -96,6 +97,8 @@ class Store:
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._closed = False
+        self._epoch = 0  # bumped when rewrite_file swaps the file: cursors of before are closed
+        self._hold: int | None = None  # a descriptor keeping the lock of a rewritten file
         # Bumped by every committed write: readers cache derived results per generation.
         self.generation = 0
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
@@ -110,11 +113,12 @@ class Store:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's reader connection to the database."""
         cur = getattr(self._local, "cursor", None)
-        if cur is None:
+        if cur is None or getattr(self._local, "epoch", 0) != self._epoch:
             cur = self._conn.cursor()
             cur.execute("SET TimeZone = 'UTC'")
             cur.execute("SET enable_progress_bar_print = false")  # never draw on stdout
             self._local.cursor = cur
+            self._local.epoch = self._epoch
         return cur
 
     def execute(self, query: str | exp.Expression, params: Params = None) -> Results:
@@ -169,6 +173,44 @@ class Store:
         """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
         return appends.append_relation(conn, relation, self._ids, import_id=import_id)
 
+    def rewrite_file(self) -> None:
+        """Copy the live data into a fresh file and put it in place of this one, atomically.
+
+        DuckDB reuses freed blocks but never zeroes them, so deleted rows stay readable in the
+        file until something overwrites them; a fresh copy holds only live rows (erasure).
+        Writes wait meanwhile; the new file is locked before it takes the old one's name, so
+        no other process can open either in between.
+        """
+        self._check_writable()
+        with self._write_lock:
+            fresh = self.path.with_name(self.path.name + ".rewrite")
+            for leftover in (fresh, Path(f"{fresh}.wal")):
+                leftover.unlink(missing_ok=True)
+            conn = self._write_conn()
+            name = str(conn.execute("SELECT current_database()").fetchall()[0][0])
+            literal = str(fresh).replace("'", "''")
+            conn.execute(f"ATTACH '{literal}' AS _hw_fresh")
+            try:
+                conn.execute(
+                    f'COPY FROM DATABASE "{name.replace(chr(34), chr(34) * 2)}" TO _hw_fresh'
+                )
+            finally:
+                conn.execute("DETACH _hw_fresh")
+            hold = os.open(fresh, os.O_RDWR)
+            fcntl.lockf(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.fsync(hold)
+            os.replace(fresh, self.path)
+            self._conn.close()  # every cursor too; its checkpoint goes to the unlinked file
+            Path(f"{self.path}.wal").unlink(missing_ok=True)  # the old file's log, if left
+            _sync_dir(self.path)
+            if self._hold is not None:
+                os.close(self._hold)
+            self._hold = hold  # closing it would drop DuckDB's lock too: kept until close()
+            self._conn = duckdb.connect(str(self.path))
+            self.__dict__.pop("_wconn", None)  # a cursor of the closed connection
+            self._epoch += 1
+            self.generation += 1
+
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
         """Finish queued writes and close the database."""
@@ -179,6 +221,8 @@ class Store:
             self._queue.put(None)
             self._writer.join()
         self._conn.close()
+        if self._hold is not None:
+            os.close(self._hold)
 
     def __enter__(self) -> Store:
         return self
@@ -322,6 +366,15 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             time.sleep(0.1)
         except duckdb.Error as err:
             raise _open_error(path, err) from None
+
+
+def _sync_dir(path: Path) -> None:
+    """Make a rename in ``path``'s directory durable."""
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def lock_wait() -> float:

@@ -7,6 +7,7 @@ import asyncio
 import pyarrow as pa
 from starlette.concurrency import run_in_threadpool
 
+from headway.store.erased import erased_names
 from headway.store.store import Store
 
 # The canonical activity columns (see Store.append_activities).
@@ -49,7 +50,7 @@ class Recorder:
     async def _append(self, batch: list[tuple[pa.Table, asyncio.Future[None]]]) -> None:
         table = pa.concat_tables([t for t, _ in batch])
         try:
-            await run_in_threadpool(self.store.append_activities, table)
+            await run_in_threadpool(self._append_kept, table)
         except Exception as err:
             for _, done in batch:
                 if not done.done():
@@ -58,3 +59,12 @@ class Recorder:
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+
+    def _append_kept(self, table: pa.Table) -> None:
+        """Append the rows of contacts not erased: an old token brings no one back."""
+        contacts = table.column("contact").to_pylist()
+        gone = erased_names(self.store.cursor(), contacts)
+        if gone:
+            table = table.filter(pa.array([c not in gone for c in contacts]))
+        if table.num_rows:
+            self.store.append_activities(table)

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from headway.errors import HeadwayError
 from headway.ingest.tokens import ExpiredToken, InvalidToken, Purpose, TrackingToken
 from headway.store.emails import find_email, get_link
+from headway.store.erased import erased_names
 from headway.store.store import Store
 from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
 from headway.web.tracking_dedupe import Dedupe
@@ -242,6 +243,8 @@ def _activity(
 
 
 def _unsubscribe(store: Store, conn: Any, table: pa.Table, token: TrackingToken) -> None:
+    if erased_names(conn, [token.contact]):
+        return  # an erased contact is suppressed already; nothing of it is written again
     conn.register("_hw_unsubscribe", table)
     try:
         store.append_relation(conn, "_hw_unsubscribe")

@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from headway.errors import Detail, NotFound, PayloadTooLarge, UnsupportedMediaType
 from headway.ingest.webhooks import replay, ses
-from headway.ingest.webhooks.common import to_table
+from headway.ingest.webhooks.common import ParsedBatch, to_table
 from headway.ingest.webhooks.providers import PROVIDERS, Provider
 from headway.ingest.webhooks.settings import WebhookSettings
 from headway.store import Store
+from headway.store.erased import erased_names
 from headway.web.api._common import errors
 
 router = APIRouter()
@@ -83,6 +84,7 @@ def _process(
     if token is not None:
         replay.refuse_used(store, adapter.name, adapter.label, token)
     batch = adapter.parse(body, headers.get("content-type", ""))
+    _drop_erased(store, batch)
     accepted = duplicates = 0
     if batch.activities:
         result = store.append_activities(to_table(batch))
@@ -98,6 +100,15 @@ def _process(
     if batch.confirm_url is not None:
         answer["subscription"] = _confirm(settings, batch.confirm_url)
     return answer
+
+
+def _drop_erased(store: Store, batch: ParsedBatch) -> None:
+    """Events of erased contacts create nothing (docs/privacy.md); counted as skipped."""
+    contacts = [str(a["contact"]) for a in batch.activities]
+    gone = erased_names(store.cursor(), contacts)
+    if gone:
+        batch.activities = [a for a in batch.activities if str(a["contact"]) not in gone]
+        batch.skipped["(erased contact)"] += sum(c in gone for c in contacts)
 
 
 def _confirm(settings: Any, url: str) -> str:

@@ -97,6 +97,12 @@ class ErasureOut(BaseModel):
     merged_ids: list[str] = Field(
         default_factory=list, description="Ids merged with the contact, erased with it."
     )
+    removed: dict[str, int] = Field(
+        default_factory=dict, description="Rows removed, per table (docs/privacy.md)."
+    )
+    suppressed: bool = Field(
+        True, description="Kept as salted digests: webhooks and tracking links create nothing."
+    )
 
 
 def _store(request: Request) -> Store:
@@ -188,7 +194,8 @@ def contact(request: Request, contact_id: str) -> dict[str, Any]:
     responses=errors(401, 403, 404),
 )
 def erase(request: Request, contact_id: str) -> dict[str, Any]:
-    """Delete the contact, its activities and every row derived from them, in one transaction."""
+    """Delete the contact, its activities and every row derived from them, then rewrite the
+    database file so none of their bytes is left (docs/privacy.md)."""
     return erase_contact(_store(request), contact_id).to_dict()
 
 
