@@ -22,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.backends.duckdb_dialect import DUCKDB_DIALECT
 from headway.engine.inputs import match_query
 from headway.engine.match_types import MODES, MatchSpec
 from headway.engine.matcher import match as run_matcher
@@ -127,10 +128,12 @@ class MatchCache:
 def preload_engine() -> None:
     """Load now what a process's first report would wait for (~2-3 s together).
 
-    That is the compiled matcher of every mode (numba's disk cache) and pyarrow's conversion to
-    NumPy (which imports pandas). The server calls this at start-up, in a thread.
+    That is the compiled matcher of every mode (numba's disk cache), pyarrow's conversion to
+    NumPy (which imports pandas) and the regex checker's DuckDB connection (~30 ms on a first
+    save). The server calls this at start-up, in a thread.
     """
     pa.array([0], pa.int64()).to_numpy()
+    DUCKDB_DIALECT.regex_problem("^$")
     contact = np.array([1, 1, 1], np.int64)
     ts = np.array([0, 1, 2], np.int64)
     stage_mask = np.array([1, 2, 0], np.uint64)
