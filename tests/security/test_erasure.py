@@ -197,3 +197,40 @@ def test_an_old_tracking_token_creates_nothing(store: Store) -> None:
     assert store.execute("SELECT count(*) FROM activities").scalar() == 0
     assert is_erased(store, PROBE_ID)
     assert [s.reason for s in suppressions(store)] == ["erased"]
+
+
+def test_the_rewritten_file_is_the_one_written_after_and_reads_never_fail(db_path: Path) -> None:
+    import threading
+
+    with Store(db_path) as store:
+        hw = Headway(store)
+        hw.add_activities(activities(KEPT, KEPT, 3, 0))
+        hw.add_activities(activities(PROBE_ID, LONG, 3, 0))
+        failures: list[BaseException] = []
+        stop = threading.Event()
+
+        def read() -> None:  # reports keep running while the file is swapped under them
+            while not stop.is_set():
+                try:
+                    store.execute("SELECT count(*) FROM activities").scalar()
+                    for _ in store.arrow_batches("SELECT * FROM activities", rows=2):
+                        pass
+                except BaseException as err:  # any failure fails the test
+                    failures.append(err)
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for t in readers:
+            t.start()
+        try:
+            erase_contact(store, PROBE_ID)
+        finally:
+            stop.set()
+            for t in readers:
+                t.join(timeout=60)
+        assert failures == []
+        hw.add_activities(activities(KEPT, KEPT, 2, 50))  # written to the new file
+        assert store.execute("SELECT count(*) FROM activities").scalar() == 5
+    with Store(db_path) as store:
+        assert store.execute("SELECT count(*) FROM activities").scalar() == 5
+        assert contact_ids(store) == [KEPT]
+    assert not Path(f"{db_path}.rewrite").exists()

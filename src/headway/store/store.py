@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 DEFAULT_DB = "headway.duckdb"
 LOCK_WAIT_SECONDS = 10.0
+SWAP_WAIT_SECONDS = 30.0
 Params = Sequence[Any] | dict[str, Any] | None
 
 
@@ -99,6 +100,9 @@ class Store:
         self._closed = False
         self._epoch = 0  # bumped when rewrite_file swaps the file: cursors of before are closed
         self._hold: int | None = None  # a descriptor keeping the lock of a rewritten file
+        self._gate = threading.Condition()  # reads in flight vs. the swap of rewrite_file
+        self._reads = 0
+        self._swapping = False
         # Bumped by every committed write: readers cache derived results per generation.
         self.generation = 0
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
@@ -123,20 +127,48 @@ class Store:
 
     def execute(self, query: str | exp.Expression, params: Params = None) -> Results:
         """Run a read query; rows and column names."""
-        cur = self.cursor()
-        rel = cur.execute(to_sql(query), params)
-        cols = tuple(d[0] for d in rel.description or ())
-        return Results(cols, rel.fetchall())
+        with self._reading():
+            rel = self.cursor().execute(to_sql(query), params)
+            cols = tuple(d[0] for d in rel.description or ())
+            return Results(cols, rel.fetchall())
 
     def arrow(self, query: str | exp.Expression, params: Params = None) -> pa.Table:
         """Run a read query; an Arrow table."""
-        return self.cursor().sql(to_sql(query), params=params).to_arrow_table()
+        with self._reading():
+            return self.cursor().sql(to_sql(query), params=params).to_arrow_table()
 
     def arrow_batches(
         self, query: str | exp.Expression, params: Params = None, rows: int = 1_000_000
     ) -> pa.RecordBatchReader:
         """Run a read query; its rows streamed as Arrow record batches (bounded memory)."""
-        return self.cursor().sql(to_sql(query), params=params).to_arrow_reader(rows)
+        reading = self._reading()
+        reading.__enter__()  # until the stream is read to its end (or dropped)
+        try:
+            reader = self.cursor().sql(to_sql(query), params=params).to_arrow_reader(rows)
+        except BaseException:
+            reading.__exit__(None, None, None)
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                yield from reader
+            finally:
+                reading.__exit__(None, None, None)
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Hold off ``rewrite_file``'s swap while a read runs (and wait for a swap to end)."""
+        with self._gate:
+            self._gate.wait_for(lambda: not self._swapping)
+            self._reads += 1
+        try:
+            yield
+        finally:
+            with self._gate:
+                self._reads -= 1
+                self._gate.notify_all()
 
     # -- writes ------------------------------------------------------------------------
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
@@ -199,17 +231,29 @@ class Store:
             hold = os.open(fresh, os.O_RDWR)
             fcntl.lockf(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.fsync(hold)
-            os.replace(fresh, self.path)
-            self._conn.close()  # every cursor too; its checkpoint goes to the unlinked file
-            Path(f"{self.path}.wal").unlink(missing_ok=True)  # the old file's log, if left
-            _sync_dir(self.path)
-            if self._hold is not None:
-                os.close(self._hold)
-            self._hold = hold  # closing it would drop DuckDB's lock too: kept until close()
-            self._conn = duckdb.connect(str(self.path))
-            self.__dict__.pop("_wconn", None)  # a cursor of the closed connection
-            self._epoch += 1
-            self.generation += 1
+            with self._gate:  # new reads wait; reads in flight end first (a stuck one: 30 s)
+                self._swapping = True
+                self._gate.wait_for(lambda: self._reads == 0, timeout=SWAP_WAIT_SECONDS)
+            try:
+                self._swap(fresh, hold)
+            finally:
+                with self._gate:
+                    self._swapping = False
+                    self._gate.notify_all()
+
+    def _swap(self, fresh: Path, hold: int) -> None:
+        """Put ``fresh`` (locked by ``hold``) in place of the open file and reopen it."""
+        os.replace(fresh, self.path)
+        self._conn.close()  # every cursor too; its checkpoint goes to the unlinked file
+        Path(f"{self.path}.wal").unlink(missing_ok=True)  # the old file's log, if left
+        _sync_dir(self.path)
+        if self._hold is not None:
+            os.close(self._hold)
+        self._hold = hold  # closing it would drop DuckDB's lock too: kept until close()
+        self._conn = duckdb.connect(str(self.path))
+        self.__dict__.pop("_wconn", None)  # a cursor of the closed connection
+        self._epoch += 1
+        self.generation += 1
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
