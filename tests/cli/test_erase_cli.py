@@ -34,6 +34,8 @@ def test_yes_erases_and_says_what(db: Path) -> None:
     result = CliRunner().invoke(app, ["--db", str(db), "contacts", "erase", "a/b@x.org", "--yes"])
     assert result.exit_code == 0, result.output
     assert "erased contact 'a/b@x.org': 2 activities deleted" in result.output
+    assert "removed rows: activities 2, catalog_type_contacts 2, catalog_types 1" in result.output
+    assert "the file was rewritten without them" in result.output
     assert remaining(db) == ["keep"]
 
 

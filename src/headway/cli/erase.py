@@ -50,4 +50,11 @@ def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
         ),
         highlight=False,
     )
+    removed = ", ".join(f"{table} {n:,}" for table, n in report.removed.items() if n)
+    console.print(
+        f"removed rows: {removed}; the file was rewritten without them, and the contact stays "
+        "suppressed as a salted hash (docs/privacy.md)",
+        highlight=False,
+        markup=False,
+    )
     return report
