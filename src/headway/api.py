@@ -53,6 +53,8 @@ from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.dialect import checking_with
 from headway.model.journey import Journey, parse_journey
 from headway.store import AppendResult, Store, identities
+from headway.store.erase import ErasureReport, erase_contact
+from headway.store.erased import is_erased
 from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
 from headway.store.imports import ImportRecord, UndoReport, list_imports, undo_import
 from headway.store.journeys import list_journeys, resolve_journey
@@ -299,6 +301,16 @@ class Headway:
     def undo_import(self, import_id: int) -> UndoReport:
         """Remove exactly the rows import ``import_id`` inserted (and its identity merges)."""
         return undo_import(self.store, import_id)
+
+    # -- privacy (docs/privacy.md) -----------------------------------------------------
+    def erase_contact(self, contact_id: str) -> ErasureReport:
+        """Erase a contact, the ids merged with it and all their data, then rewrite the file
+        so no byte of them is left; they stay suppressed as salted digests."""
+        return erase_contact(self.store, contact_id)
+
+    def is_erased(self, name: str) -> bool:
+        """Whether ``name`` (a contact id or an email address) belongs to an erased contact."""
+        return is_erased(self.store, name)
 
     # -- discovery (docs/discovery.md) ---------------------------------------------------
     def types(self) -> list[TypeSummary]:

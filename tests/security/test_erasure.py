@@ -234,3 +234,23 @@ def test_the_rewritten_file_is_the_one_written_after_and_reads_never_fail(db_pat
         assert store.execute("SELECT count(*) FROM activities").scalar() == 5
         assert contact_ids(store) == [KEPT]
     assert not Path(f"{db_path}.rewrite").exists()
+
+
+def test_suppression_check_finds_an_erased_address_without_listing_it(db_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headway.cli import app
+
+    with Store(db_path) as store:
+        Headway(store).add_activities(activities(PROBE_ID, LONG, 2, 0))
+        set_email(store, PROBE_ID, LONG)
+        Headway(store).erase_contact(PROBE_ID)
+    runner = CliRunner()
+    found = runner.invoke(app, ["--db", str(db_path), "suppression", "check", LONG.upper()])
+    assert (found.exit_code, found.output.strip()) == (0, f"{LONG.upper()} is suppressed: erased")
+    other = runner.invoke(app, ["--db", str(db_path), "suppression", "check", KEPT])
+    assert other.exit_code == 1 and "is not suppressed" in other.output
+    export = runner.invoke(app, ["--db", str(db_path), "suppression", "export"])
+    assert export.output.splitlines()[1:] == [export.output.splitlines()[1]]
+    assert export.output.splitlines()[1].startswith(",,erased,")
+    assert LONG not in export.output and PROBE_ID not in export.output

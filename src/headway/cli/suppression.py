@@ -1,4 +1,5 @@
-"""``headway suppression export``: the contacts senders must not email, as CSV."""
+"""``headway suppression export|check``: the contacts senders must not email, as CSV; whether
+one address is suppressed (erased addresses are kept only as salted hashes, docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Annotated
 
 import typer
 
-from headway.cli.common import err_console, open_db
+from headway.api import Headway
+from headway.cli.common import console, err_console, open_db
 from headway.engine.suppression import suppressions, write_csv
 from headway.errors import InvalidInput
 
 suppression_app = typer.Typer(
-    help="Suppression list: unsubscribed, hard-bounced and complained contacts.",
+    help="Suppression list: unsubscribed, hard-bounced, complained and erased contacts.",
     no_args_is_help=True,
 )
 
@@ -41,3 +43,19 @@ def suppression_export(
     except OSError as err:
         raise InvalidInput(f"cannot write {output}: {err.strerror or err}") from None
     err_console.print(f"wrote {n:,} suppressions to {output}", highlight=False, markup=False)
+
+
+@suppression_app.command("check")
+def suppression_check(
+    address: Annotated[str, typer.Argument(help="An email address or a contact id.")],
+) -> None:
+    """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
+    with open_db(read_only=True) as store:
+        reasons = sorted({s.reason for s in suppressions(store) if address in (s.contact, s.email)})
+        if Headway(store).is_erased(address):
+            reasons.append("erased")
+    if not reasons:
+        console.print(f"{address} is not suppressed", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+    text = f"{address} is suppressed: {', '.join(reasons)}"
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
