@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     api_keys_file: Path | None = None
     report_cache_bytes: int = Field(DEFAULT_REPORT_CACHE_BYTES, ge=0)
+    # Seconds a request may take before it is answered 503 (web/request_budget.py).
+    request_budget_seconds: float = Field(120.0, gt=0, le=86_400)
     # Signs dashboard login sessions and CSRF tokens; random per process when unset.
     session_secret: SecretStr | None = None
 

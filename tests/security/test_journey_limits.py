@@ -286,3 +286,40 @@ def test_deep_properties_are_refused_per_line_on_import(store: Store, tmp_path: 
         result.output.split()
     )
     assert "Traceback" not in result.output
+
+
+# -- a time budget per request ---------------------------------------------------------------------
+
+
+def test_a_request_over_its_time_budget_is_answered_503(store: Store) -> None:
+    from fastapi import FastAPI
+
+    from headway.web.request_budget import RequestBudget
+
+    finished: list[str] = []
+    slow = FastAPI()
+
+    @slow.get("/busy")
+    def busy() -> dict[str, str]:  # a worker thread that cannot be stopped from outside
+        time.sleep(3)
+        finished.append("busy")
+        return {"done": "late"}
+
+    @slow.get("/quick")
+    def quick() -> dict[str, str]:
+        return {"done": "in time"}
+
+    slow.add_middleware(RequestBudget, seconds=0.5)
+    client = Client(slow)
+    response = client.get("/busy")
+    assert finished == []  # answered before the work ended
+    assert response.status_code == 503 and response.headers["retry-after"] == "60"
+    assert response.json()["error"]["message"] == (
+        "the request took longer than the server's budget of 0.5 s for one request "
+        "(request_budget_seconds); nothing more is sent"
+    )
+    assert client.get("/quick").json() == {"done": "in time"}
+    # The server's app has it, from the setting (docs/config.md).
+    app = create_app(store, Settings(request_budget_seconds=30))
+    budgets = [m.kwargs for m in app.user_middleware if m.cls is RequestBudget]
+    assert budgets == [{"seconds": 30.0}]

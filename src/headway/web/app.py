@@ -20,6 +20,7 @@ from headway.web.auth import install_auth
 from headway.web.dashboard import dashboard_router
 from headway.web.errors import BodySizeLimit, install_error_handlers
 from headway.web.rate_limits import RateLimit
+from headway.web.request_budget import RequestBudget
 from headway.web.sdk import sdk_router
 from headway.web.security_headers import SecurityHeaders
 from headway.web.tracking import flush_tracking
@@ -54,6 +55,7 @@ def create_app(store: Store, settings: Settings) -> FastAPI:
     install_error_handlers(app)
     install_auth(app)  # API keys, login sessions, the CSRF cookie
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBudget, seconds=settings.request_budget_seconds)  # 503 in time
     app.add_middleware(RateLimit, settings=settings.rate_limits)  # outside: 429 before reading
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     if proxies := list(settings.http.trusted_proxies):  # outermost: all see the real client
