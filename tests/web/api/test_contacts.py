@@ -92,12 +92,16 @@ def test_timeline_of_unknown_contact_is_404(client: Client) -> None:
 def test_erase_removes_the_contact_and_its_activities(client: Client, world: Store) -> None:
     before = world.execute("SELECT count(*) FROM activities").scalar()
     response = client.delete(url(B))
-    assert response.json() == {
+    body = response.json()
+    assert body | {"removed": None} == {
         "contact": B,
         "activities_deleted": 5,
         "contact_deleted": True,
         "merged_ids": [],
+        "removed": None,
+        "suppressed": True,
     }
+    assert (body["removed"]["activities"], body["removed"]["contacts"]) == (5, 1)
     assert world.execute("SELECT count(*) FROM activities").scalar() == before - 5
     assert world.execute("SELECT count(*) FROM contacts WHERE id = ?", [B]).scalar() == 0
     error_of(client.get(url(B)), 404)

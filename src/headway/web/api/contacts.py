@@ -16,9 +16,9 @@ from headway.engine.results import iso
 from headway.errors import NotFound
 from headway.store import Store
 from headway.store.contacts import get_contact, group_keys, key_list
-from headway.store.erase import erase_contact
 from headway.store.identities import contact_identities
 from headway.web.api._common import ADMIN, MAX_OFFSET, READ, errors, page_link
+from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["contacts"])
 
@@ -196,7 +196,7 @@ def contact(request: Request, contact_id: str) -> dict[str, Any]:
 def erase(request: Request, contact_id: str) -> dict[str, Any]:
     """Delete the contact, its activities and every row derived from them, then rewrite the
     database file so none of their bytes is left (docs/privacy.md)."""
-    return erase_contact(_store(request), contact_id).to_dict()
+    return app_headway(request).erase_contact(contact_id).to_dict()
 
 
 def _activity(row: dict[str, Any]) -> dict[str, Any]:
