@@ -254,3 +254,43 @@ def test_suppression_check_finds_an_erased_address_without_listing_it(db_path: P
     assert export.output.splitlines()[1:] == [export.output.splitlines()[1]]
     assert export.output.splitlines()[1].startswith(",,erased,")
     assert LONG not in export.output and PROBE_ID not in export.output
+
+
+def test_erasing_beside_a_live_server_holds(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.web.conftest import config_text, start_server
+
+    db = tmp_path / "live.duckdb"
+    config = tmp_path / "headway.toml"
+    config.write_text(config_text(KEY))
+    with Store(db) as store:
+        Headway(store).add_activities(
+            activities(KEPT, KEPT, 3, 0) + activities(PROBE_ID, LONG, 3, 0)
+        )
+        set_email(store, PROBE_ID, LONG)
+        register_email(store, "w1", "Welcome", campaign="onboarding")
+    server = start_server(db, config)
+    try:  # the command is forwarded to the server, which owns the file and rewrites it
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "headway"), "--db", str(db),
+             "contacts", "erase", PROBE_ID, "--yes"],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "3 activities deleted" in done.stdout
+        on_disk = file_bytes(db)
+        assert KEPT.encode() in on_disk
+        assert LONG.encode() not in on_disk and PROBE_ID.encode() not in on_disk
+        pixel = f"{server.url}/t/o/{Signer([KEY]).sign('open', 'w1', PROBE_ID)}.gif"
+        assert httpx.get(pixel, timeout=10).status_code == 200
+        assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log
+    with Store(db, read_only=True) as store:
+        assert contact_ids(store) == [KEPT]
+        assert store.execute("SELECT count(*) FROM activities").scalar() == 3
