@@ -172,6 +172,7 @@ def hostile_hw(tmp_path_factory: pytest.TempPathFactory) -> Any:
     store.close()
 
 
+@pytest.mark.slow  # ~10 s: 13 operators x 5 fields x 24 values, each accepted one run in DuckDB
 def test_every_operator_with_hostile_values_is_refused_or_runs(hostile_hw: Any) -> None:
     for op in OPERATORS:
         hostile_values_are_refused_or_run(op, hostile_hw)
