@@ -275,6 +275,22 @@ def test_deep_properties_are_refused_per_record_over_http(
     assert store.execute("SELECT count(*) FROM activities").rows == [(2,)]
 
 
+@pytest.mark.parametrize("path", ["/v1/batch", "/batch/"])  # Segment, PostHog
+def test_deep_properties_are_refused_per_message_on_the_sdk_endpoints(
+    client: Client, path: str
+) -> None:
+    properties = '{"a": ' * 99 + '{"leaf": 1}' + "}" * 99
+    message = '{"type": "track", "event": "E", "userId": "u", "distinct_id": "u", '
+    message += f'"messageId": "m1", "timestamp": "{TS}", "properties": {properties}}}'
+    body = f'{{"api_key": "k", "batch": [{message}]}}'
+    response = client.post(path, content=body, headers=JSON)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"] == [
+        {"reason": "is nested more than 64 levels deep (the limit)", "field": "properties",
+         "record": 0}
+    ]  # fmt: skip
+
+
 def test_deep_properties_are_refused_per_line_on_import(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "deep.jsonl"
     path.write_text("\n".join(activity(i, 64 if i != 2 else 300) for i in range(1, 4)) + "\n")
