@@ -20,6 +20,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
@@ -63,32 +64,45 @@ def remember(
     return erasure
 
 
-def erased_names(conn: duckdb.DuckDBPyConnection, names: Sequence[str]) -> set[str]:
-    """The ``names`` (contact ids or addresses) of erased contacts."""
-    salt = _salt(conn, create=False)
-    if salt is None or not names:
+def erased_names(source: Store | duckdb.DuckDBPyConnection, names: Sequence[str]) -> set[str]:
+    """The ``names`` (contact ids or addresses) of erased contacts; ``source`` is the store
+    (a read) or the connection of a write in progress."""
+    if not names:
+        return set()
+    salt = _salt(source, create=False)
+    if salt is None:
         return set()
     by_digest = {d: name for name in set(names) for d in digests(salt, name)}
-    found = conn.execute(
+    found = _rows(
+        source,
         "SELECT digest FROM erased_contacts WHERE digest IN (SELECT unnest(?::VARCHAR[]))",
         [list(by_digest)],
-    ).fetchall()
+    )
     return {by_digest[r[0]] for r in found}
 
 
 def is_erased(store: Store, name: str) -> bool:
     """Whether ``name`` (a contact id or an email address) belongs to an erased contact."""
-    return bool(erased_names(store.cursor(), [name]))
+    return bool(erased_names(store, [name]))
 
 
-def _salt(conn: duckdb.DuckDBPyConnection, *, create: bool) -> bytes | None:
-    row = conn.execute("SELECT salt FROM erasure_salt LIMIT 1").fetchone()
-    if row is not None:
-        return bytes(row[0])
-    if not create:
+def _rows(
+    source: Store | duckdb.DuckDBPyConnection, sql: str, params: list[Any]
+) -> list[tuple[Any, ...]]:
+    # Through the store, a read waits out a file rewrite (Store.rewrite_file) instead of failing.
+    if isinstance(source, Store):
+        return source.execute(sql, params).rows
+    return source.execute(sql, params).fetchall()
+
+
+def _salt(source: Store | duckdb.DuckDBPyConnection, *, create: bool) -> bytes | None:
+    rows = _rows(source, "SELECT salt FROM erasure_salt LIMIT 1", [])
+    if rows:
+        return bytes(rows[0][0])
+    if not create or isinstance(source, Store):
         return None
     salt = secrets.token_bytes(SALT_BYTES)
-    conn.execute("INSERT INTO erasure_salt VALUES (?)", [salt])
+    source.execute("INSERT INTO erasure_salt VALUES (?)", [salt])
     return salt
 
 

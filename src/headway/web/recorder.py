@@ -63,7 +63,7 @@ class Recorder:
     def _append_kept(self, table: pa.Table) -> None:
         """Append the rows of contacts not erased: an old token brings no one back."""
         contacts = table.column("contact").to_pylist()
-        gone = erased_names(self.store.cursor(), contacts)
+        gone = erased_names(self.store, contacts)
         if gone:
             table = table.filter(pa.array([c not in gone for c in contacts]))
         if table.num_rows:

@@ -105,7 +105,7 @@ def _process(
 def _drop_erased(store: Store, batch: ParsedBatch) -> None:
     """Events of erased contacts create nothing (docs/privacy.md); counted as skipped."""
     contacts = [str(a["contact"]) for a in batch.activities]
-    gone = erased_names(store.cursor(), contacts)
+    gone = erased_names(store, contacts)
     if gone:
         batch.activities = [a for a in batch.activities if str(a["contact"]) not in gone]
         batch.skipped["(erased contact)"] += sum(c in gone for c in contacts)
