@@ -290,3 +290,29 @@ def test_catalogue_after_file_imports_and_an_undo(store: Store) -> None:
     check(store)
     store.append_activities(batch(random.Random(2), 0, 50))
     check(store)
+
+
+def test_erasure_takes_its_share_out_without_a_rebuild(store: Store) -> None:
+    # The erased contacts hold the type's first and last activity and the only "who" values.
+    rows = [("early", 0, {"plan": "gold", "who": "early@x.org"}), ("mid", 1, {"plan": "gold"}),
+            ("late", 2, {"plan": "free", "who": "late@x.org"})]  # fmt: skip
+    store.append_activities(
+        pa.table(
+            {
+                "id": [c for c, _, _ in rows],
+                "contact": [c for c, _, _ in rows],
+                "type": ["signup"] * 3,
+                "ts": pa.array([T0 + timedelta(days=d) for _, d, _ in rows], pa.timestamp("us")),
+                "properties": [json.dumps(p) for _, _, p in rows],
+                "bot": [False] * 3,
+                "bot_reason": pa.array([None] * 3, pa.string()),
+                "source": ["test"] * 3,
+            }
+        )
+    )
+    assert erase_contact(store, "early").removed["catalog_values"] == 1
+    assert erase_contact(store, "late").removed["catalog_properties"] == 1
+    check(store)
+    got = catalogue(store)
+    assert got["types"]["signup"] == (1, 1, T0 + timedelta(days=1), T0 + timedelta(days=1))
+    assert got["values"] == {("signup", ("plan",)): {'"gold"': 1}}
