@@ -14,13 +14,15 @@ import inspect
 import io
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,6 +35,7 @@ from schemathesis import GenerationMode, checks
 from headway.api import Headway
 from headway.errors import HeadwayError
 from headway.ingest.files import ImportOptions
+from headway.ingest.tokens import Signer
 from headway.ingest.webhooks import brevo, mailgun, mandrill, postmark, sendgrid, ses
 from headway.ingest.webhooks.common import to_table
 from headway.ingest.webhooks.providers import PROVIDERS
@@ -48,7 +51,7 @@ from headway.settings import Settings
 from headway.store import Store
 from headway.web.app import create_app
 from tests.security.fuzz_server import FuzzServer, start_fuzz_server
-from tests.web.conftest import Client
+from tests.web.conftest import NEW_KEY, Client
 
 JSON = {"Content-Type": "application/json"}
 FUZZ = settings(
@@ -327,7 +330,7 @@ def test_csv_records_are_imported_or_refused_by_line(
 
 # Examples per operation and generation mode (schema-valid, schema-violating); the default
 # keeps the whole run near two minutes in CI. HEADWAY_FUZZ_EXAMPLES=500 runs a campaign.
-EXAMPLES = int(os.environ.get("HEADWAY_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("HEADWAY_FUZZ_EXAMPLES", "8"))
 # Who calls: a key of each scope, no key, and a key that does not exist.
 CALLERS = ("admin", "read", "ingest", "anonymous", "unknown-key")
 RESPONSE_CHECKS = [
@@ -360,55 +363,49 @@ def caller_headers(server: FuzzServer, caller: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("caller", CALLERS)
-def test_every_endpoint_answers_as_its_openapi_says(fuzz_server: FuzzServer, caller: str) -> None:
-    """Schemathesis over every operation: no 5xx, no traceback, answers match the OpenAPI,
-    and nothing succeeds for a caller without a valid key."""
+def test_every_endpoint_answers_as_its_openapi_says(fuzz_server: FuzzServer) -> None:
+    """Schemathesis over every operation, each generated request sent by every caller: no
+    5xx, no traceback, answers match the OpenAPI, nothing succeeds without a valid key."""
     schema = schemathesis.openapi.from_url(fuzz_server.url + "/api/openapi.json")
-    headers = caller_headers(fuzz_server, caller)
-    keyless = caller in ("anonymous", "unknown-key")
-    examples = max(2, EXAMPLES // 3) if keyless else EXAMPLES
     tried: Counter[str] = Counter()
     failures: dict[str, str] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                fuzz_operation(
-                    fuzz_server.url, operation, mode, headers, examples, tried, keyless=keyless
-                )
+                fuzz_operation(fuzz_server, operation, mode, tried)
             except Unsatisfiable:
                 pass  # no schema-violating request exists for this operation
             except (Exception, BaseExceptionGroup) as err:  # one operation fails, others run
                 failures[f"{operation.label} ({mode.value})"] = str(err)[:3000]
-    report_figures(caller, tried, failures)
+    report_figures("OpenAPI", tried, failures)
     assert not failures, "\n\n".join(f"== {k}\n{v}" for k, v in failures.items())
 
 
 def fuzz_operation(
-    url: str,
+    server: FuzzServer,
     operation: schemathesis.APIOperation,
     mode: GenerationMode,
-    headers: dict[str, str],
-    examples: int,
     tried: Counter[str],
-    *,
-    keyless: bool,
 ) -> None:
-    """Call ``operation`` with ``examples`` generated requests and check every answer."""
+    """Send ``EXAMPLES`` generated requests to ``operation`` as every caller; check answers."""
 
-    @settings(FUZZ, max_examples=examples, phases=[Phase.explicit, Phase.generate])
+    @settings(FUZZ, max_examples=EXAMPLES, phases=[Phase.explicit, Phase.generate])
     @given(case=operation.as_strategy(generation_mode=mode))
     def call(case: schemathesis.Case) -> None:
-        tried[operation.label] += 1
-        response = case.call_and_validate(
-            base_url=url, headers=headers, checks=RESPONSE_CHECKS, timeout=60
-        )
-        assert "Traceback" not in response.text, response.text
-        if keyless:
-            assert 400 <= response.status_code < 500, (
-                f"{response.status_code} without a valid key: {response.text[:300]}"
+        for caller in CALLERS:
+            tried[operation.label] += 1
+            response = case.call_and_validate(
+                base_url=server.url,
+                headers=caller_headers(server, caller),
+                checks=RESPONSE_CHECKS,
+                timeout=60,
             )
+            assert "Traceback" not in response.text, response.text
+            if caller in ("anonymous", "unknown-key"):
+                assert 400 <= response.status_code < 500, (
+                    f"{response.status_code} for {caller}: {response.text[:300]}"
+                )
 
     call()
 
@@ -470,3 +467,107 @@ def test_the_webhook_route_declares_what_it_answers(tmp_path: Path) -> None:
     assert answer == {"$ref": "#/components/schemas/WebhookAnswer"}
     error = responses["404"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+# ------------------------------------------------------------- the routes outside the OpenAPI
+
+# Tracking links, SDK short paths, the webhook probe and the dashboard's pages and forms are
+# not API operations (no OpenAPI entry): fuzzed here, signed in and not.
+HIDDEN_ROUTES = [
+    ("GET", "/t/o/{token}.gif"), ("HEAD", "/t/o/{token}.gif"), ("GET", "/t/c/{token}"),
+    ("GET", "/t/u/{token}"), ("POST", "/t/u/{token}"), ("GET", "/t/{rest}"),
+    ("POST", "/t/{rest}"), ("HEAD", "/webhooks/{name}"), ("GET", "/health"),
+    ("POST", "/v1/t"), ("POST", "/v1/p"), ("POST", "/v1/i"), ("POST", "/v1/b"),
+    ("GET", "/"), ("GET", "/journeys"), ("GET", "/journeys/{name}"),
+    ("GET", "/journeys/{name}/contacts"), ("GET", "/journeys/{name}/panels/attribution"),
+    ("GET", "/journeys/{name}/panels/drivers"), ("GET", "/journeys/{name}/panels/stalls"),
+    ("GET", "/journeys/new"), ("GET", "/journeys/{name}/edit"),
+    ("POST", "/journeys/editor/validate"), ("POST", "/journeys/editor/preview"),
+    ("POST", "/journeys/editor/save"), ("GET", "/emails"), ("GET", "/emails/{name}"),
+    ("GET", "/emails/{name}/panels/influence"), ("GET", "/contacts/{name}"), ("GET", "/data"),
+    ("GET", "/data/catalog.json"), ("GET", "/login"), ("POST", "/login"), ("GET", "/api/docs"),
+]  # fmt: skip
+NAMES = st.sampled_from(["Signup", "welcome-1", "alice@example.com", "sendgrid", "x"]) | st.text(
+    max_size=30
+)
+QUERY_KEYS = ["as_of", "range", "stage", "by", "limit", "offset", "next", "format", "url", "q"]
+
+
+def tracking_tokens() -> st.SearchStrategy[str]:
+    """Real tokens (signed by the server's key) for any text, tampered ones and garbage."""
+    signer = Signer([NEW_KEY])
+    purposes = st.sampled_from(["open", "click", "unsubscribe"])
+    signed = st.builds(signer.sign, purposes, NAMES, NAMES, st.none() | NAMES)
+    tampered = st.builds(lambda t, i, c: t[:i] + c + t[i + 1 :], signed, st.integers(0, 60), NAMES)
+    return signed | tampered | st.text(max_size=80)
+
+
+@st.composite
+def hidden_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str], dict[str, bytes], bytes]:
+    """(method, path, query, headers, body) for one of the routes outside the OpenAPI."""
+    method, template = draw(st.sampled_from(HIDDEN_ROUTES))
+    path = template.replace("{token}", quote(draw(tracking_tokens()), safe=""))
+    path = path.replace("{rest}", quote(draw(NAMES), safe="/"))
+    path = path.replace("{name}", quote(draw(NAMES), safe=""))
+    query = draw(st.dictionaries(st.sampled_from(QUERY_KEYS), SCALARS.map(str), max_size=3))
+    headers = draw(
+        st.dictionaries(
+            st.sampled_from(["Authorization", "X-API-Key", "X-CSRF-Token", "Content-Type"]),
+            st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40).map(
+                lambda v: v.encode("latin-1")  # as bytes: a header may carry any of them
+            ),
+            max_size=2,
+        )
+    )
+    form = st.dictionaries(st.sampled_from(["source", "api_key", "csrf_token", "next"]), NAMES)
+    body = draw(st.binary(max_size=100) | form.map(lambda f: urlencode(f).encode()))
+    return method, path, query, headers, body
+
+
+def logged_in(server: FuzzServer) -> httpx.Client:
+    """A browser-like client signed in to the dashboard with the admin key."""
+    http = httpx.Client(base_url=server.url, timeout=60)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/login").text)
+    assert token, "the login form carries a CSRF token"
+    data = {"api_key": server.keys["admin"], "csrf_token": token[1], "next": "/"}
+    assert http.post("/login", data=data).status_code == 303
+    return http
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signed_in", [True, False], ids=["session", "anonymous"])
+def test_routes_outside_the_openapi_never_fail(fuzz_server: FuzzServer, signed_in: bool) -> None:
+    """Tracking links, SDK short paths, the webhook probe and dashboard pages: no 5xx, no
+    traceback, whatever the path, query, credentials and body."""
+    http = logged_in(fuzz_server) if signed_in else httpx.Client(base_url=fuzz_server.url)
+    tried: Counter[str] = Counter()
+
+    @settings(FUZZ, max_examples=EXAMPLES * 25)
+    @given(hidden_requests())
+    def run(sample: tuple[str, str, dict[str, str], dict[str, bytes], bytes]) -> None:
+        method, path, query, headers, body = sample
+        tried[method + " " + path.split("/")[1]] += 1
+        content = None if method in ("GET", "HEAD") else body
+        r = http.request(method, path, params=query, headers=headers, content=content)
+        assert r.status_code < 500 and "Traceback" not in r.text, (r.status_code, r.text[:500])
+
+    try:
+        run()
+    finally:
+        http.close()
+    report_figures(f"outside the OpenAPI ({'session' if signed_in else 'anonymous'})", tried, {})
+
+
+def test_a_non_ascii_csrf_token_is_a_403(tmp_path: Path) -> None:
+    """A token header or form field with non-ASCII text was compared as str: a 500."""
+    client = app_client(tmp_path)
+    cookie = {"Cookie": "headway_csrf=" + "a" * 43}
+    for token in ("\u00e9".encode("latin-1"), b"\xc3\xa9t\xc3\xa9"):
+        r = client.post(
+            "/journeys/editor/validate", headers={**cookie, "X-CSRF-Token": token}, data={}
+        )
+        assert r.status_code == 403, r.text
+    r = client.post(
+        "/journeys/editor/validate", headers=cookie, data={"csrf_token": "\u00e9t\u00e9"}
+    )
+    assert r.status_code == 403, r.text

@@ -55,7 +55,9 @@ def csrf_ok(request: Request, token: str | None) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not token or not cookie or not _COOKIE_SHAPE.match(cookie):
         return False
-    return hmac.compare_digest(token, _token(request, cookie))
+    # As bytes: a forged token may hold any text (str comparison refuses non-ASCII: a 500).
+    given = token.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(given, _token(request, cookie).encode())
 
 
 def csrf_refused() -> Forbidden:
