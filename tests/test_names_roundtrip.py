@@ -150,10 +150,11 @@ def round_trip(world: World, kind: str, key: str) -> None:
     assert figure is not None
     labels = json.loads(figure.group(1))["data"][0]["y"]
     assert labels == [html.escape(kind, quote=False), html.escape(second, quote=False)]
-    for text in (kind, second):
+    # Unescaped, a name holding "<" appears on no page that shows it (the stage names on the
+    # journey page, the type on the contact page).
+    for text, shown_on in ((kind, (page, contact)), (second, (page,))):
         if "<" in text and text not in world.baseline:
-            assert text not in page.text
-            assert kind not in contact.text
+            assert all(text not in shown.text for shown in shown_on)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
