@@ -502,19 +502,29 @@ def tracking_tokens() -> st.SearchStrategy[str]:
     return signed | tampered | st.text(max_size=80)
 
 
+# What HTTP lets a header value hold: visible ASCII, spaces and tabs inside, bytes 0x80-0xFF.
+HEADER_CHARACTERS = st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f")
+
+
+def sendable(text: str) -> str:
+    """``text`` with lone surrogates replaced (a URL carries UTF-8, which cannot hold them)."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 @st.composite
 def hidden_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str], dict[str, bytes], bytes]:
     """(method, path, query, headers, body) for one of the routes outside the OpenAPI."""
     method, template = draw(st.sampled_from(HIDDEN_ROUTES))
-    path = template.replace("{token}", quote(draw(tracking_tokens()), safe=""))
-    path = path.replace("{rest}", quote(draw(NAMES), safe="/"))
-    path = path.replace("{name}", quote(draw(NAMES), safe=""))
-    query = draw(st.dictionaries(st.sampled_from(QUERY_KEYS), SCALARS.map(str), max_size=3))
+    path = template.replace("{token}", quote(sendable(draw(tracking_tokens())), safe=""))
+    path = path.replace("{rest}", quote(sendable(draw(NAMES)), safe="/"))
+    path = path.replace("{name}", quote(sendable(draw(NAMES)), safe=""))
+    values = SCALARS.map(lambda v: sendable(str(v)))
+    query = draw(st.dictionaries(st.sampled_from(QUERY_KEYS), values, max_size=3))
     headers = draw(
         st.dictionaries(
             st.sampled_from(["Authorization", "X-API-Key", "X-CSRF-Token", "Content-Type"]),
-            st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40).map(
-                lambda v: v.encode("latin-1")  # as bytes: a header may carry any of them
+            st.text(HEADER_CHARACTERS, max_size=40).map(
+                lambda v: v.strip().encode("latin-1")  # bytes: a header may carry any of them
             ),
             max_size=2,
         )
