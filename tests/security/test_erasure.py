@@ -294,3 +294,17 @@ def test_erasing_beside_a_live_server_holds(tmp_path: Path) -> None:
     with Store(db, read_only=True) as store:
         assert contact_ids(store) == [KEPT]
         assert store.execute("SELECT count(*) FROM activities").scalar() == 3
+
+
+def test_a_dropped_report_stream_neither_blocks_nor_breaks_the_rewrite(store: Store) -> None:
+    hw = Headway(store)
+    hw.add_activities(activities(KEPT, KEPT, 3, 0) + activities(PROBE_ID, LONG, 3, 0))
+    stream = store.arrow_batches("SELECT * FROM activities", rows=1)
+    next(iter(stream))  # one batch read, then the stream is dropped unfinished
+    del stream
+    store.arrow_batches("SELECT * FROM activities")  # never read at all
+    erase_contact(store, PROBE_ID)
+    hw.add_activities(activities(KEPT, KEPT, 1, 50))  # lands in the new file, not the old one
+    store.close()
+    with Store(store.path) as again:
+        assert again.execute("SELECT count(*) FROM activities").scalar() == 4

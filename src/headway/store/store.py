@@ -14,6 +14,7 @@ import fcntl
 import os
 import queue
 import re
+import secrets
 import sys
 import threading
 import time
@@ -81,6 +82,37 @@ class _Pending:
     future: Future[AppendResult] = field(default_factory=Future)
 
 
+class _Stream:
+    """Batches of a DuckDB reader; at the end (or when dropped) it closes the reader, which
+    would otherwise keep the database open past ``rewrite_file``'s swap, and calls ``done``."""
+
+    def __init__(self, reader: pa.RecordBatchReader, done: Callable[[], object]) -> None:
+        self.reader: pa.RecordBatchReader | None = reader
+        self.done = done
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        if self.reader is None:
+            raise StopIteration
+        try:
+            return self.reader.read_next_batch()
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Close the reader and say so, once."""
+        if self.reader is not None:
+            reader, self.reader = self.reader, None
+            reader.close()
+            self.done()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 def to_sql(query: str | exp.Expression) -> str:
     """SQL text for DuckDB from text or a SQLGlot tree."""
     return query if isinstance(query, str) else query.sql(dialect="duckdb")
@@ -142,20 +174,14 @@ class Store:
     ) -> pa.RecordBatchReader:
         """Run a read query; its rows streamed as Arrow record batches (bounded memory)."""
         reading = self._reading()
-        reading.__enter__()  # until the stream is read to its end (or dropped)
+        reading.__enter__()  # until the stream is read to its end, closed or dropped
         try:
             reader = self.cursor().sql(to_sql(query), params=params).to_arrow_reader(rows)
         except BaseException:
             reading.__exit__(None, None, None)
             raise
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                yield from reader
-            finally:
-                reading.__exit__(None, None, None)
-
-        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+        stream = _Stream(reader, lambda: reading.__exit__(None, None, None))
+        return pa.RecordBatchReader.from_batches(reader.schema, stream)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -222,10 +248,12 @@ class Store:
             name = str(conn.execute("SELECT current_database()").fetchall()[0][0])
             literal = str(fresh).replace("'", "''")
             conn.execute(f"ATTACH '{literal}' AS _hw_fresh")
+            mark = f"rewritten {secrets.token_hex(8)}"
             try:
                 conn.execute(
                     f'COPY FROM DATABASE "{name.replace(chr(34), chr(34) * 2)}" TO _hw_fresh'
                 )
+                conn.execute(f"COMMENT ON TABLE _hw_fresh.main.schema_version IS '{mark}'")
             finally:
                 conn.execute("DETACH _hw_fresh")
             hold = os.open(fresh, os.O_RDWR)
@@ -235,14 +263,15 @@ class Store:
                 self._swapping = True
                 self._gate.wait_for(lambda: self._reads == 0, timeout=SWAP_WAIT_SECONDS)
             try:
-                self._swap(fresh, hold)
+                self._swap(fresh, hold, mark)
             finally:
                 with self._gate:
                     self._swapping = False
                     self._gate.notify_all()
 
-    def _swap(self, fresh: Path, hold: int) -> None:
-        """Put ``fresh`` (locked by ``hold``) in place of the open file and reopen it."""
+    def _swap(self, fresh: Path, hold: int, mark: str) -> None:
+        """Put ``fresh`` (locked by ``hold``, its ``schema_version`` commented ``mark``) in
+        place of the open file and reopen it."""
         os.replace(fresh, self.path)
         self._conn.close()  # every cursor too; its checkpoint goes to the unlinked file
         Path(f"{self.path}.wal").unlink(missing_ok=True)  # the old file's log, if left
@@ -252,6 +281,14 @@ class Store:
         self._hold = hold  # closing it would drop DuckDB's lock too: kept until close()
         self._conn = duckdb.connect(str(self.path))
         self.__dict__.pop("_wconn", None)  # a cursor of the closed connection
+        seen = self._conn.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'schema_version'"
+        ).fetchall()
+        if seen != [(mark,)]:
+            # DuckDB handed back the old, still referenced database: writing to it would be
+            # writing to a deleted file. Refuse every write rather than lose them.
+            self._closed = True
+            raise StoreError(f"{self.path} was rewritten but could not be reopened; restart")
         self._epoch += 1
         self.generation += 1
 
