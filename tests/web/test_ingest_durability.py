@@ -254,4 +254,5 @@ def test_a_server_that_does_not_sync_loses_acknowledged_batches(
     final.stop()
     stored = set(stored_ids(cuts.db))
     lost = [i for batch in cuts.acked for i in batch if i not in stored]
+    print(f"\nsyncs turned off: {len(lost)} of {len(cuts.acked) * BATCH} acknowledged lost")
     assert len(lost) >= ACKS_PER_ROUND * BATCH  # every acknowledged batch of the round
