@@ -55,9 +55,9 @@ class TrackingSettings(BaseModel):
     enabled: bool = True
     base_url: str | None = None
     keys: tuple[TrackingKey, ...] = ()
-    token_lifetime_days: int = Field(730, ge=1, le=36_500)
-    max_header_chars: int = Field(512, ge=64)
-    dedupe_seconds: int = Field(10, ge=0, le=86_400)
+    token_lifetime_days: int = Field(default=730, ge=1, le=36_500)
+    max_header_chars: int = Field(default=512, ge=64)
+    dedupe_seconds: int = Field(default=10, ge=0, le=86_400)
 
     @field_validator("base_url")
     @classmethod

@@ -22,10 +22,10 @@ class HttpSettings(BaseModel):
 
     # Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto is believed.
     trusted_proxies: tuple[str, ...] = ()
-    max_connections: int = Field(DEFAULT_MAX_CONNECTIONS, ge=1)
-    header_timeout: float = Field(DEFAULT_HEADER_TIMEOUT, gt=0)
-    keep_alive_timeout: float = Field(DEFAULT_KEEP_ALIVE, gt=0)
-    max_header_bytes: int = Field(DEFAULT_MAX_HEADER_BYTES, ge=1024)
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=1)
+    header_timeout: float = Field(default=DEFAULT_HEADER_TIMEOUT, gt=0)
+    keep_alive_timeout: float = Field(default=DEFAULT_KEEP_ALIVE, gt=0)
+    max_header_bytes: int = Field(default=DEFAULT_MAX_HEADER_BYTES, ge=1024)
 
     @field_validator("trusted_proxies")
     @classmethod
