@@ -21,12 +21,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The browser tests drive Debian's chromium (headless) through Playwright.
+# The browser tests drive Debian's chromium (headless) through Playwright; the durability
+# test builds a small LD_PRELOAD library with the C compiler (tests/web/sync_ledger.c).
 chromium:
-	@command -v chromium >/dev/null || { \
+	@command -v chromium >/dev/null && command -v cc >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium gcc libc6-dev >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
