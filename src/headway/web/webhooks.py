@@ -23,6 +23,7 @@ from headway.ingest.webhooks.settings import WebhookSettings
 from headway.store import Store
 from headway.store.erased import erased_names
 from headway.web.api._common import errors
+from headway.web.request_bodies import read_capped
 
 router = APIRouter()
 
@@ -54,7 +55,8 @@ async def receive_webhook(provider: str, request: Request) -> dict[str, Any]:
         raise NotFound(
             f"{adapter.label} webhooks are not enabled (no webhooks.{adapter.name} settings)"
         )
-    body = await _read_body(request, webhooks.max_body_bytes)
+    limit = webhooks.max_body_bytes
+    body = await read_capped(request, limit, lambda _size: _too_large(limit))
     _check_content_type(adapter, request.headers.get("content-type", ""))
     headers = {k.lower(): v for k, v in request.headers.items()}
     store: Store = request.app.state.store
@@ -134,20 +136,6 @@ def _check_content_type(adapter: Provider, value: str) -> None:
             f"{adapter.label} webhooks must be {wanted}, not {media or 'an untyped body'}",
             [Detail(f"expected {wanted}", field="content-type")],
         )
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

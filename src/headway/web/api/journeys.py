@@ -42,6 +42,7 @@ from headway.store.journeys import (
 from headway.web.api._common import ADMIN, READ, errors
 from headway.web.api.discovery import WarningOut
 from headway.web.app_state import app_headway
+from headway.web.request_bodies import read_capped
 
 router = APIRouter(tags=["journeys"])
 
@@ -153,27 +154,13 @@ async def _read_definition(request: Request) -> tuple[Journey, str]:
             [Detail("unsupported content type", field="content-type")],
         )
     try:
-        text = (await _body(request)).decode("utf-8-sig")
+        text = (await read_capped(request, MAX_DEFINITION_BYTES, _too_large)).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidJourney(
             "the journey definition is not UTF-8 text", [Detail("not UTF-8", field="body")]
         ) from None
     # Parsing (and saving, below) runs off the event loop: other requests keep flowing.
     return await run_in_threadpool(_parse, text), text
-
-
-async def _body(request: Request) -> bytes:
-    """The body, refused (413) as soon as it is over the size limit of a definition."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_DEFINITION_BYTES:
-        raise _too_large(int(length))
-    chunks, seen = [], 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > MAX_DEFINITION_BYTES:
-            raise _too_large(None)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _too_large(size: int | None) -> PayloadTooLarge:
