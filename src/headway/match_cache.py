@@ -25,7 +25,6 @@ from headway.backends.duckdb import DuckDBBackend
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT
 from headway.engine.inputs import match_query
 from headway.engine.match_types import MODES, MatchSpec
-from headway.engine.matcher import match as run_matcher
 from headway.engine.options import ReportOptions
 from headway.engine.run import Matched, match_journey, match_spec
 from headway.memo import Memo
@@ -132,6 +131,8 @@ def preload_engine() -> None:
     NumPy (which imports pandas) and the regex checker's DuckDB connection (~30 ms on a first
     save). The server calls this at start-up, in a thread.
     """
+    from headway.engine.matcher import match as run_matcher
+
     pa.array([0], pa.int64()).to_numpy()
     DUCKDB_DIALECT.regex_problem("^$")
     contact = np.array([1, 1, 1], np.int64)

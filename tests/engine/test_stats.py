@@ -93,3 +93,12 @@ def test_tables_sums_strata_and_adjusts_the_family() -> None:
     assert st.a.tolist() == [3, 12]
     assert st.q.tolist() == pytest.approx(bh_qvalues(st.p).tolist())
     assert math.isfinite(st.rate_ratio[0])
+
+
+def test_z95_is_scipys_normal_quantile() -> None:
+    """The pinned 97.5 % normal quantile is scipy's, to the last bit (scipy loads lazily)."""
+    from scipy.stats import norm
+
+    from headway.engine.stats import Z95
+
+    assert float(norm.ppf(0.975)) == Z95

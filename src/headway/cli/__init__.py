@@ -4,6 +4,10 @@ Each module in this package that defines ``register(app)`` adds its commands; th
 the root app, the global ``--db`` option and the one error boundary of the CLI: a
 ``HeadwayError`` is printed as a sentence (with its details) and exits with status 2, never
 with a traceback.
+
+Every command module is imported to build the app, so each must be cheap to import: the API,
+the engine and the store (DuckDB, pyarrow, numba, scipy) are imported inside the commands that
+use them, and ``headway --help`` loads none of them (``tests/cli/test_startup_imports.py``).
 """
 
 from __future__ import annotations

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from headway.api import Headway, options
 from headway.cli.common import console, open_db
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
-from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
-from headway.engine.email_influence import EmailInfluence, email_influence
-from headway.engine.email_rankings import EmailRanking, email_ranking
+
+if TYPE_CHECKING:
+    from headway.engine.email_influence import EmailInfluence
+    from headway.engine.email_rankings import EmailRanking
 
 AllView = Annotated[bool, typer.Option("--all", help="Count machine opens and clicks too.")]
 Days = Annotated[int, typer.Option("--days", help="Days after each delivery (1-365).")]
@@ -42,6 +42,9 @@ def attribution(
     json_: JsonFlag = False,
 ) -> None:
     """Attribute a journey's conversions to touchpoints (first, last, linear, position, Markov)."""
+    from headway.api import Headway, options
+    from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
+
     opts = options(as_of, date_range)
     chosen = AttributionOptions(models=parse_models(model), order=order, human=not all_)
     with open_db(read_only=True) as store:
@@ -84,6 +87,9 @@ def influence(
     json_: JsonFlag = False,
 ) -> None:
     """How the email's recipients at each stage moved on, by what they did with it."""
+    from headway.api import Headway, options
+    from headway.engine.email_influence import email_influence
+
     opts = options(as_of, None)
     with open_db(read_only=True) as store:
         hw = Headway(store)
@@ -126,6 +132,9 @@ def unsubscribes(
     json_: JsonFlag = False,
 ) -> None:
     """Emails ranked by unsubscribes (or journey drop-off) within N days of delivery."""
+    from headway.api import Headway, options
+    from headway.engine.email_rankings import email_ranking
+
     opts = options(as_of, None)
     with open_db(read_only=True) as store:
         hw = Headway(store)

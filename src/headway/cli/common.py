@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from rich.console import Console
 
 from headway.local_socket.routing import RoutedConsole
-from headway.store import Store, default_db_path
 from headway.store.open_stores import lookup
+
+if TYPE_CHECKING:  # the store (DuckDB, pyarrow) loads when a command opens it, not for --help
+    from headway.store import Store
 
 # Per thread: in a server, each forwarded command prints to its own client (local_socket).
 # Markup is off by default: names from the data ('[Amplitude] Page Viewed') are printed as
@@ -30,6 +32,8 @@ class CliState(threading.local):
 
     def db_path(self) -> Path:
         """The chosen database: ``--db``, else ``$HEADWAY_DB``, else ``./headway.duckdb``."""
+        from headway.store import default_db_path
+
         return self.db if self.db is not None else default_db_path()
 
 
@@ -55,8 +59,10 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
         raise NotFound(
             f"database {path} does not exist; create it with 'headway import' or 'headway demo'"
         )
-    store = Store(path, read_only=read_only)
     from headway.local_socket.forward import remove_if_stale
+    from headway.store import Store
+
+    store = Store(path, read_only=read_only)
 
     remove_if_stale(path)  # this process holds the file: a socket for it is a dead server's
     try:

@@ -5,18 +5,23 @@ The engine's CLI module wires ``show_contact`` into its ``contacts`` command gro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
 from rich.console import Console
 from rich.table import Table
 
 from headway.errors import NotFound
-from headway.store import Store
-from headway.store.contacts import contact_timeline, get_contact
-from headway.store.identities import contact_identities
+
+if TYPE_CHECKING:
+    from headway.store import Store
 
 
 def show_contact(store: Store, contact_id: str, console: Console, limit: int | None = None) -> None:
     """Print a contact's attributes and timeline; NotFound when there is no such contact."""
+    from headway.store.contacts import contact_timeline, get_contact
+    from headway.store.identities import contact_identities
+
     contact = get_contact(store, contact_id)
     if contact is None:
         raise NotFound(f"there is no contact {contact_id!r}")

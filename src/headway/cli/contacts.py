@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from headway.api import Headway, options
 from headway.cli.common import console, open_db
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import print_json
@@ -50,6 +49,8 @@ def contacts(
     yes: Annotated[bool, typer.Option("--yes", help="erase: do not ask for confirmation.")] = False,
 ) -> None:
     """The contacts at a stage of a journey, one contact's profile and timeline, or erasure."""
+    from headway.api import Headway, options
+
     if target[0] == "show":
         _show(target)
         return

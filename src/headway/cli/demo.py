@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from headway.cli.common import console, state
-from headway.demo import NO_EFFECTS, DemoConfig, DemoSummary, build_demo
-from headway.demo.world import END
-from headway.ingest.relabel import relabel
-from headway.store import Store
+
+if TYPE_CHECKING:
+    from headway.demo import DemoConfig, DemoSummary
 
 
 def demo_command(
@@ -31,6 +30,9 @@ def demo_command(
     ] = False,
 ) -> None:
     """Build the demo world: campaigns, web activity and purchases ending on 2025-06-30."""
+    from headway.demo import NO_EFFECTS, DemoConfig
+    from headway.store import Store
+
     config = DemoConfig(
         contacts=contacts, seed=seed, effects=NO_EFFECTS if no_effects else DemoConfig().effects
     )
@@ -49,6 +51,10 @@ def demo_command(
 
 
 def _build(path: Path, config: DemoConfig) -> DemoSummary:
+    from headway.demo import build_demo
+    from headway.ingest.relabel import relabel
+    from headway.store import Store
+
     columns = (TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Store(path) as store, Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("contacts", total=config.contacts)
@@ -63,6 +69,8 @@ def _build(path: Path, config: DemoConfig) -> DemoSummary:
 
 
 def _report(path: Path, summary: DemoSummary) -> None:
+    from headway.demo.world import END
+
     console.print(
         f"Built the demo world in {path}: {summary.contacts:,} contacts, "
         f"{summary.activities:,} activities in {summary.seconds:.1f} s "

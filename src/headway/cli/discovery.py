@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from headway.api import Headway, JourneyWarning, PropertySummary
 from headway.cli.common import console, err_console, open_db
+
+if TYPE_CHECKING:
+    from headway.api import JourneyWarning, PropertySummary
 
 _MINUTE = "%Y-%m-%d %H:%M"
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -30,6 +32,8 @@ def register(app: typer.Typer) -> None:
 
 def types(json_: JsonFlag = False) -> None:
     """Every activity type seen: activities, contacts, first and last seen."""
+    from headway.api import Headway
+
     with open_db(read_only=True) as store:
         found = Headway(store).types()
     if json_:
@@ -58,6 +62,8 @@ def properties(
     json_: JsonFlag = False,
 ) -> None:
     """Every property path seen per type: fill rate, JSON types, top values."""
+    from headway.api import Headway
+
     with open_db(read_only=True) as store:
         hw = Headway(store)
         found = hw.properties(type_, top=top)

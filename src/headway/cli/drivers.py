@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from headway.api import Headway, options
-from headway.backends.duckdb import DuckDBBackend
 from headway.cli.common import console, open_db
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
-from headway.engine.contact_lists import resolve_stage
-from headway.engine.drivers import (
-    DEFAULT_MIN_SUPPORT,
-    DriversReport,
-    Transition,
-    drivers_report,
-    times,
-)
-from headway.engine.stalls import DEFAULT_LIMIT, StageStalls, StallsReport, stalls_report
+from headway.engine.options import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 from headway.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from headway.engine.drivers import DriversReport, Transition
+    from headway.engine.stalls import StageStalls, StallsReport
 
 SIGNIFICANT = 0.05  # q below which the plain-language line is printed
 LEGEND = (
@@ -69,6 +63,11 @@ def drivers(
     json_: JsonFlag = False,
 ) -> None:
     """Per transition, the touchpoints that go with moving on: odds ratio, CI, q, support."""
+    from headway.api import Headway, options
+    from headway.backends.duckdb import DuckDBBackend
+    from headway.engine.contact_lists import resolve_stage
+    from headway.engine.drivers import drivers_report
+
     human = human_view(view)
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
@@ -136,6 +135,8 @@ def _transition_table(t: Transition, top: int) -> Table:
 
 def ci(value: float, low: float, high: float) -> str:
     """A ratio and its interval with two significant digits: ``2.2 (1.8–2.7)``."""
+    from headway.engine.drivers import times
+
     return f"{times(value, '')} ({times(low, '')}–{times(high, '')})"
 
 
@@ -165,6 +166,11 @@ def stalls(
     json_: JsonFlag = False,
 ) -> None:
     """Per stage, the stalled contacts with their last touchpoints, and what is over-represented."""
+    from headway.api import Headway, options
+    from headway.backends.duckdb import DuckDBBackend
+    from headway.engine.contact_lists import resolve_stage
+    from headway.engine.stalls import stalls_report
+
     human = human_view(view)
     if limit < 0:
         raise InvalidInput("--limit must not be negative")

@@ -7,11 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from headway.api import Headway, options
 from headway.cli.common import console, open_db
 from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
-from headway.engine.email_journeys import email_stages, journey_engagement
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +28,9 @@ def engagement(
     json_: JsonFlag = False,
 ) -> None:
     """Email engagement (delivered, open and click rates) of the contacts at each stage."""
+    from headway.api import Headway, options
+    from headway.engine.email_journeys import journey_engagement
+
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         hw = Headway(store)
@@ -64,6 +65,9 @@ def stages(
     json_: JsonFlag = False,
 ) -> None:
     """Where in a journey the email's recipients were when it was delivered."""
+    from headway.api import Headway, options
+    from headway.engine.email_journeys import email_stages
+
     opts = options(as_of, None)
     with open_db(read_only=True) as store:
         hw = Headway(store)

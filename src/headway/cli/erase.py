@@ -7,12 +7,15 @@ first word is ``erase`` (as it does for ``show``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from headway.cli.common import console, open_db
 from headway.errors import InvalidInput, NotFound
-from headway.store.contacts import get_contact
-from headway.store.erase import ErasureReport, erase_contact
+
+if TYPE_CHECKING:
+    from headway.store.erase import ErasureReport
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +31,9 @@ def erase_target(target: list[str], yes: bool) -> None:
 
 def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
     """Erase a contact after confirmation (or at once with ``yes``); what was removed."""
+    from headway.store.contacts import get_contact
+    from headway.store.erase import erase_contact
+
     with open_db() as store:
         contact = get_contact(store, contact_id)
         if contact is None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from headway.api import Headway
 from headway.cli.common import console, open_db
 from headway.cli.reports import print_json
-from headway.store.identities import ContactIdentities, IdentityLink
+
+if TYPE_CHECKING:
+    from headway.store.identities import ContactIdentities, IdentityLink
 
 identities_app = typer.Typer(
     help="Identities: ids merged into contacts (list, merge, undo).", no_args_is_help=True
@@ -36,6 +37,9 @@ def list_command(
     Times are UTC. With CONTACT: the ids merged into it, what it is merged into, and the links
     naming them.
     """
+    from headway.api import Headway
+    from headway.store.identities import ContactIdentities
+
     with open_db(read_only=True) as store:
         found = Headway(store).identities(contact)
     if isinstance(found, ContactIdentities):
@@ -59,6 +63,8 @@ def merge(
     contact: Annotated[str, typer.Argument(help="The contact it is the same person as.")],
 ) -> None:
     """Merge ALIAS into CONTACT: ALIAS's activities count as CONTACT's in every report."""
+    from headway.api import Headway
+
     with open_db() as store:
         outcome = Headway(store).merge(alias, contact)
     what = f"{alias!r} into {contact!r}"
@@ -82,6 +88,8 @@ def undo(
     link_id: Annotated[int, typer.Argument(help="The link's id (see 'identities list').")],
 ) -> None:
     """Undo a merge: the alias's activities count as its own again (kept, marked undone)."""
+    from headway.api import Headway
+
     with open_db() as store:
         link = Headway(store).unmerge(link_id)
     console.print(

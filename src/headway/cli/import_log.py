@@ -7,7 +7,6 @@ from typing import Annotated
 import orjson
 import typer
 
-from headway.api import Headway
 from headway.cli.common import console, open_db
 
 imports_app = typer.Typer(
@@ -23,6 +22,8 @@ def list_command(
     """List every import, newest first: id, when, files, tool, counts, status."""
     if ctx.invoked_subcommand is not None:
         return
+    from headway.api import Headway
+
     with open_db(read_only=True) as store:
         records = Headway(store, cache_bytes=0).imports()
     if as_json:
@@ -50,6 +51,8 @@ def undo_command(
     import_id: Annotated[int, typer.Argument(help="The import's id (see 'headway imports').")],
 ) -> None:
     """Remove exactly the activities an import added (and nothing else)."""
+    from headway.api import Headway
+
     with open_db() as store:
         report = Headway(store, cache_bytes=0).undo_import(import_id)
     console.print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -16,16 +16,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from headway.api import Headway
 from headway.cli.common import console, err_console, open_db, served_here, state
 from headway.errors import InvalidInput
-from headway.ingest import contacts as contact_import
-from headway.ingest.export import export_activities
-from headway.ingest.files import FileResult, ImportOptions, Report
-from headway.ingest.importer import check_files
 from headway.ingest.mapping import ColumnMapping, parse_map
-from headway.ingest.tool_exports import PRESETS
-from headway.store import Store
+from headway.ingest.presets import PRESETS
+
+if TYPE_CHECKING:
+    from headway.ingest.files import FileResult, Report
+    from headway.store import Store
 
 EXIT_REJECTED = 3
 IMPORT_MEMORY = "1400MB"
@@ -85,6 +83,10 @@ def import_command(
     ] = False,
 ) -> None:
     """Import activities (or, with --contacts, contact attributes) from files."""
+    from headway.api import Headway
+    from headway.ingest.files import ImportOptions
+    from headway.ingest.importer import check_files
+
     if contacts:
         _import_contacts(files, fmt, id_col)
         return
@@ -138,6 +140,8 @@ def import_command(
 @contextmanager
 def _open_for(dry_run: bool) -> Iterator[Store]:
     """The database; a dry run on a database that does not exist uses an empty one in memory."""
+    from headway.store import Store
+
     if dry_run and not state.db_path().exists():
         with Store(":memory:") as store:
             yield store
@@ -151,6 +155,8 @@ def _warn(message: str) -> None:
 
 
 def _import_contacts(files: list[Path], fmt: str | None, id_col: str) -> None:
+    from headway.ingest import contacts as contact_import
+
     with open_db(must_exist=False) as store:
         for path in files:
             result = contact_import.import_contacts(store, path, fmt=fmt, id_col=id_col)
@@ -175,6 +181,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Export activities to Parquet, CSV or JSON Lines."""
+    from headway.ingest.export import export_activities
+
     with open_db(read_only=True) as store:
         count = export_activities(store, output, fmt=fmt, start=start, end=end, types=types or ())
     console.print(f"{count} activities written to {output!s}", highlight=False, soft_wrap=True)

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from headway.api import Headway
 from headway.cli.common import console, err_console, open_db, state
 from headway.cli.discovery import print_warnings
 from headway.errors import InvalidJourney
-from headway.model.journey import Journey, journey_to_dict, load_journey_file
 from headway.model.journey_schema import journey_schema
-from headway.store.journeys import (
-    StoredJourney,
-    delete_journey,
-    get_journey,
-    get_source_text,
-    journey_versions,
-    list_journeys,
-    save_journey,
-    stored_definition,
-)
+
+if TYPE_CHECKING:
+    from headway.model.journey import Journey
+    from headway.store.journeys import StoredJourney
 
 journey_app = typer.Typer(
     help="Journeys: validate, save, list, show, versions.", no_args_is_help=True
@@ -45,6 +36,8 @@ def register(app: typer.Typer) -> None:
 
 def _load(path: Path) -> Journey:
     """Parse a file, printing each problem (``FILE: field: reason``) and exiting 2 on error."""
+    from headway.model.journey import load_journey_file
+
     try:
         return load_journey_file(path)
     except InvalidJourney as err:
@@ -63,6 +56,8 @@ def _load(path: Path) -> Journey:
 @journey_app.command("validate")
 def validate(file: FileArg) -> None:
     """Check a definition; prints 'ok: NAME, N stages' or every problem (exit 2)."""
+    from headway.api import Headway
+
     journey = _load(file)
     console.print(f"ok: {journey.name}, {_stages(len(journey.stages))}", highlight=False)
     if state.db_path().exists():  # warnings need the data; a definition alone has none
@@ -73,6 +68,8 @@ def validate(file: FileArg) -> None:
 @journey_app.command("save")
 def save(file: FileArg) -> None:
     """Validate and store a definition as the journey's next version."""
+    from headway.store.journeys import list_journeys, save_journey
+
     journey = _load(file)
     text = file.read_text(encoding="utf-8-sig")
     with open_db(must_exist=False) as store:
@@ -85,6 +82,8 @@ def save(file: FileArg) -> None:
 @journey_app.command("list")
 def list_command() -> None:
     """The stored journeys (latest versions)."""
+    from headway.store.journeys import list_journeys
+
     with open_db() as store:
         journeys = list_journeys(store)
     if not journeys:
@@ -104,6 +103,11 @@ def show(
     A journey saved by an older version that no longer validates is printed as stored, after
     its error on stderr (so it can be fixed and saved again).
     """
+    import yaml
+
+    from headway.model.journey import journey_to_dict
+    from headway.store.journeys import get_journey, get_source_text, stored_definition
+
     with open_db() as store:
         definition, number = stored_definition(store, name, version)
         text = get_source_text(store, name, number)
@@ -122,6 +126,8 @@ def show(
 @journey_app.command("versions")
 def versions(name: NameArg) -> None:
     """Every version of a journey, oldest first."""
+    from headway.store.journeys import journey_versions
+
     with open_db() as store:
         rows = journey_versions(store, name)
     console.print(_table(rows, with_name=False))
@@ -130,6 +136,8 @@ def versions(name: NameArg) -> None:
 @journey_app.command("delete")
 def delete(name: NameArg) -> None:
     """Remove a journey from the list; its versions stay readable."""
+    from headway.store.journeys import delete_journey
+
     with open_db() as store:
         count = delete_journey(store, name)
     kept = f"{count} version{'s' if count != 1 else ''} kept"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from headway.cli.common import console, err_console, open_db
-from headway.store.api_keys import KeyInfo, check_scopes, create_key, list_keys, revoke_key
+
+if TYPE_CHECKING:
+    from headway.store.api_keys import KeyInfo
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
@@ -29,6 +31,8 @@ def create(
     name: Annotated[str | None, typer.Option(help="A label to recognise the key by.")] = None,
 ) -> None:
     """Create a key; prints it once (only a hash of it is stored)."""
+    from headway.store.api_keys import check_scopes, create_key
+
     scopes = check_scopes(scope)  # before opening (and maybe creating) the database
     with open_db(must_exist=False) as store:
         info, plaintext = create_key(store, scopes, name)
@@ -49,6 +53,8 @@ def list_command() -> None:
 
     Dates are UTC.
     """
+    from headway.store.api_keys import list_keys
+
     with open_db() as store:
         keys = list_keys(store)
     if not keys:
@@ -66,6 +72,8 @@ def list_command() -> None:
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see 'keys list').")]) -> None:
     """Revoke a key: it stops working at once and stays listed."""
+    from headway.store.api_keys import revoke_key
+
     with open_db() as store:
         info = revoke_key(store, key_id)
     console.print(f"revoked API key {info.id} ({describe(info)})", highlight=False)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
-from headway.api import Headway, options
 from headway.cli.common import console, open_db
 from headway.cli.discovery import print_warnings, with_warnings
-from headway.engine.funnel import FunnelReport
+
+if TYPE_CHECKING:
+    from headway.engine.funnel import FunnelReport
 
 JourneyArg = Annotated[
     str, typer.Argument(help="A journey file (.yaml/.json) or a stored journey's name.")
@@ -38,6 +39,8 @@ def funnel(
     journey: JourneyArg, as_of: AsOf = None, date_range: DateRange = None, json_: JsonFlag = False
 ) -> None:
     """A journey's funnel: reached, conversion, dropped / in progress / stalled, times."""
+    from headway.api import Headway, options
+
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         hw = Headway(store)
@@ -58,6 +61,8 @@ def trends(
     json_: JsonFlag = False,
 ) -> None:
     """Conversion by entry period."""
+    from headway.api import Headway, options
+
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         hw = Headway(store)
@@ -91,6 +96,8 @@ def breakdown(
     json_: JsonFlag = False,
 ) -> None:
     """The funnel split by a property or contact attribute."""
+    from headway.api import Headway, options
+
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
         hw = Headway(store)

@@ -10,7 +10,6 @@ import typer
 
 from headway.cli.common import err_console, open_db, state
 from headway.errors import ConfigError
-from headway.store.api_keys import any_keys
 
 if TYPE_CHECKING:
     from headway.settings import Settings
@@ -82,6 +81,7 @@ def check_host(host: str, store: Store | None = None) -> None:
     Without keys the server is in local mode (every route open to local callers), so it
     must not be reachable from other machines.
     """
+    from headway.store.api_keys import any_keys
     from headway.web.auth import is_loopback  # late: the web stack loads only to serve
 
     if is_loopback(host) or (store is not None and any_keys(store)):
@@ -94,6 +94,8 @@ def check_host(host: str, store: Store | None = None) -> None:
 
 
 def _access(store: Store) -> str:
+    from headway.store.api_keys import any_keys
+
     if any_keys(store):
         return "API keys required (dashboard: log in with a read key; see docs/api-keys.md)"
     return (

@@ -9,9 +9,7 @@ from typing import Annotated
 
 import typer
 
-from headway.api import Headway
 from headway.cli.common import console, err_console, open_db
-from headway.engine.suppression import suppressions, write_csv
 from headway.errors import InvalidInput
 
 suppression_app = typer.Typer(
@@ -32,6 +30,8 @@ def suppression_export(
     ] = None,
 ) -> None:
     """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
+    from headway.engine.suppression import suppressions, write_csv
+
     with open_db(read_only=True) as store:
         rows = suppressions(store)
     if output is None:
@@ -50,6 +50,9 @@ def suppression_check(
     address: Annotated[str, typer.Argument(help="An email address or a contact id.")],
 ) -> None:
     """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
+    from headway.api import Headway
+    from headway.engine.suppression import suppressions
+
     with open_db(read_only=True) as store:
         reasons = sorted({s.reason for s in suppressions(store) if address in (s.contact, s.email)})
         if Headway(store).is_erased(address):

@@ -33,7 +33,7 @@ import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.engine.match_types import NOT_REACHED
-from headway.engine.options import ReportOptions
+from headway.engine.options import DEFAULT_MIN_SUPPORT, ReportOptions
 from headway.engine.outcomes import IN_PROGRESS, Outcomes, outcomes
 from headway.engine.query import Query
 from headway.engine.results import Tabular, iso, jsonable, ratio
@@ -49,7 +49,6 @@ from headway.engine.touchpoints import (
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 
-DEFAULT_MIN_SUPPORT = 20
 # Contact-age strata (time since the contact's first activity, at t_k): contacts who just
 # arrived get onboarding mail and move fast; comparing within strata keeps that from passing
 # for an effect of the onboarding mail.

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from headway.engine.paths import Paths
+
+if TYPE_CHECKING:  # scipy loads when a chain is built, not with every report
+    import scipy.sparse as sp
 
 State = tuple[str, ...]
 START: State = ()  # the start state: no touchpoint seen yet
@@ -63,6 +65,8 @@ def chain_states(path: Sequence[str], order: int = 1) -> list[State]:
 
 def build_chain(paths: Paths, order: int = 1) -> Chain:
     """The chain's transition probabilities from the observed paths."""
+    import scipy.sparse as sp
+
     index: dict[State, int] = {START: 0}
     src: list[int] = []
     dst: list[int] = []
@@ -95,6 +99,9 @@ def build_chain(paths: Paths, order: int = 1) -> Chain:
 
 def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> float:
     """P(reaching conversion from start), over the states where ``keep`` is true."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
     q, r = chain.q, chain.r
     if keep is not None:
         idx = np.flatnonzero(keep)

@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from headway.errors import Detail, InvalidInput
 
+# Defaults of the drivers and stalls reports, here so the CLI can show them without the engine.
+DEFAULT_MIN_SUPPORT = 20  # contacts a touchpoint needs before its row is shown
+DEFAULT_LIMIT = 100  # stalled contacts listed per stage
+
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -39,7 +39,7 @@ from headway.engine.drivers import (
     stage_activities,
     table_figures,
 )
-from headway.engine.options import ReportOptions, from_micros
+from headway.engine.options import DEFAULT_LIMIT, ReportOptions, from_micros
 from headway.engine.outcomes import Outcomes, outcomes, shown_stall_after
 from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.engine.run import Matched, match_journey
@@ -49,7 +49,6 @@ from headway.errors import InvalidInput
 from headway.model.journey import Journey
 
 LAST_TOUCHPOINTS = 3
-DEFAULT_LIMIT = 100
 
 
 @dataclass(frozen=True)

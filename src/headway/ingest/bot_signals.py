@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from ua_parser import parse
 
 # Apple's Mail Privacy Protection proxy fetches images with exactly this user agent.
 GENERIC_UA = "Mozilla/5.0"
@@ -33,6 +32,8 @@ class AgentKind:
 @lru_cache(maxsize=65536)
 def agent_kind(ua: str, automation_families: frozenset[str], tokens: tuple[str, ...]) -> AgentKind:
     """Classify one user-agent string with ua-parser plus configured scanner tokens."""
+    from ua_parser import parse  # its rule tables take ~0.5 s to load: only when classifying
+
     text = ua.strip()
     if text == GENERIC_UA:
         return AgentKind(generic=True)

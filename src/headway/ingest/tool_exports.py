@@ -26,10 +26,9 @@ from headway.errors import Detail, InvalidInput
 from headway.ingest import jsonlines
 from headway.ingest.formats import is_gzip
 from headway.ingest.mapping import ColumnMapping
-from headway.ingest.presets import IdentityClaim, Mapped
+from headway.ingest.presets import PRESETS, IdentityClaim, Mapped
 from headway.ingest.records import Rejected, validate_records
 
-PRESETS = ("segment", "rudderstack", "posthog", "mixpanel", "amplitude", "ga4", "csv")
 # Keys every record of these tools' exports has, for presets that do not declare EXPECTED.
 EXPECTED = {"segment": ("type",), "rudderstack": ("type",), "posthog": ("event",)}
 CHUNK = 20_000

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The tools whose exports ``headway import --from`` reads (``ingest/tool_exports.py``).
+PRESETS = ("segment", "rudderstack", "posthog", "mixpanel", "amplitude", "ga4", "csv")
+
 
 @dataclass(frozen=True)
 class IdentityClaim:
