@@ -78,11 +78,11 @@ def main() -> None:
         funnel = whole_process(["--db", str(db), "funnel", journey], args.runs)
         report("headway funnel (tiny store)", funnel, 0.4)
         if args.db is None:
-            report("headway types (tiny store)", whole_process(["--db", str(db), "types"], 3), 2)
+            types = whole_process(["--db", str(db), "types"], args.runs)
+            report("headway types (tiny store)", types, 2)
     if args.db is not None:
-        report(
-            f"headway types ({args.db.name})", whole_process(["--db", str(args.db), "types"], 3), 2
-        )
+        types = whole_process(["--db", str(args.db), "types"], args.runs)
+        report(f"headway types ({args.db.name})", types, 2)
 
 
 if __name__ == "__main__":
