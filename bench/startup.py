@@ -37,7 +37,9 @@ SAMPLE_MAP = "contact=user_id,anonymous=cookie_id,type=event name,ts=time,id=eve
 
 def whole_process(args: list[str], runs: int) -> list[float]:
     """Wall seconds of ``headway ARGS`` runs (after one untimed run: numba's cache, OS cache)."""
-    subprocess.run([str(HEADWAY), *args], check=True, capture_output=True)
+    first = subprocess.run([str(HEADWAY), *args], capture_output=True, text=True)
+    if first.returncode != 0:
+        raise SystemExit(f"headway {' '.join(args)} failed: {first.stderr.strip()}")
     out = []
     for _ in range(runs):
         start = time.perf_counter()
