@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from headway.store import catalog
+from headway.store import catalog, catalog_counts
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
@@ -69,7 +69,9 @@ def append_batches(
         incoming = dict(
             conn.execute("SELECT _batch, count(*) FROM _hw_in GROUP BY _batch").fetchall()
         )
-        kept = _append_prepared(conn, "_hw_in", by_batch=True, index=index, contacts=contacts)
+        kept = _append_prepared(
+            conn, "_hw_in", by_batch=True, index=index, contacts=contacts, rows=combined
+        )
     finally:
         conn.unregister("_hw_batch")
         conn.execute("DROP TABLE IF EXISTS _hw_in")
@@ -98,7 +100,7 @@ def append_arrow(
     """Append an Arrow batch with the canonical columns."""
     conn.register("_hw_batch", table)
     try:
-        return append_relation(conn, "_hw_batch", index, contacts)
+        return append_relation(conn, "_hw_batch", index, contacts, rows=table)
     finally:
         conn.unregister("_hw_batch")
 
@@ -109,22 +111,28 @@ def append_relation(
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
     import_id: int | None = None,
+    rows: pa.Table | None = None,
 ) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
     A relation that already has ``id_hash`` and ``_seq`` (the file import's checked rows:
     ids filled, columns typed, in the order of ``_hw_in``) is used as is, saving a copy.
     ``import_id`` tags the rows with the import they came from (see ``store/imports.py``).
+    ``rows``: the relation's rows as Arrow, when it is one (the catalogue may count them).
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
         return _single(
-            _append_prepared(conn, relation, index=index, contacts=contacts, import_id=import_id)
+            _append_prepared(
+                conn, relation, index=index, contacts=contacts, import_id=import_id, rows=rows
+            )
         )
     _prepare(conn, relation, cols)
     try:
         return _single(
-            _append_prepared(conn, "_hw_in", index=index, contacts=contacts, import_id=import_id)
+            _append_prepared(
+                conn, "_hw_in", index=index, contacts=contacts, import_id=import_id, rows=rows
+            )
         )
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_in")
@@ -162,6 +170,7 @@ def _append_prepared(
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
     import_id: int | None = None,
+    rows: pa.Table | None = None,
 ) -> AppendResult | dict[int, int]:
     hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
     incoming = len(hashes)
@@ -189,8 +198,10 @@ def _append_prepared(
         else {}
     )
     # Before the insert: after it, the view's duplicate check would hide the kept rows.
+    # Every row kept and at hand in Arrow: counted in Python (catalog_counts.py), else in SQL.
     pairs = contacts.type_contacts if contacts is not None else None
-    catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
+    if not (no_dups and rows is not None and catalog_counts.record_batch(conn, rows, pairs)):
+        catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
     row = conn.execute(
         """INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
                                    bot_reason, source, import_id)

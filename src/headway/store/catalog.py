@@ -27,9 +27,9 @@ from headway.store.id_index import merged
 VALUE_CAP = 200  # distinct scalar values tracked per (type, path)
 
 # A json_tree full key made only of object steps: "$", then ".bare" or ."quoted" steps.
-_OBJECT_STEPS = r"""'^\$(\.("([^"\\]|\\.)*"|[^."\[\]]+))+$'"""
+OBJECT_STEPS = r"""'^\$(\.("([^"\\]|\\.)*"|[^."\[\]]+))+$'"""
 # The JSON array of a full key's keys: quoted steps are already JSON strings.
-_KEYS = (
+KEYS = (
     "'[' || array_to_string(list_transform("
     r"""regexp_extract_all(j.fullkey, '\.("(?:[^"\\]|\\.)*"|[^."\[\]]+)', 1), """
     "lambda s: CASE WHEN starts_with(s, '\"') THEN s ELSE to_json(s)::VARCHAR END), ',') || ']'"
@@ -81,13 +81,13 @@ def _nodes(rows: str, *, by_value: bool, only: str = "") -> str:
     Nodes are grouped by their raw full key first, so the path is derived once per key."""
     value = "CASE WHEN j.type NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN j.value::VARCHAR END"
     column = f"{value} AS value" if by_value else f"approx_count_distinct({value}) AS distincts"
-    return f"""SELECT type_code, {_KEYS} AS path, {_KIND} AS kind,
+    return f"""SELECT type_code, {KEYS} AS path, {_KIND} AS kind,
                {"value" if by_value else "distincts"}, n, fullkey
         FROM (SELECT r.type_code, j.fullkey, j.type, {column}, count(*) AS n
               FROM {rows} r, json_tree(r.properties) j
               WHERE j.fullkey <> '$' {only}
               GROUP BY {"ALL" if by_value else "1, 2, 3"}) j
-        WHERE regexp_full_match(j.fullkey, {_OBJECT_STEPS})"""
+        WHERE regexp_full_match(j.fullkey, {OBJECT_STEPS})"""
 
 
 _PROPERTY_ROWS = """SELECT type_code, path, sum(n) AS activities,
