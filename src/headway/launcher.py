@@ -1,9 +1,10 @@
 """The ``headway`` console script: a command on a served database goes straight to the server.
 
-Loading the whole CLI costs a couple of CPU-seconds; a command that a running server will run
-needs none of it. So the script first reads the two things that decide (``--db`` before the
-command name, and the command name), asks whether a live Headway server holds that database
-(``headway.local_socket``) and, if one does, forwards the invocation at once. Anything else —
+A report in a fresh process costs a couple of CPU-seconds (the store, the engine, numba's
+start); a command that a running server will run needs none of it. So the script first reads
+the two things that decide (``--db`` before the command name, and the command name), asks
+whether a live Headway server holds that database (``headway.local_socket``) and, if one
+does, forwards the invocation at once. Anything else —
 no server, ``--help``, an option it does not know, a command that is never forwarded — goes
 to the full CLI (``headway.cli.main``), which decides the same way once it has parsed the line.
 """
