@@ -7,7 +7,8 @@ path: how many activities carry it, the JSON types seen, and — while a path ha
 marked high-cardinality and its values are dropped, for good: values only grow on append).
 
 Appends add the increment of their kept rows (``_hw_keep``) inside their own write
-transaction (``record_append``), so reading the catalogue never scans the log. Erasure takes
+transaction (``record_append``; an Arrow batch kept whole, the HTTP path's, is counted in
+Python by ``catalog_counts.record_batch`` instead), so reading the catalogue never scans the log. Erasure takes
 the erased rows' share out again (``record_removal``); import undo calls ``rebuild``, a full
 recompute from the log.
 
