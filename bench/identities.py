@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from funnel import AS_OF, DATA, JOURNEY, Size, generate  # noqa: E402
 from headway.api import Headway, options  # noqa: E402
-from headway.engine.funnel import funnel_report  # noqa: E402
-from headway.engine.run import match_journey  # noqa: E402
+from headway.engine.funnel.report import funnel_report  # noqa: E402
+from headway.engine.kernel.run import match_journey  # noqa: E402
 from headway.ingest.presets import IdentityClaim  # noqa: E402
 from headway.model.journey import parse_journey  # noqa: E402
 from headway.store import Store, identities  # noqa: E402

@@ -62,10 +62,10 @@ import json, sys, time
 t0 = time.perf_counter()
 from headway.api import options
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.funnel import funnel_report
-from headway.engine.outcomes import outcomes
-from headway.engine.run import match_journey
-from headway.engine.trends import trend_report
+from headway.engine.funnel.report import funnel_report
+from headway.engine.funnel.outcomes import outcomes
+from headway.engine.kernel.run import match_journey
+from headway.engine.funnel.trends import trend_report
 from headway.store import Store
 from headway.store.journeys import get_journey
 from headway.match_cache import preload_engine

@@ -14,11 +14,11 @@ import pyarrow as pa
 import pytest
 
 from headway.api import Headway, options
-from headway.engine.breakdowns import breakdown, property_expression
-from headway.engine.contact_lists import contact_list
-from headway.engine.funnel import funnel_report
-from headway.engine.run import match_journey
-from headway.engine.trends import trend_report
+from headway.engine.funnel.breakdowns import breakdown, property_expression
+from headway.engine.funnel.contact_lists import contact_list
+from headway.engine.funnel.report import funnel_report
+from headway.engine.funnel.trends import trend_report
+from headway.engine.kernel.run import match_journey
 from headway.match_cache import preload_engine
 from headway.model.journey import Journey, parse_journey
 from headway.store import Store

@@ -19,21 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine import discovery
-from headway.engine.attribution import (
+from headway.engine.attribution.report import (
     MODELS,
     AttributionOptions,
     AttributionReport,
     attribution_report,
 )
-from headway.engine.breakdowns import BreakdownReport, breakdown
-from headway.engine.contact_lists import ContactList, contact_list, resolve_stage
-from headway.engine.discovery import PropertySummary, TypeSummary
-from headway.engine.drivers import DriversReport, drivers_report
-from headway.engine.email_influence import EmailInfluence, email_influence
-from headway.engine.email_rankings import EmailRanking, email_ranking
-from headway.engine.funnel import FunnelReport, funnel_report
-from headway.engine.journey_warnings import JourneyWarning, journey_warnings, referenced_paths
+from headway.engine.catalog import discovery
+from headway.engine.catalog.discovery import PropertySummary, TypeSummary
+from headway.engine.catalog.journey_warnings import (
+    JourneyWarning,
+    journey_warnings,
+    referenced_paths,
+)
+from headway.engine.diagnostics.drivers import DriversReport, drivers_report
+from headway.engine.diagnostics.email_influence import EmailInfluence, email_influence
+from headway.engine.diagnostics.email_rankings import EmailRanking, email_ranking
+from headway.engine.diagnostics.stalls import StallsReport, stalls_report
+from headway.engine.funnel.breakdowns import BreakdownReport, breakdown
+from headway.engine.funnel.contact_lists import ContactList, contact_list, resolve_stage
+from headway.engine.funnel.report import FunnelReport, funnel_report
+from headway.engine.funnel.trends import TrendReport, trend_report
+from headway.engine.kernel.run import Matched
 from headway.engine.options import (
     DateWindow,
     ReportOptions,
@@ -41,9 +48,6 @@ from headway.engine.options import (
     parse_instant,
     utc_now,
 )
-from headway.engine.run import Matched
-from headway.engine.stalls import StallsReport, stalls_report
-from headway.engine.trends import TrendReport, trend_report
 from headway.errors import InvalidInput
 from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import

@@ -23,10 +23,10 @@ from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT
-from headway.engine.inputs import match_query
-from headway.engine.match_types import MODES, MatchSpec
+from headway.engine.kernel.inputs import match_query
+from headway.engine.kernel.match_types import MODES, MatchSpec
+from headway.engine.kernel.run import Matched, match_journey, match_spec
 from headway.engine.options import ReportOptions
-from headway.engine.run import Matched, match_journey, match_spec
 from headway.memo import Memo
 from headway.model.journey import Journey
 
@@ -131,7 +131,7 @@ def preload_engine() -> None:
     NumPy (which imports pandas) and the regex checker's DuckDB connection (~30 ms on a first
     save). The server calls this at start-up, in a thread.
     """
-    from headway.engine.matcher import match as run_matcher
+    from headway.engine.kernel.matcher import match as run_matcher
 
     pa.array([0], pa.int64()).to_numpy()
     DUCKDB_DIALECT.regex_problem("^$")

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from headway.api import Headway
-from headway.engine.funnel import FunnelReport
+from headway.engine.funnel.report import FunnelReport
 from headway.model.journey import load_journey_file
 from headway.store import Store
 from headway.store.journeys import list_journeys, save_journey

@@ -9,9 +9,9 @@ import pytest
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.demo.examples import example_files
-from headway.engine.funnel import funnel_report
+from headway.engine.funnel.report import funnel_report
+from headway.engine.kernel.run import match_journey
 from headway.engine.options import ReportOptions
-from headway.engine.run import match_journey
 from headway.model.journey import load_journey_file
 from headway.store import Store
 from headway.store.journeys import list_journeys

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from headway.api import Headway
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.attribution import attribution_report
-from headway.engine.drivers import drivers_report
-from headway.engine.email_influence import email_influence
-from headway.engine.email_rankings import email_ranking
+from headway.engine.attribution.report import attribution_report
+from headway.engine.diagnostics.drivers import drivers_report
+from headway.engine.diagnostics.email_influence import email_influence
+from headway.engine.diagnostics.email_rankings import email_ranking
+from headway.engine.diagnostics.stalls import stalls_report
 from headway.engine.options import ReportOptions
-from headway.engine.stalls import stalls_report
 from headway.store import Store
 from headway.store.journeys import resolve_journey
 

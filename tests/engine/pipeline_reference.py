@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from headway.engine import reference
-from headway.engine.match_types import NOT_REACHED, MatchSpec
+from headway.engine.kernel import reference
+from headway.engine.kernel.match_types import NOT_REACHED, MatchSpec
 from headway.engine.options import to_micros
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, Predicate
 from headway.model.journey import Journey

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from headway.api import Headway, options
-from headway.engine.attribution import (
+from headway.engine.attribution.report import (
     MODELS,
     AttributionOptions,
     attribution_report,

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from headway.api import Headway, options
 from headway.cli import app
-from headway.engine.attribution import attribution_report
-from headway.engine.email_influence import email_influence
-from headway.engine.email_rankings import email_ranking
+from headway.engine.attribution.report import attribution_report
+from headway.engine.diagnostics.email_influence import email_influence
+from headway.engine.diagnostics.email_rankings import email_ranking
 from headway.store import Store
 
 pytestmark = pytest.mark.slow

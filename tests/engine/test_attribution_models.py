@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from headway.engine.attribution_models import (
+from headway.engine.attribution.heuristics import (
     HEURISTICS,
     heuristic_attribution,
     position_weights,
 )
-from headway.engine.paths import aggregate_paths
+from headway.engine.attribution.paths import aggregate_paths
 
 # Three converting contacts (A B C D, B, A C) and one that did not convert (A D).
 PATHS = aggregate_paths(

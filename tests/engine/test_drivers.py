@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.drivers import (
+from headway.engine.diagnostics.drivers import (
     contact_touchpoints,
     drivers_report,
     first_seen,
@@ -20,9 +20,9 @@ from headway.engine.drivers import (
     transition_pairs,
     transition_plan,
 )
+from headway.engine.funnel.outcomes import outcomes
+from headway.engine.kernel.run import match_journey
 from headway.engine.options import ReportOptions
-from headway.engine.outcomes import outcomes
-from headway.engine.run import match_journey
 from headway.errors import InvalidInput
 from headway.model.journey import Journey, parse_journey
 from headway.store import Store

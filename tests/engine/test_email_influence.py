@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from headway.api import Headway, options
-from headway.engine.email_influence import email_influence
-from headway.engine.email_rankings import email_ranking
+from headway.engine.diagnostics.email_influence import email_influence
+from headway.engine.diagnostics.email_rankings import email_ranking
 from headway.errors import InvalidInput
 from headway.store import Store
 from tests.engine.activity_log import load

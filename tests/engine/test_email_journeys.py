@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from headway.api import Headway
-from headway.engine.email_journeys import email_stages, journey_engagement
+from headway.engine.diagnostics.email_journeys import email_stages, journey_engagement
 from headway.store import Store
 from tests.engine.activity_log import load
 

@@ -9,8 +9,8 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import EmailMetrics, email_stats, rate
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import EmailMetrics, email_stats, rate
 from headway.errors import InvalidInput
 from headway.store import Store
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from headway.api import Headway
-from headway.engine.discovery import Catalog, TypeSummary
-from headway.engine.journey_warnings import journey_warnings
+from headway.engine.catalog.discovery import Catalog, TypeSummary
+from headway.engine.catalog.journey_warnings import journey_warnings
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.journey import parse_journey
 from headway.model.property_paths import format_path

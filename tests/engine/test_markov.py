@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headway.engine.markov import build_chain, chain_states, markov_attribution
-from headway.engine.paths import aggregate_paths
+from headway.engine.attribution.markov import build_chain, chain_states, markov_attribution
+from headway.engine.attribution.paths import aggregate_paths
 
 
 def test_hand_solved_chain() -> None:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headway.engine import matcher, reference
-from headway.engine.match_types import MODES, MatchSpec
+from headway.engine.kernel import matcher, reference
+from headway.engine.kernel.match_types import MODES, MatchSpec
 
 CONTACT_KEYS = [0, 2, 3, 7]  # sparse dense keys, as after deletions
 

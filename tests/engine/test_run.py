@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from headway.engine.match_types import MatchSpec
-from headway.engine.matcher import match
-from headway.engine.run import match_in_batches
+from headway.engine.kernel.match_types import MatchSpec
+from headway.engine.kernel.matcher import match
+from headway.engine.kernel.run import match_in_batches
 
 
 def test_batches_equal_one_call() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from headway.engine import matcher, reference
+from headway.engine.kernel import matcher, reference
 from tests.engine.timeline import Matcher, Outcome, journey, run, tl
 
 

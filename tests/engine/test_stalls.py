@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.funnel import funnel_report
+from headway.engine.diagnostics.stalls import stalls_report
+from headway.engine.funnel.report import funnel_report
+from headway.engine.kernel.run import match_journey
 from headway.engine.options import ReportOptions
-from headway.engine.run import match_journey
-from headway.engine.stalls import stalls_report
 from headway.errors import InvalidInput
 from headway.model.journey import Journey, parse_journey
 from headway.store import Store

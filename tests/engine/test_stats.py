@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from headway.engine.stats import bh_qvalues, exact_p, lopsided, odds_ratio, rate_ratio, tables
+from headway.engine.diagnostics.stats import (
+    bh_qvalues,
+    exact_p,
+    lopsided,
+    odds_ratio,
+    rate_ratio,
+    tables,
+)
 
 
 def one(*cells: int) -> list[np.ndarray]:
@@ -99,6 +106,6 @@ def test_z95_is_scipys_normal_quantile() -> None:
     """The pinned 97.5 % normal quantile is scipy's, to the last bit (scipy loads lazily)."""
     from scipy.stats import norm
 
-    from headway.engine.stats import Z95
+    from headway.engine.diagnostics.stats import Z95
 
     assert float(norm.ppf(0.975)) == Z95

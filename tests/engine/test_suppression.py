@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import orjson
 import pyarrow as pa
 
-from headway.engine.suppression import suppressions, to_arrow, write_csv
+from headway.engine.email.suppression import suppressions, to_arrow, write_csv
 from headway.store import Store
 
 T0 = datetime(2025, 5, 1, 12, 0)

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.engine.diagnostics.touchpoints import fetch_touchpoints, intervals_table, stage_mask
 from headway.engine.options import ReportOptions, to_micros
-from headway.engine.touchpoints import fetch_touchpoints, intervals_table, stage_mask
 from headway.model.journey import parse_journey
 from headway.store import Store
 from tests.engine.activity_log import at, load

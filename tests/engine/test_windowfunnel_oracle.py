@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headway.engine import matcher
-from headway.engine.match_types import MatchSpec
+from headway.engine.kernel import matcher
+from headway.engine.kernel.match_types import MatchSpec
 
 
 @pytest.fixture(scope="module")

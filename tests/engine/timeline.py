@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from headway.engine.match_types import NOT_REACHED, MatchMode, MatchResult, MatchSpec
+from headway.engine.kernel.match_types import NOT_REACHED, MatchMode, MatchResult, MatchSpec
 
 UNITS = {"us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000}
 UNITS |= {"d": 24 * UNITS["h"], "w": 7 * 24 * UNITS["h"]}

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 
 from headway.demo import DemoConfig, build_demo
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import email_stats
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import email_stats
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.relabel import relabel
 from headway.store import Store

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from headway.api import Headway
-from headway.engine.suppression import suppressions
+from headway.engine.email.suppression import suppressions
 from headway.ingest.tokens import Signer, SigningKey
 from headway.ingest.webhooks.settings import MailgunSettings, SendGridSettings
 from headway.settings import Settings, TrackingKey

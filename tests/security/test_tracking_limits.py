@@ -21,8 +21,8 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import email_stats
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import email_stats
 from headway.ingest.tokens import ExpiredToken, InvalidToken, Signer, SigningKey
 from headway.store import Store
 from headway.web.tracking_dedupe import Dedupe

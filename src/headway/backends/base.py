@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from headway.engine.query import Query
+from headway.backends.query import Query
 from headway.model.dialect import Dialect
 
 

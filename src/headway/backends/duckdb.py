@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT
-from headway.engine.query import Query
+from headway.backends.query import Query
 from headway.model.dialect import Dialect
 from headway.store import Store
 

@@ -15,8 +15,8 @@ from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
 
 if TYPE_CHECKING:
-    from headway.engine.email_influence import EmailInfluence
-    from headway.engine.email_rankings import EmailRanking
+    from headway.engine.diagnostics.email_influence import EmailInfluence
+    from headway.engine.diagnostics.email_rankings import EmailRanking
 
 AllView = Annotated[bool, typer.Option("--all", help="Count machine opens and clicks too.")]
 Days = Annotated[int, typer.Option("--days", help="Days after each delivery (1-365).")]
@@ -43,7 +43,11 @@ def attribution(
 ) -> None:
     """Attribute a journey's conversions to touchpoints (first, last, linear, position, Markov)."""
     from headway.api import Headway, options
-    from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
+    from headway.engine.attribution.report import (
+        AttributionOptions,
+        attribution_report,
+        parse_models,
+    )
 
     opts = options(as_of, date_range)
     chosen = AttributionOptions(models=parse_models(model), order=order, human=not all_)
@@ -88,7 +92,7 @@ def influence(
 ) -> None:
     """How the email's recipients at each stage moved on, by what they did with it."""
     from headway.api import Headway, options
-    from headway.engine.email_influence import email_influence
+    from headway.engine.diagnostics.email_influence import email_influence
 
     opts = options(as_of, None)
     with open_db(read_only=True) as store:
@@ -133,7 +137,7 @@ def unsubscribes(
 ) -> None:
     """Emails ranked by unsubscribes (or journey drop-off) within N days of delivery."""
     from headway.api import Headway, options
-    from headway.engine.email_rankings import email_ranking
+    from headway.engine.diagnostics.email_rankings import email_ranking
 
     opts = options(as_of, None)
     with open_db(read_only=True) as store:

@@ -16,8 +16,8 @@ from headway.engine.options import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 from headway.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from headway.engine.drivers import DriversReport, Transition
-    from headway.engine.stalls import StageStalls, StallsReport
+    from headway.engine.diagnostics.drivers import DriversReport, Transition
+    from headway.engine.diagnostics.stalls import StageStalls, StallsReport
 
 SIGNIFICANT = 0.05  # q below which the plain-language line is printed
 LEGEND = (
@@ -65,8 +65,8 @@ def drivers(
     """Per transition, the touchpoints that go with moving on: odds ratio, CI, q, support."""
     from headway.api import Headway, options
     from headway.backends.duckdb import DuckDBBackend
-    from headway.engine.contact_lists import resolve_stage
-    from headway.engine.drivers import drivers_report
+    from headway.engine.diagnostics.drivers import drivers_report
+    from headway.engine.funnel.contact_lists import resolve_stage
 
     human = human_view(view)
     opts = options(as_of, date_range)
@@ -135,7 +135,7 @@ def _transition_table(t: Transition, top: int) -> Table:
 
 def ci(value: float, low: float, high: float) -> str:
     """A ratio and its interval with two significant digits: ``2.2 (1.8–2.7)``."""
-    from headway.engine.drivers import times
+    from headway.engine.diagnostics.drivers import times
 
     return f"{times(value, '')} ({times(low, '')}–{times(high, '')})"
 
@@ -168,8 +168,8 @@ def stalls(
     """Per stage, the stalled contacts with their last touchpoints, and what is over-represented."""
     from headway.api import Headway, options
     from headway.backends.duckdb import DuckDBBackend
-    from headway.engine.contact_lists import resolve_stage
-    from headway.engine.stalls import stalls_report
+    from headway.engine.diagnostics.stalls import stalls_report
+    from headway.engine.funnel.contact_lists import resolve_stage
 
     human = human_view(view)
     if limit < 0:

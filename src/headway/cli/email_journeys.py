@@ -29,7 +29,7 @@ def engagement(
 ) -> None:
     """Email engagement (delivered, open and click rates) of the contacts at each stage."""
     from headway.api import Headway, options
-    from headway.engine.email_journeys import journey_engagement
+    from headway.engine.diagnostics.email_journeys import journey_engagement
 
     opts = options(as_of, date_range)
     with open_db(read_only=True) as store:
@@ -66,7 +66,7 @@ def stages(
 ) -> None:
     """Where in a journey the email's recipients were when it was delivered."""
     from headway.api import Headway, options
-    from headway.engine.email_journeys import email_stages
+    from headway.engine.diagnostics.email_journeys import email_stages
 
     opts = options(as_of, None)
     with open_db(read_only=True) as store:

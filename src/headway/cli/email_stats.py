@@ -17,11 +17,11 @@ from rich.table import Table
 
 from headway.cli.common import console, open_db
 from headway.cli.emails import emails_app
-from headway.engine.email_queries import StatsQuery
+from headway.engine.email.queries import StatsQuery
 from headway.errors import Detail, InvalidInput
 
 if TYPE_CHECKING:
-    from headway.engine.email_stats import EmailMetrics, EmailStatsReport
+    from headway.engine.email.stats import EmailMetrics, EmailStatsReport
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +43,7 @@ def emails_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Every metric as JSON.")] = False,
 ) -> None:
     """Email statistics: sent, delivered, bounces, opens, clicks, rates, links, timing."""
-    from headway.engine.email_stats import email_stats
+    from headway.engine.email.stats import email_stats
 
     query = StatsQuery(human=human, by=by, email=email, campaign=campaign)  # type: ignore[arg-type]
     with open_db(read_only=True) as store:

@@ -30,7 +30,7 @@ def suppression_export(
     ] = None,
 ) -> None:
     """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
-    from headway.engine.suppression import suppressions, write_csv
+    from headway.engine.email.suppression import suppressions, write_csv
 
     with open_db(read_only=True) as store:
         rows = suppressions(store)
@@ -51,7 +51,7 @@ def suppression_check(
 ) -> None:
     """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
     from headway.api import Headway
-    from headway.engine.suppression import suppressions
+    from headway.engine.email.suppression import suppressions
 
     with open_db(read_only=True) as store:
         reasons = sorted({s.reason for s in suppressions(store) if address in (s.contact, s.email)})

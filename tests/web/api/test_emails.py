@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import email_stats
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import email_stats
 from headway.store import Store
 from tests.web.api.conftest import PRICING, error_of
 from tests.web.conftest import Client

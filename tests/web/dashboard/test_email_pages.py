@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from headway.api import Headway
-from headway.engine.email_journeys import email_stages
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import email_stats
+from headway.engine.diagnostics.email_journeys import email_stages
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import email_stats
 from headway.model.journey import parse_journey
 from headway.settings import Settings
 from headway.store import Store

@@ -7,8 +7,8 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from headway.engine.funnel import FunnelReport, StageRow
-from headway.engine.times import summarize
+from headway.engine.funnel.report import FunnelReport, StageRow
+from headway.engine.funnel.times import summarize
 from headway.web.dashboard import journey_figures as fig
 from headway.web.dashboard.journey_view import end_of_data, range_bounds
 

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.engine.attribution import AttributionOptions, attribution_report, parse_models
-from headway.engine.email_influence import email_influence
-from headway.engine.email_rankings import email_ranking
+from headway.engine.attribution.report import AttributionOptions, attribution_report, parse_models
+from headway.engine.diagnostics.email_influence import email_influence
+from headway.engine.diagnostics.email_rankings import email_ranking
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
 from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.engine.contact_lists import resolve_stage
-from headway.engine.drivers import DEFAULT_MIN_SUPPORT, drivers_report
-from headway.engine.stalls import DEFAULT_LIMIT, stalls_report
+from headway.engine.diagnostics.drivers import DEFAULT_MIN_SUPPORT, drivers_report
+from headway.engine.diagnostics.stalls import DEFAULT_LIMIT, stalls_report
+from headway.engine.funnel.contact_lists import resolve_stage
 from headway.model.journey import Journey
 from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
 from headway.web.api.discovery import WarningOut, with_warnings

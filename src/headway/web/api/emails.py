@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import EmailStatsReport, email_stats
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import EmailStatsReport, email_stats
 from headway.engine.results import iso
 from headway.errors import NotFound
 from headway.store import Store

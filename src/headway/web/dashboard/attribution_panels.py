@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from headway.api import options
-from headway.engine.attribution import AttributionOptions, attribution_report
-from headway.engine.email_influence import EmailInfluence, check_days, email_influence
+from headway.engine.attribution.report import AttributionOptions, attribution_report
+from headway.engine.diagnostics.email_influence import EmailInfluence, check_days, email_influence
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, report_options, view_of

@@ -20,12 +20,12 @@ from fastapi.responses import HTMLResponse
 from sqlglot import exp
 
 from headway.api import Headway
-from headway.engine.contact_lists import STATUS_NAMES
-from headway.engine.inputs import ACTIVITY
-from headway.engine.match_types import NOT_REACHED
+from headway.engine.funnel.contact_lists import STATUS_NAMES
+from headway.engine.funnel.outcomes import outcomes
+from headway.engine.kernel.inputs import ACTIVITY
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, from_micros
-from headway.engine.outcomes import outcomes
-from headway.engine.run import Matched, match_journey
 from headway.errors import NotFound
 from headway.model.condition import AllOf, Match, Predicate
 from headway.model.journey import Journey

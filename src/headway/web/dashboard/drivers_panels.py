@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.engine.drivers import times
+from headway.engine.diagnostics.drivers import times
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, view_of

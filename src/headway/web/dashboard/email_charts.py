@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from headway.engine.email_queries import MAX_HOUR
-from headway.engine.email_stats import EmailMetrics, Timing
+from headway.engine.email.queries import MAX_HOUR
+from headway.engine.email.stats import EmailMetrics, Timing
 
 OPENS, CLICKS = "#2f6fde", "#e07b1f"
 _LAYOUT: dict[str, Any] = {

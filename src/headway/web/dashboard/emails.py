@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from headway.api import Headway
-from headway.engine.email_journeys import EmailStages, email_stages
-from headway.engine.email_queries import StatsQuery
-from headway.engine.email_stats import EmailMetrics, EmailStatsReport, email_stats
+from headway.engine.diagnostics.email_journeys import EmailStages, email_stages
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import EmailMetrics, EmailStatsReport, email_stats
 from headway.errors import NotFound
 from headway.store.emails import find_email
 from headway.web.auth import page_scope

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from headway.api import Headway
-from headway.engine.contact_lists import ContactList, ContactRow, resolve_stage
+from headway.engine.funnel.contact_lists import ContactList, ContactRow, resolve_stage
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.safe_csv import csv_chunks

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from headway.engine.funnel import FunnelReport, StageRow
-from headway.engine.trends import TrendReport
+from headway.engine.funnel.report import FunnelReport, StageRow
+from headway.engine.funnel.trends import TrendReport
 
 ACCENT = "#2f5fd0"
 COLOURS = {"dropped": "#c8553d", "moving": "#6f8fdc", "stalled": "#e0a030", "converted": "#1f8a5b"}

@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.routing import Match
 
 from headway.api import Headway
-from headway.engine.breakdowns import TOUCHES, BreakdownReport
-from headway.engine.funnel import FunnelReport, funnel_report
-from headway.engine.outcomes import outcomes
+from headway.engine.funnel.breakdowns import TOUCHES, BreakdownReport
+from headway.engine.funnel.outcomes import outcomes
+from headway.engine.funnel.report import FunnelReport, funnel_report
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.store import Store

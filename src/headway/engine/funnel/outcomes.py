@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from headway.engine.match_types import NOT_REACHED
-from headway.engine.run import Matched
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched
 from headway.model.duration import engine_micros
 
 CONVERTED, DROPPED, IN_PROGRESS = 1, 2, 3

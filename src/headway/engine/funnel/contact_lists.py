@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from headway.backends.base import Backend
-from headway.engine.match_types import NOT_REACHED
+from headway.engine.funnel.outcomes import CONVERTED, DROPPED, IN_PROGRESS, Outcomes, outcomes
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched
 from headway.engine.options import from_micros
-from headway.engine.outcomes import CONVERTED, DROPPED, IN_PROGRESS, Outcomes, outcomes
 from headway.engine.results import Tabular, iso, jsonable
-from headway.engine.run import Matched
 from headway.errors import InvalidInput, NotFound
 from headway.model.journey import Journey
 

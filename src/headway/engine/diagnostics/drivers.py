@@ -32,20 +32,20 @@ import pyarrow.compute as pc
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.match_types import NOT_REACHED
-from headway.engine.options import DEFAULT_MIN_SUPPORT, ReportOptions
-from headway.engine.outcomes import IN_PROGRESS, Outcomes, outcomes
-from headway.engine.query import Query
-from headway.engine.results import Tabular, iso, jsonable, ratio
-from headway.engine.run import Matched, match_journey
-from headway.engine.stats import MIN_OUTCOMES, Tables, tables
-from headway.engine.touchpoints import (
+from headway.backends.query import Query
+from headway.engine.diagnostics.stats import MIN_OUTCOMES, Tables, tables
+from headway.engine.diagnostics.touchpoints import (
     describe,
     email_names,
     fetch_touchpoints,
     intervals_table,
     stage_mask,
 )
+from headway.engine.funnel.outcomes import IN_PROGRESS, Outcomes, outcomes
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched, match_journey
+from headway.engine.options import DEFAULT_MIN_SUPPORT, ReportOptions
+from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 

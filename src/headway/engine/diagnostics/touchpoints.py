@@ -28,11 +28,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
+from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition
 from headway.conditions.predicates import json_path
-from headway.engine.inputs import ACTIVITY, CONTACT, effective_range, projected
+from headway.engine.kernel.inputs import ACTIVITY, CONTACT, effective_range, projected
 from headway.engine.options import ReportOptions
-from headway.engine.query import Query
 from headway.model.journey import Journey
 
 INTERVALS = "_hw_intervals"

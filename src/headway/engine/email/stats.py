@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from headway.engine.email_queries import MAX_HOUR, StatsQuery, report_query
+from headway.engine.email.queries import MAX_HOUR, StatsQuery, report_query
 from headway.store import Store
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.drivers import (
+from headway.engine.diagnostics.drivers import (
     DEFAULT_MIN_SUPPORT,
     ContactTouchpoints,
     Plan,
@@ -39,12 +39,12 @@ from headway.engine.drivers import (
     stage_activities,
     table_figures,
 )
+from headway.engine.diagnostics.stats import Tables
+from headway.engine.diagnostics.touchpoints import describe, email_names
+from headway.engine.funnel.outcomes import Outcomes, outcomes, shown_stall_after
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import DEFAULT_LIMIT, ReportOptions, from_micros
-from headway.engine.outcomes import Outcomes, outcomes, shown_stall_after
 from headway.engine.results import Tabular, iso, jsonable, ratio
-from headway.engine.run import Matched, match_journey
-from headway.engine.stats import Tables
-from headway.engine.touchpoints import describe, email_names
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 

@@ -12,7 +12,7 @@ from functools import cache
 
 import numpy as np
 
-from headway.engine.match_types import NOT_REACHED, MatchResult, MatchSpec, empty_result
+from headway.engine.kernel.match_types import NOT_REACHED, MatchResult, MatchSpec, empty_result
 
 
 @dataclass(frozen=True)

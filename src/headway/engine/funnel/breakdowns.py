@@ -14,11 +14,11 @@ from sqlglot import exp
 
 from headway.backends.base import Backend
 from headway.conditions.predicates import json_path
-from headway.engine.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
-from headway.engine.inputs import ACTIVITY
+from headway.engine.funnel.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
+from headway.engine.kernel.inputs import ACTIVITY
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions
 from headway.engine.results import Tabular, iso
-from headway.engine.run import Matched, match_journey
 from headway.errors import InvalidInput
 from headway.model.journey import Journey
 from headway.model.journey_schema import PROPERTY_PATTERN

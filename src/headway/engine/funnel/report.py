@@ -8,11 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from headway.engine.inputs import effective_range
-from headway.engine.outcomes import DROPPED, IN_PROGRESS, Outcomes, outcomes, shown_stall_after
+from headway.engine.funnel.outcomes import (
+    DROPPED,
+    IN_PROGRESS,
+    Outcomes,
+    outcomes,
+    shown_stall_after,
+)
+from headway.engine.funnel.times import Durations, micros_to_seconds, summarize
+from headway.engine.kernel.inputs import effective_range
+from headway.engine.kernel.run import Matched
 from headway.engine.results import Tabular, iso, jsonable, ratio
-from headway.engine.run import Matched
-from headway.engine.times import Durations, micros_to_seconds, summarize
 
 
 @dataclass(frozen=True)

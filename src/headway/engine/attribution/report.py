@@ -1,7 +1,7 @@
 """Attribution of a journey's conversions to touchpoints (issue 6, item 4).
 
 Paths: for each contact who entered the journey (its best attempt, DESIGN §5), the
-touchpoints (``engine/touchpoints.py``: type plus identifying property, human view by
+touchpoints (``engine/diagnostics/touchpoints.py``: type plus identifying property, human view by
 default) from its entry up to its conversion (reaching the last stage), or for a contact that
 did not convert up to the end of its window or ``as_of``, whichever comes first — both ends
 inclusive. Activities that define a stage of the journey are not touchpoints, and neither
@@ -24,13 +24,13 @@ import numpy as np
 import pyarrow as pa
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.attribution_models import HEURISTICS, heuristic_attribution
-from headway.engine.markov import MarkovResult, markov_attribution
+from headway.engine.attribution.heuristics import HEURISTICS, heuristic_attribution
+from headway.engine.attribution.markov import MarkovResult, markov_attribution
+from headway.engine.attribution.paths import Paths, aggregate_paths
+from headway.engine.diagnostics.touchpoints import fetch_touchpoints, intervals_table, stage_mask
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions
-from headway.engine.paths import Paths, aggregate_paths
 from headway.engine.results import Tabular, iso
-from headway.engine.run import Matched, match_journey
-from headway.engine.touchpoints import fetch_touchpoints, intervals_table, stage_mask
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
 

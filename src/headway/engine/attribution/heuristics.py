@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headway.engine.paths import Paths
+from headway.engine.attribution.paths import Paths
 
 Weights = Callable[[int], list[float]]
 

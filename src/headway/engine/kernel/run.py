@@ -10,8 +10,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from headway.backends.base import Backend
-from headway.engine.inputs import COLUMNS, match_query
-from headway.engine.match_types import MatchResult, MatchSpec
+from headway.engine.kernel.inputs import COLUMNS, match_query
+from headway.engine.kernel.match_types import MatchResult, MatchSpec
 from headway.engine.options import ReportOptions, to_micros
 from headway.model.duration import engine_micros
 from headway.model.journey import Journey
@@ -95,7 +95,9 @@ def match_in_batches(
     The matcher's working memory grows with its input; ranges of whole contacts bound it.
     Results are joined in key order, and ``stage_row`` still indexes the full input.
     """
-    from headway.engine.matcher import match  # numba loads with the first match, not at start-up
+    from headway.engine.kernel.matcher import (
+        match,  # numba loads with the first match, not at start-up
+    )
 
     if len(contact) <= batch_rows:
         return match(spec, contact, ts, stage_mask, excl_mask, exit_)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from headway.engine.match_types import NOT_REACHED, MatchResult, MatchSpec, empty_result
+from headway.engine.kernel.match_types import NOT_REACHED, MatchResult, MatchSpec, empty_result
 
 ORDERED, STRICT, UNORDERED = 0, 1, 2
 MODE_CODES = {"ordered": ORDERED, "strict": STRICT, "unordered": UNORDERED}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from headway.engine.paths import Paths
+from headway.engine.attribution.paths import Paths
 
 if TYPE_CHECKING:  # scipy loads when a chain is built, not with every report
     import scipy.sparse as sp

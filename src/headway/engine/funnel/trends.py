@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from headway.engine.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
+from headway.engine.funnel.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
+from headway.engine.kernel.run import Matched
 from headway.engine.results import Tabular, iso
-from headway.engine.run import Matched
 from headway.errors import InvalidInput
 
 PERIODS = ("day", "week", "month")

@@ -11,7 +11,7 @@ they did with the email within N days of delivery (human view by default):
 
 For each group: the share that reached stage k+1 within N days of the delivery, and its
 lift over the not-engaged group (rate ratio with a 95 % Katz interval and Fisher's exact p,
-``engine/stats.py``; ``lopsided`` warns when too few advanced or did not to trust them).
+``engine/diagnostics/stats.py``; ``lopsided`` warns when too few advanced or did not to trust them).
 Deliveries less than N days before ``as_of`` are left out (their N days are not over).
 When the next stage is defined by engaging with emails (e.g. any human click), an open or
 click of this email can itself be the step: ``own_steps`` counts those advances, and the
@@ -31,14 +31,14 @@ import pyarrow as pa
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.attribution import Matcher
-from headway.engine.email_journeys import stage_at_times
-from headway.engine.match_types import NOT_REACHED
+from headway.backends.query import Query
+from headway.engine.attribution.report import Matcher
+from headway.engine.diagnostics.email_journeys import stage_at_times
+from headway.engine.diagnostics.stats import tables
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
-from headway.engine.query import Query
 from headway.engine.results import Tabular, iso, ratio
-from headway.engine.run import Matched, match_journey
-from headway.engine.stats import tables
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
 

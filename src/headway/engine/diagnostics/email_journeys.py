@@ -18,11 +18,11 @@ import pyarrow as pa
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.match_types import NOT_REACHED
-from headway.engine.outcomes import outcomes
-from headway.engine.query import Query
+from headway.backends.query import Query
+from headway.engine.funnel.outcomes import outcomes
+from headway.engine.kernel.match_types import NOT_REACHED
+from headway.engine.kernel.run import Matched
 from headway.engine.results import Tabular, iso, ratio
-from headway.engine.run import Matched
 
 NOT_ENTERED = "(not entered)"
 

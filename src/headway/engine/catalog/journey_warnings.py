@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from headway.engine.discovery import Catalog
+from headway.engine.catalog.discovery import Catalog
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, property_path
 from headway.model.journey import Journey

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition, type_test
 from headway.engine.options import DateWindow, ReportOptions
-from headway.engine.query import Query
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not
 from headway.model.journey import Journey, Stage
 

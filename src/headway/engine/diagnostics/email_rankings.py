@@ -22,13 +22,13 @@ import pyarrow as pa
 import sqlglot
 
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.attribution import Matcher
-from headway.engine.email_influence import DAY_US, check_days, sitting_and_advanced
+from headway.backends.query import Query
+from headway.engine.attribution.report import Matcher
+from headway.engine.diagnostics.email_influence import DAY_US, check_days, sitting_and_advanced
+from headway.engine.funnel.outcomes import DROPPED, outcomes
+from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
-from headway.engine.outcomes import DROPPED, outcomes
-from headway.engine.query import Query
 from headway.engine.results import Tabular, iso, ratio
-from headway.engine.run import Matched, match_journey
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
 
