@@ -14,6 +14,7 @@ from headway.store import Store
 class DuckDBBackend:
     """Runs query trees through the store (the one owner of the connection)."""
 
+    name = "duckdb"
     dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
 
     def __init__(self, store: Store) -> None:
