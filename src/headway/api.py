@@ -62,6 +62,7 @@ from headway.store.erased import is_erased
 from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
 from headway.store.imports import ImportRecord, UndoReport, list_imports, undo_import
 from headway.store.journeys import list_journeys, resolve_journey
+from headway.store.table_export import TableExport, export_table
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
@@ -254,6 +255,18 @@ class Headway:
                 problems,
             )
         return self.store.append_activities(table)
+
+    def export(
+        self,
+        path: str | Path,
+        format: str = "parquet",
+        *,
+        buckets: int | None = None,
+        overwrite: bool = False,
+    ) -> TableExport:
+        """Write the log and contacts as a contact-partitioned Parquet or Delta table that the
+        Spark backend reads directly (docs/scale-out.md)."""
+        return export_table(self.store, path, format, buckets=buckets, overwrite=overwrite)
 
     # -- identities (docs/identities.md) -------------------------------------------------
     def identities(
