@@ -1,4 +1,4 @@
-"""``headway import`` and ``headway export``: activity files in and out, contact attributes in."""
+"""``headway import``: activity files and contact attributes in (``headway export``: cli/export.py)."""
 
 from __future__ import annotations
 
@@ -167,27 +167,6 @@ def _import_contacts(files: list[Path], fmt: str | None, id_col: str) -> None:
             )
 
 
-def export_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
-    start: Annotated[
-        str | None, typer.Option("--from", help="Earliest timestamp (ISO 8601; no zone = UTC).")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="Latest timestamp (a bare date: the end of it).")
-    ] = None,
-    types: Annotated[
-        list[str] | None, typer.Option("--type", help="Only this activity type (repeatable).")
-    ] = None,
-) -> None:
-    """Export activities to Parquet, CSV or JSON Lines."""
-    from headway.ingest.export import export_activities
-
-    with open_db(read_only=True) as store:
-        count = export_activities(store, output, fmt=fmt, start=start, end=end, types=types or ())
-    console.print(f"{count} activities written to {output!s}", highlight=False, soft_wrap=True)
-
-
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}", markup=False),  # file names as they are
@@ -255,6 +234,5 @@ def _print_total(results: list[FileResult]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``import`` and ``export`` commands."""
+    """Add the ``import`` command."""
     app.command("import")(import_command)
-    app.command("export")(export_command)
