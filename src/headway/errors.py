@@ -66,6 +66,21 @@ class InvalidJourney(InvalidInput):
     code = "invalid_journey"
 
 
+class NotOnBackend(InvalidInput):
+    """A report the chosen backend cannot run (yet), e.g. one that reads the DuckDB store's
+    email registry on Spark: named, never a silent difference or a traceback."""
+
+    code = "not_on_backend"
+
+    def __init__(self, report: str, backend: str, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(
+            f"{report} cannot run on the {backend} backend yet",
+            [Detail(f"the {backend} backend has no {name}", field="backend") for name in missing],
+        )
+        self.report = report
+        self.backend = backend
+
+
 class NotFound(HeadwayError):
     """A named thing (journey, contact, email, file) does not exist."""
 

@@ -40,6 +40,13 @@ class Backend(Protocol):
         and renders SQL (its SQLGlot dialect and JSON functions)."""
         ...
 
+    @property
+    def relations(self) -> frozenset[str]:
+        """What it provides besides ``activity_log`` and ``contacts`` (the DuckDB store's
+        email registry ``emails`` / ``email_links``, catalogue tables, suppression state...):
+        a report that reads one the backend lacks answers ``NotOnBackend`` naming itself."""
+        ...
+
     def arrow(self, query: Query) -> pa.Table:
         """Run a query; an Arrow table (for results that are small by construction)."""
         ...

@@ -11,10 +11,28 @@ from headway.model.dialect import Dialect
 from headway.store import Store
 
 
+# The store's relations beyond the contract's two that reports read: the email registry,
+# the catalogue kept on append, suppression state (contacts' subscription, e-mail address and
+# update time; erased contacts).
+STORE_RELATIONS = frozenset(
+    {
+        "emails",
+        "email_links",
+        "catalog_types",
+        "catalog_type_contacts",
+        "catalog_properties",
+        "catalog_values",
+        "contacts.subscription",
+        "erased_contacts",
+    }
+)
+
+
 class DuckDBBackend:
     """Runs query trees through the store (the one owner of the connection)."""
 
     name = "duckdb"
+    relations = STORE_RELATIONS
     dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
 
     def __init__(self, store: Store) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.engine.attribution.heuristics import HEURISTICS, heuristic_attribution
 from headway.engine.attribution.markov import MarkovResult, markov_attribution
 from headway.engine.attribution.paths import Paths, aggregate_paths
@@ -142,7 +142,7 @@ class AttributionReport(Tabular):
 
 
 def attribution_report(
-    backend: DuckDBBackend,
+    backend: Backend,
     journey: Journey,
     options: ReportOptions,
     attribution: AttributionOptions | None = None,
@@ -194,7 +194,7 @@ def build_report(
     )
 
 
-def journey_paths(backend: DuckDBBackend, matched: Matched, human: bool = True) -> Paths:
+def journey_paths(backend: Backend, matched: Matched, human: bool = True) -> Paths:
     """Each entered contact's touchpoints from entry to conversion (or window end / as_of)."""
     res = matched.result
     n = len(matched.journey.stages)

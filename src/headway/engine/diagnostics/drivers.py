@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.engine.diagnostics.stats import MIN_OUTCOMES, Tables, tables
 from headway.engine.diagnostics.touchpoints import (
@@ -167,7 +167,7 @@ class DriversReport(Tabular):
 
 
 def drivers_report(
-    backend: DuckDBBackend,
+    backend: Backend,
     journey: Journey,
     options: ReportOptions,
     *,
@@ -211,7 +211,7 @@ def transition_pairs(journey: Journey, stage: int | None) -> list[tuple[int, int
     return pairs + ([(0, n - 1)] if n > 2 else [])
 
 
-def first_seen(backend: DuckDBBackend, matched: Matched) -> np.ndarray:
+def first_seen(backend: Backend, matched: Matched) -> np.ndarray:
     """Per contact of the match result: the time (µs) of its first activity up to ``as_of``."""
     # Every contact's: a plain aggregate beats a join to the matched keys (most of them).
     found = backend.arrow(Query(_FIRST_SEEN, {"as_of": matched.options.as_of}))
@@ -276,7 +276,7 @@ def borrowed_waits(waits: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def contact_touchpoints(
-    backend: DuckDBBackend, matched: Matched, plans: list[Plan], human: bool
+    backend: Backend, matched: Matched, plans: list[Plan], human: bool
 ) -> ContactTouchpoints:
     """One touchpoint query over each contact's union of the plans' intervals."""
     res = matched.result

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import sqlglot
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.engine.attribution.report import Matcher
 from headway.engine.diagnostics.email_journeys import stage_at_times
@@ -39,6 +39,7 @@ from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
 from headway.engine.results import Tabular, iso, ratio
+from headway.engine.support import arrow_typed
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
 
@@ -50,7 +51,7 @@ MAX_DAYS = 365
 _RECIPIENTS = """
 WITH ev AS (
     SELECT a.contact_key, t.name AS type, a.ts, coalesce(a.bot, false) AND $human AS machine
-    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN hw_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' = $email
 ), per AS (
@@ -71,7 +72,7 @@ SELECT r.contact_key, r.at,
        list(e.ts) FILTER (WHERE NOT e.machine) AS engaged_at
 FROM rec r
 LEFT JOIN ev e ON e.contact_key = r.contact_key AND e.type IN ('email_open', 'email_click')
-     AND e.ts <= r.at + to_days(CAST($days AS INTEGER))
+     AND e.ts <= r.at + CAST($days AS INTEGER) * INTERVAL 1 DAY
 WHERE r.at IS NOT NULL
 GROUP BY r.contact_key, r.at
 ORDER BY r.contact_key
@@ -164,7 +165,7 @@ def check_days(days: int) -> int:
 
 
 def email_influence(
-    backend: DuckDBBackend,
+    backend: Backend,
     journey: Journey,
     options: ReportOptions,
     email: str,
@@ -179,7 +180,7 @@ def email_influence(
     check_days(days)
     matched = (matcher or (lambda j, o: match_journey(backend, j, o)))(journey, options)
     params = {"as_of": options.as_of, "email": email, "days": days, "human": human}
-    rows = backend.arrow(Query(_RECIPIENTS_TREE, params))
+    rows = arrow_typed(backend, Query(_RECIPIENTS_TREE, params))
     return influence_from(matched, email, rows, days, human)
 
 

@@ -17,12 +17,13 @@ import numpy as np
 import pyarrow as pa
 import sqlglot
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.engine.funnel.outcomes import outcomes
 from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.kernel.run import Matched
 from headway.engine.results import Tabular, iso, ratio
+from headway.engine.support import arrow_typed
 
 NOT_ENTERED = "(not entered)"
 
@@ -31,7 +32,7 @@ NOT_ENTERED = "(not entered)"
 _PAIRS = """
 WITH ev AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.bot
-    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN hw_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' IS NOT NULL
 ), reports_delivery AS (
@@ -59,7 +60,7 @@ GROUP BY at.stage ORDER BY at.stage
 _DELIVERIES = """
 SELECT a.contact_key,
        coalesce(min(a.ts) FILTER (t.name = 'email_delivered'), min(a.ts) FILTER (t.name = 'email_sent')) AS at
-FROM activity_log a JOIN activity_types t ON t.code = a.type_code
+FROM activity_log a JOIN hw_types t ON t.code = a.type_code
 WHERE t.name IN ('email_sent', 'email_delivered') AND a.ts <= $as_of
   AND a.properties ->> '$.email' = $email
 GROUP BY a.contact_key
@@ -136,9 +137,7 @@ class EmailStages(Tabular):
         }
 
 
-def journey_engagement(
-    backend: DuckDBBackend, matched: Matched, human: bool = True
-) -> JourneyEngagement:
+def journey_engagement(backend: Backend, matched: Matched, human: bool = True) -> JourneyEngagement:
     """Email engagement per stage of the contacts whose best attempt stops there."""
     outs = outcomes(matched)
     counted = outs.counted
@@ -148,8 +147,10 @@ def journey_engagement(
             "stage": pa.array(outs.last_stage[counted], pa.int64()),
         }
     )
-    rows = backend.arrow_with(
-        Query(_PAIRS_TREE, {"as_of": matched.options.as_of, "human": human}), {"_hw_at": at}
+    rows = arrow_typed(
+        backend,
+        Query(_PAIRS_TREE, {"as_of": matched.options.as_of, "human": human}),
+        {"_hw_at": at},
     )
     found = {r["stage"]: r for r in rows.to_pylist()}
     stages = []
@@ -170,9 +171,10 @@ def journey_engagement(
     return JourneyEngagement(matched.journey.name, matched.options.as_of, human, tuple(stages))
 
 
-def email_stages(backend: DuckDBBackend, matched: Matched, email: str) -> EmailStages:
+def email_stages(backend: Backend, matched: Matched, email: str) -> EmailStages:
     """How many recipients of ``email`` were at each stage when it was delivered."""
-    rows = backend.arrow(Query(_DELIVERIES_TREE, {"as_of": matched.options.as_of, "email": email}))
+    params = {"as_of": matched.options.as_of, "email": email}
+    rows = arrow_typed(backend, Query(_DELIVERIES_TREE, params))
     keys = rows.column("contact_key").to_numpy().astype(np.int64)
     at = rows.column("at").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
     stage_at = stage_at_times(matched, keys, at)

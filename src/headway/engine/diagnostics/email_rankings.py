@@ -21,14 +21,16 @@ import numpy as np
 import pyarrow as pa
 import sqlglot
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.engine.attribution.report import Matcher
 from headway.engine.diagnostics.email_influence import DAY_US, check_days, sitting_and_advanced
+from headway.engine.diagnostics.touchpoints import email_names
 from headway.engine.funnel.outcomes import DROPPED, outcomes
 from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
 from headway.engine.results import Tabular, iso, ratio
+from headway.engine.support import arrow_typed
 from headway.errors import Detail, InvalidInput
 from headway.model.journey import Journey
 
@@ -39,7 +41,7 @@ RANKINGS: tuple[str, ...] = ("unsubscribes", "dropoff")
 _DELIVERIES = """
 WITH ev AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.ts
-    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN hw_types t ON t.code = a.type_code
     WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_unsubscribe')
       AND a.ts <= $as_of
 ), reports AS (
@@ -59,14 +61,12 @@ WITH ev AS (
 SELECT rec.email, rec.contact_key, rec.at, coalesce(bool_or(u.ts IS NOT NULL), false) AS unsubscribed
 FROM rec
 LEFT JOIN ev u ON u.type = 'email_unsubscribe' AND u.contact_key = rec.contact_key
-     AND u.ts >= rec.at AND u.ts <= rec.at + to_days(CAST($days AS INTEGER))
+     AND u.ts >= rec.at AND u.ts <= rec.at + CAST($days AS INTEGER) * INTERVAL 1 DAY
      AND (u.email IS NULL OR u.email = rec.email)
 WHERE rec.at IS NOT NULL
 GROUP BY rec.email, rec.contact_key, rec.at
 ORDER BY rec.email, rec.contact_key
 """
-
-_NAMES = "SELECT id, name FROM emails"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class EmailRanking(Tabular):
 
 
 def email_ranking(
-    backend: DuckDBBackend,
+    backend: Backend,
     options: ReportOptions,
     days: int = 7,
     journey: Journey | None = None,
@@ -125,9 +125,8 @@ def email_ranking(
         )
     if by == "dropoff" and journey is None:
         raise InvalidInput("ranking by drop-off needs a journey", [Detail("missing", "journey")])
-    rows = backend.arrow(Query(_DELIVERIES_TREE, {"as_of": options.as_of, "days": days}))
-    registered = backend.arrow(Query(_NAMES_TREE)).to_pydict()
-    names = dict(zip(registered["id"], registered["name"], strict=True))
+    rows = arrow_typed(backend, Query(_DELIVERIES_TREE, {"as_of": options.as_of, "days": days}))
+    names = email_names(backend)
     run = matcher or (lambda j, o: match_journey(backend, j, o))
     matched = run(journey, options) if journey is not None else None
     return ranking_from(rows, names, days, by, options, matched)
@@ -210,4 +209,3 @@ def _rank_key(by: str) -> Any:
 
 # Constant SQL (only placeholders vary), parsed once into the trees the backend runs.
 _DELIVERIES_TREE = sqlglot.parse_one(_DELIVERIES, read="duckdb")
-_NAMES_TREE = sqlglot.parse_one(_NAMES, read="duckdb")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.engine.diagnostics.drivers import (
     DEFAULT_MIN_SUPPORT,
     ContactTouchpoints,
@@ -159,7 +159,7 @@ def _stage_dict(s: StageStalls) -> dict[str, Any]:
 
 
 def stalls_report(
-    backend: DuckDBBackend,
+    backend: Backend,
     journey: Journey,
     options: ReportOptions,
     *,
@@ -248,7 +248,7 @@ def last_touchpoints(
 
 
 def _stage(
-    backend: DuckDBBackend,
+    backend: Backend,
     matched: Matched,
     outs: Outcomes,
     k: int,
@@ -281,7 +281,7 @@ def _stage(
 
 
 def _contacts(
-    backend: DuckDBBackend,
+    backend: Backend,
     matched: Matched,
     k: int,
     last: Plan,

@@ -27,12 +27,14 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
-from headway.backends.duckdb import DuckDBBackend
+from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition
 from headway.conditions.predicates import json_path
 from headway.engine.kernel.inputs import ACTIVITY, CONTACT, effective_range, projected
 from headway.engine.options import ReportOptions
+from headway.engine.support import TYPES as TYPE_TABLE
+from headway.engine.support import arrow_typed
 from headway.model.journey import Journey
 
 INTERVALS = "_hw_intervals"
@@ -85,7 +87,7 @@ def stage_mask(stages: Iterable[int]) -> int:
 
 
 def touchpoint_key(activity: str = ACTIVITY, types: str = TYPES) -> exp.Expr:
-    """The touchpoint key of an activity row ``activity`` joined to ``activity_types`` ``types``."""
+    """The touchpoint key of an activity row ``activity`` joined to the type table ``types``."""
     prop = _property(activity)
     email_ident = exp.DPipe(
         this=prop("email"),
@@ -172,7 +174,7 @@ def touchpoint_query(
 
 
 def fetch_touchpoints(
-    backend: DuckDBBackend,
+    backend: Backend,
     journey: Journey,
     options: ReportOptions,
     intervals: pa.Table,
@@ -190,7 +192,7 @@ def fetch_touchpoints(
         grouped=grouped,
         stage_flags=stage_flags,
     )
-    return backend.arrow_with(query, {INTERVALS: intervals})
+    return arrow_typed(backend, query, {INTERVALS: intervals})
 
 
 def _rows(
@@ -245,7 +247,7 @@ def _rows(
             ),
         )
         .join(
-            exp.table_("activity_types", alias=TYPES),
+            exp.table_(TYPE_TABLE, alias=TYPES),
             on=exp.EQ(this=exp.column("code", TYPES), expression=exp.column("type_code", ACTIVITY)),
         )
         .where(exp.and_(*where))
@@ -325,7 +327,13 @@ def describe(key: str, names: Mapping[str, str] | None = None) -> str:
     return template.format(email=shown, link=link, ident=ident)
 
 
-def email_names(backend: DuckDBBackend) -> dict[str, str]:
-    """Email id -> name, for emails registered with a name."""
-    rows = backend.store.execute("SELECT id, name FROM emails WHERE name IS NOT NULL")
-    return {str(i): str(n) for i, n in rows}
+def email_names(backend: Backend) -> dict[str, str]:
+    """Email id -> name, for emails registered with a name (none on a backend without the
+    store's email registry: touchpoints then show email ids)."""
+    if "emails" not in backend.relations:
+        return {}
+    rows = backend.arrow(Query(_NAMES)).to_pydict()
+    return {str(i): str(n) for i, n in zip(rows["id"], rows["name"], strict=True)}
+
+
+_NAMES = exp.select("id", "name").from_("emails").where(exp.column("name").is_(exp.null()).not_())
