@@ -258,7 +258,7 @@ def test_extra_columns_keep_the_values_every_stage_reads(store: Store) -> None:
     store.append_activities(activities(1, 500, T0, 10))
     journey = parse_journey(JOURNEYS[0])
     opts = options("2025-06-01")
-    extras = {"url": property_expression("url")}
+    extras = {"url": property_expression("url", hw.backend.sql)}
     want = match_journey(hw.backend, journey, opts, extras)
     got = hw.cache.match(journey, opts, extras)
     assert len(got.extras["url"]) < len(want.extras["url"])  # only the rows stages use

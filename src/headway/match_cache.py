@@ -101,7 +101,9 @@ class MatchCache:
     def _query_key(
         self, journey: Journey, at_horizon: ReportOptions, extras: Mapping[str, exp.Expr] | None
     ) -> tuple[Hashable, ...]:
-        query = match_query(journey, self.backend.type_codes(), at_horizon, extras)
+        query = match_query(
+            journey, self.backend.type_codes(), at_horizon, extras, sql=self.backend.sql
+        )
         return (query.sql(), _params_key(query.params), match_spec(journey))
 
     def horizon(self, as_of: datetime, generation: int) -> datetime:

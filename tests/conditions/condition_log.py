@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 from sqlglot import exp
 
+from headway.backends.duckdb_dialect import DUCKDB_SQL
 from headway.conditions import Params, Scope, compile_condition, compile_flag
 from headway.errors import Detail
 from headway.model.condition import Condition, parse_condition
@@ -62,6 +63,7 @@ def scope_of(store: Store) -> Scope:
     )
     return Scope(
         type_codes=codes,
+        sql=DUCKDB_SQL,
         properties=exp.column("properties", table="a"),
         type_code=exp.column("type_code", table="a"),
         source=exp.column("source", table="a"),

@@ -8,6 +8,7 @@ import pytest
 from condition_log import ALL_IDS, Runner, condition
 from sqlglot import exp
 
+from headway.backends.duckdb_dialect import DUCKDB_SQL
 from headway.conditions import Params, Scope, compile_condition
 from headway.model.condition import Match, Predicate
 
@@ -90,7 +91,7 @@ def test_operator_semantics(matching: Runner, data: dict[str, Any], expected: se
 def test_values_are_parameters_and_keys_are_json_paths() -> None:
     params = Params()
     cond = condition({"type": "t", "where": {"utm.source": {"in": ["a", "b"]}, "n": {"gt": 3}}})
-    sql = compile_condition(cond, Scope({"t": 4}), params).sql(dialect="duckdb")
+    sql = compile_condition(cond, Scope({"t": 4}, sql=DUCKDB_SQL), params).sql(dialect="duckdb")
     assert "'/utm/source'" in sql and "'/n'" in sql
     assert "'a'" not in sql and "3" not in sql.replace("$p", "")
     assert sorted(params.values.values(), key=str) == [3.0, "a", "b"]
@@ -100,18 +101,20 @@ def test_values_are_parameters_and_keys_are_json_paths() -> None:
 def test_equal_values_share_a_placeholder() -> None:
     params = Params()
     cond = condition({"any": [{"where": {"x": "v"}}, {"where": {"y": "v"}}]})
-    compile_condition(cond, Scope({}), params)
+    compile_condition(cond, Scope({}, sql=DUCKDB_SQL), params)
     assert params.values == {"p0": "v"}
 
 
 def test_placeholders_render_per_dialect() -> None:
     params = Params(prefix="q")
-    expr = compile_condition(condition({"where": {"x": "v"}}), Scope({}), params)
+    expr = compile_condition(condition({"where": {"x": "v"}}), Scope({}, sql=DUCKDB_SQL), params)
     assert "$q0" in expr.sql(dialect="duckdb") and ":q0" in expr.sql(dialect="spark")
 
 
 def test_scope_columns_are_used_as_given() -> None:
-    scope = Scope({"t": 1}, type_code=exp.column("tc", table="z"), source=exp.column("src"))
+    scope = Scope(
+        {"t": 1}, sql=DUCKDB_SQL, type_code=exp.column("tc", table="z"), source=exp.column("src")
+    )
     cond = Match(("t",), (Predicate("source", "eq", "api"),))
     sql = compile_condition(cond, scope, Params()).sql(dialect="duckdb")
     assert sql == "z.tc = 1 AND src = CAST($p0 AS TEXT)"
@@ -154,5 +157,5 @@ SNAPSHOTS = [
 
 @pytest.mark.parametrize(("data", "sql"), SNAPSHOTS, ids=[s for _, s in SNAPSHOTS])
 def test_generated_sql_snapshots(data: dict[str, Any], sql: str) -> None:
-    expr = compile_condition(condition(data), Scope({"a": 3, "b": 4}), Params())
+    expr = compile_condition(condition(data), Scope({"a": 3, "b": 4}, sql=DUCKDB_SQL), Params())
     assert expr.sql(dialect="duckdb") == sql

@@ -13,8 +13,8 @@ from condition_log import activity_table, condition, run_condition
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from headway.backends.duckdb_dialect import DUCKDB_SQL, json_pointer
 from headway.conditions import Params, Scope, compile_condition
-from headway.conditions.predicates import json_pointer
 from headway.model.condition import Predicate, property_field, property_path
 from headway.model.property_paths import PATH_PATTERN, format_path, parse_path, path_problem
 from headway.store import Store
@@ -127,7 +127,7 @@ def test_the_json_pointer_addresses_any_key_exactly_in_duckdb(
 def test_the_pointer_is_one_escaped_literal(key: str) -> None:
     params = Params()
     cond = condition({"where": {property_field(("ctx", key)): {"exists": True}}})
-    sql = compile_condition(cond, Scope({}), params).sql(dialect="duckdb")
+    sql = compile_condition(cond, Scope({}, sql=DUCKDB_SQL), params).sql(dialect="duckdb")
     pointer = json_pointer(("ctx", key))
     assert pointer == "/ctx/" + key.replace("~", "~0").replace("/", "~1")
     assert f"'{pointer.replace(chr(39), chr(39) * 2)}'" in sql

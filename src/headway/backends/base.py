@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from headway.backends.query import Query
+from headway.conditions.sql_dialect import SqlDialect
 from headway.model.dialect import Dialect
 
 # Runs on one batch of whole contacts (every row of a contact is in the same batch; rows are
@@ -36,8 +37,13 @@ class Backend(Protocol):
 
     @property
     def dialect(self) -> Dialect:
-        """How this engine checks condition values at save time (its regex dialect, ...)
-        and renders SQL (its SQLGlot dialect and JSON functions)."""
+        """How this engine checks condition values at save time (its regex dialect, ...)."""
+        ...
+
+    @property
+    def sql(self) -> SqlDialect:
+        """How its SQL reads JSON properties and tests text (``sql.name``: the SQLGlot
+        dialect the engine's query trees are rendered in)."""
         ...
 
     @property

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from headway.backends.duckdb_dialect import DUCKDB_DIALECT
+from headway.backends.duckdb_dialect import DUCKDB_DIALECT, DUCKDB_SQL
 from headway.backends.query import Query
+from headway.conditions.sql_dialect import SqlDialect
 from headway.model.dialect import Dialect
 from headway.store import Store
 
@@ -34,6 +35,7 @@ class DuckDBBackend:
     name = "duckdb"
     relations = STORE_RELATIONS
     dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
+    sql: SqlDialect = DUCKDB_SQL  # JSON pointers, json_type, to_json equality
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -1,7 +1,8 @@
 """Where a compiled condition finds its columns, and where its values go.
 
 ``Scope`` names the column expressions of one activity row (so the same condition compiles
-against the ``activities`` table, an alias of it, or any relation of the same shape).
+against the ``activities`` table, an alias of it, or any relation of the same shape) and the
+backend's ``SqlDialect`` that renders its JSON tests.
 ``Params`` hands out named placeholders (``$p0`` in DuckDB, ``:p0`` in Spark) and keeps
 their values: no value from a definition ever becomes SQL text.
 """
@@ -14,12 +15,15 @@ from typing import Any
 
 from sqlglot import exp
 
+from headway.conditions.sql_dialect import SqlDialect
+
 
 @dataclass(frozen=True)
 class Scope:
-    """Column expressions of an activity row and the activity-type dictionary."""
+    """Column expressions of an activity row, the activity-type dictionary, the SQL dialect."""
 
     type_codes: Mapping[str, int]
+    sql: SqlDialect = field(kw_only=True)  # the backend's (``Backend.sql``)
     properties: exp.Expr = field(default_factory=lambda: exp.column("properties"))
     type_code: exp.Expr = field(default_factory=lambda: exp.column("type_code"))
     source: exp.Expr = field(default_factory=lambda: exp.column("source"))

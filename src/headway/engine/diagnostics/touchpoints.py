@@ -30,7 +30,7 @@ from sqlglot import exp
 from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition
-from headway.conditions.predicates import json_path
+from headway.conditions.sql_dialect import SqlDialect
 from headway.engine.kernel.inputs import ACTIVITY, CONTACT, effective_range, projected
 from headway.engine.options import ReportOptions
 from headway.engine.support import TYPES as TYPE_TABLE
@@ -86,9 +86,9 @@ def stage_mask(stages: Iterable[int]) -> int:
     return mask
 
 
-def touchpoint_key(activity: str = ACTIVITY, types: str = TYPES) -> exp.Expr:
+def touchpoint_key(sql: SqlDialect, activity: str = ACTIVITY, types: str = TYPES) -> exp.Expr:
     """The touchpoint key of an activity row ``activity`` joined to the type table ``types``."""
-    prop = _property(activity)
+    prop = _property(sql, activity)
     email_ident = exp.DPipe(
         this=prop("email"),
         expression=exp.Coalesce(
@@ -136,6 +136,7 @@ def touchpoint_query(
     type_codes: Mapping[str, int],
     options: ReportOptions,
     *,
+    sql: SqlDialect,
     human: bool = True,
     grouped: bool = True,
     stage_flags: bool = False,
@@ -149,7 +150,7 @@ def touchpoint_query(
     column (bit i set: the activity matches stage i's condition) for callers that leave out
     stage activities themselves.
     """
-    rows = _rows(journey, type_codes, options, human, intervals)
+    rows = _rows(journey, type_codes, options, human, intervals, sql)
     if not grouped:
         names = ["slot", "contact_key", "ts", "touchpoint"]
         if stage_flags:
@@ -188,6 +189,7 @@ def fetch_touchpoints(
         journey,
         backend.type_codes(),
         options,
+        sql=backend.sql,
         human=human,
         grouped=grouped,
         stage_flags=stage_flags,
@@ -201,10 +203,12 @@ def _rows(
     options: ReportOptions,
     human: bool,
     intervals: str,
+    sql: SqlDialect,
 ) -> tuple[exp.Select, dict[str, object]]:
     params = Params()
     scope = Scope(
         type_codes=type_codes,
+        sql=sql,
         properties=exp.column("properties", ACTIVITY),
         type_code=exp.column("type_code", ACTIVITY),
         source=exp.column("source", ACTIVITY),
@@ -236,7 +240,7 @@ def _rows(
             exp.column(c.slot, _I).as_("slot"),
             exp.column(c.contact, _I).as_("contact_key"),
             ts.as_("ts"),
-            touchpoint_key().as_("touchpoint"),
+            touchpoint_key(sql).as_("touchpoint"),
             _stage_bits(conds).as_("stage_mask"),
         )
         .from_(exp.table_("activity_log", alias=ACTIVITY))
@@ -288,11 +292,9 @@ def _not_stage(index: int, condition: exp.Expr) -> exp.Expr:
     return exp.not_(exp.and_(skipped, matches))
 
 
-def _property(activity: str) -> Callable[[str], exp.Expr]:
+def _property(sql: SqlDialect, activity: str) -> Callable[[str], exp.Expr]:
     def text(name: str) -> exp.Expr:
-        return exp.JSONExtractScalar(
-            this=exp.column("properties", activity), expression=json_path((name,))
-        )
+        return sql.json_text(exp.column("properties", activity), (name,))
 
     return text
 

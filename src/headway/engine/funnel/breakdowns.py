@@ -13,7 +13,7 @@ import numpy as np
 from sqlglot import exp
 
 from headway.backends.base import Backend
-from headway.conditions.predicates import json_path
+from headway.conditions.sql_dialect import SqlDialect
 from headway.engine.funnel.cohorts import Cohort, cohort, cohort_dicts, cohort_rows
 from headway.engine.kernel.inputs import ACTIVITY
 from headway.engine.kernel.run import Matched, match_journey
@@ -58,7 +58,7 @@ class BreakdownReport(Tabular):
         }
 
 
-def property_expression(prop: str) -> exp.Expr:
+def property_expression(prop: str, sql: SqlDialect) -> exp.Expr:
     """The text of an activity property, as a column over activity ``a``."""
     if prop in ("source", "type_code"):
         return exp.column(prop, ACTIVITY)
@@ -66,9 +66,7 @@ def property_expression(prop: str) -> exp.Expr:
         keys = parse_path(prop.removeprefix("properties."))
     except ValueError as err:
         raise InvalidInput(f"--by: {prop!r} is not a property path: it {err} ({SYNTAX})") from None
-    return exp.JSONExtractScalar(
-        this=exp.column("properties", ACTIVITY), expression=json_path(keys)
-    )
+    return sql.json_text(exp.column("properties", ACTIVITY), keys)
 
 
 def breakdown(
@@ -93,7 +91,7 @@ def breakdown(
         matched = run(journey, options, None)
         values = _attribute_values(backend, matched, by)
     else:
-        matched = run(journey, options, {_COLUMN: property_expression(by)})
+        matched = run(journey, options, {_COLUMN: property_expression(by, backend.sql)})
         values = _touch_values(matched, touch)
     return _split(matched, values, by, touch, top)
 

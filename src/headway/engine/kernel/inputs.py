@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition, type_test
+from headway.conditions.sql_dialect import SqlDialect
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not
 from headway.model.journey import Journey, Stage
@@ -68,11 +69,17 @@ def match_query(
     type_codes: Mapping[str, int],
     options: ReportOptions,
     extras: Mapping[str, exp.Expr] | None = None,
+    *,
+    sql: SqlDialect,
 ) -> Query:
-    """The matcher-input query of a journey; ``extras`` adds columns over activity ``a``."""
+    """The matcher-input query of a journey; ``extras`` adds columns over activity ``a``.
+
+    ``sql`` is the backend's dialect (``backend.sql``); render the query with ``sql.name``.
+    """
     params = Params()
     scope = Scope(
         type_codes=type_codes,
+        sql=sql,
         properties=exp.column("properties", ACTIVITY),
         type_code=exp.column("type_code", ACTIVITY),
         source=exp.column("source", ACTIVITY),

@@ -61,7 +61,7 @@ def match_journey(
     extras: Mapping[str, exp.Expr] | None = None,
 ) -> Matched:
     """Every contact's best attempt at the journey, as of ``options.as_of``."""
-    query = match_query(journey, backend.type_codes(), options, extras)
+    query = match_query(journey, backend.type_codes(), options, extras, sql=backend.sql)
     names = [
         COLUMNS.contact,
         COLUMNS.ts,
