@@ -48,7 +48,7 @@ from headway.engine.options import (
     parse_instant,
     utc_now,
 )
-from headway.errors import InvalidInput
+from headway.errors import InvalidInput, NotOnBackend
 from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import
 from headway.ingest.presets import IdentityClaim
@@ -332,11 +332,11 @@ class Headway:
     # -- discovery (docs/discovery.md) ---------------------------------------------------
     def types(self) -> list[TypeSummary]:
         """Every activity type seen: activities, distinct contacts, first and last seen."""
-        return discovery.activity_types(self.store)
+        return discovery.activity_types(self.backend)
 
     def properties(self, type: str | None = None, *, top: int = 10) -> list[PropertySummary]:
         """Every property path seen (of ``type``): fill rate, JSON types, top values."""
-        return discovery.properties(self.store, type, top=top)
+        return discovery.properties(self.backend, type, top=top)
 
     def warnings(
         self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
@@ -344,7 +344,10 @@ class Headway:
         """What in ``journey`` can match nothing in this data (never blocks a report)."""
         j = self.journey(journey)
         opts = options(as_of, date_range) if as_of is not None or date_range else None
-        catalog = discovery.catalog_for(self.store, referenced_paths(j))
+        try:
+            catalog = discovery.catalog_for(self.backend, referenced_paths(j))
+        except NotOnBackend as e:  # warnings never block a report: say they went unchecked
+            return [JourneyWarning("not_checked", None, e.message)]
         return journey_warnings(j, catalog, opts)
 
     # -- lifecycle ---------------------------------------------------------------------

@@ -23,9 +23,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from headway.model.catalog_shape import VALUE_CAP
 from headway.store.id_index import merged
-
-VALUE_CAP = 200  # distinct scalar values tracked per (type, path)
 
 # A json_tree full key made only of object steps: "$", then ".bare" or ."quoted" steps.
 OBJECT_STEPS = r"""'^\$(\.("([^"\\]|\\.)*"|[^."\[\]]+))+$'"""
@@ -38,7 +37,6 @@ KEYS = (
 _KIND = """CASE j.type WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean'
     WHEN 'NULL' THEN 'null' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array'
     ELSE 'number' END"""
-KINDS = ("string", "number", "boolean", "object", "array", "null")
 
 TABLES = ("catalog_types", "catalog_type_contacts", "catalog_properties", "catalog_values")
 

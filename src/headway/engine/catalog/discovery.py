@@ -3,7 +3,8 @@
 ``activity_types`` lists every type with its activities, distinct contacts and first/last
 seen; ``properties`` lists every property path per type with its fill rate, JSON types and
 top values. ``catalog_for`` gathers what the journey warnings need (``journey_warnings.py``).
-None of them scans the log: the catalogue is kept current on append.
+None of them scans the log: the catalogue is kept current on append by the DuckDB store; a
+backend without it (Spark, for now) answers ``NotOnBackend``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlglot
+
+from headway.backends.base import Backend
+from headway.backends.query import Query
 from headway.engine.results import iso
+from headway.engine.support import arrow_typed, require
+from headway.model.catalog_shape import KINDS, VALUE_CAP
 from headway.model.property_paths import format_path
-from headway.store import Store
-from headway.store.catalog import KINDS, VALUE_CAP
 
 DEFAULT_TOP = 10
 
@@ -86,42 +91,67 @@ class PropertySummary:
         return out
 
 
-def activity_types(store: Store, *, contacts: bool = True) -> list[TypeSummary]:
+# The catalogue's tables (store/catalog.py) joined to the type dictionary ``hw_types``.
+_TYPES_SQL = """SELECT t.name, c.activities, coalesce(p.contacts, 0) AS contacts, c.first_seen,
+       c.last_seen
+FROM catalog_types c
+JOIN hw_types t ON t.code = c.type_code
+LEFT JOIN (SELECT type_code, count(*) AS contacts FROM {pairs}
+           GROUP BY type_code) p ON p.type_code = c.type_code
+ORDER BY c.activities DESC, t.name"""
+_TYPES = sqlglot.parse_one(_TYPES_SQL.format(pairs="catalog_type_contacts"), read="duckdb")
+_TYPES_ONLY = sqlglot.parse_one(
+    _TYPES_SQL.format(pairs="(SELECT 0 AS type_code LIMIT 0)"), read="duckdb"
+)
+_PROPERTIES = sqlglot.parse_one(
+    """SELECT t.name, p.path, p.activities, c.activities AS type_activities, p.strings,
+       p.numbers, p.booleans, p.objects, p.arrays, p.nulls, p.high_cardinality,
+       v.distinct_values, v.top_values
+FROM catalog_properties p
+JOIN hw_types t ON t.code = p.type_code
+JOIN catalog_types c ON c.type_code = p.type_code
+LEFT JOIN (
+    SELECT type_code, path, count(*) AS distinct_values,
+           list([value, activities::VARCHAR] ORDER BY activities DESC, value)[:$top]
+               AS top_values
+    FROM catalog_values GROUP BY type_code, path
+) v ON v.type_code = p.type_code AND v.path = p.path
+WHERE CAST($type AS VARCHAR) IS NULL OR t.name = $type""",
+    read="duckdb",
+)
+_PATHS = sqlglot.parse_one(
+    "SELECT t.name, p.path FROM catalog_properties p JOIN hw_types t ON t.code = p.type_code",
+    read="duckdb",
+)
+_VALUES = sqlglot.parse_one(
+    """SELECT t.name, v.path, v.value FROM catalog_values v
+JOIN hw_types t ON t.code = v.type_code
+WHERE v.path IN (SELECT unnest(CAST($paths AS VARCHAR[])))""",
+    read="duckdb",
+)
+_CATALOG = ("catalog_types", "catalog_properties", "catalog_values")
+
+
+def _rows(backend: Backend, query: Query) -> list[tuple[Any, ...]]:
+    table = arrow_typed(backend, query)
+    return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+
+def activity_types(backend: Backend, *, contacts: bool = True) -> list[TypeSummary]:
     """Every activity type seen, most activities first (``contacts=False``: contacts 0,
     sparing the count of the (type, contact) pairs)."""
-    pairs = "catalog_type_contacts" if contacts else "(SELECT 0 AS type_code LIMIT 0)"
-    rows = store.execute(
-        f"""SELECT t.name, c.activities, coalesce(p.contacts, 0), c.first_seen, c.last_seen
-        FROM catalog_types c
-        JOIN activity_types t ON t.code = c.type_code
-        LEFT JOIN (SELECT type_code, count(*) AS contacts FROM {pairs}
-                   GROUP BY type_code) p ON p.type_code = c.type_code
-        ORDER BY c.activities DESC, t.name"""
-    )
+    pairs = ("catalog_type_contacts",) if contacts else ()
+    require(backend, "discovery of activity types", *_CATALOG, *pairs)
+    rows = _rows(backend, Query(_TYPES if contacts else _TYPES_ONLY))
     return [TypeSummary(r[0], int(r[1]), int(r[2]), r[3], r[4]) for r in rows]
 
 
 def properties(
-    store: Store, type: str | None = None, *, top: int = DEFAULT_TOP
+    backend: Backend, type: str | None = None, *, top: int = DEFAULT_TOP
 ) -> list[PropertySummary]:
     """Every property path seen (of ``type``, or of every type), by type then path."""
-    where, params = ("WHERE t.name = ?", [type]) if type is not None else ("", [])
-    rows = store.execute(
-        f"""SELECT t.name, p.path, p.activities, c.activities, p.strings, p.numbers,
-               p.booleans, p.objects, p.arrays, p.nulls, p.high_cardinality, v.distinct_values,
-               v.top_values
-        FROM catalog_properties p
-        JOIN activity_types t ON t.code = p.type_code
-        JOIN catalog_types c ON c.type_code = p.type_code
-        LEFT JOIN (
-            SELECT type_code, path, count(*) AS distinct_values,
-                   list([value, activities::VARCHAR] ORDER BY activities DESC, value)[:?]
-                       AS top_values
-            FROM catalog_values GROUP BY type_code, path
-        ) v ON v.type_code = p.type_code AND v.path = p.path
-        {where}""",
-        [top, *params],
-    )
+    require(backend, "discovery of properties", *_CATALOG)
+    rows = _rows(backend, Query(_PROPERTIES, {"top": top, "type": type}))
     out = [_property(r) for r in rows]
     return sorted(out, key=lambda p: (p.type, p.keys))
 
@@ -167,24 +197,17 @@ class Catalog:
         return max((t.last_seen for t in self.types.values()), default=None)
 
 
-def catalog_for(store: Store, paths: Iterable[tuple[str, ...]] = ()) -> Catalog:
+def catalog_for(backend: Backend, paths: Iterable[tuple[str, ...]] = ()) -> Catalog:
     """The catalogue, with every value of the low-cardinality ``paths`` (of any type)."""
-    types = {t.name: t for t in activity_types(store, contacts=False)}
+    require(backend, "the catalogue behind journey warnings", *_CATALOG)
+    types = {t.name: t for t in activity_types(backend, contacts=False)}
     found: dict[str, set[tuple[str, ...]]] = {}
-    for name, path in store.execute(
-        """SELECT t.name, p.path FROM catalog_properties p
-        JOIN activity_types t ON t.code = p.type_code"""
-    ):
+    for name, path in _rows(backend, Query(_PATHS)):
         found.setdefault(name, set()).add(tuple(json.loads(path, strict=False)))
     wanted = sorted({json.dumps(list(p), ensure_ascii=False, separators=(",", ":")) for p in paths})
     values: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
     if wanted:
-        rows = store.execute(
-            """SELECT t.name, v.path, v.value FROM catalog_values v
-            JOIN activity_types t ON t.code = v.type_code
-            WHERE v.path IN (SELECT unnest(?::VARCHAR[]))""",
-            [wanted],
-        )
+        rows = _rows(backend, Query(_VALUES, {"paths": wanted}))
         for name, path, value in rows:
             keys = tuple(json.loads(path, strict=False))
             values.setdefault((name, keys), []).append(json.loads(value, strict=False))

@@ -27,7 +27,8 @@ from headway.model.property_paths import format_path
 class JourneyWarning:
     """One warning: its kind, where in the journey (a field path, or None) and why."""
 
-    kind: str  # unknown_type, unknown_property, unknown_value, no_data, outside_data
+    kind: str  # unknown_type, unknown_property, unknown_value, no_data, outside_data,
+    # not_checked (the backend has no catalogue to check against)
     field: str | None
     message: str
 

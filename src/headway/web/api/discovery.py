@@ -71,7 +71,8 @@ class PropertiesOut(BaseModel):
 class WarningOut(BaseModel):
     """Something in a journey that can match nothing in this data; it never blocks.
 
-    ``kind``: unknown_type, unknown_property, unknown_value, outside_data or no_data;
+    ``kind``: unknown_type, unknown_property, unknown_value, outside_data, no_data or
+    not_checked (a backend without the catalogue);
     ``field``: where in the definition (``stages[1].when.type``), null for the whole.
     """
 
