@@ -12,12 +12,14 @@ the numbers are always those of a fresh run.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from headway.backends.base import Backend
 from headway.backends.duckdb import DuckDBBackend
 from headway.engine.attribution.report import (
     MODELS,
@@ -49,6 +51,7 @@ from headway.engine.options import (
     utc_now,
 )
 from headway.errors import InvalidInput, NotOnBackend
+from headway.fresh_matches import FreshMatches
 from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import
 from headway.ingest.presets import IdentityClaim
@@ -64,6 +67,9 @@ from headway.store.imports import ImportRecord, UndoReport, list_imports, undo_i
 from headway.store.journeys import list_journeys, resolve_journey
 from headway.store.table_export import TableExport, export_table
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
 Range = DateWindow | str | tuple[Instant, Instant] | None
@@ -72,11 +78,33 @@ Range = DateWindow | str | tuple[Instant, Instant] | None
 class Headway:
     """An open Headway database and the reports over it."""
 
-    def __init__(self, store: Store, *, cache_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
-        self.store = store
-        self.backend = DuckDBBackend(store)
-        # Matches reused until the next write; outcomes at as_of are computed per call.
-        self.cache = MatchCache(self.backend, cache_bytes)
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        cache_bytes: int = DEFAULT_BUDGET_BYTES,
+        backend: Backend | None = None,
+    ) -> None:
+        if backend is None:
+            if store is None:
+                raise ValueError("Headway needs a store or a backend")
+            backend = DuckDBBackend(store)
+        self._store = store
+        self.backend: Backend = backend
+        self.cache: MatchCache | FreshMatches
+        if isinstance(backend, DuckDBBackend):
+            # Matches reused until the next write; outcomes at as_of are computed per call.
+            self.cache = MatchCache(backend, cache_bytes)
+        else:  # no generation to key reuse on: every report matches afresh
+            self.cache = FreshMatches(backend)
+
+    @property
+    def store(self) -> Store:
+        """The DuckDB store: what only the embedded backend has (stored journeys, imports,
+        identities, erasure...); on another backend, an error naming the operation."""
+        if self._store is None:
+            raise NotOnBackend(_caller(), self.backend.name)
+        return self._store
 
     # -- journeys ----------------------------------------------------------------------
     def journey(self, ref: JourneyRef) -> Journey:
@@ -86,7 +114,8 @@ class Headway:
         if isinstance(ref, Mapping):
             with checking_with(self.backend.dialect):  # the values this engine can run
                 return parse_journey(ref)
-        return resolve_journey(self.store, str(ref))
+        with checking_with(self.backend.dialect):
+            return resolve_journey(self._store, str(ref))
 
     def journeys(self) -> list[Any]:
         """The stored journeys (``error`` says why one no longer validates, else None)."""
@@ -367,18 +396,44 @@ def open(
     *,
     read_only: bool = False,
     cache_bytes: int = DEFAULT_BUDGET_BYTES,
+    spark: SparkSession | None = None,
+    source: str | Path | None = None,
+    columns: Mapping[str, str | None] | None = None,
+    source_format: str | None = None,
+    contacts: str | Path | None = None,
 ) -> Headway:
     """Open a Headway database (default ``$HEADWAY_DB`` or ``./headway.duckdb``).
 
     ``cache_bytes`` bounds the memory of reused matches (0 keeps none). While a ``headway
     serve`` holds the file, the result's calls run in that server (docs/python.md).
+    With ``spark`` (a SparkSession) and ``source`` (a Parquet or Delta table, an export
+    directory, or a catalog table), reports run on Spark instead (docs/scale-out.md).
     """
+    if spark is not None or source is not None:
+        if db is not None:
+            raise InvalidInput("open takes a database or spark= and source=, not both")
+        if spark is None or source is None:
+            raise InvalidInput("the spark backend needs both spark= (a SparkSession) and source=")
+        from headway.backends.spark.backend import SparkBackend
+
+        backend = SparkBackend(
+            spark, str(source), columns=columns, format=source_format,
+            contacts=None if contacts is None else str(contacts),
+        )  # fmt: skip
+        return Headway(backend=backend)
     from headway.local_socket.remote import served_headway
 
     served = served_headway(db)
     if served is not None:
         return served
     return Headway(Store(db, read_only=read_only), cache_bytes=cache_bytes)
+
+
+def _caller() -> str:
+    """The name of the Headway method that asked for the store (for NotOnBackend)."""
+    frame = sys._getframe(2)
+    name = frame.f_code.co_name
+    return name.lstrip("_") if name != "<module>" else "this operation"
 
 
 def options(as_of: Instant = None, date_range: Range = None) -> ReportOptions:

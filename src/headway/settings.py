@@ -12,12 +12,13 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from headway.backends.spark.settings import SparkSettings
 from headway.errors import ConfigError, Detail
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.tokens import Signer, SigningKey
@@ -101,6 +102,9 @@ class Settings(BaseSettings):
     request_budget_seconds: float = Field(120.0, gt=0, le=86_400)
     # Signs dashboard login sessions and CSRF tokens; random per process when unset.
     session_secret: SecretStr | None = None
+    # Where reports run: the DuckDB store (--db) or Spark over [spark].source.
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @field_validator("session_secret")
     @classmethod

@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from headway.cli.common import err_console, state
+from headway.cli.common import err_console, spark_chosen, state
 from headway.cli.side_by_side import forward_if_served, set_argv
 from headway.errors import HeadwayError
 
@@ -41,10 +41,41 @@ def root(
         Path | None,
         typer.Option("--db", help="Database file (default: $HEADWAY_DB or ./headway.duckdb)."),
     ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Where reports run: duckdb (the --db file) or spark (over --source). "
+            "Default: headway.toml's backend, else duckdb.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Spark: the activity table (Parquet or Delta directory, a `headway export` "
+            "directory, or a catalog table name).",
+        ),
+    ] = None,
+    source_format: Annotated[
+        str | None,
+        typer.Option("--source-format", help="Spark: parquet, delta or table (default: guessed)."),
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option("--master", help="Spark: the master URL (default: local[*])."),
+    ] = None,
 ) -> None:
     """Headway: customer journeys, exact funnels and honest email statistics."""
     state.db = db
-    forward_if_served(ctx.invoked_subcommand)  # a server holds the database: it runs this
+    state.backend, state.source, state.source_format, state.master = (
+        backend,
+        source,
+        source_format,
+        master,
+    )
+    if not spark_chosen():
+        forward_if_served(ctx.invoked_subcommand)  # a server holds the database: it runs this
 
 
 def _register_commands() -> None:

@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
@@ -42,7 +42,7 @@ def attribution(
     json_: JsonFlag = False,
 ) -> None:
     """Attribute a journey's conversions to touchpoints (first, last, linear, position, Markov)."""
-    from headway.api import Headway, options
+    from headway.api import options
     from headway.engine.attribution.report import (
         AttributionOptions,
         attribution_report,
@@ -51,8 +51,7 @@ def attribution(
 
     opts = options(as_of, date_range)
     chosen = AttributionOptions(models=parse_models(model), order=order, human=not all_)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         j = hw.journey(journey)
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         report = attribution_report(hw.backend, j, opts, chosen)
@@ -91,12 +90,11 @@ def influence(
     json_: JsonFlag = False,
 ) -> None:
     """How the email's recipients at each stage moved on, by what they did with it."""
-    from headway.api import Headway, options
+    from headway.api import options
     from headway.engine.diagnostics.email_influence import email_influence
 
     opts = options(as_of, None)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = email_influence(hw.backend, hw.journey(journey), opts, email, days, not all_)
     if json_:
         print_json(report.to_dict())
@@ -136,12 +134,11 @@ def unsubscribes(
     json_: JsonFlag = False,
 ) -> None:
     """Emails ranked by unsubscribes (or journey drop-off) within N days of delivery."""
-    from headway.api import Headway, options
+    from headway.api import options
     from headway.engine.diagnostics.email_rankings import email_ranking
 
     opts = options(as_of, None)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         j = hw.journey(journey) if journey else None
         report = email_ranking(hw.backend, opts, days, j, by)
     if json_:

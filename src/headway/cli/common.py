@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,11 @@ from headway.local_socket.routing import RoutedConsole
 from headway.store.open_stores import lookup
 
 if TYPE_CHECKING:  # the store (DuckDB, pyarrow) loads when a command opens it, not for --help
+    from headway.api import Headway
+    from headway.settings import Settings
     from headway.store import Store
+
+DEFAULT_CONFIG = "headway.toml"  # read for the backend settings when $HEADWAY_CONFIG is unset
 
 # Per thread: in a server, each forwarded command prints to its own client (local_socket).
 # Markup is off by default: names from the data ('[Amplitude] Page Viewed') are printed as
@@ -29,6 +34,11 @@ class CliState(threading.local):
     """Options given before the command name (``headway --db X COMMAND``), per thread."""
 
     db: Path | None = None
+    # --backend / --source / --source-format / --master (None: the settings file's, if any).
+    backend: str | None = None
+    source: str | None = None
+    source_format: str | None = None
+    master: str | None = None
 
     def db_path(self) -> Path:
         """The chosen database: ``--db``, else ``$HEADWAY_DB``, else ``./headway.duckdb``."""
@@ -40,6 +50,79 @@ class CliState(threading.local):
 state = CliState()
 
 
+def backend_settings() -> Settings:
+    """The settings with the backend options of this command line applied over them."""
+    from headway.settings import load_settings
+
+    path = None
+    if not os.environ.get("HEADWAY_CONFIG") and Path(DEFAULT_CONFIG).is_file():
+        path = Path(DEFAULT_CONFIG)
+    settings = load_settings(path)
+    spark = {
+        key: value
+        for key, value in (
+            ("source", state.source),
+            ("source_format", state.source_format),
+            ("master", state.master),
+        )
+        if value is not None
+    }
+    backend = state.backend or ("spark" if state.source is not None else settings.backend)
+    if backend not in ("duckdb", "spark"):
+        from headway.errors import ConfigError
+
+        raise ConfigError(f"--backend must be duckdb or spark, not {backend!r}")
+    return settings.model_copy(
+        update={"backend": backend, "spark": settings.spark.model_copy(update=spark)}
+    )
+
+
+def _backend_configured() -> bool:
+    """Whether anything but the default (DuckDB) could be chosen: an option or a settings file."""
+    if state.backend is not None or state.source is not None:
+        return True
+    if os.environ.get("HEADWAY_CONFIG") or Path(DEFAULT_CONFIG).is_file():
+        return True
+    return any(k == "HEADWAY_BACKEND" or k.startswith("HEADWAY_SPARK__") for k in os.environ)
+
+
+def spark_chosen() -> bool:
+    """Whether this command line asks for the Spark backend (by option, not settings)."""
+    return state.backend == "spark" or (state.backend is None and state.source is not None)
+
+
+@contextmanager
+def open_headway(*, read_only: bool = True) -> Iterator[Headway]:
+    """The reports' service for one command: on the DuckDB store, or on Spark over a source."""
+    from headway.api import Headway
+
+    settings = backend_settings() if _backend_configured() else None
+    if settings is None or settings.backend == "duckdb":
+        with open_db(read_only=read_only) as store:
+            yield Headway(store)
+        return
+    from headway.backends.spark.backend import SparkBackend
+    from headway.backends.spark.session import spark_session
+    from headway.errors import ConfigError
+
+    chosen = settings.spark
+    if chosen.source is None:
+        raise ConfigError(
+            "the spark backend needs a source: --source PATH_OR_TABLE or [spark] source"
+        )
+    with spark_session(chosen) as spark:
+        backend = SparkBackend(
+            spark,
+            chosen.source,
+            columns=chosen.columns,
+            format=chosen.source_format,
+            contacts=chosen.contacts,
+            contact_columns=chosen.contact_columns,
+            partitions=chosen.partitions,
+        )
+        yield Headway(backend=backend)
+
+
 def served_here() -> bool:
     """Whether this process serves the chosen database (the command was forwarded to it)."""
     return lookup(state.db_path()) is not None
@@ -48,6 +131,10 @@ def served_here() -> bool:
 @contextmanager
 def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Store]:
     """Open the chosen database for one command (in a server: the server's open store)."""
+    if spark_chosen():
+        from headway.errors import NotOnBackend
+
+        raise NotOnBackend(f"headway {_command_name()}", "spark")
     path = state.db_path()
     served = lookup(path)
     if served is not None:
@@ -69,3 +156,10 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
         yield store
     finally:
         store.close()
+
+
+def _command_name() -> str:
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx.info_name if ctx is not None and ctx.info_name else "this command"

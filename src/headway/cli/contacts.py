@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_db, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import print_json
 from headway.errors import InvalidInput
@@ -49,7 +49,7 @@ def contacts(
     yes: Annotated[bool, typer.Option("--yes", help="erase: do not ask for confirmation.")] = False,
 ) -> None:
     """The contacts at a stage of a journey, one contact's profile and timeline, or erasure."""
-    from headway.api import Headway, options
+    from headway.api import options
 
     if target[0] == "show":
         _show(target)
@@ -66,9 +66,9 @@ def contacts(
     if fmt not in FORMATS:
         raise InvalidInput(f"--format: '{fmt}' is not one of {', '.join(FORMATS)}")
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        warnings = Headway(store).warnings(target[0], as_of=opts.as_of, date_range=opts.date_range)
-        page = Headway(store).contacts(
+    with open_headway() as hw:
+        warnings = hw.warnings(target[0], as_of=opts.as_of, date_range=opts.date_range)
+        page = hw.contacts(
             target[0],
             stage,
             status,

@@ -15,7 +15,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from headway.cli.common import console, err_console, open_db
+from headway.cli.common import console, err_console, open_headway
 
 if TYPE_CHECKING:
     from headway.api import JourneyWarning, PropertySummary
@@ -32,10 +32,8 @@ def register(app: typer.Typer) -> None:
 
 def types(json_: JsonFlag = False) -> None:
     """Every activity type seen: activities, contacts, first and last seen."""
-    from headway.api import Headway
-
-    with open_db(read_only=True) as store:
-        found = Headway(store).types()
+    with open_headway() as hw:
+        found = hw.types()
     if json_:
         print_json({"types": [t.to_dict() for t in found]})
         return
@@ -62,10 +60,7 @@ def properties(
     json_: JsonFlag = False,
 ) -> None:
     """Every property path seen per type: fill rate, JSON types, top values."""
-    from headway.api import Headway
-
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         found = hw.properties(type_, top=top)
         known = type_ is None or any(t.name == type_ for t in hw.types())
     if json_:

@@ -9,7 +9,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
 from headway.engine.options import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
@@ -63,21 +63,18 @@ def drivers(
     json_: JsonFlag = False,
 ) -> None:
     """Per transition, the touchpoints that go with moving on: odds ratio, CI, q, support."""
-    from headway.api import Headway, options
-    from headway.backends.duckdb import DuckDBBackend
+    from headway.api import options
     from headway.engine.diagnostics.drivers import drivers_report
     from headway.engine.funnel.contact_lists import resolve_stage
 
     human = human_view(view)
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        j = Headway(store).journey(journey)
-        warnings = Headway(store).warnings(j, as_of=opts.as_of, date_range=opts.date_range)
+    with open_headway() as hw:
+        j = hw.journey(journey)
+        warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         print_warnings(warnings)
         k = resolve_stage(j, stage) if stage is not None else None
-        report = drivers_report(
-            DuckDBBackend(store), j, opts, stage=k, min_support=min_support, human=human
-        )
+        report = drivers_report(hw.backend, j, opts, stage=k, min_support=min_support, human=human)
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))
         return
@@ -166,8 +163,7 @@ def stalls(
     json_: JsonFlag = False,
 ) -> None:
     """Per stage, the stalled contacts with their last touchpoints, and what is over-represented."""
-    from headway.api import Headway, options
-    from headway.backends.duckdb import DuckDBBackend
+    from headway.api import options
     from headway.engine.diagnostics.stalls import stalls_report
     from headway.engine.funnel.contact_lists import resolve_stage
 
@@ -175,13 +171,13 @@ def stalls(
     if limit < 0:
         raise InvalidInput("--limit must not be negative")
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        j = Headway(store).journey(journey)
-        warnings = Headway(store).warnings(j, as_of=opts.as_of, date_range=opts.date_range)
+    with open_headway() as hw:
+        j = hw.journey(journey)
+        warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         print_warnings(warnings)
         k = resolve_stage(j, stage) if stage is not None else None
         report = stalls_report(
-            DuckDBBackend(store),
+            hw.backend,
             j,
             opts,
             stage=k,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_headway
 from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
 
@@ -28,12 +28,11 @@ def engagement(
     json_: JsonFlag = False,
 ) -> None:
     """Email engagement (delivered, open and click rates) of the contacts at each stage."""
-    from headway.api import Headway, options
+    from headway.api import options
     from headway.engine.diagnostics.email_journeys import journey_engagement
 
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = journey_engagement(
             hw.backend, hw.match(journey, as_of=opts.as_of, date_range=opts.date_range), not all_
         )
@@ -65,12 +64,11 @@ def stages(
     json_: JsonFlag = False,
 ) -> None:
     """Where in a journey the email's recipients were when it was delivered."""
-    from headway.api import Headway, options
+    from headway.api import options
     from headway.engine.diagnostics.email_journeys import email_stages
 
     opts = options(as_of, None)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = email_stages(hw.backend, hw.match(journey, as_of=opts.as_of), email)
     if json_:
         print_json(report.to_dict())

@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 
 if TYPE_CHECKING:
@@ -39,11 +39,10 @@ def funnel(
     journey: JourneyArg, as_of: AsOf = None, date_range: DateRange = None, json_: JsonFlag = False
 ) -> None:
     """A journey's funnel: reached, conversion, dropped / in progress / stalled, times."""
-    from headway.api import Headway, options
+    from headway.api import options
 
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = hw.funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
     print_warnings(warnings)
@@ -61,11 +60,10 @@ def trends(
     json_: JsonFlag = False,
 ) -> None:
     """Conversion by entry period."""
-    from headway.api import Headway, options
+    from headway.api import options
 
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = hw.trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
     print_warnings(warnings)
@@ -96,11 +94,10 @@ def breakdown(
     json_: JsonFlag = False,
 ) -> None:
     """The funnel split by a property or contact attribute."""
-    from headway.api import Headway, options
+    from headway.api import options
 
     opts = options(as_of, date_range)
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
+    with open_headway() as hw:
         report = hw.breakdown(
             journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
         )

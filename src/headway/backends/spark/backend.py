@@ -56,11 +56,12 @@ class SparkBackend:
         columns: Mapping[str, str | None] | None = None,
         format: str | None = None,
         contacts: str | None = None,
+        contact_columns: Mapping[str, str | None] | None = None,
         partitions: int | None = None,
         key_bits: int = KEY_BITS,
     ) -> None:
         if not isinstance(source, Source):
-            source = Source.of(source, format, columns, contacts)
+            source = Source.of(source, format, columns, contacts, contact_columns)
         self.spark = spark
         self.source = source
         self.partitions = partitions
