@@ -9,6 +9,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from headway.backends.duckdb import DuckDBBackend
 from headway.engine.email.queries import StatsQuery
 from headway.engine.email.stats import EmailMetrics, email_stats, rate
 from headway.errors import InvalidInput
@@ -102,7 +103,7 @@ def C(*values: int) -> dict[str, int]:
 
 
 def test_every_metric_of_one_email_all_view(world: Store) -> None:
-    e1 = email_stats(world, StatsQuery(email="e1")).row("e1")
+    e1 = email_stats(DuckDBBackend(world), StatsQuery(email="e1")).row("e1")
     # sent 5 (a..e), recipients 5, delivered = 4 reported, bounces 1 hard (e),
     # opens a,a,b,d = 4; unique opens a,b,d + c (clicked) = 4; clicks a,a,b,c,c = 5;
     # unique clicks a,b,c = 3; unsubscribes d; complaints d.
@@ -121,7 +122,7 @@ def test_every_metric_of_one_email_all_view(world: Store) -> None:
 
 
 def test_every_metric_of_one_email_human_view(world: Store) -> None:
-    e1 = email_stats(world, StatsQuery(email="e1", human=True)).row("e1")
+    e1 = email_stats(DuckDBBackend(world), StatsQuery(email="e1", human=True)).row("e1")
     # without b's MPP open and c's scanner clicks: opens a,a,d = 3; unique opens a, b (human
     # click implies an open), d = 3; clicks a,a,b = 3; unique clicks a,b = 2. Sends,
     # deliveries, bounces, unsubscribes and complaints are never bot-labelled.
@@ -136,7 +137,7 @@ def test_every_metric_of_one_email_human_view(world: Store) -> None:
 
 def test_delivered_falls_back_to_sent_minus_bounced(world: Store) -> None:
     for human in (False, True):
-        e2 = email_stats(world, StatsQuery(human=human)).row("e2")
+        e2 = email_stats(DuckDBBackend(world), StatsQuery(human=human)).row("e2")
         # no email_delivered for e2: delivered = 3 sent - 2 bounces (a hard, g soft) = 1;
         # f clicked without an open: opens 0 but unique opens 1 (a click implies an open).
         assert counts(e2) == C(3, 3, 1, 2, 1, 1, 0, 1, 1, 1, 0, 0)
@@ -148,7 +149,7 @@ def test_delivered_falls_back_to_sent_minus_bounced(world: Store) -> None:
 
 
 def test_rates_are_null_when_the_denominator_is_zero(world: Store) -> None:
-    e3 = email_stats(world).row("e3")
+    e3 = email_stats(DuckDBBackend(world)).row("e3")
     # never sent: 0 sent, 0 delivered; a's open makes one unique open.
     assert counts(e3) == C(0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0)
     assert e3.rates() == {
@@ -168,7 +169,7 @@ def test_rates_are_null_when_the_denominator_is_zero(world: Store) -> None:
 
 def test_per_link_both_views(world: Store) -> None:
     def links(human: bool) -> dict[tuple[str, str], tuple[Any, ...]]:
-        report = email_stats(world, StatsQuery(human=human))
+        report = email_stats(DuckDBBackend(world), StatsQuery(human=human))
         return {
             (x.email, x.link): (x.url, x.clicks, x.clickers, x.share_of_clickers)
             for x in report.links
@@ -190,7 +191,7 @@ def test_per_link_both_views(world: Store) -> None:
 
 def test_timing_by_hour_since_delivery_and_by_day(world: Store) -> None:
     def nonzero(human: bool) -> tuple[dict[int, tuple[int, int]], list[tuple[str, int, int]]]:
-        timing = email_stats(world, StatsQuery(email="e1", human=human)).timing
+        timing = email_stats(DuckDBBackend(world), StatsQuery(email="e1", human=human)).timing
         assert [h for h, _, _ in timing.hours] == list(range(73))
         return {h: (o, c) for h, o, c in timing.hours if o or c}, timing.days
 
@@ -203,11 +204,14 @@ def test_timing_by_hour_since_delivery_and_by_day(world: Store) -> None:
     assert hours == {1: (1, 0), 2: (1, 1), 3: (0, 1), 24: (0, 1), 72: (1, 0)}
     assert days == [("2025-01-01", 2, 2), ("2025-01-02", 0, 1), ("2025-01-04", 1, 0)]
     # e3 was never sent or delivered: its open has no hour since delivery
-    assert email_stats(world, StatsQuery(email="e3")).timing.unknown_delivery == (1, 0)
+    assert email_stats(DuckDBBackend(world), StatsQuery(email="e3")).timing.unknown_delivery == (
+        1,
+        0,
+    )
 
 
 def test_per_campaign_counts_unique_per_email_and_recipients_per_contact(world: Store) -> None:
-    report = email_stats(world, StatsQuery(by="campaign"))
+    report = email_stats(DuckDBBackend(world), StatsQuery(by="campaign"))
     assert [r.key for r in report.rows] == ["onboarding", "promo"]
     onboarding = report.row("onboarding")
     # e1 + e2: sent 5+3, recipients a..g = 7 distinct contacts, delivered 4+1, bounces 1+2
@@ -217,7 +221,9 @@ def test_per_campaign_counts_unique_per_email_and_recipients_per_contact(world: 
     assert onboarding.rates()["open_rate"] == 5 / 5
     assert onboarding.rates()["click_rate"] == 4 / 5
     # human: e1 human (3 opens, 3 unique, 3 clicks, 2 unique) + e2
-    human = email_stats(world, StatsQuery(by="campaign", human=True)).row("onboarding")
+    human = email_stats(DuckDBBackend(world), StatsQuery(by="campaign", human=True)).row(
+        "onboarding"
+    )
     assert counts(human) == C(8, 7, 5, 3, 2, 1, 3, 4, 4, 3, 1, 1)
     # the total row adds e3: recipients stay distinct contacts
     assert counts(report.total) == C(8, 7, 5, 3, 2, 1, 5, 6, 6, 4, 1, 1)
@@ -226,18 +232,18 @@ def test_per_campaign_counts_unique_per_email_and_recipients_per_contact(world: 
 
 def test_per_period_of_the_send_time(world: Store) -> None:
     # e1 and e2 are registered with their send times; e3 falls back to its first activity
-    months = email_stats(world, StatsQuery(by="month"))
+    months = email_stats(DuckDBBackend(world), StatsQuery(by="month"))
     assert [(r.key, r.emails, r.sent) for r in months.rows] == [
         ("2025-01-01", 2, 8),
         ("2025-02-01", 1, 0),
     ]
-    weeks = email_stats(world, StatsQuery(by="week"))  # ISO weeks start on Monday
+    weeks = email_stats(DuckDBBackend(world), StatsQuery(by="week"))  # ISO weeks start on Monday
     assert [(r.key, r.emails) for r in weeks.rows] == [
         ("2024-12-30", 1),
         ("2025-01-06", 1),
         ("2025-01-27", 1),
     ]
-    days = email_stats(world, StatsQuery(by="day", human=True))
+    days = email_stats(DuckDBBackend(world), StatsQuery(by="day", human=True))
     assert [(r.key, r.unique_clicks) for r in days.rows] == [
         ("2025-01-01", 2),
         ("2025-01-08", 1),
@@ -246,18 +252,18 @@ def test_per_period_of_the_send_time(world: Store) -> None:
 
 
 def test_filters_by_email_and_campaign(world: Store) -> None:
-    only_e1 = email_stats(world, StatsQuery(email="e1"))
+    only_e1 = email_stats(DuckDBBackend(world), StatsQuery(email="e1"))
     assert [r.key for r in only_e1.rows] == ["e1"]
     assert counts(only_e1.total) == counts(only_e1.rows[0])
-    promo = email_stats(world, StatsQuery(campaign="promo"))
+    promo = email_stats(DuckDBBackend(world), StatsQuery(campaign="promo"))
     assert [r.key for r in promo.rows] == ["e3"]
     assert {x.email for x in promo.links} == set()
-    nothing = email_stats(world, StatsQuery(email="nope"))
+    nothing = email_stats(DuckDBBackend(world), StatsQuery(email="nope"))
     assert nothing.rows == [] and nothing.total.sent == 0
 
 
 def test_report_renders_as_dict_and_arrow(world: Store) -> None:
-    report = email_stats(world, StatsQuery(human=True))
+    report = email_stats(DuckDBBackend(world), StatsQuery(human=True))
     data = orjson.loads(orjson.dumps(report.to_dict()))
     assert data["view"] == "human" and data["by"] == "email"
     e3 = next(r for r in data["rows"] if r["key"] == "e3")
@@ -316,7 +322,7 @@ def test_scaling_smoke_against_a_naive_oracle(store: Store) -> None:
     with Store(store.path) as big:
         relabel(big)
         for human in (False, True):
-            report = email_stats(big, StatsQuery(human=human))
+            report = email_stats(DuckDBBackend(big), StatsQuery(human=human))
             expected = big.execute(_ORACLE, [human]).dicts()
             got = [
                 {"email": r.key, **{k: getattr(r, k) for k in expected[0] if k != "email"}}
@@ -329,7 +335,10 @@ def test_scaling_smoke_against_a_naive_oracle(store: Store) -> None:
             assert sum(h[1] for h in report.timing.hours) == report.total.opens
             assert sum(d[2] for d in report.timing.days) == report.total.clicks
         # the generator plants MPP opens and scanner clicks: the human view has fewer
-        all_view, human_view = email_stats(big), email_stats(big, StatsQuery(human=True))
+        all_view, human_view = (
+            email_stats(DuckDBBackend(big)),
+            email_stats(DuckDBBackend(big), StatsQuery(human=True)),
+        )
         assert human_view.total.opens < all_view.total.opens
         assert human_view.total.clicks < all_view.total.clicks
 

@@ -9,6 +9,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from headway.backends.duckdb import DuckDBBackend
 from headway.demo import DemoConfig, build_demo
 from headway.engine.email.queries import StatsQuery
 from headway.engine.email.stats import email_stats
@@ -166,8 +167,8 @@ def test_labeller_against_the_demo_world_truth(store: Store) -> None:
            WHERE tr.label = 'human'"""
     ).first()
     assert truth is not None
-    human = email_stats(store, StatsQuery(human=True)).total
-    everyone = email_stats(store).total
+    human = email_stats(DuckDBBackend(store), StatsQuery(human=True)).total
+    everyone = email_stats(DuckDBBackend(store)).total
     print(
         f"unique opens: all {everyone.unique_opens}, human {human.unique_opens}, truth {truth[0]}"
     )

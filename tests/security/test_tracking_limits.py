@@ -21,6 +21,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from headway.backends.duckdb import DuckDBBackend
 from headway.engine.email.queries import StatsQuery
 from headway.engine.email.stats import email_stats
 from headway.ingest.tokens import ExpiredToken, InvalidToken, Signer, SigningKey
@@ -100,7 +101,7 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
 def stats_total(db_path: Path, human: bool = False) -> dict[str, object]:
     """The email statistics' total row of the stopped server's database."""
     with Store(db_path, read_only=True) as store:
-        return email_stats(store, StatsQuery(human=human)).total.to_dict()  # type: ignore[no-any-return]
+        return email_stats(DuckDBBackend(store), StatsQuery(human=human)).total.to_dict()  # type: ignore[no-any-return]
 
 
 # --- tokens ---------------------------------------------------------------------------------

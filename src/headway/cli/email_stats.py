@@ -43,11 +43,12 @@ def emails_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Every metric as JSON.")] = False,
 ) -> None:
     """Email statistics: sent, delivered, bounces, opens, clicks, rates, links, timing."""
+    from headway.backends.duckdb import DuckDBBackend
     from headway.engine.email.stats import email_stats
 
     query = StatsQuery(human=human, by=by, email=email, campaign=campaign)  # type: ignore[arg-type]
     with open_db(read_only=True) as store:
-        report = email_stats(store, query)
+        report = email_stats(DuckDBBackend(store), query)
     if as_json:
         # plain write: Rich would spend seconds laying out a large JSON document
         sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())

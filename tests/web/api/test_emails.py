@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from headway.backends.duckdb import DuckDBBackend
 from headway.engine.email.queries import StatsQuery
 from headway.engine.email.stats import email_stats
 from headway.store import Store
@@ -45,7 +46,7 @@ def test_list_by_campaign(client: Client) -> None:
 
 
 def test_list_is_the_engine_report(client: Client, world: Store) -> None:
-    expected = email_stats(world, StatsQuery(human=True)).to_dict()
+    expected = email_stats(DuckDBBackend(world), StatsQuery(human=True)).to_dict()
     assert client.get("/api/v1/emails", params={"view": "human"}).json() == expected
 
 

@@ -93,7 +93,7 @@ def embedded(page: str, element_id: str) -> dict[str, Any]:
 def test_the_list_defaults_to_the_human_view(client: Client, hw: Headway) -> None:
     r = client.get("/emails", headers=HTML)
     assert r.status_code == 200
-    human = email_stats(hw.store, StatsQuery(human=True)).rows[0]
+    human = email_stats(hw.backend, StatsQuery(human=True)).rows[0]
     shown = figures(r.text)
     assert shown["unique_opens"] == str(human.unique_opens) == "1"  # ben only
     assert shown["bot_opens"] == "1"
@@ -102,7 +102,7 @@ def test_the_list_defaults_to_the_human_view(client: Client, hw: Headway) -> Non
 
 def test_the_all_view_counts_machine_activity(client: Client, hw: Headway) -> None:
     r = client.get("/emails?view=all", headers=HTML)
-    every = email_stats(hw.store, StatsQuery(human=False)).rows[0]
+    every = email_stats(hw.backend, StatsQuery(human=False)).rows[0]
     assert figures(r.text)["unique_opens"] == str(every.unique_opens) == "3"
     assert 'data-view="all" aria-current="page"' in r.text
 
@@ -111,7 +111,7 @@ def test_the_email_page_matches_the_engine_in_both_views(client: Client, hw: Hea
     for view, human in (("human", True), ("all", False)):
         r = client.get(f"/emails/{EMAIL}?view={view}", headers=HTML)
         assert r.status_code == 200
-        m = email_stats(hw.store, StatsQuery(human=human, email=EMAIL)).rows[0]
+        m = email_stats(hw.backend, StatsQuery(human=human, email=EMAIL)).rows[0]
         shown = figures(r.text)
         assert shown["sent"] == str(m.sent) and shown["delivered"] == str(m.delivered)
         assert shown["unique_clicks"] == str(m.unique_clicks)

@@ -1,7 +1,10 @@
-"""Query builders of the email statistics (DESIGN §6): constant SQL plus bound parameters.
+"""Query builders of the email statistics (DESIGN §6): constant query trees plus bound values.
 
-Every builder is pure: it takes a ``StatsQuery`` and returns ``(sql, params)``; the runner in
-``email_stats.py`` hands them to the store. No value from the caller is spliced into SQL text.
+Every builder is pure: it takes a ``StatsQuery`` and returns a ``Query`` (a SQLGlot tree and its
+parameters, over ``activity_log``, the type dictionary ``hw_types`` and the store's email
+registry); the runner in ``stats.py`` hands it to the backend. No value from the caller is
+spliced into SQL text. The text is DuckDB's, parsed once; it runs only on a backend with the
+email registry (the DuckDB store).
 
 Emails are identified by the ``email`` property of their activities; the ``emails`` table
 adds name, subject, campaign and send time when the email is registered. A group of several
@@ -14,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import sqlglot
+
+from headway.backends.query import Query
 from headway.errors import Detail, InvalidInput
 from headway.model.activity import EMAIL_TYPES
 
@@ -72,7 +78,7 @@ events AS MATERIALIZED (
         SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props, a.source,
                json_extract_string(a.properties, ['$.email', '$.campaign', '$.repeats']) AS p
         FROM activity_log a
-        JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM activity_types
+        JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM hw_types
               WHERE list_contains($kinds, name)) t ON t.code = a.type_code
         WHERE NOT (a.bot AND $human)
     )
@@ -217,10 +223,14 @@ timing AS (
 """
 
 
-def report_query(query: StatsQuery) -> tuple[str, dict[str, Any]]:
+def report_query(query: StatsQuery) -> Query:
     """One row per group plus a total row; the total row also carries the selection's
     links and timing as lists, so that the activities are read and parsed only once."""
-    sql = f"""
+    return Query(_REPORT, query.params())
+
+
+_REPORT = sqlglot.parse_one(
+    f"""
 WITH {_SELECTION}, {_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING}
 SELECT c.is_total::BOOLEAN AS is_total, c.grp, e.name, e.subject,
        CASE WHEN $by = 'email' AND NOT c.is_total::BOOLEAN THEN s.campaign END AS campaign,
@@ -239,5 +249,6 @@ LEFT JOIN recipients r ON r.is_total = c.is_total AND r.grp IS NOT DISTINCT FROM
 LEFT JOIN selected s ON $by = 'email' AND s.email = c.grp
 LEFT JOIN emails e ON $by = 'email' AND e.id = c.grp
 ORDER BY c.is_total, c.grp NULLS LAST
-"""
-    return sql, query.params()
+""",
+    read="duckdb",
+)

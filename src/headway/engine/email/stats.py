@@ -1,8 +1,10 @@
 """Email statistics (DESIGN §6): typed results of the builders in ``email_queries.py``.
 
-``email_stats(store, query)`` runs the three queries of a report (counts per group, clicks per
-link, timing) and returns an ``EmailStatsReport``; every rate is ``None`` when its denominator
-is 0. The same report renders as a dict (JSON), an Arrow table or a Rich table.
+``email_stats(backend, query)`` runs the three queries of a report (counts per group, clicks
+per link, timing) and returns an ``EmailStatsReport``; every rate is ``None`` when its
+denominator is 0. The same report renders as a dict (JSON), an Arrow table or a Rich table.
+It reads the store's email registry (``emails``, ``email_links``): a backend without it
+answers ``NotOnBackend``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from headway.backends.base import Backend
 from headway.engine.email.queries import MAX_HOUR, StatsQuery, report_query
-from headway.store import Store
+from headway.engine.support import arrow_typed, require
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -195,12 +198,13 @@ _LINK_SCHEMA = pa.schema(
 )
 
 
-def email_stats(store: Store, query: StatsQuery | None = None) -> EmailStatsReport:
+def email_stats(backend: Backend, query: StatsQuery | None = None) -> EmailStatsReport:
     """Run a statistics report: counts per group, clicks per link and timing."""
+    require(backend, "email statistics", "emails", "email_links")
     query = query or StatsQuery()
     rows: list[EmailMetrics] = []
     total, links, timing = EmailMetrics.empty(), [], Timing(_empty_hours(), [])
-    for r in store.execute(*report_query(query)).dicts():
+    for r in arrow_typed(backend, report_query(query)).to_pylist():
         metrics = EmailMetrics(
             key=r["grp"],
             **{f: int(r[f] or 0) for f in _INT_FIELDS},

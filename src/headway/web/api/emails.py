@@ -19,6 +19,7 @@ from headway.errors import NotFound
 from headway.store import Store
 from headway.store.emails import find_email, list_links
 from headway.web.api._common import READ, errors
+from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["emails"])
 
@@ -166,7 +167,7 @@ def emails(
 ) -> dict[str, Any]:
     """One row per email (sent, delivered, bounces, opens, clicks, rates) and the total."""
     query = StatsQuery(human=view == "human", campaign=campaign)
-    return email_stats(_store(request), query).to_dict()
+    return email_stats(app_headway(request).backend, query).to_dict()
 
 
 @router.get(
@@ -188,7 +189,7 @@ def stats(
     """Counts and rates, clicks per link, opens and clicks by hour since delivery and by day."""
     store = _store(request)
     query = StatsQuery(human=view == "human", by=by, email=email_id)
-    report = email_stats(store, query)
+    report = email_stats(app_headway(request).backend, query)
     if not report.rows and find_email(store, email_id) is None:
         raise _unknown(email_id)
     return report.to_dict()
@@ -206,7 +207,7 @@ def email(request: Request, email_id: str) -> dict[str, Any]:
     store = _store(request)
     found = find_email(store, email_id)
     if found is None:
-        _stats_or_404(store, StatsQuery(email=email_id))
+        _stats_or_404(request, StatsQuery(email=email_id))
         return {"id": email_id, "registered": False, "links": []} | dict.fromkeys(
             ("name", "subject", "campaign", "kind", "send_time", "created_at")
         )
@@ -227,8 +228,8 @@ def email(request: Request, email_id: str) -> dict[str, Any]:
     }
 
 
-def _stats_or_404(store: Store, query: StatsQuery) -> EmailStatsReport:
-    report = email_stats(store, query)
+def _stats_or_404(request: Request, query: StatsQuery) -> EmailStatsReport:
+    report = email_stats(app_headway(request).backend, query)
     if not report.rows:
         raise _unknown(query.email or "")
     return report

@@ -50,7 +50,7 @@ class EmailRow:
 def both_views(hw: Headway, email: str | None = None) -> dict[str, EmailStatsReport]:
     """The statistics report of the selection in the human and the all view."""
     return {
-        view: email_stats(hw.store, StatsQuery(human=view == "human", email=email))
+        view: email_stats(hw.backend, StatsQuery(human=view == "human", email=email))
         for view in VIEWS
     }
 
