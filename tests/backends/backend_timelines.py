@@ -118,8 +118,12 @@ class BackendTimelines:
             with opened(self.backend, db_path, Path(tmp), self.spark) as backend:
                 extras = {ROW: exp.column("id", ACTIVITY)}
                 matched = match_journey(backend, journey, options, extras)
-                res = matched.result
-                names = backend.contact_ids(res.contact)
+            res = matched.result
+            # Contact names by key from the store (the Spark copy keeps DuckDB's keys; the
+            # backends' contact_ids are tested with the contact lists, at a Spark job a call).
+            with Store(db_path, read_only=True) as store:
+                ids = dict(store.execute("SELECT key, id FROM contacts").rows)
+            names = [ids[int(key)] for key in res.contact]
 
         def seconds(us: int) -> float:
             return (us - t0) / k / SECOND
@@ -127,7 +131,7 @@ class BackendTimelines:
         # A contact none of whose activities touches the journey has no row on a backend
         # (the input query reads only relevant activities): it reached nothing.
         out = {name: timeline.Outcome(0) for name in log.contacts}
-        for i, name in enumerate(names.tolist()):
+        for i, name in enumerate(names):
             n = int(res.reached[i])
             rows = res.stage_row[i, :n].tolist()
             out[name] = timeline.Outcome(
