@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import orjson
 import pyarrow as pa
 
+from headway.backends.duckdb import DuckDBBackend
 from headway.engine.email.suppression import suppressions, to_arrow, write_csv
 from headway.store import Store
 
@@ -45,7 +46,7 @@ def test_reasons_and_first_time(store: Store) -> None:
             [T0 + timedelta(days=1)],
         )
     )
-    got = [(s.contact, s.email, s.reason, s.since) for s in suppressions(store)]
+    got = [(s.contact, s.email, s.reason, s.since) for s in suppressions(DuckDBBackend(store))]
     assert got == [
         ("a@x.org", "a@x.org", "hard_bounced", T0),
         ("c@x.org", "c@x.org", "complained", T0 + timedelta(minutes=3)),
@@ -53,17 +54,17 @@ def test_reasons_and_first_time(store: Store) -> None:
         ("crm-7", None, "unsubscribed", T0 + timedelta(minutes=6)),
         ("d@x.org", "d@x.org", "unsubscribed", T0 + timedelta(days=1)),
     ]
-    assert [s.reason for s in suppressions(store, contact="c@x.org")] == [
+    assert [s.reason for s in suppressions(DuckDBBackend(store), contact="c@x.org")] == [
         "complained",
         "unsubscribed",
     ]
-    assert to_arrow(suppressions(store)).num_rows == 5
+    assert to_arrow(suppressions(DuckDBBackend(store))).num_rows == 5
     out = io.StringIO()
-    assert write_csv(suppressions(store, contact="crm-7"), out) == 1
+    assert write_csv(suppressions(DuckDBBackend(store), contact="crm-7"), out) == 1
     assert (
         out.getvalue() == "contact,email,reason,since\ncrm-7,,unsubscribed,2025-05-01T12:06:00Z\n"
     )
 
 
 def test_nobody_suppressed(store: Store) -> None:
-    assert suppressions(store) == []
+    assert suppressions(DuckDBBackend(store)) == []

@@ -30,10 +30,11 @@ def suppression_export(
     ] = None,
 ) -> None:
     """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
+    from headway.backends.duckdb import DuckDBBackend
     from headway.engine.email.suppression import suppressions, write_csv
 
     with open_db(read_only=True) as store:
-        rows = suppressions(store)
+        rows = suppressions(DuckDBBackend(store))
     if output is None:
         write_csv(rows, sys.stdout)
         return
@@ -51,10 +52,12 @@ def suppression_check(
 ) -> None:
     """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
     from headway.api import Headway
+    from headway.backends.duckdb import DuckDBBackend
     from headway.engine.email.suppression import suppressions
 
     with open_db(read_only=True) as store:
-        reasons = sorted({s.reason for s in suppressions(store) if address in (s.contact, s.email)})
+        found = suppressions(DuckDBBackend(store))
+        reasons = sorted({s.reason for s in found if address in (s.contact, s.email)})
         if Headway(store).is_erased(address):
             reasons.append("erased")
     if not reasons:

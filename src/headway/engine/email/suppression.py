@@ -6,7 +6,8 @@ subscription state set to unsubscribed), ``hard_bounced`` (an ``email_bounce`` w
 reason, ``since`` the first time it happened. An erased contact is one ``erased`` row with no
 contact and no email, ``since`` its erasure: counted, never named (it is kept only as salted
 digests, ``store/erased.py``; ``headway suppression check ADDRESS`` tests one address).
-Senders import the CSV into their ESP.
+Senders import the CSV into their ESP. The list reads the store's suppression state (contacts'
+subscription and address, erased contacts): a backend without it answers ``NotOnBackend``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from datetime import datetime
 from typing import Any, TextIO
 
 import pyarrow as pa
+import sqlglot
 
+from headway.backends.base import Backend
+from headway.backends.query import Query
+from headway.engine.support import arrow_typed, require
 from headway.safe_csv import safe_writer
-from headway.store import Store
 
 REASONS = ("unsubscribed", "hard_bounced", "complained", "erased")
 CSV_COLUMNS = ("contact", "email", "reason", "since")
@@ -26,7 +30,7 @@ CSV_COLUMNS = ("contact", "email", "reason", "since")
 _QUERY = """
 WITH ev AS (
     SELECT a.contact_key, t.name AS type, a.ts
-    FROM activity_log a JOIN activity_types t ON t.code = a.type_code
+    FROM activity_log a JOIN hw_types t ON t.code = a.type_code
     WHERE t.name IN ('email_unsubscribe', 'email_spam_report')
        OR (t.name = 'email_bounce' AND lower(a.properties->>'bounce_type') = 'hard')
 ),
@@ -46,13 +50,14 @@ reasons AS (
 )
 SELECT c.id AS contact, c.email, r.reason, r.since
 FROM reasons r JOIN contacts c ON c.key = r.contact_key
-WHERE $contact IS NULL OR c.id = $contact
+WHERE CAST($contact AS VARCHAR) IS NULL OR c.id = $contact
 UNION ALL
 -- erased contacts: one row per erasure, counted and never named (store/erased.py)
 SELECT NULL, NULL, 'erased', min(erased_at) FROM erased_contacts
-WHERE $contact IS NULL GROUP BY erasure
+WHERE CAST($contact AS VARCHAR) IS NULL GROUP BY erasure
 ORDER BY contact NULLS LAST, reason, since
 """
+_TREE = sqlglot.parse_one(_QUERY, read="duckdb")
 
 
 @dataclass(frozen=True)
@@ -69,14 +74,16 @@ class Suppression:
         return {**asdict(self), "since": self.since.isoformat()}
 
 
-def suppression_query(contact: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The suppression list (of every contact, or of one) as SQL and parameters."""
-    return _QUERY, {"contact": contact}
+def suppression_query(contact: str | None = None) -> Query:
+    """The suppression list (of every contact, or of one) as a query tree and parameters."""
+    return Query(_TREE, {"contact": contact})
 
 
-def suppressions(store: Store, contact: str | None = None) -> list[Suppression]:
+def suppressions(backend: Backend, contact: str | None = None) -> list[Suppression]:
     """Suppressed contacts with their reasons, ordered by contact id."""
-    return [Suppression(*row) for row in store.execute(*suppression_query(contact))]
+    require(backend, "the suppression list", "contacts.subscription", "erased_contacts")
+    rows = arrow_typed(backend, suppression_query(contact)).to_pylist()
+    return [Suppression(**row) for row in rows]
 
 
 def to_arrow(rows: list[Suppression]) -> pa.Table:
