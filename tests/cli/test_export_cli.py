@@ -48,6 +48,15 @@ def test_export_a_table_then_overwrite_it(db: Path, tmp_path: Path) -> None:
     assert (out / "activities" / "_delta_log").is_dir()
 
 
+def test_export_refuses_the_spark_backend(db: Path, tmp_path: Path) -> None:
+    args = ["--db", str(db), "--backend", "spark", "--source", str(tmp_path), "export", "x"]
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, InvalidInput)
+    assert result.exception.message == (
+        "export writes the DuckDB store (--db) out; it does not read a spark --source"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_db, spark_chosen
 from headway.errors import InvalidInput
 
 TABLE_FORMATS = ("parquet", "delta")
@@ -57,6 +57,10 @@ def export_command(
     ] = None,
 ) -> None:
     """Export the log: a contact-partitioned table at PATH, or one file with -o."""
+    if spark_chosen():
+        raise InvalidInput(
+            "export writes the DuckDB store (--db) out; it does not read a spark --source"
+        )
     if path is not None and output is not None:
         raise InvalidInput("give either PATH (a table directory) or --output FILE, not both")
     if path is not None:
