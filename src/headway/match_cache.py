@@ -64,7 +64,7 @@ class MatchCache:
         key = (generation, "match", *self._query_key(journey, at_horizon, extras))
 
         def compute() -> tuple[Matched, int]:
-            matched = _compact(match_journey(self.backend, journey, at_horizon, extras))
+            matched = match_journey(self.backend, journey, at_horizon, extras)
             _freeze(matched)
             return matched, matched_bytes(matched)
 
@@ -159,21 +159,6 @@ def _array_bytes(array: np.ndarray) -> int:
     if array.dtype == object:
         return array.nbytes + _OBJECT_BYTES * array.size
     return array.nbytes
-
-
-def _compact(matched: Matched) -> Matched:
-    """Keep only the extra-column values some stage uses (``stage_row`` renumbered to match).
-
-    Extras hold one value per input row, most of which no best attempt uses: a breakdown
-    property over 10M activities is ~320 MB of Python strings for every row, ~50 MB kept.
-    """
-    if not matched.extras:
-        return matched
-    rows = matched.result.stage_row
-    used = np.unique(rows[rows >= 0])
-    renumbered = np.where(rows >= 0, np.searchsorted(used, rows), -1)
-    extras = {name: column[used] for name, column in matched.extras.items()}
-    return replace(matched, result=replace(matched.result, stage_row=renumbered), extras=extras)
 
 
 def _freeze(matched: Matched) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import pyarrow as pa
 
+from headway.backends import duckdb_partitions
+from headway.backends.base import ContactKernel
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT, DUCKDB_SQL
 from headway.backends.query import Query
 from headway.conditions.sql_dialect import SqlDialect
 from headway.model.dialect import Dialect
 from headway.store import Store
-
 
 # The store's relations beyond the contract's two that reports read: the email registry,
 # the catalogue kept on append, suppression state (contacts' subscription, e-mail address and
@@ -48,7 +51,7 @@ class DuckDBBackend:
         """Run a query tree; its rows as a stream of Arrow record batches."""
         return self.store.arrow_batches(query.sql("duckdb"), query.params or None)
 
-    def arrow_with(self, query: Query, tables: dict[str, pa.Table]) -> pa.Table:
+    def arrow_with(self, query: Query, tables: Mapping[str, pa.Table]) -> pa.Table:
         """Run a query that reads Arrow tables registered under the given names."""
         cur = self.store.cursor()
         for name, table in tables.items():
@@ -58,6 +61,12 @@ class DuckDBBackend:
         finally:
             for name in tables:
                 cur.unregister(name)
+
+    def map_contacts(
+        self, query: Query, contact: str, kernel: ContactKernel, schema: pa.Schema
+    ) -> Iterator[pa.Table]:
+        """Run ``kernel`` on the query's rows, one partition of contacts at a time."""
+        yield from duckdb_partitions.map_contacts(self.store, query, contact, kernel, schema)
 
     def type_codes(self) -> dict[str, int]:
         """The activity-type dictionary."""

@@ -1,0 +1,166 @@
+"""The journey matcher as a contact kernel: one batch of whole contacts in, one row per contact out.
+
+A backend's ``map_contacts`` calls a ``MatchKernel`` on each batch of the matcher-input query's
+rows (every row of a contact in the same batch, rows in any order): in this process for
+DuckDB, on the executors for Spark, so the kernel is a picklable frozen dataclass and imports
+numba only when called. Each call answers a small Arrow table (``MatchKernel.schema``):
+
+* ``contact`` int64, ``reached`` int16, ``removed`` bool, ``exit_ts`` int64 (``NOT_REACHED``
+  when none);
+* ``stage_ts``: fixed-size list of ``n_stages`` int64 (``NOT_REACHED`` past ``reached``);
+* per extra column ``name``: fixed-size list of ``n_stages`` text values, the column's value at
+  the row each stage matched (null where the stage is not reached, or the value is null).
+
+``combine`` joins the kernels' tables into one ``MatchResult`` (contacts ascending) plus the
+extras flattened to contacts x stages, so ``extras[name][stage_row]`` is the value at a stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from headway.engine.kernel.inputs import COLUMNS
+from headway.engine.kernel.match_types import NOT_REACHED, MatchResult, MatchSpec
+
+_MASKS = (COLUMNS.stage_mask, COLUMNS.excl_mask)
+
+
+@dataclass(frozen=True)
+class MatchKernel:
+    """Runs the matcher on a batch of whole contacts (see the module docstring)."""
+
+    spec: MatchSpec
+    extras: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The schema of every table the kernel returns."""
+        n = self.spec.n_stages
+        fields = [
+            pa.field("contact", pa.int64(), nullable=False),
+            pa.field("reached", pa.int16(), nullable=False),
+            pa.field("removed", pa.bool_(), nullable=False),
+            pa.field("exit_ts", pa.int64(), nullable=False),
+            pa.field("stage_ts", pa.list_(pa.int64(), n), nullable=False),
+        ]
+        fields += [pa.field(name, pa.list_(pa.string(), n)) for name in self.extras]
+        return pa.schema(fields)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        """Match every contact of ``batch`` (the matcher-input columns, rows in any order)."""
+        from headway.engine.kernel.matcher import match  # numba loads on the first call
+
+        if batch.num_rows == 0:
+            return self.schema.empty_table()
+        arrays = [_matcher_array(batch.column(name), name) for name in _INPUTS]
+        res = match(self.spec, *arrays)
+        return self.table(res, batch)
+
+    def table(self, res: MatchResult, batch: pa.Table) -> pa.Table:
+        """The kernel's answer for a match of ``batch``'s rows."""
+        n = self.spec.n_stages
+        columns: list[pa.Array] = [
+            pa.array(res.contact, pa.int64()),
+            pa.array(res.reached, pa.int16()),
+            pa.array(res.removed, pa.bool_()),
+            pa.array(res.exit_ts, pa.int64()),
+            pa.FixedSizeListArray.from_arrays(pa.array(res.stage_ts.ravel(), pa.int64()), n),
+        ]
+        if self.extras:
+            rows = res.stage_row.ravel()
+            take = pa.array(rows, pa.int64(), mask=rows < 0)  # null index -> null value
+            for name in self.extras:
+                values = _text(batch.column(name)).take(take)
+                columns.append(pa.FixedSizeListArray.from_arrays(values, n))
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+_INPUTS = (COLUMNS.contact, COLUMNS.ts, COLUMNS.stage_mask, COLUMNS.excl_mask, COLUMNS.exit)
+
+
+def _matcher_array(column: pa.ChunkedArray, name: str) -> np.ndarray:
+    """One matcher input column as NumPy (zero copy where Arrow's layout allows)."""
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us")).cast(pa.int64())
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_boolean(column.type):  # bit-packed: one byte per value first (null: no)
+        return np.from_dlpack(column.fill_null(False).cast(pa.uint8())).view(np.bool_)
+    if column.null_count:
+        raise ValueError(f"matcher input column {name} has nulls")
+    array = np.from_dlpack(column)
+    if name in _MASKS:
+        return array.astype(np.int64, copy=False).view(np.uint64)
+    return array.astype(np.int64, copy=False)
+
+
+def _text(column: pa.ChunkedArray) -> pa.Array:
+    """An extra column as one text array (values as the engine shows them)."""
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_string(array.type):
+        return array
+    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+        return array.cast(pa.string())
+    return pc.cast(array, pa.string())
+
+
+def combine(
+    kernel: MatchKernel, tables: Iterable[pa.Table]
+) -> tuple[MatchResult, dict[str, np.ndarray]]:
+    """The kernels' answers as one result (contacts ascending) and the extras by stage row.
+
+    ``extras[name]`` holds the values of the reached stages, contact after contact and stage
+    after stage; ``stage_row[c, s]`` is the index of contact ``c``'s stage ``s`` in it (-1
+    where not reached), so ``extras[name][stage_row[c, s]]`` is the value at that stage.
+    """
+    n = kernel.spec.n_stages
+    parts = [t for t in tables if t.num_rows]
+    table = pa.concat_tables(parts) if parts else kernel.schema.empty_table()
+    contact = _numpy(table.column("contact"), np.int64)
+    if len(contact) > 1 and np.any(contact[1:] < contact[:-1]):
+        order = np.argsort(contact, kind="stable")
+        table = table.take(pa.array(order))
+        contact = contact[order]
+    if len(contact) > 1 and np.any(contact[1:] == contact[:-1]):
+        raise ValueError("map_contacts: a contact came back from more than one batch")
+    reached = _numpy(table.column("reached"), np.int16)
+    stage_ts = _numpy(_flat(table.column("stage_ts")), np.int64).reshape(len(contact), n)
+    hit = np.arange(n, dtype=np.int64)[None, :] < reached[:, None].astype(np.int64)
+    stage_row = np.full((len(contact), n), -1, np.int64)
+    stage_row[hit] = np.arange(int(hit.sum()), dtype=np.int64)
+    result = MatchResult(
+        contact=contact,
+        reached=reached,
+        removed=_numpy(table.column("removed"), np.bool_),
+        stage_ts=stage_ts,
+        stage_row=stage_row,
+        exit_ts=_numpy(table.column("exit_ts"), np.int64),
+    )
+    used = pa.array(hit.ravel())
+    extras = {
+        name: np.asarray(_flat(table.column(name)).filter(used).to_pylist(), dtype=object)
+        for name in kernel.extras
+    }
+    return result, extras
+
+
+def _flat(column: pa.ChunkedArray) -> pa.Array:
+    """The values of a fixed-size list column, contact after contact."""
+    chunks = [chunk.flatten() for chunk in column.chunks]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], column.type.value_type)
+
+
+def _numpy(column: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
+    """A column without nulls as a NumPy array of ``dtype``."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_boolean(column.type):
+        return np.from_dlpack(column.cast(pa.uint8())).view(np.bool_).copy()
+    return np.from_dlpack(column).astype(dtype, copy=True)
+
+
+__all__ = ["NOT_REACHED", "MatchKernel", "combine"]
