@@ -68,6 +68,7 @@ def root(
 ) -> None:
     """Headway: customer journeys, exact funnels and honest email statistics."""
     state.db = db
+    state.command = ctx.invoked_subcommand
     state.backend, state.source, state.source_format, state.master = (
         backend,
         source,

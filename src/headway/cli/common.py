@@ -39,6 +39,7 @@ class CliState(threading.local):
     source: str | None = None
     source_format: str | None = None
     master: str | None = None
+    command: str | None = None  # the command's name, for errors that name it
 
     def db_path(self) -> Path:
         """The chosen database: ``--db``, else ``$HEADWAY_DB``, else ``./headway.duckdb``."""
@@ -159,7 +160,4 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
 
 
 def _command_name() -> str:
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    return ctx.info_name if ctx is not None and ctx.info_name else "this command"
+    return state.command or "this command"

@@ -5,9 +5,9 @@
 ``attributes`` JSON text) are temporary views, so the engine's query trees run on Spark as they
 do on DuckDB. Activity types get codes from a dictionary of the distinct type names (sorted,
 from 1), computed once per source. A contact's key is the table's integer key column when the
-mapping has one (``headway export`` writes Headway's own keys), otherwise a 64-bit hash
-(``xxhash64``) of its id; hashed keys are checked once for two ids sharing a key, which would
-merge two contacts, and that is an error, never a silent merge.
+mapping has one (``headway export`` writes Headway's own keys), otherwise a 63-bit hash
+(``xxhash64``, sign bit cleared) of its id; hashed keys are checked once for two ids sharing a
+key, which would merge two contacts: that is an error, never a silent merge.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from headway.errors import ConfigError
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-# All 64 bits of xxhash64 by default; a test narrows it to force collisions through the guard.
-KEY_BITS = 64
+# 63 bits of xxhash64 (keys are non-negative, as the matcher takes them); a test narrows it to
+# force collisions through the guard.
+KEY_BITS = 63
 
 
 @dataclass
@@ -69,10 +70,7 @@ class Relations:
     def _key(self, contact: Column) -> Column:
         from pyspark.sql import functions as F
 
-        key = F.xxhash64(contact)
-        if self.key_bits < 64:
-            key = key.bitwiseAND(F.lit((1 << self.key_bits) - 1))
-        return key
+        return F.xxhash64(contact).bitwiseAND(F.lit((1 << min(self.key_bits, 63)) - 1))
 
     @cached_property
     def activity_log(self) -> DataFrame:
