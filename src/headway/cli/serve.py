@@ -37,6 +37,12 @@ def serve(
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
     settings = server_settings(config)
+    if settings.backend != "duckdb":
+        from headway.errors import NotOnBackend
+
+        # The dashboard and the API serve the DuckDB store; Spark runs reports from the CLI
+        # and Python (docs/scale-out.md).
+        raise NotOnBackend("headway serve", settings.backend)
     # Absolute: commands run for clients work in their own directories (docs/architecture.md).
     state.db = state.db_path().resolve()
     with open_db(must_exist=False) as store:

@@ -158,14 +158,16 @@ class SparkBackend:
         self._registered = set(self._views)
 
     def _partition_count(self) -> int:
+        """Contact partitions: one per core at least, about one per GiB of source data."""
         if self.partitions is not None:
             return self.partitions
-        cores = self.spark.sparkContext.defaultParallelism
-        return max(cores, math.ceil(self._source_bytes() / PARTITION_BYTES))
-
-    def _source_bytes(self) -> int:
-        plan = self.views.activity_log._jdf.queryExecution().optimizedPlan()
-        return int(str(plan.stats().sizeInBytes()))
+        try:
+            cores = int(self.spark.sparkContext.defaultParallelism)
+            plan = self.views.activity_log._jdf.queryExecution().optimizedPlan()
+            size = int(str(plan.stats().sizeInBytes()))
+        except Exception:  # Spark Connect: no JVM handle here; its shuffle default then
+            return int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+        return max(cores, math.ceil(size / PARTITION_BYTES))
 
     def _per_key(self, keys: np.ndarray, column: str, params: dict[str, Any]) -> np.ndarray:
         if len(keys) == 0:

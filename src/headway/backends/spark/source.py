@@ -87,7 +87,7 @@ class Source:
             columns=_mapping(ActivityColumns, mapping, "columns"),
             contacts=str(contacts) if contacts is not None else found_contacts,
             contact_columns=_mapping(ContactColumns, dict(contact_columns or {}), "contacts"),
-            explicit=frozenset(k for k, v in mapping.items() if v is not None),
+            explicit=frozenset(k for k, v in mapping.items() if v),
         )
 
 
@@ -255,9 +255,11 @@ def _mapping(cls: type[_M], given: dict[str, str | None], what: str) -> _M:
             f"unknown field {unknown[0]!r} in the {what} mapping; the fields are "
             + ", ".join(known)
         )
-    for field, name in given.items():
-        if name is not None and (not isinstance(name, str) or not name):
+    for field, name in list(given.items()):
+        if name is not None and not isinstance(name, str):
             raise ConfigError(f"the {what} mapping of {field!r} must be a column name")
+        if name == "":  # TOML has no null: "" leaves an optional field out
+            given[field] = None
     for field in _REQUIRED.get(what, ()):
         if field in given and given[field] is None:
             raise ConfigError(f"the {what} mapping must name a column for {field!r}")
