@@ -140,6 +140,8 @@ def _write_parquet(store: Store, query: str, params: dict[str, int], file: Path)
 
 def _convert_to_delta(root: Path, *, partitioned: bool) -> None:
     """Make a directory of Parquet files a Delta table, in place (delta-rs writes the log)."""
+    # delta-rs logs a warning per string column it keeps no statistics for: noise here.
+    os.environ.setdefault("RUST_LOG", "error")
     try:
         import deltalake
         from deltalake.schema import Field, PrimitiveType, Schema
