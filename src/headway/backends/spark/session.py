@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headway.backends.spark.settings import SparkSettings
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DEFAULT_MASTER = "local[*]"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 @contextmanager
@@ -34,6 +37,8 @@ def spark_session(settings: SparkSettings) -> Iterator[SparkSession]:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise ConfigError("the spark backend needs Java (a JRE 17 or later) and none was found")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # pyspark warns about pandas 3 on import of its Arrow paths; Headway does not use pandas there.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     existed = SparkSession.getActiveSession() is not None
     builder = (
         SparkSession.builder.master(settings.master or DEFAULT_MASTER)
@@ -41,6 +46,10 @@ def spark_session(settings: SparkSettings) -> Iterator[SparkSession]:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    if "spark.driver.extraJavaOptions" not in settings.conf:  # quiet JVM logs (errors only)
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG}"
+        )
     for key, value in settings.conf.items():
         builder = builder.config(key, value)
     try:
