@@ -4,7 +4,7 @@
         matched = match_journey(backend, journey, options)
 
 The Spark copy is the table ``headway export --format parquet`` writes (``activities/`` and
-``contacts/`` directories, C's default column layout), so Spark reads exactly what DuckDB has.
+``contacts/``, partitioned by contact), so Spark reads exactly what DuckDB has.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
+from headway.api import Headway
 from headway.backends.base import Backend
 from headway.backends.duckdb import DuckDBBackend
 from headway.store import Store
@@ -23,30 +22,11 @@ from headway.store import Store
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-# The activity log as the Spark backend reads it (see headway export): one row per
-# activity after identity resolution, the type by name, ts in UTC.
-_ACTIVITIES = """
-    SELECT a.id, c.id AS contact, a.contact_key::BIGINT AS contact_key, t.name AS type,
-           timezone('UTC', a.ts) AS ts, a.properties::VARCHAR AS properties, a.source, a.bot
-    FROM activity_log a
-    JOIN contacts c ON c.key = a.contact_key
-    JOIN activity_types t ON t.code = a.type_code
-    ORDER BY a.contact_key, a.ts
-"""
-_CONTACTS = "SELECT key::BIGINT AS key, id, attributes::VARCHAR AS attributes FROM contacts"
-
 
 def parquet_copy(db_path: Path, out: Path) -> Path:
-    """Write the store's activities and contacts as Parquet under ``out``; ``out``."""
-    (out / "activities").mkdir(parents=True)
-    (out / "contacts").mkdir(parents=True)
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"COPY ({_ACTIVITIES}) TO '{out / 'activities' / 'part-0.parquet'}'")
-        con.execute(f"COPY ({_CONTACTS}) TO '{out / 'contacts' / 'part-0.parquet'}'")
-    finally:
-        con.close()
+    """The store exported as ``headway export --format parquet`` writes it; ``out``."""
+    with Store(db_path, read_only=True) as store:
+        Headway(store).export(out, "parquet")
     return out
 
 
