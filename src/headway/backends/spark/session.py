@@ -29,7 +29,8 @@ LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 @contextmanager
 def spark_session(settings: SparkSettings) -> Iterator[SparkSession]:
-    """A SparkSession per ``settings`` for the block (stopped after, unless it was running)."""
+    """A SparkSession per ``settings`` for the block, stopped after (one already running in
+    this process is used as it is, and left running)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -39,7 +40,10 @@ def spark_session(settings: SparkSettings) -> Iterator[SparkSession]:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # pyspark warns about pandas 3 on import of its Arrow paths; Headway does not use pandas there.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-    existed = SparkSession.getActiveSession() is not None
+    running = SparkSession.getActiveSession()
+    if running is not None:  # a session of this process (a test, a notebook): used as it is
+        yield running
+        return
     builder = (
         SparkSession.builder.master(settings.master or DEFAULT_MASTER)
         .appName(settings.app_name)
@@ -64,5 +68,4 @@ def spark_session(settings: SparkSettings) -> Iterator[SparkSession]:
     try:
         yield session
     finally:
-        if not existed:
-            session.stop()
+        session.stop()
