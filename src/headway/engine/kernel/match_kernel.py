@@ -18,7 +18,7 @@ extras flattened to contacts x stages, so ``extras[name][stage_row]`` is the val
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -57,8 +57,18 @@ class MatchKernel:
 
         if batch.num_rows == 0:
             return self.schema.empty_table()
-        arrays = [_matcher_array(batch.column(name), name) for name in _INPUTS]
-        res = match(self.spec, *arrays)
+        contact, ts, stage_mask, excl_mask, exit_ = (
+            _matcher_array(batch.column(name), name) for name in _INPUTS
+        )
+        keys = None
+        if len(contact) and int(contact.max()) > 2 * len(contact) + 1024:
+            # Sparse keys (e.g. hashes of contact ids on Spark): the matcher's arrays grow with
+            # the largest key, so it matches dense ranks and the keys are put back after.
+            keys, dense = np.unique(contact, return_inverse=True)
+            contact = dense.astype(np.int64, copy=False)
+        res = match(self.spec, contact, ts, stage_mask, excl_mask, exit_)
+        if keys is not None:
+            res = replace(res, contact=keys[res.contact])
         return self.table(res, batch)
 
     def table(self, res: MatchResult, batch: pa.Table) -> pa.Table:
