@@ -50,6 +50,7 @@ GRID: list[tuple[str, Any]] = (
     + [("eq", v) for v in ["line\nbreak", 12345678901234567890, -0.0, 100, "true", "null"]]
     + [("neq", v) for v in ["5", 5, True, ""]]
     + [("in", v) for v in [("5", 5), (True, "true"), ("a", "/pricing", 10.5), (False, 0.5)]]
+    + [("in", ("5", "café", "a", "b", "c", "d", "e", "f", "☃", True))]  # no text pre-check
     + [("not_in", v) for v in [("5", 5), ("café", True)]]
     + [(op, v) for op in ("lt", "lte", "gt", "gte") for v in [5, 0.5, -3, "m", "café", "☃", ""]]
     + [(op, t) for op in ("contains", "icontains", "starts_with") for t in TEXTS]

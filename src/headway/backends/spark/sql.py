@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")  # an array index Spark's path parser reads as int
 _NOT_NUMBERS = ("STRING", "BOOLEAN")  # JSON types that cast to DOUBLE but are not numbers
+_PRECHECK_MAX = 8  # string values of an ``in`` list that are searched for in the raw JSON
 
 
 class SparkSql:
@@ -76,7 +77,9 @@ class SparkSql:
         if strings:
             needles = [typed_param(v, params) for v in strings]
             found = _isin(_get(props, keys, "string"), needles)
-            tests.append(exp.and_(_precheck(props, needles), found, _is_type(props, keys)))
+            # A long list costs more text searches than the one parse they would save.
+            checks = [_precheck(props, needles)] if len(needles) <= _PRECHECK_MAX else []
+            tests.append(exp.and_(*checks, found, _is_type(props, keys)))
         if numbers:
             found = _isin(_get(props, keys, "double"), [typed_param(v, params) for v in numbers])
             tests.append(exp.and_(found, _is_number(props, keys)))
