@@ -155,12 +155,14 @@ def _scope(sql: SqlDialect) -> Scope:
     )
 
 
-def _query(conds: Sequence[Condition], sql: SqlDialect) -> tuple[str, dict[str, Any]]:
+def _query(
+    conds: Sequence[Condition], sql: SqlDialect, table: str = "t"
+) -> tuple[str, dict[str, Any]]:
     """One query: the id and one never-NULL flag per condition."""
     params = Params()
     scope = _scope(sql)
     flags = [compile_flag(c, scope, params).as_(f"f{i}") for i, c in enumerate(conds)]
-    select = exp.select(exp.column("id"), *flags).from_("t").order_by("id")
+    select = exp.select(exp.column("id"), *flags).from_(table).order_by("id")
     return select.sql(dialect=sql.name), dict(params.values)
 
 
@@ -189,12 +191,15 @@ def table(spark: SparkSession) -> Iterator[str]:
 
 
 def both(
-    duck: duckdb.DuckDBPyConnection, spark: SparkSession, conds: Sequence[Condition]
+    duck: duckdb.DuckDBPyConnection,
+    spark: SparkSession,
+    conds: Sequence[Condition],
+    table: str = "t",
 ) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
     """Matching ids per condition on DuckDB and on Spark."""
-    text, params = _query(conds, DUCKDB_SQL)
+    text, params = _query(conds, DUCKDB_SQL, table)
     on_duckdb = _matches(duck.execute(text, params).fetchall(), len(conds))
-    text, params = _query(conds, SPARK_SQL)
+    text, params = _query(conds, SPARK_SQL, table)
     on_spark = _matches([tuple(r) for r in spark.sql(text, args=params).collect()], len(conds))
     return on_duckdb, on_spark
 
@@ -293,3 +298,45 @@ def test_regexes_are_checked_in_javas_dialect(spark: SparkSession) -> None:
         assert parse_journey(journey).stages[0].name == "s"
     with pytest.raises(InvalidJourney):
         parse_journey(journey)  # DuckDB's RE2 has no look-behind
+
+
+key_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")) | st.sampled_from("\"'.[]$\\"),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(keys=st.lists(key_text, min_size=12, max_size=12, unique=True))
+def test_any_key_is_addressed_exactly(spark: SparkSession, keys: list[str]) -> None:
+    """Generated keys (quotes, dots, brackets, ``$``, backslashes, any unicode) each find
+    exactly their own value, alone and one level down, on both backends."""
+    docs = []
+    for i in range(len(keys)):
+        doc: dict[str, Any] = {k: j if (i + j) % 3 else str(j) for j, k in enumerate(keys)}
+        doc[keys[i]] = None if i % 4 == 0 else doc[keys[i]]
+        inner = {k: j for j, k in enumerate(keys) if j != i}
+        docs.append(json.dumps({**doc, "in": inner}, ensure_ascii=i % 2 == 0))
+    paths = [(k,) for k in keys] + [("in", k) for k in keys]
+    conds: list[Condition] = []
+    for path in paths:
+        field = property_field(path)
+        conds += [Match(None, (Predicate(field, op, v),)) for op, v in KEY_GRID]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE k (id INT, properties JSON)")
+    con.executemany("INSERT INTO k VALUES (?, ?)", list(enumerate(docs)))
+    spark.createDataFrame(list(enumerate(docs)), "id INT, properties STRING").coalesce(
+        1
+    ).createOrReplaceTempView("k")
+    try:
+        on_duckdb, on_spark = both(con, spark, conds, "k")
+    finally:
+        spark.catalog.dropTempView("k")
+        con.close()
+    assert _disagreements(conds, on_duckdb, on_spark) == []
+    assert any(on_duckdb)
+
+
+KEY_GRID: list[tuple[str, Any]] = [("eq", 1), ("eq", "2"), ("exists", True), ("gte", 5)]
