@@ -16,7 +16,8 @@ text) and then alternately times, as whole processes (JVM start included), ``--r
 Both sides run ``local[2]`` with the same Spark configuration (``BENCH_CONF``). It checks
 the baseline's contacts per furthest stage equal Headway's on Spark and Headway's on DuckDB
 (``headway --db STORE funnel``, run once), and prints medians of wall time, peak RSS and the
-ratio Headway / baseline (goal <= 0.5).
+ratio Headway / baseline (goal <= 0.5), of wall time and of CPU time (user + system of the
+whole process tree: on a shared, loaded machine the steadier of the two).
 
     .venv/bin/python bench/spark.py                       # 20M / 1M, 5 runs
     .venv/bin/python bench/spark.py --size 200000:10000 --runs 1
@@ -71,23 +72,58 @@ class Timing:
     """One whole-process run."""
 
     seconds: float
+    cpu_s: float  # user + system CPU of the whole process tree (JVM, Python workers)
     peak_mb: float
     output: str
 
 
+def _cpu_ticks(root: int, seen: dict[int, int]) -> None:
+    """Record the CPU ticks (user + system) of ``root`` and every descendant now alive."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    for pid, t in ticks.items():
+        p = pid
+        while p > 1 and p != root:
+            p = parents.get(p, 0)
+        if p == root:
+            seen[pid] = max(seen.get(pid, 0), t)
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None) -> Timing:
-    """Run a whole process under /usr/bin/time; wall seconds, peak RSS, stdout."""
+    """Run a whole process under /usr/bin/time; wall and CPU seconds, peak RSS, stdout.
+
+    CPU is sampled from /proc twice a second over the whole process tree: PySpark never
+    reaps its JVM, so the rusage /usr/bin/time reports would leave the JVM out.
+    """
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env
-    )
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}"
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%M", *cmd], stdout=out, stderr=err, text=True, env=env
         )
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    return Timing(seconds, peak_kb / 1024, proc.stdout)
+        seen: dict[int, int] = {}
+        while proc.poll() is None:
+            _cpu_ticks(proc.pid, seen)
+            time.sleep(0.5)
+        seconds = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr[-3000:]}")
+    peak_kb = int(stderr.strip().splitlines()[-1])
+    cpu = sum(seen.values()) / os.sysconf("SC_CLK_TCK")
+    return Timing(seconds, cpu, peak_kb / 1024, stdout)
 
 
 def headway_levels(output: str) -> dict[int, int]:
@@ -160,7 +196,10 @@ def main() -> None:
 
     duck = run([HEADWAY, "--db", str(store), "funnel", str(journey), "--json", *as_of])
     truth = headway_levels(duck.output)
-    print(f"  DuckDB backend: {duck.seconds:.2f} s, levels {truth}", flush=True)
+    print(
+        f"  DuckDB backend: {duck.seconds:.2f} s (CPU {duck.cpu_s:.1f} s), levels {truth}",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "HEADWAY_CONFIG": str(config_file(Path(tmp)))}
@@ -189,7 +228,9 @@ def main() -> None:
         for i in range(args.runs):
             for name, cmd in sides.items():
                 times[name].append(run(cmd, env if name == "headway" else None))
-            line = ", ".join(f"{n} {t[-1].seconds:.2f} s" for n, t in times.items())
+            line = ", ".join(
+                f"{n} {t[-1].seconds:.2f} s (CPU {t[-1].cpu_s:.1f} s)" for n, t in times.items()
+            )
             load = os.getloadavg()[0]
             print(f"  run {i + 1}: {line} (load {load:.1f})", flush=True)
 
@@ -200,17 +241,28 @@ def main() -> None:
     agree = all(v == truth for v in levels.values())
     hw_s = statistics.median(t.seconds for t in times["headway"])
     print(f"\n  {median_line('headway', times['headway'])}")
-    print("\n| run | median (s) | peak MiB | Headway / this | same counts as DuckDB |")
-    print("|---|---|---|---|---|")
+    hw_cpu = statistics.median(t.cpu_s for t in times["headway"])
+    print(
+        "\n| run | median wall (s) | Headway / this | median CPU (s) | Headway / this (CPU) "
+        "| peak MiB | same counts as DuckDB |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, runs in times.items():
         s = statistics.median(t.seconds for t in runs)
+        cpu = statistics.median(t.cpu_s for t in runs)
         same = "yes" if levels[name] == truth else "NO"
+        peak = max(t.peak_mb for t in runs)
         print(
-            f"| {name} | {s:.2f} | {max(t.peak_mb for t in runs):.0f} | {hw_s / s:.2f} | {same} |"
+            f"| {name} | {s:.2f} | {hw_s / s:.2f} | {cpu:.1f} | {hw_cpu / cpu:.2f} "
+            f"| {peak:.0f} | {same} |"
         )
     first = f"pyspark {args.formulations.split(',')[0]} (JSON)"
     ratio = hw_s / statistics.median(t.seconds for t in times[first])
-    print(f"\nratio headway / {first} = {ratio:.2f} (goal <= 0.5); same counts: {agree}")
+    cpu_ratio = hw_cpu / statistics.median(t.cpu_s for t in times[first])
+    print(
+        f"\nratio headway / {first} = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (goal <= 0.5); "
+        f"same counts: {agree}"
+    )
     if not agree:
         for name, lv in levels.items():
             print(f"  {name}: {lv}")
