@@ -23,6 +23,7 @@ from headway.errors import ConfigError, Detail
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.tokens import Signer, SigningKey
 from headway.ingest.webhooks.settings import WebhookSettings
+from headway.memory_budget import DEFAULT_MEMORY_BUDGET, parse_memory
 from headway.web.http_settings import HttpSettings
 from headway.web.rate_limit_settings import RateLimitSettings
 
@@ -105,6 +106,15 @@ class Settings(BaseSettings):
     # Where reports run: the DuckDB store (--db) or Spark over [spark].source.
     backend: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    # Memory budget of reports (bytes, or text like 2GiB); headway.memory_budget.
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
+
+    @field_validator("memory_budget", mode="before")
+    @classmethod
+    def _memory_size(cls, value: object) -> int:
+        if not isinstance(value, str | int):
+            raise ValueError("must be a memory size such as 2GiB or 512MiB")
+        return parse_memory(value)
 
     @field_validator("session_secret")
     @classmethod

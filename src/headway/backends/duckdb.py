@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import pyarrow as pa
 
+from headway import memory_budget
 from headway.backends import duckdb_partitions
 from headway.backends.base import ContactKernel
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT, DUCKDB_SQL
@@ -40,8 +41,9 @@ class DuckDBBackend:
     dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
     sql: SqlDialect = DUCKDB_SQL  # JSON pointers, json_type, to_json equality
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, memory_budget: int | None = None) -> None:
         self.store = store
+        self.memory_budget = memory_budget  # None: the process's (headway.memory_budget)
 
     def arrow(self, query: Query) -> pa.Table:
         """Run a query tree with its bound parameters."""
@@ -66,7 +68,9 @@ class DuckDBBackend:
         self, query: Query, contact: str, kernel: ContactKernel, schema: pa.Schema
     ) -> Iterator[pa.Table]:
         """Run ``kernel`` on the query's rows, one partition of contacts at a time."""
-        yield from duckdb_partitions.map_contacts(self.store, query, contact, kernel, schema)
+        budget = self.memory_budget or memory_budget.current()
+        del contact  # partitions are ranges of the log's contact_key
+        yield from duckdb_partitions.map_contacts(self.store, query, kernel, schema, budget)
 
     def type_codes(self) -> dict[str, int]:
         """The activity-type dictionary."""

@@ -24,6 +24,7 @@ from rich.markup import escape
 from headway.cli.common import err_console, spark_chosen, state
 from headway.cli.side_by_side import forward_if_served, set_argv
 from headway.errors import HeadwayError
+from headway.memory_budget import choose_option as choose_memory
 
 app = typer.Typer(
     name="headway",
@@ -65,8 +66,17 @@ def root(
         str | None,
         typer.Option("--master", help="Spark: the master URL (default: local[*])."),
     ] = None,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            help="Memory budget of reports, e.g. 2GiB or 512MiB "
+            "(default: $HEADWAY_MEMORY_BUDGET, else 2GiB).",
+        ),
+    ] = None,
 ) -> None:
     """Headway: customer journeys, exact funnels and honest email statistics."""
+    choose_memory(memory)
     state.db = db
     state.command = ctx.invoked_subcommand
     state.backend, state.source, state.source_format, state.master = (

@@ -61,6 +61,7 @@ def serve(
 
 def server_settings(config: Path | None) -> Settings:
     """Validated settings; without any settings (dev), an ephemeral signing key."""
+    from headway import memory_budget
     from headway.settings import (
         CONFIG_ENV,
         load_settings,
@@ -69,6 +70,7 @@ def server_settings(config: Path | None) -> Settings:
     )
 
     settings = load_settings(config)
+    memory_budget.choose_default(settings.memory_budget)  # --memory wins
     no_file = config is None and not os.environ.get(CONFIG_ENV)
     if no_file and settings.tracking.enabled and not settings.tracking.keys:
         err_console.print(

@@ -135,6 +135,7 @@ class Store:
         self._gate = threading.Condition()  # reads in flight vs. the swap of rewrite_file
         self._reads = 0
         self._swapping = False
+        self.memory_limit: int | None = None  # DuckDB's cap when set (limit_memory)
         # Bumped by every committed write: readers cache derived results per generation.
         self.generation = 0
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
@@ -164,10 +165,20 @@ class Store:
             cols = tuple(d[0] for d in rel.description or ())
             return Results(cols, rel.fetchall())
 
-    def arrow(self, query: str | exp.Expression, params: Params = None) -> pa.Table:
-        """Run a read query; an Arrow table."""
+    def arrow(
+        self, query: str | exp.Expression, params: Params = None, rows: int = 131_072
+    ) -> pa.Table:
+        """Run a read query; an Arrow table (in chunks of ``rows`` rows)."""
         with self._reading():
-            return self.cursor().sql(to_sql(query), params=params).to_arrow_table()
+            return self.cursor().sql(to_sql(query), params=params).to_arrow_table(rows)
+
+    def limit_memory(self, limit_bytes: int) -> None:
+        """Cap DuckDB's own memory (its buffer pool caches scanned columns up to the cap)
+        at ``limit_bytes`` for this database; what does not fit spills to a temporary file.
+        The reports' memory budget sets it (``backends/duckdb_partitions.py``)."""
+        if self.memory_limit != limit_bytes:
+            self._conn.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
+            self.memory_limit = limit_bytes
 
     def arrow_batches(
         self, query: str | exp.Expression, params: Params = None, rows: int = 1_000_000
