@@ -81,3 +81,14 @@ def test_no_rows_gives_an_empty_result() -> None:
     kernel = MatchKernel(MatchSpec("ordered", 2, 10**9, (False, False)), ("label",))
     result, extras = combine(kernel, [])
     assert len(result) == 0 and result.stage_ts.shape == (0, 2) and len(extras["label"]) == 0
+
+
+def test_matcher_arrays_span_the_batch_keys_not_the_largest_key() -> None:
+    # keys near 2**50: arrays sized by the largest key would need petabytes
+    spec = MatchSpec("ordered", 2, 10**9, (False, False))
+    contact = np.array([2**50 + 5, 2**50 + 5, 2**50 + 9], np.int64)
+    ts = np.array([0, 1, 2], np.int64)
+    masks = np.array([1, 2, 1], np.uint64)
+    res = match(spec, contact, ts, masks, np.zeros(3, np.uint64), np.zeros(3, np.bool_))
+    assert res.contact.tolist() == [2**50 + 5, 2**50 + 9]
+    assert res.reached.tolist() == [2, 1]

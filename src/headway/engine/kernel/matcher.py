@@ -40,23 +40,25 @@ def group_rows(contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits):
     input rows. Two counting passes (radix by the high bits of the key into cache-sized
     buckets, then by the key inside each bucket) keep every scatter local; a single pass over
     1M contacts writes to random places and is twice as slow."""
-    shift, _, starts, bucket_starts = _histograms(contact)
+    low = int(contact.min())  # arrays span the batch's keys: low .. max, not 0 .. max
+    shift, _, starts, bucket_starts = _histograms(contact, low)
     K, R1, T1, SM1, EM1, EX1 = _bucket_pass(
-        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits, shift, bucket_starts
+        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits, shift, bucket_starts, low
     )
     ROW, T, SM, EM, EX = _key_pass(K, R1, T1, SM1, EM1, EX1, starts)
     del K, R1, T1, SM1, EM1, EX1  # free pass 1 before the matching allocates
-    keys, bounds = _contact_bounds(starts)
+    keys, bounds = _contact_bounds(starts, low)
     return keys, bounds, ROW, T, SM, EM, EX
 
 
 @njit(cache=True, nogil=True)
-def _histograms(contact):  # pragma: no cover - compiled
-    """Bucket shift, bucket count, row starts per key (len top+2), row starts per bucket."""
+def _histograms(contact, low):  # pragma: no cover - compiled
+    """Bucket shift, bucket count, row starts per key - low (len top+2), row starts per
+    bucket."""
     n = contact.shape[0]
     top = 0
     for r in range(n):
-        top = max(top, contact[r])
+        top = max(top, contact[r] - low)
     shift = 0
     while (top >> shift) + 1 > max(n // 65536, 1):  # ~64K rows (~2 MB) per bucket on average
         shift += 1
@@ -64,8 +66,8 @@ def _histograms(contact):  # pragma: no cover - compiled
     starts = np.zeros(top + 2, np.int64)
     bucket_starts = np.zeros(n_buckets + 1, np.int64)
     for r in range(n):
-        starts[contact[r] + 1] += 1
-        bucket_starts[(contact[r] >> shift) + 1] += 1
+        starts[contact[r] - low + 1] += 1
+        bucket_starts[((contact[r] - low) >> shift) + 1] += 1
     for b in range(n_buckets):
         bucket_starts[b + 1] += bucket_starts[b]
     for k in range(top + 1):
@@ -75,10 +77,10 @@ def _histograms(contact):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _bucket_pass(
-    contact, ts, sm, em, ex, sm_bits, em_bits, shift, bucket_starts
+    contact, ts, sm, em, ex, sm_bits, em_bits, shift, bucket_starts, low
 ):  # pragma: no cover
     """Pass 1: every column scattered by key bucket, row order kept inside a bucket; mask bits
-    beyond the journey's stages / exclusions are dropped."""
+    beyond the journey's stages / exclusions are dropped; K holds key - low."""
     n = contact.shape[0]
     fill = bucket_starts[:-1].copy()
     K = np.empty(n, np.int64)
@@ -88,10 +90,11 @@ def _bucket_pass(
     EM = np.empty(n, np.uint64)
     EX = np.empty(n, np.bool_)
     for r in range(n):
-        b = contact[r] >> shift
+        k = contact[r] - low
+        b = k >> shift
         i = fill[b]
         fill[b] = i + 1
-        K[i], ROW[i], T[i], EX[i] = contact[r], r, ts[r], ex[r]
+        K[i], ROW[i], T[i], EX[i] = k, r, ts[r], ex[r]
         SM[i], EM[i] = sm[r] & sm_bits, em[r] & em_bits
     return K, ROW, T, SM, EM, EX
 
@@ -114,7 +117,7 @@ def _key_pass(K, ROW1, T1, SM1, EM1, EX1, starts):  # pragma: no cover - compile
 
 
 @njit(cache=True, nogil=True)
-def _contact_bounds(starts):  # pragma: no cover - compiled
+def _contact_bounds(starts, low):  # pragma: no cover - compiled
     """Keys that have rows, and their row bounds."""
     top = starts.shape[0] - 2
     n_contacts = 0
@@ -125,7 +128,7 @@ def _contact_bounds(starts):  # pragma: no cover - compiled
     c = 0
     for k in range(top + 1):
         if starts[k + 1] > starts[k]:
-            keys[c] = k
+            keys[c] = k + low
             bounds[c] = starts[k]
             c += 1
     bounds[n_contacts] = starts[top + 1]
