@@ -136,6 +136,7 @@ class Store:
         self._reads = 0
         self._swapping = False
         self.memory_limit: int | None = None  # DuckDB's cap when set (limit_memory)
+        self._limit_lock = threading.Lock()
         # Bumped by every committed write: readers cache derived results per generation.
         self.generation = 0
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
@@ -176,9 +177,10 @@ class Store:
         """Cap DuckDB's own memory (its buffer pool caches scanned columns up to the cap)
         at ``limit_bytes`` for this database; what does not fit spills to a temporary file.
         The reports' memory budget sets it (``backends/duckdb_partitions.py``)."""
-        if self.memory_limit != limit_bytes:
-            self._conn.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
-            self.memory_limit = limit_bytes
+        with self._limit_lock:  # a global setting, set through this thread's own cursor
+            if self.memory_limit != limit_bytes:
+                self.cursor().execute(f"SET GLOBAL memory_limit = '{int(limit_bytes)}B'")
+                self.memory_limit = limit_bytes
 
     def arrow_batches(
         self, query: str | exp.Expression, params: Params = None, rows: int = 1_000_000
