@@ -5,6 +5,9 @@ Layout (docs/scale-out.md)::
     PATH/activities/bucket=B/part-0.parquet   B = contact_key % buckets (Hive-style), one file
                                               per bucket, rows sorted by contact_key, ts, id
     PATH/contacts/part-0.parquet              key, id, attributes
+    PATH/emails/part-0.parquet                the email registry (id, name, subject, campaign,
+    PATH/email_links/part-0.parquet           kind, send_time, created_at; email_id, link_id,
+                                              url, label, honeypot): email statistics on Spark
     PATH/_headway_export.json                 what was written (format, buckets, counts)
 
 Activities are read through ``activity_log``, so identity merges are applied: ``contact`` and
@@ -48,6 +51,13 @@ WHERE a.contact_key % $buckets = $bucket
 ORDER BY a.contact_key, a.ts, a.id"""
 _CONTACTS = """SELECT CAST(key AS BIGINT) AS key, id, CAST(attributes AS VARCHAR) AS attributes
 FROM contacts ORDER BY key"""
+# The email registry, as the store has it (times UTC, written time-zone aware like ``ts``).
+REGISTRY = {
+    "emails": """SELECT id, name, subject, campaign, kind, timezone('UTC', send_time) AS send_time,
+    timezone('UTC', created_at) AS created_at FROM emails ORDER BY id""",
+    "email_links": """SELECT email_id, link_id, url, label, honeypot FROM email_links
+ORDER BY email_id, link_id""",
+}
 
 
 @dataclass(frozen=True)
@@ -87,9 +97,12 @@ def export_table(
     try:
         activities = _write_activities(store, staging / "activities", n)
         contacts = _write_parquet(store, _CONTACTS, {}, staging / "contacts" / "part-0.parquet")
+        for name, query in REGISTRY.items():
+            _write_parquet(store, query, {}, staging / name / "part-0.parquet")
         if fmt == "delta":
             _convert_to_delta(staging / "activities", partitioned=True)
-            _convert_to_delta(staging / "contacts", partitioned=False)
+            for name in ("contacts", *REGISTRY):
+                _convert_to_delta(staging / name, partitioned=False)
         seconds = round(time.perf_counter() - started, 3)
         report = TableExport(str(target), fmt, n, activities, contacts, seconds)
         manifest = {**report.to_dict(), "exported_at": datetime.now(UTC).isoformat()}

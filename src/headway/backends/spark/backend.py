@@ -25,6 +25,7 @@ from sqlglot import exp
 from headway.backends.base import ContactKernel
 from headway.backends.query import Query
 from headway.backends.spark.contact_batches import ContactPartitions, spark_schema
+from headway.backends.spark.delta import read_source_table
 from headway.backends.spark.relations import KEY_BITS, Relations
 from headway.backends.spark.source import Source
 
@@ -45,7 +46,8 @@ class SparkBackend:
     """Runs query trees and the journey kernel on a Spark session over one source."""
 
     name = "spark"
-    # Only the contract's two relations: no email registry, catalogue or suppression state.
+    # Besides the contract's two relations, only an export's email registry (``emails``,
+    # ``email_links``) when the source has it; no catalogue or suppression state.
     relations: frozenset[str] = frozenset()
 
     def __init__(
@@ -71,7 +73,9 @@ class SparkBackend:
         self._views = {
             "activity_log": f"headway_{n}_activity_log",
             "contacts": f"headway_{n}_contacts",
+            **{name: f"headway_{n}_{name}" for name, _ in source.registry},
         }
+        self.relations = frozenset(name for name, _ in source.registry)
         self._registered: set[str] = set()
 
     # -- the contract -------------------------------------------------------------------
@@ -91,7 +95,7 @@ class SparkBackend:
 
     def arrow(self, query: Query) -> pa.Table:
         """Run a query; its (small) result as one Arrow table."""
-        with self._session():
+        with self._session(), self._materialized(query) as query:
             return normalise(self._frame(query).toArrow())
 
     def arrow_batches(self, query: Query) -> pa.RecordBatchReader:
@@ -105,7 +109,8 @@ class SparkBackend:
             for name, table in tables.items():
                 self.spark.createDataFrame(table).createOrReplaceTempView(name)
             try:
-                return normalise(self._frame(query).toArrow())
+                with self._materialized(query) as query:
+                    return normalise(self._frame(query).toArrow())
             finally:
                 for name in tables:
                     self.spark.catalog.dropTempView(name)
@@ -150,11 +155,58 @@ class SparkBackend:
         self._register()
         return self.spark.sql(self.render(query), args=spark_params(query.params))
 
+    @contextmanager
+    def _materialized(self, query: Query) -> Iterator[Query]:
+        """Honour ``WITH name AS MATERIALIZED (...)``: Spark would recompute a common table
+        expression at every reference, so each one marked so (top level, in order) is computed
+        once and cached under a view of its own for the rest of the query, then released."""
+        with_ = query.tree.args.get("with_")
+        if not isinstance(with_, exp.With) or not any(
+            cte.args.get("materialized") for cte in with_.expressions
+        ):
+            yield query
+            return
+        tree = query.tree.copy()
+        kept: list[exp.CTE] = []
+        views: dict[str, str] = {}
+        cached: list[DataFrame] = []
+
+        def use_views(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Table) and not node.args.get("db") and node.name in views:
+                alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+                return exp.Table(this=exp.to_identifier(views[node.name]), alias=alias)
+            return node
+
+        try:
+            for cte in tree.args["with_"].expressions:
+                if not cte.args.get("materialized"):
+                    kept.append(cte)
+                    continue
+                body = cte.this.copy()
+                if kept:
+                    body.set("with_", exp.With(expressions=[c.copy() for c in kept]))
+                body = body.transform(use_views)
+                frame = self._frame(Query(body, query.params)).cache()
+                cached.append(frame)
+                frame.count()
+                views[cte.alias] = f"headway_{next(_ids)}_{cte.alias}"
+                frame.createOrReplaceTempView(views[cte.alias])
+            tree.set("with_", exp.With(expressions=kept) if kept else None)
+            yield Query(tree.transform(use_views), query.params)
+        finally:
+            for view in views.values():
+                self.spark.catalog.dropTempView(view)
+            for frame in cached:
+                frame.unpersist()
+
     def _register(self) -> None:
         if len(self._registered) == len(self._views):
             return
         self.views.activity_log.createOrReplaceTempView(self._views["activity_log"])
         self.views.contacts.createOrReplaceTempView(self._views["contacts"])
+        for name, location in self.source.registry:
+            table = read_source_table(self.spark, location, self.source.format)
+            table.createOrReplaceTempView(self._views[name])
         self._registered = set(self._views)
 
     def _partition_count(self) -> int:

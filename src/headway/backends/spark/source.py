@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 Format = Literal["parquet", "delta", "table"]
 _M = TypeVar("_M", "ActivityColumns", "ContactColumns")
 FORMATS: tuple[str, ...] = ("parquet", "delta", "table")
+# The tables of the email registry ``headway export`` writes beside ``activities/``.
+REGISTRY: tuple[str, ...] = ("emails", "email_links")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Source:
     contacts: str | None = None
     contact_columns: ContactColumns = ContactColumns()
     explicit: frozenset[str] = frozenset()  # activity fields the user mapped by name
+    # Relations an export carries beside the log (the email registry): (name, location).
+    registry: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(
@@ -88,6 +92,7 @@ class Source:
             contacts=str(contacts) if contacts is not None else found_contacts,
             contact_columns=_mapping(ContactColumns, dict(contact_columns or {}), "contacts"),
             explicit=frozenset(k for k, v in mapping.items() if v),
+            registry=_registry(text, chosen),
         )
 
 
@@ -245,6 +250,15 @@ def _layout(location: str, format: Format) -> tuple[str, str | None]:
         contacts = root / "contacts"
         return str(root / "activities"), str(contacts) if contacts.is_dir() else None
     return location, None
+
+
+def _registry(location: str, format: Format) -> tuple[tuple[str, str], ...]:
+    """The email registry of an export directory (``emails/`` and ``email_links/``), if any."""
+    root = Path(location)
+    if format == "table" or not (root / "activities").is_dir():
+        return ()
+    found = tuple((name, str(root / name)) for name in REGISTRY if (root / name).is_dir())
+    return found if len(found) == len(REGISTRY) else ()
 
 
 def _mapping(cls: type[_M], given: dict[str, str | None], what: str) -> _M:

@@ -1,10 +1,12 @@
 """Query builders of the email statistics (DESIGN §6): constant query trees plus bound values.
 
 Every builder is pure: it takes a ``StatsQuery`` and returns a ``Query`` (a SQLGlot tree and its
-parameters, over ``activity_log``, the type dictionary ``hw_types`` and the store's email
-registry); the runner in ``stats.py`` hands it to the backend. No value from the caller is
-spliced into SQL text. The text is DuckDB's, parsed once; it runs only on a backend with the
-email registry (the DuckDB store).
+parameters, over ``activity_log``, the type dictionary ``hw_types`` and the email registry
+``emails`` / ``email_links``); the runner in ``stats.py`` hands it to the backend. No value
+from the caller is spliced into SQL text. The text is parsed once (DuckDB's syntax, only
+constructs SQLGlot renders in every dialect); property reads go through the backend's
+``SqlDialect`` (``json_text``, ``lower``), so the same tree runs on DuckDB and on Spark (whose
+export carries the registry).
 
 Emails are identified by the ``email`` property of their activities; the ``emails`` table
 adds name, subject, campaign and send time when the email is registered. A group of several
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlglot
+from sqlglot import exp
 
 from headway.backends.query import Query
+from headway.conditions.sql_dialect import SqlDialect
 from headway.errors import Detail, InvalidInput
 from headway.model.activity import EMAIL_TYPES
 
@@ -49,7 +53,6 @@ class StatsQuery:
         """The bound parameters of the report query."""
         period = self.by if self.by in PERIODS else "day"
         return {
-            "kinds": list(EMAIL_TYPES),
             "human": self.human,
             "email": self.email,
             "campaign": self.campaign,
@@ -58,6 +61,16 @@ class StatsQuery:
         }
 
 
+# The position of an email type in EMAIL_TYPES, from its name (constants of the code, never
+# input).
+_KIND = "CASE name {} END".format(
+    " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(EMAIL_TYPES, start=1))
+)
+_KINDS = ", ".join(f"'{name}'" for name in EMAIL_TYPES)
+# Placeholders the tree is written with and that ``report_query`` replaces by the backend's
+# own SQL: ``hw_json(props, 'key')`` (a top-level property as text) and ``hw_lower(text)``.
+_JSON, _LOWER = "hw_json", "hw_lower"
+
 # The email events of the selection: one row per activity with the few properties we use.
 # ``kind`` is the position of the type in EMAIL_TYPES (1 = email_sent, 2 = email_delivered,
 # 3 = email_bounce, 4 = email_open, 5 = email_click, 6 = email_unsubscribe, 7 =
@@ -65,31 +78,34 @@ class StatsQuery:
 # large aggregations cheap. ``weight`` is how many hits an activity stands for: 1, except a
 # tracking open or click that carries ``repeats`` (the repeats of one dedupe window,
 # web/tracking_dedupe.py), which counts as that many in opens and clicks.
-_SELECTION = """
+_SELECTION = f"""
 events AS MATERIALIZED (
-    SELECT contact, kind, ts, p[1] AS email, p[2] AS campaign_prop,
+    SELECT contact, kind, ts, email, campaign_prop,
            CASE WHEN kind IN (4, 5) AND source = 'tracking'
-                THEN greatest(coalesce(TRY_CAST(p[3] AS BIGINT), 1), 1) ELSE 1 END AS weight,
+                THEN greatest(coalesce(TRY_CAST(repeats AS BIGINT), 1), 1) ELSE 1 END AS weight,
            -- the other properties only where they matter (parsing is the main cost)
-           CASE WHEN kind = 3 THEN lower(props->>'bounce_type') END AS bounce_type,
-           CASE WHEN kind = 5 THEN coalesce(props->>'link', props->>'url') END AS link,
-           CASE WHEN kind = 5 THEN props->>'url' END AS url
+           CASE WHEN kind = 3 THEN hw_lower(hw_json(props, 'bounce_type')) END AS bounce_type,
+           CASE WHEN kind = 5 THEN coalesce(hw_json(props, 'link'), hw_json(props, 'url'))
+                END AS link,
+           CASE WHEN kind = 5 THEN hw_json(props, 'url') END AS url
     FROM (
         SELECT a.contact_key AS contact, t.kind, a.ts, a.properties AS props, a.source,
-               json_extract_string(a.properties, ['$.email', '$.campaign', '$.repeats']) AS p
+               hw_json(a.properties, 'email') AS email,
+               hw_json(a.properties, 'campaign') AS campaign_prop,
+               hw_json(a.properties, 'repeats') AS repeats
         FROM activity_log a
-        JOIN (SELECT code, list_position($kinds, name)::TINYINT AS kind FROM hw_types
-              WHERE list_contains($kinds, name)) t ON t.code = a.type_code
+        JOIN (SELECT code, {_KIND} AS kind FROM hw_types WHERE name IN ({_KINDS})) t
+            ON t.code = a.type_code
         WHERE NOT (a.bot AND $human)
     )
-    -- no "email IS NOT NULL" here: it would parse the JSON twice; the join to ``selected``
-    -- below drops the rows without an email id
-    WHERE $email IS NULL OR p[1] = $email
+    -- no "email IS NOT NULL" here: the join to ``selected`` below drops the rows without an
+    -- email id
+    WHERE $email IS NULL OR email = $email
 ),
 email_facts AS (
     SELECT ev.email,
-           coalesce(any_value(e.campaign), max(ev.campaign_prop)) AS campaign,
-           coalesce(any_value(e.send_time), min(ev.ts) FILTER (WHERE ev.kind = 1),
+           coalesce(max(e.campaign), max(ev.campaign_prop)) AS campaign,
+           coalesce(max(e.send_time), min(ev.ts) FILTER (WHERE ev.kind = 1),
                     min(ev.ts)) AS send_time
     FROM events ev LEFT JOIN emails e ON e.id = ev.email
     WHERE ev.email IS NOT NULL
@@ -135,10 +151,10 @@ pairs AS (
 ),
 uniques AS (
     SELECT eid,
-           count(*) FILTER (WHERE seen & (16 | 32) <> 0) AS unique_opens,  -- open or click
-           count(*) FILTER (WHERE seen & 32 <> 0) AS unique_clicks,
-           count(*) FILTER (WHERE seen & 64 <> 0) AS unsubscribes,
-           count(*) FILTER (WHERE seen & 128 <> 0) AS complaints
+           count(*) FILTER (WHERE (seen & 48) <> 0) AS unique_opens,  -- open (16) or click (32)
+           count(*) FILTER (WHERE (seen & 32) <> 0) AS unique_clicks,
+           count(*) FILTER (WHERE (seen & 64) <> 0) AS unsubscribes,
+           count(*) FILTER (WHERE (seen & 128) <> 0) AS complaints
     FROM pairs GROUP BY eid
 ),
 per_email AS (
@@ -157,7 +173,7 @@ _COUNTS = """
 recipients AS (
     SELECT s.grp, count(DISTINCT p.contact) AS recipients, grouping(s.grp) AS is_total
     FROM pairs p JOIN selected s USING (eid)
-    WHERE p.seen & 2 <> 0
+    WHERE (p.seen & 2) <> 0
     GROUP BY GROUPING SETS ((s.grp), ())
 ),
 counts AS (
@@ -186,10 +202,10 @@ per_link AS (
     FROM clicks WHERE link IS NOT NULL GROUP BY eid, link
 ),
 links AS (
-    SELECT s.email, p.link, coalesce(any_value(l.url), any_value(p.url)) AS url,
-           any_value(l.label) AS label, coalesce(any_value(l.honeypot), false) AS honeypot,
-           any_value(p.clicks) AS clicks, any_value(p.clickers) AS clickers,
-           any_value(c.email_clickers) AS email_clickers
+    SELECT s.email, p.link, coalesce(max(l.url), max(p.url)) AS url,
+           max(l.label) AS label, coalesce(max(l.honeypot), false) AS honeypot,
+           max(p.clicks) AS clicks, max(p.clickers) AS clickers,
+           max(c.email_clickers) AS email_clickers
     FROM per_link p
     JOIN selected s USING (eid)
     JOIN clickers c USING (eid)
@@ -205,7 +221,8 @@ engagement AS (
     SELECT ev.kind, ev.ts, ev.weight,
            -- greatest/least skip NULLs, so an unknown delivery needs its own branch
            CASE WHEN d.delivered_at IS NOT NULL THEN least(greatest(
-               floor(epoch(ev.ts - d.delivered_at) / 3600), 0), {MAX_HOUR})::INTEGER END AS hour
+               floor(date_diff('microsecond', d.delivered_at, ev.ts) / 3600000000), 0),
+               {MAX_HOUR})::INTEGER END AS hour
     FROM ev LEFT JOIN pairs d USING (eid, contact)
     WHERE ev.kind IN (4, 5)
 ),
@@ -223,10 +240,28 @@ timing AS (
 """
 
 
-def report_query(query: StatsQuery) -> Query:
+def report_query(query: StatsQuery, sql: SqlDialect) -> Query:
     """One row per group plus a total row; the total row also carries the selection's
-    links and timing as lists, so that the activities are read and parsed only once."""
-    return Query(_REPORT, query.params())
+    links and timing as lists, so that the activities are read and parsed only once.
+    Property reads and ``lower`` are ``sql``'s (the backend's dialect)."""
+    return Query(_report_tree(sql), query.params())
+
+
+def _report_tree(sql: SqlDialect) -> exp.Expr:
+    """The report tree with the dialect's JSON reads and lower-casing."""
+
+    def reads(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == _JSON:
+            props, key = node.expressions
+            return sql.json_text(props, (key.name,))
+        return node
+
+    def lowers(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == _LOWER:
+            return sql.lower(node.expressions[0])
+        return node
+
+    return _REPORT.transform(reads).transform(lowers)
 
 
 _REPORT = sqlglot.parse_one(
@@ -239,10 +274,13 @@ SELECT c.is_total::BOOLEAN AS is_total, c.grp, e.name, e.subject,
        c.delivery_reported, c.bounces, c.hard_bounces, c.opens, c.unique_opens, c.clicks,
        c.unique_clicks, c.unsubscribes, c.complaints,
        CASE WHEN c.is_total::BOOLEAN THEN (
-           SELECT list(links ORDER BY links.email, links.clicks DESC, links.link) FROM links
+           SELECT list({{'email': l.email, 'link': l.link, 'url': l.url, 'label': l.label,
+                        'honeypot': l.honeypot, 'clicks': l.clicks, 'clickers': l.clickers,
+                        'email_clickers': l.email_clickers}}) FROM links l
        ) END AS links,
        CASE WHEN c.is_total::BOOLEAN THEN (
-           SELECT list(timing ORDER BY timing.bucket_kind, timing.bucket) FROM timing
+           SELECT list({{'bucket_kind': t.bucket_kind, 'bucket': t.bucket, 'opens': t.opens,
+                        'clicks': t.clicks}}) FROM timing t
        ) END AS timing
 FROM counts c
 LEFT JOIN recipients r ON r.is_total = c.is_total AND r.grp IS NOT DISTINCT FROM c.grp

@@ -204,7 +204,7 @@ def email_stats(backend: Backend, query: StatsQuery | None = None) -> EmailStats
     query = query or StatsQuery()
     rows: list[EmailMetrics] = []
     total, links, timing = EmailMetrics.empty(), [], Timing(_empty_hours(), [])
-    for r in arrow_typed(backend, report_query(query)).to_pylist():
+    for r in arrow_typed(backend, report_query(query, backend.sql)).to_pylist():
         metrics = EmailMetrics(
             key=r["grp"],
             **{f: int(r[f] or 0) for f in _INT_FIELDS},
@@ -217,7 +217,10 @@ def email_stats(backend: Backend, query: StatsQuery | None = None) -> EmailStats
             rows.append(metrics)
             continue
         total = metrics
-        links = [LinkStats(**link) for link in r["links"] or []]
+        links = sorted(
+            (LinkStats(**link) for link in r["links"] or []),
+            key=lambda link: (link.email, -link.clicks, link.link),
+        )
         timing = _timing(r["timing"] or [])
     return EmailStatsReport(query, rows, total, links, timing)
 
