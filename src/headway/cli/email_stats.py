@@ -15,7 +15,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_db, open_headway
 from headway.cli.emails import emails_app
 from headway.engine.email.queries import StatsQuery
 from headway.errors import Detail, InvalidInput
@@ -43,12 +43,11 @@ def emails_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Every metric as JSON.")] = False,
 ) -> None:
     """Email statistics: sent, delivered, bounces, opens, clicks, rates, links, timing."""
-    from headway.backends.duckdb import DuckDBBackend
     from headway.engine.email.stats import email_stats
 
     query = StatsQuery(human=human, by=by, email=email, campaign=campaign)  # type: ignore[arg-type]
-    with open_db(read_only=True) as store:
-        report = email_stats(DuckDBBackend(store), query)
+    with open_headway(read_only=True) as hw:  # the store, or Spark over a headway export
+        report = email_stats(hw.backend, query)
     if as_json:
         # plain write: Rich would spend seconds laying out a large JSON document
         sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
