@@ -75,15 +75,15 @@ class MatchKernel:
         """The kernel's answer for a match of ``batch``'s rows."""
         n = self.spec.n_stages
         columns: list[pa.Array] = [
-            pa.array(res.contact, pa.int64()),
-            pa.array(res.reached, pa.int16()),
-            pa.array(res.removed, pa.bool_()),
-            pa.array(res.exit_ts, pa.int64()),
-            pa.FixedSizeListArray.from_arrays(pa.array(res.stage_ts.ravel(), pa.int64()), n),
+            _arrow(res.contact, pa.int64()),
+            _arrow(res.reached, pa.int16()),
+            _arrow(res.removed, pa.bool_()),
+            _arrow(res.exit_ts, pa.int64()),
+            pa.FixedSizeListArray.from_arrays(_arrow(res.stage_ts.ravel(), pa.int64()), n),
         ]
         if self.extras:
             rows = res.stage_row.ravel()
-            take = pa.array(rows, pa.int64(), mask=rows < 0)  # null index -> null value
+            take = _arrow(rows, pa.int64(), nulls=rows < 0)  # null index -> null value
             for name in self.extras:
                 values = _text(batch.column(name)).take(take)
                 columns.append(pa.FixedSizeListArray.from_arrays(values, n))
@@ -99,7 +99,8 @@ def _matcher_array(column: pa.ChunkedArray, name: str) -> np.ndarray:
         column = column.cast(pa.timestamp("us")).cast(pa.int64())
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_boolean(column.type):  # bit-packed: one byte per value first (null: no)
-        return np.from_dlpack(column.fill_null(False).cast(pa.uint8())).view(np.bool_)
+        valid = pc.and_kleene(column, column.is_valid())  # null: no
+        return np.from_dlpack(valid.cast(pa.uint8())).view(np.bool_)
     if column.null_count:
         raise ValueError(f"matcher input column {name} has nulls")
     array = np.from_dlpack(column)
@@ -133,7 +134,7 @@ def combine(
     contact = _numpy(table.column("contact"), np.int64)
     if len(contact) > 1 and np.any(contact[1:] < contact[:-1]):
         order = np.argsort(contact, kind="stable")
-        table = table.take(pa.array(order))
+        table = table.take(_arrow(order.astype(np.int64), pa.int64()))
         contact = contact[order]
     if len(contact) > 1 and np.any(contact[1:] == contact[:-1]):
         raise ValueError("map_contacts: a contact came back from more than one batch")
@@ -150,7 +151,7 @@ def combine(
         stage_row=stage_row,
         exit_ts=_numpy(table.column("exit_ts"), np.int64),
     )
-    used = pa.array(hit.ravel())
+    used = _arrow(hit.ravel(), pa.bool_())
     extras = {
         name: np.asarray(_flat(table.column(name)).filter(used).to_pylist(), dtype=object)
         for name in kernel.extras
@@ -161,7 +162,7 @@ def combine(
 def _flat(column: pa.ChunkedArray) -> pa.Array:
     """The values of a fixed-size list column, contact after contact."""
     chunks = [chunk.flatten() for chunk in column.chunks]
-    return pa.concat_arrays(chunks) if chunks else pa.array([], column.type.value_type)
+    return pa.concat_arrays(chunks) if chunks else pa.nulls(0, column.type.value_type)
 
 
 def _numpy(column: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
@@ -174,3 +175,18 @@ def _numpy(column: pa.ChunkedArray | pa.Array, dtype: type) -> np.ndarray:
 
 
 __all__ = ["NOT_REACHED", "MatchKernel", "combine"]
+
+
+def _arrow(values: np.ndarray, type_: pa.DataType, nulls: np.ndarray | None = None) -> pa.Array:
+    """A NumPy array as Arrow, from its buffer.
+
+    Not ``pa.array``: pyarrow's conversion of NumPy input imports pandas (~0.3 s of every
+    funnel's start-up, see tests/cli/test_startup_imports.py).
+    """
+    if type_ == pa.bool_():  # Arrow packs booleans into bits: build bytes, then cast
+        return _arrow(np.ascontiguousarray(values, np.uint8), pa.uint8(), nulls).cast(pa.bool_())
+    data = np.ascontiguousarray(values, type_.to_pandas_dtype())
+    validity = None
+    if nulls is not None and nulls.any():
+        validity = pa.py_buffer(np.packbits(~nulls, bitorder="little"))
+    return pa.Array.from_buffers(type_, len(data), [validity, pa.py_buffer(data)])
