@@ -126,16 +126,6 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> Timing:
     return Timing(seconds, cpu, peak_kb / 1024, stdout)
 
 
-def headway_levels(output: str) -> dict[int, int]:
-    """Contacts per furthest stage from ``funnel --json`` (level 0 excluded)."""
-    reached = [s["reached"] for s in json.loads(output)["stages"]] + [0]
-    return {
-        i + 1: reached[i] - reached[i + 1]
-        for i in range(len(reached) - 1)
-        if reached[i] - reached[i + 1]
-    }
-
-
 def baseline_levels(output: str) -> dict[int, int]:
     """Contacts per furthest stage printed by ``spark_baselines.py``."""
     line = output.strip().splitlines()[-1]
@@ -195,7 +185,7 @@ def main() -> None:
     as_of = ["--as-of", funnel.AS_OF]
 
     duck = run([HEADWAY, "--db", str(store), "funnel", str(journey), "--json", *as_of])
-    truth = headway_levels(duck.output)
+    truth = funnel.headway_levels(duck.output)
     print(
         f"  DuckDB backend: {duck.seconds:.2f} s (CPU {duck.cpu_s:.1f} s), levels {truth}",
         flush=True,
@@ -234,7 +224,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             print(f"  run {i + 1}: {line} (load {load:.1f})", flush=True)
 
-    levels = {"headway": headway_levels(times["headway"][0].output)}
+    levels = {"headway": funnel.headway_levels(times["headway"][0].output)}
     for name in sides:
         if name != "headway":
             levels[name] = baseline_levels(times[name][0].output)

@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,10 +25,9 @@ from headway.engine.funnel.report import funnel_report
 from headway.engine.kernel.run import match_journey
 from headway.engine.options import ReportOptions
 from headway.model.journey import parse_journey
-from headway.store import Store
 from tests.backends.open_backend import opened
 from tests.engine.pipeline_reference import Act, funnel
-from tests.engine.test_pipeline_differential import T0, activities, journeys
+from tests.engine.test_pipeline_differential import T0, _store_with, activities, journeys
 
 Case = tuple[list[Act], dict[str, Any], int]
 # Examples x cases per example: Spark pays a job per journey, DuckDB is cheap.
@@ -57,21 +55,7 @@ def restricted(i: int, data: dict[str, Any]) -> dict[str, Any]:
 
 def write(path: Path, acts: list[Act]) -> None:
     """The activities in a new store."""
-    with Store(path) as store:
-        store.append_activities(
-            pa.table(
-                {
-                    "id": [a.id for a in acts],
-                    "contact": [a.contact for a in acts],
-                    "type": [a.type for a in acts],
-                    "ts": pa.array([a.ts for a in acts], pa.timestamp("us")),
-                    "properties": [json.dumps(a.properties) for a in acts],
-                    "bot": [a.bot for a in acts],
-                    "bot_reason": pa.array([None] * len(acts), pa.string()),
-                    "source": [a.source for a in acts],
-                }
-            )
-        )
+    _store_with(path, acts).close()
 
 
 def check(backend_name: str, spark: Any, batch: list[Case]) -> None:
