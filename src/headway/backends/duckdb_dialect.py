@@ -192,6 +192,10 @@ class DuckDBSql:
         """``json_extract_string``: strings unescaped, other values as JSON text."""
         return exp.JSONExtractScalar(this=props.copy(), expression=json_path(keys))
 
+    def parse_once(self, props: exp.Expr, column: exp.Expr) -> None:
+        """None: DuckDB's JSON functions read the text where they are (nothing projected)."""
+        return None
+
     def regex_like(self, text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
         """RE2, partial match (``regexp_matches``)."""
         return exp.RegexpLike(this=text, expression=pattern)

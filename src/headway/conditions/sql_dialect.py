@@ -60,6 +60,11 @@ class SqlDialect(Protocol):
         """The property as text (strings unescaped, other values as JSON), NULL if absent."""
         ...
 
+    def parse_once(self, props: exp.Expr, column: exp.Expr) -> tuple[exp.Expr, SqlDialect] | None:
+        """Parsing ``props`` once per row: the expression a lower projection computes as
+        ``column``, and a dialect whose tests over ``props`` read it; None to parse in place."""
+        ...
+
     def regex_like(self, text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
         """``pattern`` (in the backend's regex dialect) matches somewhere in ``text``."""
         ...

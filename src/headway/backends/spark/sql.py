@@ -27,6 +27,11 @@ verbatim unless the raw JSON holds an escape (every escape in JSON starts with a
 backslash): so ``contains(properties, t) OR contains(properties, '\\')`` is true for every
 row that can match, and the JSON is parsed only on those. It is exact, not a heuristic.
 
+Parsing once. Spark does not share a common subexpression inside ``CASE`` branches or right
+of ``AND``, so ``parse_once`` gives the matcher-input query a lower projected column holding
+``try_parse_json(properties)`` and a ``SparkSql`` whose tests over that ``properties`` read
+the column (any other text is still parsed in place).
+
 ``SparkDialect`` checks a ``regex`` at save time with ``java.util.regex.Pattern`` in the
 running JVM — the same compiler Spark's ``RLIKE`` uses (partial match, no flags).
 
@@ -62,6 +67,27 @@ class SparkSql:
 
     name = "spark"
 
+    def __init__(self, parsed: tuple[exp.Expr, exp.Expr] | None = None) -> None:
+        self._parsed = parsed  # (properties text, the column holding its parsed variant)
+
+    def parse_once(self, props: exp.Expr, column: exp.Expr) -> tuple[exp.Expr, SparkSql] | None:
+        """``try_parse_json(props)`` to project as ``column``, and a dialect whose tests over
+        ``props`` read that column: Spark does not share a parse between the tests of a row
+        (no common subexpressions inside ``CASE`` branches or right of ``AND``)."""
+        # spark_partition_id() makes the column non-deterministic, which keeps Spark from
+        # pushing a filter over the conditions below it (with the parse inlined into it).
+        barrier = exp.GTE(
+            this=exp.Anonymous(this="spark_partition_id"), expression=exp.Literal.number(0)
+        )
+        once = exp.Case(ifs=[exp.If(this=barrier, true=_parse(props))])
+        return once, SparkSql((props.copy(), column.copy()))
+
+    def _json(self, props: exp.Expr) -> exp.Expr:
+        """The parsed variant of ``props``: the projected column when there is one."""
+        if self._parsed is not None and props == self._parsed[0]:
+            return self._parsed[1].copy()
+        return _parse(props)
+
     def json_eq(self, props: exp.Expr, keys: Keys, value: Any, params: Params) -> exp.Expr:
         """Equal with the JSON type of ``value``."""
         return self.json_in(props, keys, (value,), params)
@@ -76,39 +102,45 @@ class SparkSql:
         tests: list[exp.Expr] = []
         if strings:
             needles = [typed_param(v, params) for v in strings]
-            found = _isin(_get(props, keys, "string"), needles)
+            found = _isin(_get(self._json(props), keys, "string"), needles)
             # A long list costs more text searches than the one parse they would save.
             checks = [_precheck(props, needles)] if len(needles) <= _PRECHECK_MAX else []
-            tests.append(exp.and_(*checks, found, _is_type(props, keys)))
+            tests.append(exp.and_(*checks, found, _is_type(self._json(props), keys)))
         if numbers:
-            found = _isin(_get(props, keys, "double"), [typed_param(v, params) for v in numbers])
-            tests.append(exp.and_(found, _is_number(props, keys)))
+            found = _isin(
+                _get(self._json(props), keys, "double"), [typed_param(v, params) for v in numbers]
+            )
+            tests.append(exp.and_(found, _is_number(self._json(props), keys)))
         if booleans:
-            found = _isin(_get(props, keys, "boolean"), [typed_param(v, params) for v in booleans])
-            tests.append(exp.and_(found, _is_type(props, keys, "BOOLEAN")))
+            found = _isin(
+                _get(self._json(props), keys, "boolean"), [typed_param(v, params) for v in booleans]
+            )
+            tests.append(exp.and_(found, _is_type(self._json(props), keys, "BOOLEAN")))
         return exp.or_(*tests) if len(tests) > 1 else tests[0]
 
     def json_number_test(self, props: exp.Expr, keys: Keys, test: Test) -> exp.Expr:
         """``test`` over the value as DOUBLE, for JSON numbers only."""
-        return exp.and_(test(_get(props, keys, "double")), _is_number(props, keys))
+        return exp.and_(
+            test(_get(self._json(props), keys, "double")), _is_number(self._json(props), keys)
+        )
 
     def json_string_test(
         self, props: exp.Expr, keys: Keys, test: Test, needle: exp.Expr | None = None
     ) -> exp.Expr:
         """The raw-text pre-check (with a needle), the test, then the type check."""
         tests = [] if needle is None else [_precheck(props, [needle])]
-        tests += [test(_get(props, keys, "string")), _is_type(props, keys)]
+        tests += [test(_get(self._json(props), keys, "string")), _is_type(self._json(props), keys)]
         return exp.and_(*tests)
 
     def json_exists(self, props: exp.Expr, keys: Keys) -> exp.Expr:
         """Extracted and not a JSON null."""
-        node = _get(props, keys, "variant")
+        node = _get(self._json(props), keys, "variant")
         null = exp.Anonymous(this="is_variant_null", expressions=[node.copy()])
         return exp.and_(exp.Not(this=exp.Is(this=node, expression=exp.Null())), exp.not_(null))
 
     def json_text(self, props: exp.Expr, keys: Keys) -> exp.Expr:
         """Strings unescaped, other values as JSON text; NULL when absent."""
-        return _get(props, keys, "string")
+        return _get(self._json(props), keys, "string")
 
     def regex_like(self, text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
         """``RLIKE``: java.util.regex, partial match."""
@@ -125,9 +157,13 @@ class SparkSql:
         return exp.Lower(this=text)
 
 
-def _get(props: exp.Expr, keys: Keys, kind: str) -> exp.Expr:
+def _parse(props: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="try_parse_json", expressions=[props.copy()])
+
+
+def _get(parsed: exp.Expr, keys: Keys, kind: str) -> exp.Expr:
     """``try_variant_get`` of the property at ``keys`` as ``kind`` (NULL if absent/other)."""
-    node: exp.Expr = exp.Anonymous(this="try_parse_json", expressions=[props.copy()])
+    node: exp.Expr = parsed.copy()
     path = "$"
     for key in keys:
         if _INDEX.fullmatch(key):
@@ -155,17 +191,17 @@ def _variant_get(node: exp.Expr, path: str, kind: str) -> exp.Expr:
     return exp.Anonymous(this="try_variant_get", expressions=args)
 
 
-def _schema(props: exp.Expr, keys: Keys) -> exp.Expr:
-    return exp.Anonymous(this="schema_of_variant", expressions=[_get(props, keys, "variant")])
+def _schema(parsed: exp.Expr, keys: Keys) -> exp.Expr:
+    return exp.Anonymous(this="schema_of_variant", expressions=[_get(parsed, keys, "variant")])
 
 
-def _is_type(props: exp.Expr, keys: Keys, kind: str = "STRING") -> exp.Expr:
-    return exp.EQ(this=_schema(props, keys), expression=exp.Literal.string(kind))
+def _is_type(parsed: exp.Expr, keys: Keys, kind: str = "STRING") -> exp.Expr:
+    return exp.EQ(this=_schema(parsed, keys), expression=exp.Literal.string(kind))
 
 
-def _is_number(props: exp.Expr, keys: Keys) -> exp.Expr:
+def _is_number(parsed: exp.Expr, keys: Keys) -> exp.Expr:
     others = [exp.Literal.string(k) for k in _NOT_NUMBERS]
-    return exp.not_(_schema(props, keys).isin(*others))
+    return exp.not_(_schema(parsed, keys).isin(*others))
 
 
 def _isin(value: exp.Expr, options: list[exp.Expr]) -> exp.Expr:

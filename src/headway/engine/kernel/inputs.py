@@ -10,7 +10,7 @@ past ``filter`` or ``as_of``; the date range is applied after them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -23,6 +23,7 @@ from headway.model.journey import Journey, Stage
 
 ACTIVITY = "a"
 CONTACT = "c"
+PARSED = "properties_json"  # the parsed properties, when the dialect parses them once a row
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,32 @@ def match_query(
         bot=exp.column("bot", ACTIVITY),
         contact=exp.column("id", CONTACT),
     )
-    stage_sql = [_stage_condition(s, scope, params) for s in journey.stages]
-    excl_sql = [projected(x.when, scope, params) for x in journey.exclusions]
-    exit_sql = projected(journey.exit_when, scope, params) if journey.exit_when else None
+    parsed = _parse_once(journey, scope)
+    tests = scope if parsed is None else replace(scope, sql=parsed[1])
+    stage_sql = [_stage_condition(s, tests, params) for s in journey.stages]
+    excl_sql = [projected(x.when, tests, params) for x in journey.exclusions]
+    exit_sql = projected(journey.exit_when, tests, params) if journey.exit_when else None
 
     inner = _inner_select(
         journey, scope, params, options, stage_sql, excl_sql, exit_sql, extras or {}
     )
+    if parsed is not None:
+        # Below the conditions: the rows' properties parsed once, on the rows the activity
+        # filters keep (their conjuncts that read no contact move down with it) and only for
+        # the types whose conditions read properties.
+        where = inner.args["where"].this
+        conjuncts = list(where.flatten()) if isinstance(where, exp.And) else [where]
+        down = [
+            c for c in conjuncts if not any(col.table == CONTACT for col in c.find_all(exp.Column))
+        ]
+        up = [c for c in conjuncts if c not in down]
+        lower = (
+            exp.select(exp.Star(), parsed[0].as_(PARSED))
+            .from_(exp.table_("activity_log", alias=ACTIVITY))
+            .where(exp.and_(*down))
+        )
+        inner = inner.from_(lower.subquery(ACTIVITY), copy=False)
+        inner.set("where", exp.Where(this=exp.and_(*up)) if up else None)
     rows = exp.select(
         # 64-bit here, so the matcher takes the Arrow buffer without a copy.
         exp.Cast(this=exp.column("contact_key"), to=exp.DataType.build("BIGINT")).as_(
@@ -161,6 +181,38 @@ def _inner_select(
             ),
         )
     return select
+
+
+def _parse_once(journey: Journey, scope: Scope) -> tuple[exp.Expr, SqlDialect] | None:
+    """The dialect's parse-once column (guarded by the types that test properties), or None."""
+    conds = [s.when for s in journey.stages] + [x.when for x in journey.exclusions]
+    if journey.exit_when is not None:
+        conds.append(journey.exit_when)
+    types: set[str] | None = set()
+    for cond in conds:
+        found = _property_types(cond)
+        types = None if found is None or types is None else types | found
+    if types is not None and not types:
+        return None  # no condition reads a property
+    once = scope.sql.parse_once(scope.properties, exp.column(PARSED, ACTIVITY))
+    if once is None or types is None:
+        return once
+    guarded = exp.Case(ifs=[exp.If(this=type_test(tuple(sorted(types)), scope), true=once[0])])
+    return guarded, once[1]
+
+
+def _property_types(cond: Condition) -> frozenset[str] | None:
+    """The types whose rows ``cond`` tests properties of (None: rows of any type)."""
+    if isinstance(cond, Match):
+        if not cond.where:
+            return frozenset()
+        return None if cond.types is None else frozenset(cond.types)
+    if isinstance(cond, Not):
+        return _property_types(cond.item)
+    found = [_property_types(c) for c in cond.items]
+    if any(f is None for f in found):
+        return None
+    return frozenset().union(*[f for f in found if f is not None])
 
 
 def projected(cond: Condition, scope: Scope, params: Params) -> exp.Expr:
