@@ -29,9 +29,15 @@ from sqlglot import exp
 
 from headway.backends.base import Backend
 from headway.backends.query import Query
-from headway.conditions import Params, Scope, compile_condition
+from headway.conditions import Params, compile_condition
 from headway.conditions.sql_dialect import SqlDialect
-from headway.engine.kernel.inputs import ACTIVITY, CONTACT, effective_range, projected
+from headway.engine.kernel.inputs import (
+    ACTIVITY,
+    CONTACT,
+    activity_scope,
+    effective_range,
+    projected,
+)
 from headway.engine.options import ReportOptions
 from headway.engine.support import TYPES as TYPE_TABLE
 from headway.engine.support import arrow_typed
@@ -206,15 +212,7 @@ def _rows(
     sql: SqlDialect,
 ) -> tuple[exp.Select, dict[str, object]]:
     params = Params()
-    scope = Scope(
-        type_codes=type_codes,
-        sql=sql,
-        properties=exp.column("properties", ACTIVITY),
-        type_code=exp.column("type_code", ACTIVITY),
-        source=exp.column("source", ACTIVITY),
-        bot=exp.column("bot", ACTIVITY),
-        contact=exp.column("id", CONTACT),
-    )
+    scope = activity_scope(type_codes, sql)
     c = INTERVAL_COLUMNS
     ts = exp.column("ts", ACTIVITY)
     where: list[exp.Expr] = [

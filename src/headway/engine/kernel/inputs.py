@@ -40,6 +40,19 @@ class InputColumns:
 COLUMNS = InputColumns()
 
 
+def activity_scope(type_codes: Mapping[str, int], sql: SqlDialect) -> Scope:
+    """Conditions over an activity row aliased ``a`` (its contact joined as ``c``)."""
+    return Scope(
+        type_codes=type_codes,
+        sql=sql,
+        properties=exp.column("properties", ACTIVITY),
+        type_code=exp.column("type_code", ACTIVITY),
+        source=exp.column("source", ACTIVITY),
+        bot=exp.column("bot", ACTIVITY),
+        contact=exp.column("id", CONTACT),
+    )
+
+
 def effective_range(journey: Journey, options: ReportOptions) -> DateWindow | None:
     """The date range in force: the report's, else the journey's own."""
     if options.date_range is not None:
@@ -78,15 +91,7 @@ def match_query(
     ``sql`` is the backend's dialect (``backend.sql``); render the query with ``sql.name``.
     """
     params = Params()
-    scope = Scope(
-        type_codes=type_codes,
-        sql=sql,
-        properties=exp.column("properties", ACTIVITY),
-        type_code=exp.column("type_code", ACTIVITY),
-        source=exp.column("source", ACTIVITY),
-        bot=exp.column("bot", ACTIVITY),
-        contact=exp.column("id", CONTACT),
-    )
+    scope = activity_scope(type_codes, sql)
     parsed = _parse_once(journey, scope)
     tests = scope if parsed is None else replace(scope, sql=parsed[1])
     stage_sql = [_stage_condition(s, tests, params) for s in journey.stages]
