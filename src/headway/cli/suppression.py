@@ -30,11 +30,11 @@ def suppression_export(
     ] = None,
 ) -> None:
     """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
-    from headway.backends.duckdb import DuckDBBackend
+    from headway.api import Headway
     from headway.engine.email.suppression import suppressions, write_csv
 
     with open_db(read_only=True) as store:
-        rows = suppressions(DuckDBBackend(store))
+        rows = suppressions(Headway(store).backend)
     if output is None:
         write_csv(rows, sys.stdout)
         return
@@ -52,13 +52,13 @@ def suppression_check(
 ) -> None:
     """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
     from headway.api import Headway
-    from headway.backends.duckdb import DuckDBBackend
     from headway.engine.email.suppression import suppressions
 
     with open_db(read_only=True) as store:
-        found = suppressions(DuckDBBackend(store))
+        hw = Headway(store)
+        found = suppressions(hw.backend)
         reasons = sorted({s.reason for s in found if address in (s.contact, s.email)})
-        if Headway(store).is_erased(address):
+        if hw.is_erased(address):
             reasons.append("erased")
     if not reasons:
         console.print(f"{address} is not suppressed", highlight=False, markup=False, soft_wrap=True)
