@@ -46,12 +46,13 @@ class DateRange:
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of a journey: its name, its condition, first-time rule and target."""
+    """One step of a journey: its name, its condition, first-time rule, target and note."""
 
     name: str
     when: Condition
     first_time: FirstTime = "false"
     kpi: int | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def _stage(data: Mapping[str, Any], path: str, problems: list[Detail]) -> Stage:
         when=parse_condition(data["when"], f"{path}.when", problems),
         first_time="false" if first_time is False else first_time,
         kpi=data.get("kpi"),
+        description=data.get("description"),
     )
 
 
@@ -262,7 +264,10 @@ def journey_to_dict(journey: Journey) -> dict[str, Any]:
 
 
 def _stage_to_dict(stage: Stage) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": stage.name, "when": condition_to_dict(stage.when)}
+    out: dict[str, Any] = {"name": stage.name}
+    if stage.description is not None:
+        out["description"] = stage.description
+    out["when"] = condition_to_dict(stage.when)
     if stage.first_time != "false":
         out["first_time"] = stage.first_time
     if stage.kpi is not None:
