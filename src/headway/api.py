@@ -59,6 +59,12 @@ from headway.ingest.records import validate_records
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.dialect import checking_with
 from headway.model.journey import Journey, parse_journey
+from headway.service.access import AccessService
+from headway.service.contacts import ContactService
+from headway.service.emails import EmailService
+from headway.service.journeys import JourneyAdmin
+from headway.service.recording import RecordingService
+from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
 from headway.store import AppendResult, Store, identities
 from headway.store.erase import ErasureReport, erase_contact
 from headway.store.erased import is_erased
@@ -73,10 +79,13 @@ if TYPE_CHECKING:
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
 Range = DateWindow | str | tuple[Instant, Instant] | None
+# A surface passes the options it already parsed (as_of, date range, segment) as ``as_of``.
+AsOf = Instant | ReportOptions
 
 
-class Headway:
-    """An open Headway database and the reports over it."""
+class Headway(JourneyAdmin, ContactService, EmailService, AccessService, RecordingService):
+    """An open Headway database and the reports over it: the one service behind the CLI, the
+    REST API and the dashboard (its parts by concept in ``headway.service``)."""
 
     def __init__(
         self,
@@ -123,13 +132,13 @@ class Headway:
 
     # -- reports -----------------------------------------------------------------------
     def match(
-        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+        self, journey: JourneyRef, *, as_of: AsOf = None, date_range: Range = None
     ) -> Matched:
         """Every contact's best attempt (the raw material of every report)."""
         return self.cache.match(self.journey(journey), options(as_of, date_range))
 
     def funnel(
-        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+        self, journey: JourneyRef, *, as_of: AsOf = None, date_range: Range = None
     ) -> FunnelReport:
         """Reached, conversion, dropped / in progress / stalled and times per stage."""
         return funnel_report(self.match(journey, as_of=as_of, date_range=date_range))
@@ -139,7 +148,7 @@ class Headway:
         journey: JourneyRef,
         by: str = "week",
         *,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> TrendReport:
         """Conversion by entry day, week or month."""
@@ -156,7 +165,7 @@ class Headway:
         *,
         touch: str = "first",
         top: int = 10,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> BreakdownReport:
         """The funnel per value of a property (first or last touch) or a contact attribute."""
@@ -176,7 +185,7 @@ class Headway:
         *,
         offset: int = 0,
         limit: int | None = None,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> ContactList:
         """The contacts who reached / dropped at / are in progress at / stalled at a stage."""
@@ -194,7 +203,7 @@ class Headway:
         stage: str | int | None = None,
         min_support: int = 20,
         human: bool = True,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> DriversReport:
         """Per transition (or from ``stage`` on), the touchpoints that go with moving on."""
@@ -213,7 +222,7 @@ class Headway:
         min_support: int = 20,
         human: bool = True,
         limit: int | None = 100,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> StallsReport:
         """Per stage, the stalled contacts, their last touchpoints and what is over-represented."""
@@ -231,7 +240,7 @@ class Headway:
         models: tuple[str, ...] = MODELS,
         order: int = 1,
         human: bool = True,
-        as_of: Instant = None,
+        as_of: AsOf = None,
         date_range: Range = None,
     ) -> AttributionReport:
         """Conversions credited to touchpoints by each model (Markov: exact removal effects)."""
@@ -246,7 +255,7 @@ class Headway:
         *,
         days: int = 7,
         human: bool = True,
-        as_of: Instant = None,
+        as_of: AsOf = None,
     ) -> EmailInfluence:
         """How an email's recipients at each stage moved on within ``days``, by engagement."""
         j, opts = self.journey(journey), options(as_of, None)
@@ -260,7 +269,7 @@ class Headway:
         by: str = "unsubscribes",
         days: int = 7,
         journey: JourneyRef | None = None,
-        as_of: Instant = None,
+        as_of: AsOf = None,
     ) -> EmailRanking:
         """Emails ranked by unsubscribes (or, with a journey, drop-off) within ``days``."""
         j = self.journey(journey) if journey is not None else None
@@ -368,7 +377,7 @@ class Headway:
         return discovery.properties(self.backend, type, top=top)
 
     def warnings(
-        self, journey: JourneyRef, *, as_of: Instant = None, date_range: Range = None
+        self, journey: JourneyRef, *, as_of: AsOf = None, date_range: Range = None
     ) -> list[JourneyWarning]:
         """What in ``journey`` can match nothing in this data (never blocks a report)."""
         j = self.journey(journey)
@@ -436,8 +445,11 @@ def _caller() -> str:
     return name.lstrip("_") if name != "<module>" else "this operation"
 
 
-def options(as_of: Instant = None, date_range: Range = None) -> ReportOptions:
-    """Normalise report options once: ``as_of`` (default now) and the date range."""
+def options(as_of: AsOf = None, date_range: Range = None) -> ReportOptions:
+    """Normalise report options once: ``as_of`` (default now) and the date range; options a
+    surface parsed already (``ReportOptions``) are taken as they are."""
+    if isinstance(as_of, ReportOptions):
+        return as_of if date_range is None else replace(as_of, date_range=_range(date_range))
     return ReportOptions(as_of=_instant(as_of, "as_of") or utc_now(), date_range=_range(date_range))
 
 

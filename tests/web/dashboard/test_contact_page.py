@@ -17,7 +17,7 @@ from headway.store import Store
 from headway.store.journeys import save_journey
 from headway.web.app import create_app
 from headway.web.dashboard._formats import report_options
-from headway.web.dashboard.contacts import PAGE_SIZE, contact_journey
+from headway.web.dashboard.contacts import PAGE_SIZE
 from tests.web.conftest import Client
 
 HTML = {"accept": "text/html"}
@@ -115,7 +115,7 @@ def test_the_journey_summary_says_how_far_and_the_status(client: Client) -> None
 
 
 def test_contact_journey_narrows_to_the_contact(hw: Headway) -> None:
-    one = contact_journey(hw, hw.journey("Trial"), "bob", report_options(AS_OF))
+    one = hw.contact_journey(hw.journey("Trial"), "bob", report_options(AS_OF))
     assert (one.reached, one.status) == (2, "dropped")  # the 7-day window closed long ago
     assert len(one.activities) == 2  # two distinct activities, one per stage
 

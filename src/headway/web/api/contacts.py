@@ -6,37 +6,20 @@ timeline route is declared first so ``/contacts/ID/timeline`` reaches it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from headway.engine.results import iso
+from headway.api import ContactIdentities, Headway, iso
 from headway.errors import NotFound
-from headway.store import Store
-from headway.store.contacts import get_contact, group_keys, key_list
-from headway.store.identities import contact_identities
 from headway.web.api._common import ADMIN, MAX_OFFSET, READ, errors, page_link
 from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["contacts"])
 
 MAX_PAGE = 1000
-
-_KEY = "SELECT key, updated_at FROM contacts WHERE id = ?"
-# The contact's own activities and those of the ids merged into it (docs/identities.md);
-# {keys} is ``store.contacts.key_list``'s placeholders.
-_COUNT = """SELECT count(*) FROM activities a JOIN activity_types t ON t.code = a.type_code
-WHERE a.contact_key IN {keys} AND ($types IS NULL OR list_contains($types, t.name))"""
-_PAGE = """SELECT a.id, t.name AS type, a.ts, a.properties, a.bot, a.bot_reason, a.source,
-       k.id AS contact
-FROM activities a JOIN activity_types t ON t.code = a.type_code
-JOIN contacts k ON k.key = a.contact_key
-WHERE a.contact_key IN {keys} AND ($types IS NULL OR list_contains($types, t.name))
-ORDER BY a.ts {direction}, a.id {direction} LIMIT $limit OFFSET $offset"""
-# The sort direction is a keyword, never a value: one of two constant texts.
-_DIRECTIONS = {"newest": "DESC", "oldest": "ASC"}
 
 
 class ContactOut(BaseModel):
@@ -105,16 +88,11 @@ class ErasureOut(BaseModel):
     )
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def _contact_key(store: Store, contact_id: str) -> tuple[int, Any]:
-    row = store.execute(_KEY, [contact_id]).first()
-    if row is None:
+def _updated_at(hw: Headway, contact_id: str) -> Any:
+    updated_at = hw.contact_updated_at(contact_id)
+    if updated_at is None:
         raise NotFound(f"there is no contact {contact_id!r}")
-    return int(row[0]), row[1]
+    return updated_at
 
 
 @router.get(
@@ -136,14 +114,12 @@ def timeline(
     ] = None,
 ) -> dict[str, Any]:
     """A page of a contact's activities with the link to the next page."""
-    store = _store(request)
-    _contact_key(store, contact_id)  # 404 for an unknown contact
-    keys, key_params = key_list(group_keys(store, contact_id))
+    hw = app_headway(request)
+    _updated_at(hw, contact_id)  # 404 for an unknown contact
     types = sorted({t.strip() for item in type or [] for t in item.split(",") if t.strip()})
-    params = {**key_params, "types": types or None}
-    total = int(store.execute(_COUNT.format(keys=keys), params).scalar())
-    page = _PAGE.format(keys=keys, direction=_DIRECTIONS[order])
-    rows = store.execute(page, {**params, "limit": limit, "offset": offset}).dicts()
+    total, rows = hw.timeline_page(
+        contact_id, types=types or None, order=order, limit=limit, offset=offset
+    )
     return {
         "contact": contact_id,
         "order": order,
@@ -165,12 +141,12 @@ def timeline(
 )
 def contact(request: Request, contact_id: str) -> dict[str, Any]:
     """Id, email, attributes, subscription, times, activity count and merged ids of a contact."""
-    store = _store(request)
-    found = get_contact(store, contact_id)
+    hw = app_headway(request)
+    found = hw.contact(contact_id)
     if found is None:
         raise NotFound(f"there is no contact {contact_id!r}")
-    _, updated_at = _contact_key(store, contact_id)
-    merged = contact_identities(store, contact_id)
+    updated_at = _updated_at(hw, contact_id)
+    merged = cast(ContactIdentities, hw.identities(contact_id))  # one contact's merges
     return {
         "id": found["id"],
         "email": found["email"],

@@ -1,0 +1,23 @@
+"""What every part of the service reaches: the store, the backend and the match cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headway.backends.base import Backend
+    from headway.fresh_matches import FreshMatches
+    from headway.match_cache import MatchCache
+    from headway.store import Store
+
+
+class ServiceBase:
+    """The state ``Headway`` holds, named for the parts of the service that use it."""
+
+    backend: Backend
+    cache: MatchCache | FreshMatches
+
+    @property
+    def store(self) -> Store:
+        """The DuckDB store (``Headway`` answers it, or says the backend has none)."""
+        raise NotImplementedError

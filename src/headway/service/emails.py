@@ -1,0 +1,82 @@
+"""Emails: the registry (emails and their links), statistics, journeys and suppressions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from headway.engine.diagnostics.email_journeys import (
+    EmailStages,
+    JourneyEngagement,
+    email_stages,
+    journey_engagement,
+)
+from headway.engine.email.queries import StatsQuery
+from headway.engine.email.stats import EmailStatsReport, email_stats
+from headway.engine.email.suppression import Suppression, suppressions
+from headway.engine.options import ReportOptions
+from headway.model.emails import Email, EmailLink
+from headway.model.journey import Journey
+from headway.service.base import ServiceBase
+from headway.store import emails
+
+
+class EmailService(ServiceBase):
+    """What ``headway emails``, the emails API and the email pages read and write."""
+
+    # -- the registry (docs/emails.md) --------------------------------------------------
+    def register_email(
+        self,
+        id: str,
+        name: str,
+        subject: str | None = None,
+        campaign: str | None = None,
+        kind: str = "newsletter",
+        send_time: datetime | None = None,
+    ) -> Email:
+        """Register an email (its id is the activities' ``email`` property)."""
+        return emails.register_email(self.store, id, name, subject, campaign, kind, send_time)
+
+    def add_email_link(
+        self, email_id: str, url: str, label: str | None = None, honeypot: bool = False
+    ) -> str:
+        """Register a link of an email; its link id."""
+        return emails.add_link(self.store, email_id, url, label, honeypot)
+
+    def email(self, email_id: str) -> Email:
+        """The registered email ``email_id`` (NotFound otherwise)."""
+        return emails.get_email(self.store, email_id)
+
+    def find_email(self, email_id: str) -> Email | None:
+        """The registered email ``email_id``, or None."""
+        return emails.find_email(self.store, email_id)
+
+    def emails(self) -> list[Email]:
+        """Every registered email."""
+        return emails.list_emails(self.store)
+
+    def email_links(self, email_id: str) -> list[EmailLink]:
+        """The registered links of an email."""
+        return emails.list_links(self.store, email_id)
+
+    def email_link(self, email_id: str, link_id: str) -> EmailLink | None:
+        """One registered link of an email, or None."""
+        return emails.get_link(self.store, email_id, link_id)
+
+    # -- reports -----------------------------------------------------------------------
+    def email_stats(self, query: StatsQuery | None = None) -> EmailStatsReport:
+        """Delivery, open, click, bounce and unsubscribe counts and rates, links and timing."""
+        return email_stats(self.backend, query)
+
+    def email_stages(self, journey: Journey, email_id: str, opts: ReportOptions) -> EmailStages:
+        """How many recipients of the email were at each stage of ``journey`` when delivered."""
+        return email_stages(self.backend, self.cache.match(journey, opts), email_id)
+
+    def journey_engagement(
+        self, journey: Journey, opts: ReportOptions, human: bool = True
+    ) -> JourneyEngagement:
+        """Email engagement of the contacts whose best attempt stops at each stage."""
+        return journey_engagement(self.backend, self.cache.match(journey, opts), human)
+
+    def suppressions(self, contact: str | None = None) -> list[Suppression]:
+        """Suppressed contacts (unsubscribed, hard-bounced, complained, erased) with reasons."""
+        return suppressions(self.backend, contact)

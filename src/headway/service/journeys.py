@@ -1,0 +1,37 @@
+"""Stored journeys: save, read, list versions, delete (docs/journeys.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headway.model.journey import Journey
+from headway.service.base import ServiceBase
+from headway.store import journeys as stored
+
+
+class JourneyAdmin(ServiceBase):
+    """The journeys saved in the database, by name and version."""
+
+    def save_journey(self, journey: Journey, source_text: str | None = None) -> int:
+        """Save ``journey`` (with its YAML/JSON text); the version number it is stored as."""
+        return stored.save_journey(self.store, journey, source_text)
+
+    def stored_journey(self, name: str, version: int | None = None) -> tuple[Journey, int]:
+        """The stored journey ``name`` (latest or ``version``) and its version number."""
+        return stored.get_journey(self.store, name, version)
+
+    def stored_definition(self, name: str, version: int | None = None) -> tuple[Any, int]:
+        """The stored definition of ``name`` as saved (even if it no longer validates)."""
+        return stored.stored_definition(self.store, name, version)
+
+    def journey_source(self, name: str, version: int) -> str | None:
+        """The text ``name`` version ``version`` was saved from (None: saved without one)."""
+        return stored.get_source_text(self.store, name, version)
+
+    def journey_versions(self, name: str) -> list[stored.StoredJourney]:
+        """Every version of the stored journey ``name``, oldest first."""
+        return stored.journey_versions(self.store, name)
+
+    def delete_journey(self, name: str) -> int:
+        """Delete every version of the stored journey ``name``; how many were deleted."""
+        return stored.delete_journey(self.store, name)
