@@ -64,6 +64,7 @@ from headway.service.contacts import ContactService
 from headway.service.emails import EmailService
 from headway.service.journeys import JourneyAdmin
 from headway.service.recording import RecordingService
+from headway.service.segments import Filters, SegmentService
 from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
 from headway.store import AppendResult, Store, identities
 from headway.store.erase import ErasureReport, erase_contact
@@ -83,7 +84,9 @@ Range = DateWindow | str | tuple[Instant, Instant] | None
 AsOf = Instant | ReportOptions
 
 
-class Headway(JourneyAdmin, ContactService, EmailService, AccessService, RecordingService):
+class Headway(
+    JourneyAdmin, ContactService, EmailService, AccessService, RecordingService, SegmentService
+):
     """An open Headway database and the reports over it: the one service behind the CLI, the
     REST API and the dashboard (its parts by concept in ``headway.service``)."""
 
@@ -132,16 +135,28 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
 
     # -- reports -----------------------------------------------------------------------
     def match(
-        self, journey: JourneyRef, *, as_of: AsOf = None, date_range: Range = None
+        self,
+        journey: JourneyRef,
+        *,
+        as_of: AsOf = None,
+        date_range: Range = None,
+        segment: Filters = None,
     ) -> Matched:
         """Every contact's best attempt (the raw material of every report)."""
-        return self.cache.match(self.journey(journey), options(as_of, date_range))
+        return self.cache.match(self.journey(journey), self._options(as_of, date_range, segment))
 
     def funnel(
-        self, journey: JourneyRef, *, as_of: AsOf = None, date_range: Range = None
+        self,
+        journey: JourneyRef,
+        *,
+        as_of: AsOf = None,
+        date_range: Range = None,
+        segment: Filters = None,
     ) -> FunnelReport:
         """Reached, conversion, dropped / in progress / stalled and times per stage."""
-        return funnel_report(self.match(journey, as_of=as_of, date_range=date_range))
+        return funnel_report(
+            self.match(journey, as_of=as_of, date_range=date_range, segment=segment)
+        )
 
     def trends(
         self,
@@ -150,9 +165,10 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         *,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> TrendReport:
         """Conversion by entry day, week or month."""
-        j, opts = self.journey(journey), options(as_of, date_range)
+        j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         report = self.cache.derived(
             j, opts, ("trends", by), lambda: trend_report(self.cache.match(j, opts), by)
         )
@@ -167,9 +183,10 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         top: int = 10,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> BreakdownReport:
         """The funnel per value of a property (first or last touch) or a contact attribute."""
-        j, opts = self.journey(journey), options(as_of, date_range)
+        j, opts = self.journey(journey), self._options(as_of, date_range, segment)
 
         def compute() -> BreakdownReport:
             return breakdown(self.backend, j, opts, by, touch, top, matcher=self.cache.match)
@@ -187,10 +204,11 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         limit: int | None = None,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> ContactList:
         """The contacts who reached / dropped at / are in progress at / stalled at a stage."""
         j = self.journey(journey)
-        matched = self.cache.match(j, options(as_of, date_range))
+        matched = self.cache.match(j, self._options(as_of, date_range, segment))
         return contact_list(
             self.backend, matched, resolve_stage(j, stage), status, offset=offset, limit=limit
         )
@@ -205,9 +223,10 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         human: bool = True,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> DriversReport:
         """Per transition (or from ``stage`` on), the touchpoints that go with moving on."""
-        j, opts = self.journey(journey), options(as_of, date_range)
+        j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         k = resolve_stage(j, stage) if stage is not None else None
         return drivers_report(
             self.backend, j, opts, stage=k, min_support=min_support, human=human,
@@ -224,9 +243,10 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         limit: int | None = 100,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> StallsReport:
         """Per stage, the stalled contacts, their last touchpoints and what is over-represented."""
-        j, opts = self.journey(journey), options(as_of, date_range)
+        j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         k = resolve_stage(j, stage) if stage is not None else None
         return stalls_report(
             self.backend, j, opts, stage=k, min_support=min_support, human=human, limit=limit,
@@ -242,10 +262,11 @@ class Headway(JourneyAdmin, ContactService, EmailService, AccessService, Recordi
         human: bool = True,
         as_of: AsOf = None,
         date_range: Range = None,
+        segment: Filters = None,
     ) -> AttributionReport:
         """Conversions credited to touchpoints by each model (Markov: exact removal effects)."""
         chosen = AttributionOptions(models=models, order=order, human=human)
-        j, opts = self.journey(journey), options(as_of, date_range)
+        j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         return attribution_report(self.backend, j, opts, chosen, matcher=self.cache.match)
 
     def email_influence(

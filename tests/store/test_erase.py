@@ -46,6 +46,7 @@ def test_erase_removes_the_contact_and_only_its_activities(world: Store) -> None
             "catalog_type_contacts": 2,
             "catalog_types": 1,  # email_open: only ann had one
             "catalog_values": 1,
+            "cohort_members": 0,
             "contacts": 1,
             "demo_truth": 0,
             "identity_links": 0,

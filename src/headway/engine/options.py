@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from headway.errors import Detail, InvalidInput
+from headway.model.condition import Condition
 
 # Defaults of the drivers and stalls reports, here so the CLI can show them without the engine.
 DEFAULT_MIN_SUPPORT = 20  # contacts a touchpoint needs before its row is shown
@@ -24,14 +25,31 @@ class DateWindow:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Whom every report counts (``engine/segments.py`` parses it; the input query applies it).
+
+    ``attributes``: a condition on the contact's attributes; ``entry``: a condition on the
+    activity that enters the journey (ANDed into the first stage); ``contact_keys``: only these
+    contacts (the intersection of the named cohorts); ``labels``: the filters as typed.
+    """
+
+    attributes: Condition | None = None
+    entry: Condition | None = None
+    contact_keys: frozenset[int] | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportOptions:
-    """What every report takes besides the journey: ``as_of`` and an optional date range.
+    """What every report takes besides the journey: ``as_of``, an optional date range and an
+    optional segment.
 
     ``date_range`` given here replaces the journey's own ``date_range``.
     """
 
     as_of: datetime
     date_range: DateWindow | None = None
+    segment: Segment | None = None
 
 
 def utc_now() -> datetime:

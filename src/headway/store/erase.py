@@ -36,6 +36,8 @@ SHARED_TABLES = frozenset(
         "imports",
         "erasure_salt",
         "erased_contacts",
+        "cohorts",
+        "saved_views",
     }
 )
 # Tables erased here: the contact's row, its activities and labels of those activities, the
@@ -47,6 +49,7 @@ PER_CONTACT_TABLES = frozenset(
         "demo_truth",
         "identity_links",
         "identity_resolved",
+        "cohort_members",
         *catalog.TABLES,
     }
 )
@@ -115,6 +118,9 @@ def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
             conn, f"DELETE FROM activities WHERE contact_key IN {_KEYS}", [keys]
         )
         identities.forget(conn, keys)
+        removed["cohort_members"] = _count(
+            conn, f"DELETE FROM cohort_members WHERE contact_key IN {_KEYS}", [keys]
+        )
         removed["contacts"] = _count(conn, f"DELETE FROM contacts WHERE key IN {_KEYS}", [keys])
         removed.update(catalog.record_removal(conn, "_hw_erased", keys))
     finally:

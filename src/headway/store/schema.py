@@ -134,6 +134,30 @@ MIGRATIONS: list[list[str]] = [
             erased_at TIMESTAMP NOT NULL
         )""",
     ],
+    # 8: named cohorts (a step's contacts saved as keys, store/cohorts.py) and named saved
+    # views of the journey page (its query string).
+    [
+        """CREATE TABLE cohorts (
+            id INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL UNIQUE,
+            journey VARCHAR,
+            stage VARCHAR,
+            status VARCHAR,
+            as_of TIMESTAMP,
+            created_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE cohort_members (
+            cohort_id INTEGER NOT NULL,
+            contact_key BIGINT NOT NULL,
+            PRIMARY KEY (cohort_id, contact_key)
+        )""",
+        """CREATE TABLE saved_views (
+            name VARCHAR PRIMARY KEY,
+            journey VARCHAR NOT NULL,
+            query VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition, type_test
 from headway.conditions.sql_dialect import SqlDialect
 from headway.engine.options import DateWindow, ReportOptions
-from headway.model.condition import AllOf, AnyOf, Condition, Match, Not
+from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, walk
 from headway.model.journey import Journey, Stage
 
 ACTIVITY = "a"
@@ -92,9 +92,13 @@ def match_query(
     """
     params = Params()
     scope = activity_scope(type_codes, sql)
-    parsed = _parse_once(journey, scope)
+    parsed = _parse_once(journey, scope, _entry_reads(journey, options))
     tests = scope if parsed is None else replace(scope, sql=parsed[1])
     stage_sql = [_stage_condition(s, tests, params) for s in journey.stages]
+    segment = options.segment
+    if segment is not None and segment.entry is not None and stage_sql:
+        # The segment's entry filter: only activities that pass it can enter the journey.
+        stage_sql[0] = exp.and_(stage_sql[0], projected(segment.entry, tests, params))
     excl_sql = [projected(x.when, tests, params) for x in journey.exclusions]
     exit_sql = projected(journey.exit_when, tests, params) if journey.exit_when else None
 
@@ -173,6 +177,7 @@ def _inner_select(
     prefilter = _type_prefilter(journey, scope)
     if prefilter is not None:
         where.append(prefilter)
+    where += _segment_filters(options, scope, params)
     select = (
         exp.select(*columns)
         .from_(exp.table_("activity_log", alias=ACTIVITY))
@@ -188,9 +193,40 @@ def _inner_select(
     return select
 
 
-def _parse_once(journey: Journey, scope: Scope) -> tuple[exp.Expr, SqlDialect] | None:
+def _segment_filters(options: ReportOptions, scope: Scope, params: Params) -> list[exp.Expr]:
+    """The segment's contact filters: its cohorts' keys and its condition on attributes."""
+    segment = options.segment
+    if segment is None:
+        return []
+    out: list[exp.Expr] = []
+    if segment.contact_keys is not None:
+        # Keys come from our own cohort table (integers, never user text): literals are safe.
+        keys = [exp.Literal.number(k) for k in sorted(segment.contact_keys)]
+        key = exp.column("contact_key", ACTIVITY)
+        out.append(key.isin(*keys) if keys else exp.false())
+    if segment.attributes is not None:
+        attributes = replace(scope, properties=exp.column("attributes", CONTACT))
+        out.append(compile_condition(segment.attributes, attributes, params))
+    return out
+
+
+def _entry_reads(journey: Journey, options: ReportOptions) -> Condition | None:
+    """The segment's entry filter as the rows it reads: those of the first stage's types."""
+    segment = options.segment
+    if segment is None or segment.entry is None or not journey.stages:
+        return None
+    types = condition_types(journey.stages[0].when)
+    where = tuple(p for m in walk(segment.entry) for p in m.where)
+    return Match(None if types is None else tuple(sorted(types)), where)
+
+
+def _parse_once(
+    journey: Journey, scope: Scope, entry: Condition | None = None
+) -> tuple[exp.Expr, SqlDialect] | None:
     """The dialect's parse-once column (guarded by the types that test properties), or None."""
     conds = [s.when for s in journey.stages] + [x.when for x in journey.exclusions]
+    if entry is not None:
+        conds.append(entry)
     if journey.exit_when is not None:
         conds.append(journey.exit_when)
     types: set[str] | None = set()
