@@ -224,13 +224,15 @@ class Headway(
         as_of: AsOf = None,
         date_range: Range = None,
         segment: Filters = None,
+        include_excluded: bool = False,
     ) -> DriversReport:
-        """Per transition (or from ``stage`` on), the touchpoints that go with moving on."""
+        """Per transition (or from ``stage`` on), the touchpoints that go with moving on;
+        ``include_excluded`` also tests those left out by default (docs/drivers.md)."""
         j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         k = resolve_stage(j, stage) if stage is not None else None
         return drivers_report(
             self.backend, j, opts, stage=k, min_support=min_support, human=human,
-            matched=self.cache.match(j, opts),
+            matched=self.cache.match(j, opts), include_excluded=include_excluded,
         )  # fmt: skip
 
     def stalls(

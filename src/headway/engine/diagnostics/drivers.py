@@ -10,11 +10,17 @@ stages):
   strictly before ``t_{k+1}`` (advanced); for a contact who did not advance, strictly after
   ``t_k`` and strictly before ``t_k + w`` where ``w`` is the wait ``t_{k+1} - t_k`` of a
   randomly drawn contact who advanced (``borrowed_waits``), and never past ``min(t_entry +
-  window, as_of, exit)`` (inclusive, as the window in §5). Activities matching the condition
-  of a stage the transition spans (k and k+1) are left out;
+  window, as_of, exit)`` (inclusive, as the window in §5);
+- **before, not because of**: by default three kinds of activity are left out of the
+  touchpoints and listed as ``excluded`` with the reason (``include_excluded`` tests them
+  too): activities matching the condition of a stage the transition spans (k and k+1: the
+  next stage itself implies them), activities matching a later stage's condition (they
+  happen because contacts move on), and sends (``email_sent``, ``email_delivered``) of the
+  journey's own emails — those its conditions name and those the email registry marks
+  ``transactional`` (sent automatically by being in the journey, not a contact's choice);
 - per touchpoint with at least ``min_support`` contacts (and some without it): the 2×2
-  table, odds ratio, rate ratio, Fisher p and BH q over the transition's tested touchpoints
-  (``stats.py``).
+  table, the rate ratio (the one effect shown, with its plain-language reading), odds ratio,
+  Fisher p and BH q over the transition's tested touchpoints (``stats.py``).
 
 The matcher runs once; one touchpoint query reads each contact's union interval; the 2×2
 counts are NumPy aggregations over (contact, touchpoint) pairs.
@@ -22,7 +28,7 @@ counts are NumPy aggregations over (contact, touchpoint) pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,12 +53,24 @@ from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import DEFAULT_MIN_SUPPORT, ReportOptions
 from headway.engine.results import Tabular, iso, jsonable, ratio
 from headway.errors import InvalidInput
+from headway.model.condition import Match, property_path, walk
 from headway.model.journey import Journey
 
 # Contact-age strata (time since the contact's first activity, at t_k): contacts who just
 # arrived get onboarding mail and move fast; comparing within strata keeps that from passing
 # for an effect of the onboarding mail.
 AGE_EDGES_DAYS = (1, 3, 7, 14, 30, 90)
+
+# Activity types that are sends: what the sender does to a contact, not what a contact does.
+SEND_TYPES = ("email_sent", "email_delivered")
+# Why an activity is left out of a transition's touchpoints (0: it is a touchpoint).
+KEEP, OWN_STAGE, LATER_STAGE, JOURNEY_EMAIL = 0, 1, 2, 3
+EXCLUSION_KINDS = {OWN_STAGE: "stage_condition", LATER_STAGE: "later_stage",
+                   JOURNEY_EMAIL: "journey_email"}  # fmt: skip
+
+_TRANSACTIONAL = sqlglot.parse_one(
+    "SELECT id FROM emails WHERE kind = 'transactional'", read="duckdb"
+)
 
 _FIRST_SEEN = sqlglot.parse_one(
     """
@@ -72,6 +90,7 @@ class Plan:
     end_us: np.ndarray  # int64, exclusive
     skip_stages: int  # stage activities left out (bit mask)
     stratum: np.ndarray  # int64: contact-age stratum at the transition's start
+    later_stages: int = 0  # stages after the transition whose activities are left out
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,7 @@ class ContactTouchpoints:
     code: np.ndarray  # int64 index into ``keys``
     stage_mask: np.ndarray  # int64
     keys: tuple[str, ...]
+    automatic: np.ndarray | None = None  # bool per key: a send of the journey's own emails
 
 
 @dataclass(frozen=True)
@@ -108,6 +128,19 @@ class Driver:
     q: float
     sentence: str
     warnings: tuple[str, ...]
+    effect: str = ""  # the rate ratio read aloud: "… were 2.3× as likely to reach Demo, …"
+    excluded_reason: str | None = None  # tested although excluded by default (why it is)
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A touchpoint left out of a transition by default, and why."""
+
+    touchpoint: str
+    label: str
+    kind: str  # stage_condition, later_stage or journey_email
+    reason: str
+    contacts: int  # contacts of the population with it in their interval
 
 
 @dataclass(frozen=True)
@@ -126,6 +159,7 @@ class Transition:
     tested: int
     drivers: tuple[Driver, ...]
     warnings: tuple[str, ...]
+    excluded: tuple[Excluded, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +171,7 @@ class DriversReport(Tabular):
     human: bool
     min_support: int
     transitions: tuple[Transition, ...]
+    include_excluded: bool = False
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per (transition, tested touchpoint)."""
@@ -156,10 +191,14 @@ class DriversReport(Tabular):
             "as_of": iso(self.as_of),
             "view": "human" if self.human else "all",
             "min_support": self.min_support,
+            "include_excluded": self.include_excluded,
             "transitions": [
                 {
-                    **jsonable({k: v for k, v in t.__dict__.items() if k != "drivers"}),
+                    **jsonable(
+                        {k: v for k, v in t.__dict__.items() if k not in ("drivers", "excluded")}
+                    ),
                     "drivers": [jsonable(d.__dict__) for d in t.drivers],
+                    "excluded": [jsonable(e.__dict__) for e in t.excluded],
                 }
                 for t in self.transitions
             ],
@@ -175,10 +214,12 @@ def drivers_report(
     min_support: int = DEFAULT_MIN_SUPPORT,
     human: bool = True,
     matched: Matched | None = None,
+    include_excluded: bool = False,
 ) -> DriversReport:
     """Drivers of every transition (or of ``stage`` → ``stage + 1``, 0-based) of a journey.
 
-    ``matched``: the journey already matched at ``options`` (e.g. from a cache)."""
+    ``matched``: the journey already matched at ``options`` (e.g. from a cache);
+    ``include_excluded``: test the touchpoints left out by default too (module docstring)."""
     if min_support < 1:
         raise InvalidInput("--min-support must be at least 1")
     pairs = transition_pairs(journey, stage)
@@ -188,12 +229,63 @@ def drivers_report(
     first = first_seen(backend, matched)
     plans = [transition_plan(matched, outs, first, f, t) for f, t in pairs]
     found = contact_touchpoints(backend, matched, plans, human)
+    own = journey_emails(backend, journey)
+    found = replace(found, automatic=automatic_keys(found.keys, own))
     names = email_names(backend)
     built = [
-        _transition(matched, outs, plan, found, f, t, min_support, names)
+        _transition(matched, outs, plan, found, f, t, min_support, names, own, include_excluded)
         for plan, (f, t) in zip(plans, pairs, strict=True)
     ]
-    return DriversReport(journey.name, options.as_of, human, min_support, tuple(built))
+    return DriversReport(
+        journey.name, options.as_of, human, min_support, tuple(built), include_excluded
+    )
+
+
+def journey_emails(backend: Backend, journey: Journey) -> dict[str, str]:
+    """Email id -> why its sends are the journey's own: named by the journey's conditions,
+    or ``transactional`` in the email registry (sent automatically)."""
+    out: dict[str, str] = {}
+    if "emails" in backend.relations:
+        found = backend.arrow(Query(_TRANSACTIONAL)).column("id").to_pylist()
+        out.update({str(i): "a transactional email, sent automatically" for i in found})
+    for email in named_emails(journey):
+        out[email] = "an email this journey's conditions name"
+    return out
+
+
+def named_emails(journey: Journey) -> set[str]:
+    """The email ids the journey's conditions name (``email`` equal to or in a list)."""
+    conds = [s.when for s in journey.stages] + [e.when for e in journey.exclusions]
+    conds += [c for c in (journey.filter, journey.exit_when) if c is not None]
+    out: set[str] = set()
+    for match in (m for c in conds for m in walk(c)):
+        out |= _named_in(match)
+    return out
+
+
+def _named_in(match: Match) -> set[str]:
+    out: set[str] = set()
+    for pred in match.where:
+        try:
+            path = property_path(pred.field)
+        except ValueError:
+            continue
+        if path != ("email",):
+            continue
+        if pred.op == "eq" and isinstance(pred.value, str):
+            out.add(pred.value)
+        elif pred.op == "in" and isinstance(pred.value, (list, tuple)):
+            out |= {v for v in pred.value if isinstance(v, str)}
+    return out
+
+
+def automatic_keys(keys: tuple[str, ...], own: dict[str, str]) -> np.ndarray:
+    """Per touchpoint key: True for a send (``SEND_TYPES``) of one of the ``own`` emails."""
+    out = np.zeros(len(keys), np.bool_)
+    for i, key in enumerate(keys):
+        kind, _, ident = key.partition(":")
+        out[i] = kind in SEND_TYPES and ident.partition("/")[0] in own
+    return out
 
 
 def transition_pairs(journey: Journey, stage: int | None) -> list[tuple[int, int]]:
@@ -248,7 +340,15 @@ def transition_plan(matched: Matched, outs: Outcomes, first: np.ndarray, frm: in
     observed = t_from + borrowed_waits(waits, len(t_from), seed=frm * 64 + to)
     end = np.where(advanced, t_to, np.minimum(last + 1, observed))
     skip = stage_activities(matched.journey, frm, to)
-    return Plan(population, advanced, t_from + 1, end, skip, age_stratum(first, t_from))
+    later = later_stages(matched.journey, to) & ~skip
+    return Plan(population, advanced, t_from + 1, end, skip, age_stratum(first, t_from), later)
+
+
+def later_stages(journey: Journey, to: int) -> int:
+    """The stages after ``to`` (a ``skip_stages`` mask; none in an unordered journey)."""
+    if journey.order == "unordered":
+        return 0
+    return stage_mask(range(to + 1, len(journey.stages)))
 
 
 def stage_activities(journey: Journey, frm: int, to: int) -> int:
@@ -314,26 +414,37 @@ def _decode(found: pa.Table, contacts: np.ndarray) -> ContactTouchpoints:
     )
 
 
-def plan_pairs(plan: Plan, found: ContactTouchpoints) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (result row, touchpoint code) pairs inside the plan's intervals."""
+def exclusion_reasons(plan: Plan, found: ContactTouchpoints) -> tuple[np.ndarray, np.ndarray]:
+    """Per activity: inside the plan's intervals (bool), and why it is left out (``KEEP``,
+    ``OWN_STAGE``, ``LATER_STAGE`` or ``JOURNEY_EMAIL``; the first that applies)."""
     r = found.row
-    keep = (
-        plan.population[r]
-        & (found.ts >= plan.start_us[r])
-        & (found.ts < plan.end_us[r])
-        & ((found.stage_mask & plan.skip_stages) == 0)
-    )
+    inside = plan.population[r] & (found.ts >= plan.start_us[r]) & (found.ts < plan.end_us[r])
+    why = np.full(len(r), KEEP, np.int8)
+    if found.automatic is not None and len(found.automatic):
+        why[found.automatic[found.code]] = JOURNEY_EMAIL
+    why[(found.stage_mask & plan.later_stages) != 0] = LATER_STAGE
+    why[(found.stage_mask & plan.skip_stages) != 0] = OWN_STAGE
+    return inside, why
+
+
+def plan_pairs(
+    plan: Plan, found: ContactTouchpoints, include_excluded: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (result row, touchpoint code) pairs inside the plan's intervals, without
+    the activities left out by default unless ``include_excluded``."""
+    inside, why = exclusion_reasons(plan, found)
+    keep = inside if include_excluded else inside & (why == KEEP)
     width = max(len(found.keys), 1)
-    pairs = np.unique(r[keep] * width + found.code[keep])
+    pairs = np.unique(found.row[keep] * width + found.code[keep])
     return pairs // width, pairs % width
 
 
 def plan_tables(
-    plan: Plan, found: ContactTouchpoints, min_support: int
+    plan: Plan, found: ContactTouchpoints, min_support: int, include_excluded: bool = False
 ) -> tuple[np.ndarray, Tables, int]:
     """Touchpoint codes tested (support ≥ ``min_support``, some contacts without), their
     2×2 statistics within contact-age strata, and how many touchpoints were seen at all."""
-    rows, codes = plan_pairs(plan, found)
+    rows, codes = plan_pairs(plan, found, include_excluded)
     n_codes, n_strata = len(found.keys), len(AGE_EDGES_DAYS) + 1
     cell = codes * n_strata + plan.stratum[rows]
     size = n_codes * n_strata
@@ -360,12 +471,19 @@ def _transition(
     to: int,
     min_support: int,
     names: dict[str, str],
+    own: dict[str, str],
+    include_excluded: bool = False,
 ) -> Transition:
     stages = matched.journey.stages
     kind = "step" if to == frm + 1 else "entry_to_conversion"
-    codes, st, seen = plan_tables(plan, found, min_support)
+    codes, st, seen = plan_tables(plan, found, min_support, include_excluded)
     verb = "moved on" if kind == "step" else "converted"
-    drivers = [_driver(found.keys[c], st, i, verb, names) for i, c in enumerate(codes)]
+    left_out = excluded_touchpoints(matched.journey, plan, found, names, own, frm, to)
+    reasons = {e.touchpoint: e.reason for e in left_out}
+    drivers = [
+        _driver(found.keys[c], st, i, verb, names, stages[to].name, reasons)
+        for i, c in enumerate(codes)
+    ]
     drivers.sort(key=lambda d: (d.p, -d.odds_ratio, d.touchpoint))
     population = int(plan.population.sum())
     advanced = int((plan.population & plan.outcome).sum())
@@ -383,6 +501,74 @@ def _transition(
         tested=len(codes),
         drivers=tuple(drivers),
         warnings=outcome_warnings(advanced, population - advanced, "advanced"),
+        excluded=() if include_excluded else left_out,
+    )
+
+
+def excluded_touchpoints(
+    journey: Journey,
+    plan: Plan,
+    found: ContactTouchpoints,
+    names: dict[str, str],
+    own: dict[str, str],
+    frm: int,
+    to: int,
+) -> tuple[Excluded, ...]:
+    """The touchpoints a transition leaves out by default, most contacts first, each with
+    the reason of its first left-out activity and the contacts who had it."""
+    inside, why = exclusion_reasons(plan, found)
+    hit = inside & (why != KEEP)
+    width = max(len(found.keys), 1)
+    pairs = np.unique(found.row[hit] * width + found.code[hit])
+    contacts = np.bincount(pairs % width, minlength=len(found.keys))
+    codes, first = np.unique(found.code[hit], return_index=True)
+    out = []
+    for code, at in zip(codes, first, strict=True):
+        reason, key = int(why[hit][at]), found.keys[code]
+        stage = _lowest_bit(int(found.stage_mask[hit][at]), reason, plan)
+        out.append(
+            Excluded(
+                touchpoint=key,
+                label=describe(key, names),
+                kind=EXCLUSION_KINDS[reason],
+                reason=_reason_text(reason, journey, stage, (frm, to), key, (names, own)),
+                contacts=int(contacts[code]),
+            )
+        )
+    out.sort(key=lambda e: (-e.contacts, e.touchpoint))
+    return tuple(out)
+
+
+def _lowest_bit(mask: int, reason: int, plan: Plan) -> int:
+    bits = mask & (plan.skip_stages if reason == OWN_STAGE else plan.later_stages)
+    return (bits & -bits).bit_length() - 1 if bits else 0
+
+
+def _reason_text(
+    reason: int,
+    journey: Journey,
+    stage: int,
+    span: tuple[int, int],
+    key: str,
+    emails: tuple[dict[str, str], dict[str, str]],
+) -> str:
+    stages = journey.stages
+    if reason == OWN_STAGE:
+        which = {span[1]: "the stage reached", span[0]: "the stage left"}.get(stage, "on the way")
+        if journey.order == "unordered":
+            which = "a stage of an unordered journey"
+        return f"matches the condition of {stages[stage].name} ({which}): implied, not a cause"
+    if reason == LATER_STAGE:
+        return (
+            f"matches the condition of {stages[stage].name}, a later stage: "
+            "it happens because contacts move on"
+        )
+    email = key.partition(":")[2].partition("/")[0]
+    names, own = emails
+    why = own.get(email, "one of the journey's own emails")
+    return (
+        f"a send of {names.get(email, email)} ({why}): "
+        "a consequence of being in the journey, not a contact's choice"
     )
 
 
@@ -397,7 +583,15 @@ def outcome_warnings(hits: int, misses: int, word: str) -> tuple[str, ...]:
     return ()
 
 
-def _driver(key: str, st: Tables, i: int, verb: str, names: dict[str, str]) -> Driver:
+def _driver(
+    key: str,
+    st: Tables,
+    i: int,
+    verb: str,
+    names: dict[str, str],
+    to_name: str,
+    reasons: dict[str, str],
+) -> Driver:
     a, b, c, d = (int(x[i]) for x in (st.a, st.b, st.c, st.d))
     label = describe(key, names)
     return Driver(
@@ -411,6 +605,16 @@ def _driver(key: str, st: Tables, i: int, verb: str, names: dict[str, str]) -> D
         rate_with=ratio(a, a + b),
         rate_without=ratio(c, c + d),
         **table_figures(st, i, f"Contacts who {label} {verb}"),
+        effect=effect_reading(label, to_name, float(st.rate_ratio[i])),
+        excluded_reason=reasons.get(key),
+    )
+
+
+def effect_reading(label: str, to_name: str, rate_ratio: float) -> str:
+    """The rate ratio in plain language (it is compared within contact-age strata)."""
+    return (
+        f"Contacts who {label} were {times(rate_ratio)} as likely to reach {to_name}, "
+        "after accounting for how long they had been contacts"
     )
 
 
