@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from headway.actions.settings import ActionSettings
 from headway.backends.spark.settings import SparkSettings
 from headway.errors import ConfigError, Detail
 from headway.ingest.bot_settings import BotSettings
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
     # Where reports run: the DuckDB store (--db) or Spark over [spark].source.
     backend: Literal["duckdb", "spark"] = "duckdb"
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    # Journey actions: webhook deliveries, retries, cohort syncs, the digest (docs/actions.md).
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     # Memory budget of reports (bytes, or text like 2GiB); headway.memory_budget.
     memory_budget: int = DEFAULT_MEMORY_BUDGET
 

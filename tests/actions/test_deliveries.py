@@ -1,0 +1,163 @@
+"""Subscriptions, fan-out and delivery against a real local HTTP receiver and a DuckDB file.
+
+Journey events are written to ``journey_events`` as the live state records them (the
+schema of docs/actions.md); the fan-out and the deliverer run as the server's worker runs
+them, one step at a time, so each state is checked.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from headway.actions import signing
+from headway.actions.delivery import Deliverer
+from headway.actions.fanout import fan_out
+from headway.actions.holdouts import held_out
+from headway.actions.settings import ActionSettings
+from headway.api import Headway
+from headway.errors import InvalidInput, NotFound
+from headway.model.journey import parse_journey
+from headway.store import Store
+from tests.actions.receivers import receiver
+
+JOURNEY = {
+    "name": "Trial",
+    "stages": [
+        {"name": "Visit", "when": {"type": "page_visit"}},
+        {"name": "Signup", "when": {"type": "signup"}},
+        {"name": "Buy", "when": {"type": "purchase"}},
+    ],
+}
+FAST = ActionSettings(backoff_seconds=0.05, max_backoff_seconds=0.2, max_attempts=3)
+
+
+def add_event(store: Store, seq: int, contact: str, kind: str = "stage_entered",
+              stage: int = 0, journey: str = "Trial") -> str:  # fmt: skip
+    """Record one journey event as the live state does; its id."""
+    now = datetime.now() + timedelta(seconds=1)  # after the subscriptions were made
+    eid = f"evt_{seq:04d}"
+    data = {"journey": journey, "version": 1, "kind": kind, "contact": contact,
+            "stage": stage, "stage_name": JOURNEY["stages"][stage]["name"],  # type: ignore[index]
+            "occurred_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+    store.write(lambda c: c.execute(
+        "INSERT INTO journey_events VALUES (?, ?, ?, 1, ?, NULL, ?, NULL, ?, ?, ?, ?, ?)",
+        [seq, eid, journey, kind, contact, stage, data["stage_name"], now, now,
+         orjson.dumps(data).decode()]))  # fmt: skip
+    return eid
+
+
+def send_all(store: Store, settings: ActionSettings = FAST) -> None:
+    """One fan-out and one attempt at every due delivery, waited for."""
+    fan_out(store, datetime.now())
+    sender = Deliverer(store, settings, datetime.now)
+    sender.drain()
+    sender.close()
+
+
+@pytest.fixture
+def hw(store: Store) -> Headway:
+    """The service on a fresh file with the Trial journey saved."""
+    h = Headway(store)
+    h.save_journey(parse_journey(JOURNEY))
+    return h
+
+
+def test_signed_delivery_once_per_event_and_subscription(hw: Headway, store: Store) -> None:
+    with receiver() as r:
+        sub = hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0)
+        other = hw.subscribe("Trial", ["converted"], url=r.url, holdout=0)
+        ids = [add_event(store, 1, "ann"), add_event(store, 2, "bob", stage=1)]
+        add_event(store, 3, "cat", kind="dropped")  # no subscription wants it
+        send_all(store)
+        send_all(store)  # nothing is sent twice
+        got = r.accepted()
+    assert sorted(g.headers["webhook-id"] for g in got) == ids
+    for g in got:
+        signing.verify(str(sub.secret), g.headers, g.body)
+        with pytest.raises(signing.SignatureError, match="no signature matches"):
+            signing.verify(str(other.secret), g.headers, g.body)
+    first = orjson.loads(got[0].body)
+    assert first["type"] == "journey.stage_entered"
+    assert first["data"]["id"] == got[0].headers["webhook-id"]
+    assert hw.delivery_counts() == {"delivered": 2}
+
+
+def test_outage_is_retried_then_dead_then_replayed(hw: Headway, store: Store) -> None:
+    with receiver() as r:
+        sub = hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0)
+        eid = add_event(store, 1, "ann")
+        r.status = 503
+        send_all(store)
+        [pending] = hw.deliveries(status="pending")
+        assert (pending.attempts, pending.last_error) == (1, "HTTP 503: ")
+        send_all(store)  # not due yet: the back-off holds it
+        assert hw.deliveries()[0].attempts == 1
+        for _ in range(2):
+            time.sleep(0.25)
+            send_all(store)
+        [dead] = hw.deliveries(status="dead")
+        assert (dead.event_id, dead.attempts, r.refused) == (eid, 3, 3)
+        r.status = 200
+        hw.replay_delivery(sub.id, eid)
+        send_all(store)
+        assert [g.headers["webhook-id"] for g in r.accepted()] == [eid]
+    assert hw.delivery_counts() == {"delivered": 1}
+    with pytest.raises(NotFound, match="no delivery of event 'nope'"):
+        hw.replay_delivery(sub.id, "nope")
+
+
+def test_pending_deliveries_survive_a_restart(db_path: Path) -> None:
+    with receiver() as r:
+        with Store(db_path) as store:
+            hw = Headway(store)
+            hw.save_journey(parse_journey(JOURNEY))
+            hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0)
+            add_event(store, 1, "ann")
+            fan_out(store, datetime.now())  # queued, not sent: the process stops here
+        with Store(db_path) as store:
+            send_all(store)
+            assert Headway(store).delivery_counts() == {"delivered": 1}
+        assert len(r.accepted()) == 1
+
+
+def test_holdout_is_deterministic_and_recorded(hw: Headway, store: Store) -> None:
+    with receiver() as r:
+        sub = hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0.3)
+        contacts = [f"c{i}" for i in range(60)]
+        for i, c in enumerate(contacts, 1):
+            add_event(store, i, c)
+        send_all(store)
+        sent = {orjson.loads(g.body)["data"]["contact"] for g in r.accepted()}
+    out = {c for c in contacts if held_out(sub.id, c, 0.3)}
+    assert sent == set(contacts) - out and 5 < len(out) < 35
+    rows = store.execute(
+        "SELECT contact, held_out FROM action_holdouts WHERE action_id = ? AND stage = 1", [sub.id]
+    ).rows
+    assert dict(rows) == {c: c in out for c in contacts}
+
+
+def test_file_sink_appends_json_lines(hw: Headway, store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "out" / "events.jsonl"
+    hw.subscribe("Trial", ["stage_entered", "dropped"], target="file", path=str(path), holdout=0)
+    ids = [add_event(store, 1, "ann"), add_event(store, 2, "bob", kind="dropped")]
+    send_all(store)
+    lines = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    assert [x["data"]["id"] for x in lines] == ids
+    assert [x["type"] for x in lines] == ["journey.stage_entered", "journey.dropped"]
+
+
+def test_bad_subscriptions_say_which_field(hw: Headway) -> None:
+    with pytest.raises(InvalidInput) as e:
+        hw.subscribe("Trial", ["entered"], url="http://x")
+    assert e.value.details[0].field == "kinds"
+    with pytest.raises(InvalidInput, match="needs an http"):
+        hw.subscribe("Trial", ["converted"], url="ftp://x")
+    with pytest.raises(InvalidInput, match="holdout must be"):
+        hw.subscribe("Trial", ["converted"], url="http://x", holdout=1.0)
+    with pytest.raises(NotFound):
+        hw.subscribe("Nope", ["converted"], url="http://x")
