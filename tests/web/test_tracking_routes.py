@@ -72,6 +72,7 @@ def test_recorder_appends_concurrent_rows_together(store: Store) -> None:
 
     import pyarrow as pa
 
+    from headway.api import Headway
     from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
 
     def row(i: int) -> pa.Table:
@@ -82,7 +83,7 @@ def test_recorder_appends_concurrent_rows_together(store: Store) -> None:
         )  # fmt: skip
 
     async def main() -> None:
-        recorder = Recorder(store)
+        recorder = Recorder(Headway(store))
         await asyncio.gather(*[recorder.record(row(i)) for i in range(50)])
         await recorder.record(row(0))  # a duplicate id: accepted call, counted once
         assert not recorder.running and not recorder.pending

@@ -7,8 +7,7 @@ import asyncio
 import pyarrow as pa
 from starlette.concurrency import run_in_threadpool
 
-from headway.store.erased import erased_names
-from headway.store.store import Store
+from headway.api import Headway
 
 # The canonical activity columns (see Store.append_activities).
 ACTIVITY_SCHEMA = pa.schema([
@@ -25,8 +24,8 @@ class Recorder:
     share the next one, so many clicks cost one transaction instead of one each.
     """
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, headway: Headway) -> None:
+        self.headway = headway
         self.pending: list[tuple[pa.Table, asyncio.Future[None]]] = []
         self.running = False
 
@@ -63,8 +62,8 @@ class Recorder:
     def _append_kept(self, table: pa.Table) -> None:
         """Append the rows of contacts not erased: an old token brings no one back."""
         contacts = table.column("contact").to_pylist()
-        gone = erased_names(self.store, contacts)
+        gone = self.headway.erased_names(contacts)
         if gone:
             table = table.filter(pa.array([c not in gone for c in contacts]))
         if table.num_rows:
-            self.store.append_activities(table)
+            self.headway.append_activity_table(table)

@@ -28,9 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from headway.errors import HeadwayError
 from headway.ingest.tokens import ExpiredToken, InvalidToken, Purpose, TrackingToken
-from headway.store.emails import find_email, get_link
-from headway.store.erased import erased_names
-from headway.store.store import Store
+from headway.web.app_state import app_headway
 from headway.web.recorder import ACTIVITY_SCHEMA, Recorder
 from headway.web.tracking_dedupe import Dedupe
 
@@ -59,7 +57,7 @@ async def open_pixel(request: Request, token: str) -> Response:
     """The open pixel: always the GIF; a valid token records ``email_open``."""
     found, expired = _verify(request, token, "open")
     if found is not None and not expired:
-        email = await run_in_threadpool(find_email, _store(request), found.email)
+        email = await run_in_threadpool(app_headway(request).find_email, found.email)
         props = {"email": found.email, "campaign": email.campaign if email else None}
         await _record(request, "email_open", found, props)
     return Response(PIXEL, media_type="image/gif", headers={**NO_CACHE, **_PRIVATE})
@@ -71,7 +69,7 @@ async def click(request: Request, token: str) -> Response:
     found, expired = _verify(request, token, "click")
     if found is None or found.link is None or _steers(request):
         return not_found_page()
-    link = await run_in_threadpool(get_link, _store(request), found.email, found.link)
+    link = await run_in_threadpool(app_headway(request).email_link, found.email, found.link)
     if link is None:
         return not_found_page()
     if not expired:
@@ -86,7 +84,7 @@ async def unsubscribe_page(request: Request, token: str) -> Response:
     found, _ = _verify(request, token, "unsubscribe")
     if found is None:
         return not_found_page()
-    email = await run_in_threadpool(find_email, _store(request), found.email)
+    email = await run_in_threadpool(app_headway(request).find_email, found.email)
     name = html.escape(email.name if email else "these emails")
     body = (
         f"<h1>Unsubscribe</h1><p>Stop receiving <strong>{name}</strong>?</p>"
@@ -103,12 +101,12 @@ async def unsubscribe(request: Request, token: str) -> Response:
     if found is None:
         return not_found_page()
     method = "one_click" if await _is_one_click(request) else "form"
-    store = _store(request)
-    email = await run_in_threadpool(find_email, store, found.email)
+    hw = app_headway(request)
+    email = await run_in_threadpool(hw.find_email, found.email)
     props = {"email": found.email, "campaign": email.campaign if email else None, "method": method}
     table = _activity(request, "email_unsubscribe", found, props,
                       id=f"unsubscribe:{found.email}:{found.contact}")  # fmt: skip
-    await run_in_threadpool(store.write, lambda conn: _unsubscribe(store, conn, table, found))
+    await run_in_threadpool(hw.record_unsubscribe, table, found.contact)
     body = "<h1>Unsubscribed</h1><p>You will not receive these emails any more.</p>"
     return _page("Unsubscribed", body, 200)
 
@@ -190,7 +188,7 @@ async def _record(request: Request, type: str, token: TrackingToken, props: dict
     state = request.app.state
     recorder = getattr(state, "tracking_recorder", None)
     if recorder is None:
-        recorder = state.tracking_recorder = Recorder(_store(request))
+        recorder = state.tracking_recorder = Recorder(app_headway(request))
     dedupe = getattr(state, "tracking_dedupe", None)
     if dedupe is None:
         seconds = state.settings.tracking.dedupe_seconds
@@ -240,22 +238,3 @@ def _activity(
         "bot": head, "bot_reason": "head_request" if head else None, "source": "tracking",
     }  # fmt: skip
     return pa.Table.from_pylist([row], schema=ACTIVITY_SCHEMA)
-
-
-def _unsubscribe(store: Store, conn: Any, table: pa.Table, token: TrackingToken) -> None:
-    if erased_names(conn, [token.contact]):
-        return  # an erased contact is suppressed already; nothing of it is written again
-    conn.register("_hw_unsubscribe", table)
-    try:
-        store.append_relation(conn, "_hw_unsubscribe")
-    finally:
-        conn.unregister("_hw_unsubscribe")
-    conn.execute(
-        "UPDATE contacts SET subscription = 'unsubscribed', updated_at = now()::TIMESTAMP "
-        "WHERE id = ? AND subscription <> 'unsubscribed'",
-        [token.contact],
-    )
-
-
-def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]

@@ -15,14 +15,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from headway.api import Headway
 from headway.errors import Detail, NotFound, PayloadTooLarge, UnsupportedMediaType
 from headway.ingest.webhooks import replay, ses
 from headway.ingest.webhooks.common import ParsedBatch, to_table
 from headway.ingest.webhooks.providers import PROVIDERS, Provider
 from headway.ingest.webhooks.settings import WebhookSettings
-from headway.store import Store
-from headway.store.erased import erased_names
 from headway.web.api._common import errors
+from headway.web.app_state import app_headway
 from headway.web.request_bodies import read_capped
 
 router = APIRouter()
@@ -59,9 +59,8 @@ async def receive_webhook(provider: str, request: Request) -> dict[str, Any]:
     body = await read_capped(request, limit, lambda _size: _too_large(limit))
     _check_content_type(adapter, request.headers.get("content-type", ""))
     headers = {k.lower(): v for k, v in request.headers.items()}
-    store: Store = request.app.state.store
     return await run_in_threadpool(
-        _process, adapter, settings, store, headers, body, str(request.url)
+        _process, adapter, settings, app_headway(request), headers, body, str(request.url)
     )
 
 
@@ -75,7 +74,7 @@ def probe_webhook(provider: str) -> Response:
 def _process(
     adapter: Provider,
     settings: Any,
-    store: Store,
+    hw: Headway,
     headers: dict[str, str],
     body: bytes,
     url: str,
@@ -84,16 +83,16 @@ def _process(
     adapter.verify(settings, headers, body, url, now)
     token = adapter.replay_token(body) if adapter.replay_token else None
     if token is not None:
-        replay.refuse_used(store, adapter.name, adapter.label, token)
+        replay.refuse_used(hw.store, adapter.name, adapter.label, token)
     batch = adapter.parse(body, headers.get("content-type", ""))
-    _drop_erased(store, batch)
+    _drop_erased(hw, batch)
     accepted = duplicates = 0
     if batch.activities:
-        result = store.append_activities(to_table(batch))
+        result = hw.append_activity_table(to_table(batch))
         accepted, duplicates = result.accepted, result.duplicates
     if token is not None:
         keep = timedelta(seconds=2 * settings.max_age_seconds)
-        replay.remember(store, adapter.name, token, now, keep)
+        replay.remember(hw.store, adapter.name, token, now, keep)
     answer: dict[str, Any] = {
         "accepted": accepted,
         "duplicates": duplicates,
@@ -104,10 +103,10 @@ def _process(
     return answer
 
 
-def _drop_erased(store: Store, batch: ParsedBatch) -> None:
+def _drop_erased(hw: Headway, batch: ParsedBatch) -> None:
     """Events of erased contacts create nothing (docs/privacy.md); counted as skipped."""
     contacts = [str(a["contact"]) for a in batch.activities]
-    gone = erased_names(store, contacts)
+    gone = hw.erased_names(contacts)
     if gone:
         batch.activities = [a for a in batch.activities if str(a["contact"]) not in gone]
         batch.skipped["(erased contact)"] += sum(c in gone for c in contacts)
