@@ -150,3 +150,40 @@ def test_the_starter_text_is_a_valid_journey(browser: Browser) -> None:
     page = browser.get("/journeys/new", headers=HTML).text
     area = re.search(r'<textarea id="definition"[^>]*>(.*?)</textarea>', page, re.S)
     assert area and parse_journey(unescape(area.group(1))).name == "My journey"
+
+
+def test_the_builder_gets_the_canonical_mapping_of_the_text(browser: Browser) -> None:
+    headers = {"X-CSRF-Token": token(browser)}
+    canonical = GOOD.replace("window: 14d", "order: ordered\nwindow: 2w")
+    r = browser.post("/journeys/editor/model", json={"text": GOOD}, headers=headers).json()
+    assert r["valid"] and r["canonical"] == canonical and r["is_canonical"] is False
+    assert r["definition"]["stages"][1] == {
+        "name": "Pricing", "when": {"type": "page_visit", "where": {"url": {"contains": "/pricing"}}}
+    }  # fmt: skip
+    again = browser.post("/journeys/editor/model", json={"text": canonical}, headers=headers)
+    assert again.json()["is_canonical"] is True
+    bad = browser.post("/journeys/editor/model", json={"text": BROKEN}, headers=headers).json()
+    assert bad["valid"] is False and "definition" not in bad and bad["problems"]
+
+
+def test_the_builders_mapping_is_written_as_canonical_yaml(browser: Browser) -> None:
+    headers = {"X-CSRF-Token": token(browser)}
+    canonical = GOOD.replace("window: 14d", "order: ordered\nwindow: 2w")
+    definition = browser.post(
+        "/journeys/editor/model", json={"text": GOOD}, headers=headers
+    ).json()["definition"]
+    r = browser.post("/journeys/editor/yaml", json={"definition": definition}, headers=headers)
+    assert r.json() == {"valid": True, "text": canonical, "problems": []}
+    # A draft that is not valid yet still has its text, with the problems.
+    definition["stages"][0]["name"] = ""
+    r = browser.post("/journeys/editor/yaml", json={"definition": definition}, headers=headers)
+    assert r.json()["valid"] is False and "  - name: ''\n" in r.json()["text"]
+    assert r.json()["problems"][0]["field"] == "stages[0].name"
+    deep: dict[str, object] = {}
+    for _ in range(40):
+        deep = {"not": deep}
+    definition["stages"][0] = {"name": "A", "when": deep}
+    r = browser.post("/journeys/editor/yaml", json={"definition": definition}, headers=headers)
+    assert r.status_code == 200 and r.json()["text"] is None
+    assert "nested more than 32 levels" in r.json()["problems"][0]["message"]
+    assert browser.post("/journeys/editor/yaml", json={"definition": {}}).status_code == 403

@@ -1,9 +1,14 @@
-"""The journey editor: YAML text, live validation by the engine, a preview, and saving.
+"""The journey editor: YAML text and the visual builder, live validation, a preview, saving.
 
 Validation is the engine's own (``parse_journey``): the editor shows its messages as they
 are (``stages[2].when.where.url: unknown operator 'contain' …``). The preview runs the
 funnel on the unsaved draft; saving stores a new version (``save_journey``) and opens the
 journey's page. A failed save shows the editor again with the messages and the text intact.
+
+The visual builder (``static/builder.js``) edits the journey's canonical definition mapping
+(``journey_to_dict``); ``/journeys/editor/model`` gives it the mapping of the YAML text and
+``/journeys/editor/yaml`` writes its mapping back as YAML with the one canonical writer
+(``model/journey_yaml.py``), so the two views always show the same journey.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -22,6 +26,8 @@ from headway.api import Headway
 from headway.errors import Detail, InvalidJourney
 from headway.model.journey import Journey, journey_to_dict, parse_journey
 from headway.model.journey_errors import sentence
+from headway.model.journey_limits import check_structure
+from headway.model.journey_yaml import definition_yaml, journey_yaml
 from headway.store.journeys import (
     get_journey,
     get_source_text,
@@ -38,10 +44,11 @@ router = APIRouter()
 
 MAX_TEXT = 200_000  # characters: far beyond any real definition
 
+# In the canonical form (journey_yaml), so the visual builder takes it up as it is.
 STARTER = """\
 name: My journey
-order: ordered            # ordered | strict | unordered
-window: 30d               # conversion window from entry
+order: ordered
+window: 30d
 stages:
   - name: Aware
     when: {type: page_visit}
@@ -59,6 +66,12 @@ class Draft(BaseModel):
 
     text: str = Field(max_length=MAX_TEXT)
     as_of: str | None = None
+
+
+class BuilderDraft(BaseModel):
+    """The visual builder's definition mapping (the shape of ``journey_to_dict``)."""
+
+    definition: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -109,8 +122,8 @@ def stored_text(hw: Headway, name: str) -> str:
     if text:
         return text
     with contextlib.suppress(InvalidJourney):  # one with an error is shown as stored
-        definition = journey_to_dict(get_journey(hw.store, name, version)[0])
-    return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True)
+        return journey_yaml(get_journey(hw.store, name, version)[0])
+    return definition_yaml(definition)
 
 
 def editor_page(
@@ -157,6 +170,40 @@ def validate_draft(
     found = _hw(request).warnings(checked.journey) if checked.journey is not None else []
     answer["warnings"] = [w.to_dict() for w in found]
     return answer
+
+
+@router.post("/journeys/editor/model", dependencies=[Depends(verify_csrf)])
+def draft_model(
+    request: Request, draft: Draft, _: object = Depends(page_scope("read"))
+) -> dict[str, Any]:
+    """The builder's view of a draft: when valid, its canonical mapping and YAML text, and
+    whether the text already is that YAML (if not, the builder rewrites it only when asked:
+    comments and layout would be lost)."""
+    checked = check(draft.text)
+    answer = checked.to_dict()
+    if checked.journey is not None:
+        canonical = journey_yaml(checked.journey)
+        answer["definition"] = journey_to_dict(checked.journey)
+        answer["canonical"] = canonical
+        answer["is_canonical"] = canonical == draft.text
+    return answer
+
+
+@router.post("/journeys/editor/yaml", dependencies=[Depends(verify_csrf)])
+def draft_yaml(
+    request: Request, draft: BuilderDraft, _: object = Depends(page_scope("read"))
+) -> dict[str, Any]:
+    """The builder's mapping as YAML: the canonical text when it is a valid journey, else the
+    mapping as given in the same layout (with the problems), so the text always follows."""
+    odd = True  # the mapping is written back only when it is within the limits and plain
+    try:
+        odd = check_structure(draft.definition)  # bounded before it is written or walked
+        journey = parse_journey(draft.definition)
+    except InvalidJourney as err:
+        details = err.details or (Detail(err.message),)
+        text = None if odd else definition_yaml(draft.definition)
+        return {"valid": False, "text": text, "problems": [_problem(d) for d in details]}
+    return {"valid": True, "text": journey_yaml(journey), "problems": []}
 
 
 @router.post("/journeys/editor/preview", dependencies=[Depends(verify_csrf)])
