@@ -56,10 +56,17 @@ from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import
 from headway.ingest.presets import IdentityClaim
 from headway.ingest.records import validate_records
+from headway.live.events import JourneyEvent as JourneyEvent
+from headway.live.runtime import LagFigures as LagFigures
+from headway.live.service import LiveContact as LiveContact
+from headway.live.service import LiveService
+from headway.live.service import LiveStage as LiveStage
+from headway.live.service import LiveStatus as LiveStatus
 from headway.match_cache import DEFAULT_BUDGET_BYTES, MatchCache
 from headway.model.dialect import checking_with
 from headway.model.journey import Journey, parse_journey
 from headway.service.access import AccessService
+from headway.service.actions import ActionService
 from headway.service.contacts import ContactService
 from headway.service.emails import EmailService
 from headway.service.journeys import JourneyAdmin
@@ -85,7 +92,14 @@ AsOf = Instant | ReportOptions
 
 
 class Headway(
-    JourneyAdmin, ContactService, EmailService, AccessService, RecordingService, SegmentService
+    JourneyAdmin,
+    ContactService,
+    EmailService,
+    AccessService,
+    RecordingService,
+    SegmentService,
+    ActionService,
+    LiveService,
 ):
     """An open Headway database and the reports over it: the one service behind the CLI, the
     REST API and the dashboard (its parts by concept in ``headway.service``)."""

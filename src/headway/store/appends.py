@@ -50,6 +50,7 @@ def append_batches(
     tables: list[pa.Table],
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
+    touched: list[np.ndarray] | None = None,
 ) -> list[AppendResult]:
     """Append several batches in one pass (group commit); one result per batch, in order.
 
@@ -57,7 +58,7 @@ def append_batches(
     as that batch's duplicate.
     """
     if len(tables) == 1:
-        return [append_arrow(conn, tables[0], index, contacts)]
+        return [append_arrow(conn, tables[0], index, contacts, touched)]
     parts = []
     for i, table in enumerate(tables):
         canonical = pa.table({f.name: _column(table, f) for f in SCHEMA}, schema=SCHEMA)
@@ -70,7 +71,13 @@ def append_batches(
             conn.execute("SELECT _batch, count(*) FROM _hw_in GROUP BY _batch").fetchall()
         )
         kept = _append_prepared(
-            conn, "_hw_in", by_batch=True, index=index, contacts=contacts, rows=combined
+            conn,
+            "_hw_in",
+            by_batch=True,
+            index=index,
+            contacts=contacts,
+            rows=combined,
+            touched=touched,
         )
     finally:
         conn.unregister("_hw_batch")
@@ -96,11 +103,12 @@ def append_arrow(
     table: pa.Table,
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
+    touched: list[np.ndarray] | None = None,
 ) -> AppendResult:
     """Append an Arrow batch with the canonical columns."""
     conn.register("_hw_batch", table)
     try:
-        return append_relation(conn, "_hw_batch", index, contacts, rows=table)
+        return append_relation(conn, "_hw_batch", index, contacts, rows=table, touched=touched)
     finally:
         conn.unregister("_hw_batch")
 
@@ -112,6 +120,7 @@ def append_relation(
     contacts: ContactKeys | None = None,
     import_id: int | None = None,
     rows: pa.Table | None = None,
+    touched: list[np.ndarray] | None = None,
 ) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
@@ -119,19 +128,32 @@ def append_relation(
     ids filled, columns typed, in the order of ``_hw_in``) is used as is, saving a copy.
     ``import_id`` tags the rows with the import they came from (see ``store/imports.py``).
     ``rows``: the relation's rows as Arrow, when it is one (the catalogue may count them).
+    ``touched``: when given, the keys of the batch's contacts are added to it (live journeys).
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
         return _single(
             _append_prepared(
-                conn, relation, index=index, contacts=contacts, import_id=import_id, rows=rows
+                conn,
+                relation,
+                index=index,
+                contacts=contacts,
+                import_id=import_id,
+                rows=rows,
+                touched=touched,
             )
         )
     _prepare(conn, relation, cols)
     try:
         return _single(
             _append_prepared(
-                conn, "_hw_in", index=index, contacts=contacts, import_id=import_id, rows=rows
+                conn,
+                "_hw_in",
+                index=index,
+                contacts=contacts,
+                import_id=import_id,
+                rows=rows,
+                touched=touched,
             )
         )
     finally:
@@ -171,6 +193,7 @@ def _append_prepared(
     contacts: ContactKeys | None = None,
     import_id: int | None = None,
     rows: pa.Table | None = None,
+    touched: list[np.ndarray] | None = None,
 ) -> AppendResult | dict[int, int]:
     hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
     incoming = len(hashes)
@@ -215,6 +238,8 @@ def _append_prepared(
     accepted = int(row[0]) if row else 0
     if index is not None:
         index.add(hashes, accepted)
+    if touched is not None and accepted:
+        touched.append(conn.execute("SELECT key FROM _hw_keys").fetchnumpy()["key"])
     conn.execute("DROP VIEW _hw_keep")
     conn.execute("DROP TABLE IF EXISTS _hw_dup")
     conn.execute("DROP TABLE _hw_keys")

@@ -7,6 +7,8 @@ kept in ``schema_version``. Append new migrations at the end; never edit an appl
 from __future__ import annotations
 
 from headway.store import catalog
+from headway.store.action_tables import ACTION_TABLES
+from headway.store.live_tables import LIVE_TABLES
 
 MIGRATIONS: list[list[str]] = [
     # 1: the activity log and the dictionaries that make the engine fast.
@@ -158,6 +160,13 @@ MIGRATIONS: list[list[str]] = [
             created_at TIMESTAMP NOT NULL
         )""",
     ],
+    # 9: live journeys (headway/live/): which journeys are kept current, each version's
+    # rebuild progress, every contact's current attempt per live version, and the journey
+    # events recorded as contacts move (read by webhook deliveries after a sequence number).
+    LIVE_TABLES,
+    # 10: journey actions (store/action_tables.py, headway/actions/): subscriptions, durable
+    # deliveries, holdout records, cohort syncs and digests.
+    ACTION_TABLES,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
@@ -142,6 +143,10 @@ class Store:
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
         self._ids = IdIndex()
         self._contacts = ContactKeys()
+        # Told, after each commit that appended activities, the keys of their contacts
+        # (live journeys keep those contacts' stage state current: headway/live/).
+        self._append_listeners: list[Callable[[np.ndarray], None]] = []
+        self._touched: list[np.ndarray] | None = None
         if not read_only:
             self._migrate()
         elif self._version() < SCHEMA_VERSION:
@@ -216,14 +221,32 @@ class Store:
         with self._write_lock:
             conn = self._write_conn()
             conn.execute("BEGIN TRANSACTION")
+            self._touched = [] if self._append_listeners else None
             try:
                 out = fn(conn)
             except BaseException:
+                self._touched = None
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
             self.generation += 1
+            touched, self._touched = self._touched, None
+            if touched:
+                keys = np.unique(np.concatenate(touched).astype(np.int64))
+                for listener in list(self._append_listeners):
+                    listener(keys)
             return out
+
+    def on_append(self, listener: Callable[[np.ndarray], None]) -> Callable[[], None]:
+        """Call ``listener(contact_keys)`` after every commit that appended activities (or
+        ``touch``ed contacts); it must be quick. Returns the function that removes it."""
+        self._append_listeners.append(listener)
+        return lambda: self._append_listeners.remove(listener)
+
+    def touch(self, keys: Sequence[int] | np.ndarray) -> None:
+        """Inside ``write``: say that these contacts' activities changed (a merge, an undo)."""
+        if self._touched is not None:
+            self._touched.append(np.asarray(keys, dtype=np.int64))
 
     def append_activities(self, table: pa.Table) -> AppendResult:
         """Append a batch of activities (canonical columns); durable on return.
@@ -242,7 +265,9 @@ class Store:
         self, conn: duckdb.DuckDBPyConnection, relation: str, import_id: int | None = None
     ) -> AppendResult:
         """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
-        return appends.append_relation(conn, relation, self._ids, import_id=import_id)
+        return appends.append_relation(
+            conn, relation, self._ids, import_id=import_id, touched=self._touched
+        )
 
     def rewrite_file(self) -> None:
         """Copy the live data into a fresh file and put it in place of this one, atomically.
@@ -390,7 +415,7 @@ class Store:
             nonlocal start
             start = self.generation  # the write lock is held: no write can slip in now
             self._contacts.sync(conn, start)
-            return appends.append_batches(conn, tables, self._ids, self._contacts)
+            return appends.append_batches(conn, tables, self._ids, self._contacts, self._touched)
 
         try:
             results = self.write(append)

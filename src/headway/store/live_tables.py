@@ -1,0 +1,58 @@
+"""The tables of live journeys (schema migration 9; see ``headway/live/``). Never edit.
+
+``live_journeys``: the journeys kept current (``active``) and the version being served.
+``live_versions``: one row per journey version whose state is built or being built, with
+its progress. ``live_state``: every counted contact's current best attempt per version (the
+matcher's figures; times in microseconds since the epoch, NULL where not reached).
+``journey_events``: what happened, in commit order (``seq``), once per idempotency ``id``.
+"""
+
+from __future__ import annotations
+
+LIVE_TABLES: list[str] = [
+    """CREATE TABLE live_journeys (
+        name VARCHAR PRIMARY KEY,
+        active BOOLEAN NOT NULL,
+        version INTEGER,
+        changed_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE live_versions (
+        journey VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        status VARCHAR NOT NULL,
+        contacts_done BIGINT NOT NULL DEFAULT 0,
+        contacts_total BIGINT,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        error VARCHAR,
+        kpi_reached INTEGER[] NOT NULL DEFAULT [],
+        PRIMARY KEY (journey, version)
+    )""",
+    """CREATE TABLE live_state (
+        journey VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        contact_key INTEGER NOT NULL,
+        reached SMALLINT NOT NULL,
+        removed BOOLEAN NOT NULL,
+        stage_us BIGINT[] NOT NULL,
+        exit_us BIGINT,
+        status VARCHAR NOT NULL,
+        stalled_stage SMALLINT,
+        updated_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE journey_events (
+        seq BIGINT PRIMARY KEY,
+        id VARCHAR NOT NULL UNIQUE,
+        journey VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        contact_key INTEGER,
+        contact VARCHAR,
+        attempt_at TIMESTAMP,
+        stage SMALLINT,
+        stage_name VARCHAR,
+        occurred_at TIMESTAMP NOT NULL,
+        recorded_at TIMESTAMP NOT NULL,
+        data JSON NOT NULL
+    )""",
+]
