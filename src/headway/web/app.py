@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,10 +11,9 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from headway import __version__
-from headway.api import Headway
+from headway.api import Headway, Store
 from headway.match_cache import preload_engine
 from headway.settings import Settings
-from headway.store.store import Store
 from headway.web.api import api_router
 from headway.web.assets import mount_assets
 from headway.web.auth import install_auth
@@ -32,7 +32,11 @@ from headway.web.webhooks import router as webhooks_router
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A running server loads what the first report would wait for (matcher, pandas) at once.
     threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
+    actions = app.state.settings.actions  # journey actions: deliveries, syncs, digests
+    worker = app.state.headway.start_actions(actions) if actions.worker else None
     yield
+    if worker is not None:
+        await asyncio.to_thread(worker.stop)  # in-flight deliveries end within their timeout
     await flush_tracking(app)  # the repeats of open dedupe windows (web/tracking_dedupe.py)
 
 
