@@ -69,6 +69,7 @@ from headway.service.access import AccessService
 from headway.service.actions import ActionService
 from headway.service.contacts import ContactService
 from headway.service.emails import EmailService
+from headway.service.flows import FlowService
 from headway.service.journeys import JourneyAdmin
 from headway.service.recording import RecordingService
 from headway.service.segments import Filters, SegmentService
@@ -97,6 +98,7 @@ class Headway(
     EmailService,
     AccessService,
     RecordingService,
+    FlowService,
     SegmentService,
     ActionService,
     LiveService,
