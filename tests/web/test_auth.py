@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from headway.api import Headway
 from headway.cli import app as cli_app
 from headway.errors import ConfigError
 from headway.settings import Settings
@@ -140,7 +141,7 @@ def test_revocation_takes_effect_on_the_next_request(app: FastAPI, store: Store)
 
 
 def test_the_key_cache_reloads_after_key_writes_only(store: Store) -> None:
-    cache = KeyCache(store)
+    cache = KeyCache(Headway(store))
     first = cache.keys()
     store.write(lambda conn: conn.execute("INSERT INTO activity_types VALUES (99, 'x')"))
     assert cache.keys() is first  # appends and other writes leave the keys alone

@@ -6,7 +6,6 @@ from fastapi import Request
 
 from headway.api import Headway
 from headway.model.journey import Journey
-from headway.store.journeys import get_journey
 
 
 def app_headway(request: Request) -> Headway:
@@ -17,4 +16,4 @@ def app_headway(request: Request) -> Headway:
 
 def stored_journey(request: Request, name: str) -> Journey:
     """The latest version of the stored journey ``name`` (never a file on the server)."""
-    return get_journey(app_headway(request).store, name)[0]
+    return app_headway(request).stored_journey(name)[0]

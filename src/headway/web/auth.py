@@ -27,8 +27,8 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from headway.api import SCOPES, Principal
 from headway.errors import Forbidden, Unauthorized
-from headway.store.api_keys import SCOPES, Principal
 from headway.web.csrf import CSRF_HEADER, SAFE_METHODS, CsrfCookie, csrf_ok, csrf_refused
 from headway.web.errors import error_response
 from headway.web.sessions import (
@@ -90,7 +90,7 @@ def page_scope(scope: str) -> Callable[[Request], Principal]:
 
 def install_auth(app: FastAPI) -> None:
     """Wire authentication into ``app``: its error answers, the CSRF cookie, the keys API."""
-    app.state.auth = new_auth_state(app.state.store, app.state.settings)
+    app.state.auth = new_auth_state(app.state.headway, app.state.settings)
     app.add_exception_handler(KeyRequired, _key_required)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_middleware(CsrfCookie)

@@ -15,10 +15,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from headway.engine.results import iso
-from headway.store import Store
-from headway.store.api_keys import MAX_NAME, KeyInfo, create_key, list_keys, revoke_key
+from headway.api import MAX_NAME, KeyInfo, iso
 from headway.web.api._common import ADMIN, errors
+from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["keys"])
 
@@ -55,11 +54,6 @@ class CreatedKeyOut(KeyOut):
     key: str
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 @router.get(
     "/keys",
     summary="Every API key (never their secrets)",
@@ -69,7 +63,7 @@ def _store(request: Request) -> Store:
 )
 def keys(request: Request) -> dict[str, Any]:
     """Id, name, scopes and times of every key."""
-    return {"keys": [_key(k) for k in list_keys(_store(request))]}
+    return {"keys": [_key(k) for k in app_headway(request).list_keys()]}
 
 
 @router.post(
@@ -82,7 +76,7 @@ def keys(request: Request) -> dict[str, Any]:
 )
 def create(request: Request, body: KeyIn) -> dict[str, Any]:
     """A new key with the given scopes."""
-    info, plaintext = create_key(_store(request), body.scopes, body.name)
+    info, plaintext = app_headway(request).create_key(body.scopes, body.name)
     return {**_key(info), "key": plaintext}
 
 
@@ -95,7 +89,7 @@ def create(request: Request, body: KeyIn) -> dict[str, Any]:
 )
 def revoke(request: Request, key_id: str) -> dict[str, Any]:
     """Revoke a key; the key as it now is."""
-    return _key(revoke_key(_store(request), key_id))
+    return _key(app_headway(request).revoke_key(key_id))
 
 
 def _key(info: KeyInfo) -> dict[str, Any]:

@@ -23,16 +23,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from headway.store.api_keys import (
-    Principal,
-    StoredKey,
-    active_keys,
-    effective_scopes,
-    keys_version,
-    match_key,
-    touch_key,
-)
-from headway.store.store import Store
+from headway.api import Headway, Principal, StoredKey, effective_scopes, match_key
 
 SESSION_COOKIE = "headway_session"
 SESSION_SECONDS = 12 * 3600
@@ -42,10 +33,10 @@ _CREATE = threading.Lock()
 
 
 class KeyCache:
-    """The store's active keys, reloaded whenever this process has written keys since."""
+    """The database's active keys, reloaded whenever this process has written keys since."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, headway: Headway) -> None:
+        self.headway = headway
         self._version = -1
         self._keys: dict[str, StoredKey] = {}
         self._lock = threading.Lock()
@@ -53,9 +44,9 @@ class KeyCache:
     def keys(self) -> dict[str, StoredKey]:
         """Active keys by id, as of the last key write."""
         with self._lock:
-            version = keys_version(self.store)  # read first: a racing write only reloads again
+            version = self.headway.keys_version()  # read first: a racing write only reloads again
             if version != self._version:
-                self._keys = active_keys(self.store)
+                self._keys = self.headway.active_keys()
                 self._version = version
             return self._keys
 
@@ -81,11 +72,11 @@ class AuthState:
             self.ended[nonce] = expires
 
 
-def new_auth_state(store: Store, settings: Any) -> AuthState:
-    """Authentication state for an app on ``store`` with ``settings``."""
+def new_auth_state(headway: Headway, settings: Any) -> AuthState:
+    """Authentication state for an app on ``headway`` with ``settings``."""
     configured = getattr(settings, "session_secret", None)
     secret = configured.get_secret_value().encode() if configured else secrets.token_bytes(32)
-    return AuthState(secret, KeyCache(store))
+    return AuthState(secret, KeyCache(headway))
 
 
 def auth_state(request: Request) -> AuthState:
@@ -94,7 +85,7 @@ def auth_state(request: Request) -> AuthState:
     with _CREATE:  # one state per app: a second random secret would break live tokens
         found: AuthState | None = getattr(state, "auth", None)
         if found is None:
-            found = new_auth_state(state.store, getattr(state, "settings", None))
+            found = new_auth_state(state.headway, getattr(state, "settings", None))
             state.auth = found
     return found
 
@@ -122,7 +113,7 @@ def check_key(request: Request, token: str) -> Principal | None:
     keys = state.cache.keys()
     principal = match_key(keys, token)
     if principal is not None:
-        _note_use(state.cache.store, keys[principal.key_id])
+        _note_use(state.cache.headway, keys[principal.key_id])
     return principal
 
 
@@ -132,11 +123,11 @@ def key_principal(request: Request) -> Principal | None:
     return check_key(request, token) if token else None
 
 
-def _note_use(store: Store, key: StoredKey) -> None:
+def _note_use(headway: Headway, key: StoredKey) -> None:
     last = key.last_used_at
     stale = last is None or time.time() - last.timestamp() > TOUCH_SECONDS
-    if stale and not store.read_only:
-        touch_key(store, key.id)
+    if stale and not headway.store.read_only:
+        headway.touch_key(key.id)
 
 
 # -- login sessions --------------------------------------------------------------------------

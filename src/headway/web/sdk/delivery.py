@@ -24,11 +24,10 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from headway.api import Headway
+from headway.api import Headway, Principal
 from headway.errors import Detail, Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from headway.ingest.presets import IdentityClaim, Mapped
 from headway.ingest.records import Rejected, validate_records
-from headway.store.api_keys import Principal
 from headway.web.api.activities import api_words, check_size
 from headway.web.auth import KeyRequired, require_scope
 from headway.web.sessions import auth_state, check_key, presented_key
