@@ -24,6 +24,7 @@ from headway.errors import ConfigError, Detail
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.tokens import Signer, SigningKey
 from headway.ingest.webhooks.settings import WebhookSettings
+from headway.live.settings import LiveSettings
 from headway.memory_budget import DEFAULT_MEMORY_BUDGET, parse_memory
 from headway.web.http_settings import HttpSettings
 from headway.web.rate_limit_settings import RateLimitSettings
@@ -109,6 +110,8 @@ class Settings(BaseSettings):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     # Journey actions: webhook deliveries, retries, cohort syncs, the digest (docs/actions.md).
     actions: ActionSettings = Field(default_factory=ActionSettings)
+    # Live journeys: the update worker and the stall scheduler (docs/live.md).
+    live: LiveSettings = Field(default_factory=LiveSettings)
     # Memory budget of reports (bytes, or text like 2GiB); headway.memory_budget.
     memory_budget: int = DEFAULT_MEMORY_BUDGET
 

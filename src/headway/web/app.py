@@ -34,7 +34,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
     actions = app.state.settings.actions  # journey actions: deliveries, syncs, digests
     worker = app.state.headway.start_actions(actions) if actions.worker else None
+    live = app.state.settings.live  # live journeys: stage state kept current on ingest
+    if live.enabled:
+        app.state.headway.start_live(
+            batch_seconds=live.batch_seconds,
+            stall_check_seconds=live.stall_check_seconds,
+            sync_seconds=live.sync_seconds,
+        )
     yield
+    if live.enabled:
+        await asyncio.to_thread(app.state.headway.stop_live)  # queued updates applied first
     if worker is not None:
         await asyncio.to_thread(worker.stop)  # in-flight deliveries end within their timeout
     await flush_tracking(app)  # the repeats of open dedupe windows (web/tracking_dedupe.py)
