@@ -6,7 +6,7 @@ Journey names may hold any character; in URLs they are one percent-encoded path 
 A body is a definition as ``application/yaml`` (or ``text/yaml``) or ``application/json``;
 it is parsed and checked by the engine (``model.journey.parse_journey``), whose problems
 become the 422 details with their field paths (``stages[1].when.type``). Saving goes through
-``store.journeys.save_journey``: an unchanged definition keeps its version.
+the service (``Headway.save_journey``): an unchanged definition keeps its version.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from headway.engine.results import iso
+from headway.api import Headway, StoredJourney, iso
 from headway.errors import (
     Detail,
     InvalidInput,
@@ -28,17 +28,6 @@ from headway.errors import (
 )
 from headway.model.journey import Journey, journey_to_dict, parse_journey
 from headway.model.journey_limits import MAX_DEFINITION_BYTES, too_large
-from headway.store import Store
-from headway.store.journeys import (
-    StoredJourney,
-    delete_journey,
-    get_journey,
-    get_source_text,
-    journey_versions,
-    list_journeys,
-    save_journey,
-    stored_definition,
-)
 from headway.web.api._common import ADMIN, READ, errors
 from headway.web.api.discovery import WarningOut
 from headway.web.app_state import app_headway
@@ -138,9 +127,9 @@ class DeletedOut(BaseModel):
     versions_kept: int
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+def _hw(request: Request) -> Headway:
+    hw: Headway = request.app.state.headway
+    return hw
 
 
 async def _read_definition(request: Request) -> tuple[Journey, str]:
@@ -186,7 +175,7 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
             f"the definition is named {journey.name!r}, not {name!r} as in the URL",
             [Detail(f"must be {name!r} (the name in the URL)", field="name")],
         )
-    before, version = await run_in_threadpool(_store_version, _store(request), journey, text)
+    before, version = await run_in_threadpool(_store_version, _hw(request), journey, text)
     url = f"{request.url_for('journeys').path}/{quote(journey.name, safe='')}"  # no Host
     response.status_code = 200 if before == version else 201
     response.headers["Location"] = url
@@ -200,10 +189,10 @@ async def _save(request: Request, response: Response, name: str | None) -> dict[
     }
 
 
-def _store_version(store: Store, journey: Journey, text: str) -> tuple[int | None, int]:
+def _store_version(hw: Headway, journey: Journey, text: str) -> tuple[int | None, int]:
     """The latest version before saving (None for a new journey) and the version now."""
-    before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
-    return before, save_journey(store, journey, text)
+    before = {j.name: j.version for j in hw.journeys()}.get(journey.name)
+    return before, hw.save_journey(journey, text)
 
 
 @router.post(
@@ -254,7 +243,7 @@ async def create(request: Request, response: Response) -> dict[str, Any]:
 )
 def journeys(request: Request) -> dict[str, Any]:
     """Every journey not deleted, by name."""
-    return {"journeys": [_version(j) for j in list_journeys(_store(request))]}
+    return {"journeys": [_version(j) for j in _hw(request).journeys()]}
 
 
 @router.put(
@@ -280,7 +269,7 @@ async def put(request: Request, response: Response, name: str) -> dict[str, Any]
 )
 def journey(request: Request, name: str) -> dict[str, Any]:
     """The canonical definition and source text of the latest version."""
-    return _journey(_store(request), name, None)
+    return _journey(_hw(request), name, None)
 
 
 @router.get(
@@ -292,7 +281,7 @@ def journey(request: Request, name: str) -> dict[str, Any]:
 )
 def versions(request: Request, name: str) -> dict[str, Any]:
     """Versions oldest first, deleted journeys included."""
-    rows = journey_versions(_store(request), name)
+    rows = _hw(request).journey_versions(name)
     return {"name": name, "versions": [_version(v) for v in rows]}
 
 
@@ -305,7 +294,7 @@ def versions(request: Request, name: str) -> dict[str, Any]:
 )
 def version(request: Request, name: str, version: int) -> dict[str, Any]:
     """A version by number (readable after the journey was deleted)."""
-    return _journey(_store(request), name, version)
+    return _journey(_hw(request), name, version)
 
 
 @router.delete(
@@ -317,15 +306,15 @@ def version(request: Request, name: str, version: int) -> dict[str, Any]:
 )
 def delete(request: Request, name: str) -> dict[str, Any]:
     """Take a journey off the list; deleting it again answers 404."""
-    kept = delete_journey(_store(request), name)
+    kept = _hw(request).delete_journey(name)
     return {"name": name, "deleted": True, "versions_kept": kept}
 
 
-def _journey(store: Store, name: str, number: int | None) -> dict[str, Any]:
-    definition, number = stored_definition(store, name, number)
-    stored = next(v for v in journey_versions(store, name) if v.version == number)
+def _journey(hw: Headway, name: str, number: int | None) -> dict[str, Any]:
+    definition, number = hw.stored_definition(name, number)
+    stored = next(v for v in hw.journey_versions(name) if v.version == number)
     try:
-        journey = get_journey(store, name, number)[0]
+        journey = hw.stored_journey(name, number)[0]
         stages, definition = [s.name for s in journey.stages], journey_to_dict(journey)
     except InvalidJourney:  # saved by an older version: shown as stored, with its error
         raw = definition.get("stages") if isinstance(definition, dict) else None
@@ -334,7 +323,7 @@ def _journey(store: Store, name: str, number: int | None) -> dict[str, Any]:
         **_version(stored),
         "stages": stages,
         "definition": definition if isinstance(definition, dict) else {},
-        "source_text": get_source_text(store, name, number),
+        "source_text": hw.journey_source(name, number),
     }
 
 

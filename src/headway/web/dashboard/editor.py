@@ -28,13 +28,6 @@ from headway.model.journey import Journey, journey_to_dict, parse_journey
 from headway.model.journey_errors import sentence
 from headway.model.journey_limits import check_structure
 from headway.model.journey_yaml import definition_yaml, journey_yaml
-from headway.store.journeys import (
-    get_journey,
-    get_source_text,
-    list_journeys,
-    save_journey,
-    stored_definition,
-)
 from headway.web.auth import page_scope
 from headway.web.csrf import verify_csrf
 from headway.web.dashboard._formats import FMT, report_options
@@ -117,12 +110,12 @@ def journey_url(name: str) -> str:
 def stored_text(hw: Headway, name: str) -> str:
     """The text of a stored journey's latest version (its canonical YAML if saved from data);
     one that no longer validates opens too, so it can be fixed."""
-    definition, version = stored_definition(hw.store, name)
-    text = get_source_text(hw.store, name, version)
+    definition, version = hw.stored_definition(name)
+    text = hw.journey_source(name, version)
     if text:
         return text
     with contextlib.suppress(InvalidJourney):  # one with an error is shown as stored
-        return journey_yaml(get_journey(hw.store, name, version)[0])
+        return journey_yaml(hw.stored_journey(name, version)[0])
     return definition_yaml(definition)
 
 
@@ -248,7 +241,7 @@ def save_draft(
     clash = _name_clash(_hw(request), checked.journey.name, original)
     if clash is not None:
         return editor_page(request, text, original, [_problem(clash)])
-    save_journey(_hw(request).store, checked.journey, text)
+    _hw(request).save_journey(checked.journey, text)
     return RedirectResponse(journey_url(checked.journey.name), status_code=303)
 
 
@@ -256,7 +249,7 @@ def _name_clash(hw: Headway, name: str, original: str) -> Detail | None:
     """A new journey (or a rename) must not silently become a version of another journey."""
     if name == original:
         return None
-    if name in {j.name for j in list_journeys(hw.store)}:
+    if name in {j.name for j in hw.journeys()}:
         return Detail(
             f"a journey named {name!r} already exists; open it and choose Edit to change it,"
             " or give this one another name",
