@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from headway.engine.diagnostics.email_journeys import (
     EmailStages,
@@ -18,6 +19,9 @@ from headway.model.emails import Email, EmailLink
 from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import emails
+
+if TYPE_CHECKING:
+    from headway.api import Headway
 
 
 class EmailService(ServiceBase):
@@ -70,6 +74,17 @@ class EmailService(ServiceBase):
     def email_stages(self, journey: Journey, email_id: str, opts: ReportOptions) -> EmailStages:
         """How many recipients of the email were at each stage of ``journey`` when delivered."""
         return email_stages(self.backend, self.cache.match(journey, opts), email_id)
+
+    def email_journey_stages(
+        self: Headway, email_id: str, opts: ReportOptions
+    ) -> list[EmailStages]:
+        """For each stored journey (those with an error left out): the stage the email's
+        recipients were at when it reached them."""
+        return [
+            self.email_stages(self.journey(s.name), email_id, opts)
+            for s in self.journeys()
+            if s.error is None
+        ]
 
     def journey_engagement(
         self, journey: Journey, opts: ReportOptions, human: bool = True

@@ -1,7 +1,7 @@
 """Emails: the list with the §6 metrics, one email with its links, one email's statistics.
 
 Email ids may hold ``/``, so the id is a ``path`` parameter (the stats route comes first).
-Every number comes from ``engine.email_stats.email_stats`` (the code path of ``headway emails
+Every number comes from ``Headway.email_stats`` (the code path of ``headway emails
 stats``); the JSON is its ``to_dict()``.
 """
 
@@ -12,12 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from headway.engine.email.queries import StatsQuery
-from headway.engine.email.stats import EmailStatsReport, email_stats
-from headway.engine.results import iso
+from headway.api import EmailStatsReport, StatsQuery, iso
 from headway.errors import NotFound
-from headway.store import Store
-from headway.store.emails import find_email, list_links
 from headway.web.api._common import READ, errors
 from headway.web.app_state import app_headway
 
@@ -148,11 +144,6 @@ class EmailOut(BaseModel):
     links: list[LinkOut]
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 @router.get(
     "/emails",
     summary="Every email with its §6 metrics",
@@ -167,7 +158,7 @@ def emails(
 ) -> dict[str, Any]:
     """One row per email (sent, delivered, bounces, opens, clicks, rates) and the total."""
     query = StatsQuery(human=view == "human", campaign=campaign)
-    return email_stats(app_headway(request).backend, query).to_dict()
+    return app_headway(request).email_stats(query).to_dict()
 
 
 @router.get(
@@ -187,10 +178,10 @@ def stats(
     ] = "email",
 ) -> dict[str, Any]:
     """Counts and rates, clicks per link, opens and clicks by hour since delivery and by day."""
-    store = _store(request)
+    hw = app_headway(request)
     query = StatsQuery(human=view == "human", by=by, email=email_id)
-    report = email_stats(app_headway(request).backend, query)
-    if not report.rows and find_email(store, email_id) is None:
+    report = hw.email_stats(query)
+    if not report.rows and hw.find_email(email_id) is None:
         raise _unknown(email_id)
     return report.to_dict()
 
@@ -204,8 +195,8 @@ def stats(
 )
 def email(request: Request, email_id: str) -> dict[str, Any]:
     """The registered details of an email (or only its id when it is known from activities)."""
-    store = _store(request)
-    found = find_email(store, email_id)
+    hw = app_headway(request)
+    found = hw.find_email(email_id)
     if found is None:
         _stats_or_404(request, StatsQuery(email=email_id))
         return {"id": email_id, "registered": False, "links": []} | dict.fromkeys(
@@ -213,7 +204,7 @@ def email(request: Request, email_id: str) -> dict[str, Any]:
         )
     links = [
         {"link": x.link_id, "url": x.url, "label": x.label, "honeypot": x.honeypot}
-        for x in list_links(store, email_id)
+        for x in hw.email_links(email_id)
     ]
     return {
         "id": found.id,
@@ -229,7 +220,7 @@ def email(request: Request, email_id: str) -> dict[str, Any]:
 
 
 def _stats_or_404(request: Request, query: StatsQuery) -> EmailStatsReport:
-    report = email_stats(app_headway(request).backend, query)
+    report = app_headway(request).email_stats(query)
     if not report.rows:
         raise _unknown(query.email or "")
     return report

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headway.engine.email.queries import MAX_HOUR
-from headway.engine.email.stats import EmailMetrics, Timing
+from headway.api import MAX_HOUR, EmailMetrics, Timing
 
 OPENS, CLICKS = "#2f6fde", "#e07b1f"
 _LAYOUT: dict[str, Any] = {

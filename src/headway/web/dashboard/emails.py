@@ -1,7 +1,7 @@
 """The Emails pages: every email's §6 metrics, and one email's engagement in detail.
 
-Numbers come from the same engine calls as ``headway emails stats`` (``email_stats`` with a
-``StatsQuery``) and ``headway emails stages`` (``email_stages`` on a stored journey), so the
+Numbers come from the same service calls as ``headway emails stats`` (``Headway.email_stats``
+with a ``StatsQuery``) and ``headway emails stages`` (``Headway.email_stages``), so the
 dashboard and the CLI always agree. The human view (bot-labelled activities excluded) is the
 default; the all view is one click away, and the bot-labelled counts are shown beside.
 """
@@ -14,12 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.api import Headway
-from headway.engine.diagnostics.email_journeys import EmailStages, email_stages
-from headway.engine.email.queries import StatsQuery
-from headway.engine.email.stats import EmailMetrics, EmailStatsReport, email_stats
+from headway.api import EmailMetrics, EmailStatsReport, Headway, StatsQuery
 from headway.errors import NotFound
-from headway.store.emails import find_email
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, VIEW_LABELS, VIEWS, report_options, view_of
 from headway.web.dashboard.email_charts import days_figure, funnel_figure, hours_figure
@@ -49,10 +45,7 @@ class EmailRow:
 
 def both_views(hw: Headway, email: str | None = None) -> dict[str, EmailStatsReport]:
     """The statistics report of the selection in the human and the all view."""
-    return {
-        view: email_stats(hw.backend, StatsQuery(human=view == "human", email=email))
-        for view in VIEWS
-    }
+    return {view: hw.email_stats(StatsQuery(human=view == "human", email=email)) for view in VIEWS}
 
 
 def email_rows(reports: dict[str, EmailStatsReport], view: str) -> list[EmailRow]:
@@ -106,7 +99,7 @@ def email_page(
     hw = _hw(request)
     chosen = view_of(view)
     reports = both_views(hw, email_id)
-    registered = find_email(hw.store, email_id)
+    registered = hw.find_email(email_id)
     if registered is None and not reports["all"].rows:
         raise NotFound(f"there is no email {email_id!r} (no activity and not registered)")
     report = reports[chosen]
@@ -122,7 +115,7 @@ def email_page(
         "links": report.links,
         "timing": report.timing,
         "charts": _charts(reports, chosen),
-        "stages": journey_stages(hw, email_id, as_of),
+        "stages": hw.email_journey_stages(email_id, report_options(as_of)),
         "fmt": FMT,
     }
     return render(request, "email.html", context)
@@ -139,15 +132,3 @@ def _charts(reports: dict[str, EmailStatsReport], view: str) -> dict[str, dict[s
         "days": days_figure(reports["human"].timing, reports["all"].timing),
         "hours": hours_figure(report.timing),
     }
-
-
-def journey_stages(hw: Headway, email_id: str, as_of: str | None) -> list[EmailStages]:
-    """For each stored journey: the stage its recipients were at when the email reached them."""
-    opts = report_options(as_of)
-    out = []
-    for stored in hw.journeys():
-        if stored.error is not None:  # listed with its error on the journeys page, not run
-            continue
-        matched = hw.match(stored.name, as_of=opts.as_of)
-        out.append(email_stages(hw.backend, matched, email_id))
-    return out
