@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -24,6 +25,7 @@ ADMIN = [Depends(require_scope("admin"))]  # journey writes and contact erasure
 # What follows a journey's name in the URLs of its sub-resources.
 JOURNEY_PARTS = (
     "funnel", "trends", "breakdown", "contacts", "versions", "drivers", "stalls", "attribution",
+    "flow", "csv",
 )  # fmt: skip
 
 
@@ -90,6 +92,16 @@ DateRange = Annotated[
     ),
 ]
 
+SegmentFilters = Annotated[
+    list[str] | None,
+    Query(
+        description="Segment filters, repeated for several (ANDed): attributes.PATH OP VALUE, "
+        "entry.PATH OP VALUE (the activity that entered the journey) or cohort=NAME; "
+        "OP is one of = != > >= < <= ~ (docs/reports.md).",
+        examples=[["attributes.country=FR", "entry.url~pricing"]],
+    ),
+]
+
 
 @contextmanager
 def about(field: str) -> Iterator[None]:
@@ -119,6 +131,22 @@ def report_options(as_of: str | None, date_range: str | None) -> ReportOptions:
     with about("date_range"):
         window = parse_date_range(date_range) if date_range is not None else None
     return ReportOptions(as_of=instant, date_range=window)
+
+
+def segment_of(request: Request, filters: list[str] | None) -> Any:
+    """The segment of the ``segment`` parameters (None without any); 422 naming a bad one."""
+    if not filters:
+        return None
+    from headway.web.app_state import app_headway
+
+    with about("segment"):
+        return app_headway(request).segment(filters)
+
+
+def segmented(request: Request, opts: ReportOptions, filters: list[str] | None) -> ReportOptions:
+    """``opts`` with the segment of the ``segment`` parameters (422 naming a bad one)."""
+    segment = segment_of(request, filters)
+    return opts if segment is None else replace(opts, segment=segment)
 
 
 MAX_OFFSET = 1_000_000_000  # far beyond any list; keeps the number a database integer

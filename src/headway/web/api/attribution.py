@@ -18,7 +18,16 @@ from pydantic import BaseModel
 from headway.engine.attribution.report import AttributionOptions, attribution_report, parse_models
 from headway.engine.diagnostics.email_influence import email_influence
 from headway.engine.diagnostics.email_rankings import email_ranking
-from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.api._common import (
+    READ,
+    AsOf,
+    DateRange,
+    SegmentFilters,
+    about,
+    errors,
+    report_options,
+    segmented,
+)
 from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
 
@@ -138,9 +147,10 @@ def attribution(
     view: View = "human",
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
 ) -> Any:
     """First-touch, last-touch, linear, position-based and Markov removal-effect credits."""
-    opts = report_options(as_of, date_range)
+    opts = segmented(request, report_options(as_of, date_range), segment)
     with about("model"):
         chosen = AttributionOptions(models=parse_models(model), order=order, human=view == "human")
     journey = stored_journey(request, name)

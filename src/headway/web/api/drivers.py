@@ -17,7 +17,16 @@ from headway.engine.diagnostics.drivers import DEFAULT_MIN_SUPPORT, drivers_repo
 from headway.engine.diagnostics.stalls import DEFAULT_LIMIT, stalls_report
 from headway.engine.funnel.contact_lists import resolve_stage
 from headway.model.journey import Journey
-from headway.web.api._common import READ, AsOf, DateRange, about, errors, report_options
+from headway.web.api._common import (
+    READ,
+    AsOf,
+    DateRange,
+    SegmentFilters,
+    about,
+    errors,
+    report_options,
+    segmented,
+)
 from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
 
@@ -120,11 +129,12 @@ def drivers(
     stage: Stage = None,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
     view: View = "human",
 ) -> Any:
     """Per transition: touchpoints with odds ratio, rate ratio (95 % CI), p, q and support."""
-    opts = report_options(as_of, date_range)
+    opts = segmented(request, report_options(as_of, date_range), segment)
     journey = stored_journey(request, name)
     hw = app_headway(request)
     with about("stage"):
@@ -153,6 +163,7 @@ def stalls(
     stage: Stage = None,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
     limit: Annotated[int, Query(ge=0, le=10_000, description="Contacts per stage.")] = (
         DEFAULT_LIMIT
     ),
@@ -160,7 +171,7 @@ def stalls(
     view: View = "human",
 ) -> Any:
     """Per stage: stalled contacts (longest first) and over-represented touchpoints."""
-    opts = report_options(as_of, date_range)
+    opts = segmented(request, report_options(as_of, date_range), segment)
     journey = stored_journey(request, name)
     hw = app_headway(request)
     with about("stage"):

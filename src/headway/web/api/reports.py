@@ -25,10 +25,12 @@ from headway.web.api._common import (
     READ,
     AsOf,
     DateRange,
+    SegmentFilters,
     about,
     errors,
     page_link,
     report_options,
+    segment_of,
 )
 from headway.web.api.discovery import WarningOut, with_warnings
 from headway.web.app_state import app_headway, stored_journey
@@ -165,11 +167,19 @@ class ContactsOut(BaseModel):
     dependencies=READ,
     responses=errors(401, 403, 404, 422),
 )
-def funnel(request: Request, name: str, as_of: AsOf = None, date_range: DateRange = None) -> Any:
+def funnel(
+    request: Request,
+    name: str,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    segment: SegmentFilters = None,
+) -> Any:
     """Reached, conversion, dropped / in progress / stalled and times, per stage."""
     opts = report_options(as_of, date_range)
     journey = stored_journey(request, name)
-    report = app_headway(request).funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+    report = app_headway(request).funnel(
+        journey, as_of=opts.as_of, date_range=opts.date_range, segment=segment_of(request, segment)
+    )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
@@ -186,11 +196,18 @@ def trends(
     by: Annotated[Literal["day", "week", "month"], Query(description="Entry period.")] = "week",
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
 ) -> Any:
     """Entered, converted and stage counts per period of the contacts' entries."""
     opts = report_options(as_of, date_range)
     journey = stored_journey(request, name)
-    report = app_headway(request).trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+    report = app_headway(request).trends(
+        journey,
+        by,
+        as_of=opts.as_of,
+        date_range=opts.date_range,
+        segment=segment_of(request, segment),
+    )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
@@ -212,13 +229,20 @@ def breakdown(
     top: Annotated[int, Query(ge=1, le=1000, description="Values before '(other)'.")] = 10,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
 ) -> Any:
     """Entered, converted and stage counts per value, most entered first."""
     opts = report_options(as_of, date_range)
     journey = stored_journey(request, name)
     with about("by"):
         report = app_headway(request).breakdown(
-            journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
+            journey,
+            by,
+            touch=touch,
+            top=top,
+            as_of=opts.as_of,
+            date_range=opts.date_range,
+            segment=segment_of(request, segment),
         )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
@@ -249,6 +273,7 @@ def contacts(
     ] = None,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentFilters = None,
 ) -> Any:
     """A page of contacts ordered by id, with the total and the next page's URL."""
     opts = report_options(as_of, date_range)
@@ -265,6 +290,7 @@ def contacts(
         limit=page_size,
         as_of=opts.as_of,
         date_range=opts.date_range,
+        segment=segment_of(request, segment),
     )
     if as_csv:
         return _csv_download(found)

@@ -73,7 +73,6 @@ def stalls_panel(
         "report": report,
         "significant": SIGNIFICANT,
         "ratio": ratio_text,
-        "days": lambda seconds: f"{seconds / 86_400:.1f} days",
         "contact_href": lambda contact: "/contacts/" + quote(contact, safe=""),
         "fmt": FMT,
     }
