@@ -36,7 +36,18 @@ _MEASURE = r"""([root, tolerance]) => {
     const s = getComputedStyle(el);
     if (s.visibility === "hidden" || s.display === "none" || parseFloat(s.opacity || "1") === 0) return false;
     const closed = el.closest("details:not([open])");
-    return !closed || !!el.closest("summary");
+    if (closed && !el.closest("summary")) return false;
+    return !clipped(el);
+  };
+  const clipCache = new Map();
+  const clipped = el => {  // inside a visually-hidden (clip / clip-path) box
+    if (!el || el.nodeType !== 1) return false;
+    if (clipCache.has(el)) return clipCache.get(el);
+    const s = getComputedStyle(el);
+    const own = (s.clip && s.clip !== "auto") || (s.clipPath && s.clipPath !== "none" && !el.closest("svg"));
+    const answer = own || clipped(el.parentElement);
+    clipCache.set(el, answer);
+    return answer;
   };
   const scope = document.querySelector(root) || document.body;
   if (document.documentElement.scrollWidth > vw + tolerance)

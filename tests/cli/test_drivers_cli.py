@@ -61,8 +61,12 @@ def test_drivers_table_and_lines(db_path: Path, world: Path) -> None:
     out = " ".join(result.stdout.split())
     assert "Visit → Pricing" in out
     assert "50 contacts reached Visit, 25 moved on (50.0%)" in out
-    assert "Contacts who sent the demo form moved on" in out
+    assert "Contacts who sent the demo form were" in out
+    assert "as likely to reach Pricing, after accounting for how long they had been" in out
+    assert "with / without: reached Pricing, with and without the touchpoint" in out
     assert "docs/drivers.md" in out
+    included = run(db_path, "drivers", str(world), "--include-excluded", "--json")
+    assert json.loads(included.stdout)["include_excluded"] is True
 
 
 def test_drivers_json_and_options(db_path: Path, world: Path) -> None:

@@ -16,13 +16,13 @@ from headway.engine.options import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 from headway.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from headway.engine.diagnostics.drivers import DriversReport, Transition
+    from headway.api import DriversReport, Transition
     from headway.engine.diagnostics.stalls import StageStalls, StallsReport
 
 SIGNIFICANT = 0.05  # q below which the plain-language line is printed
 LEGEND = (
-    "with / w/o: share who moved on with and without the touchpoint. × as often (rate ratio) "
-    "and odds ratio compare contacts of the same age, with 95% intervals; q: "
+    "with / without: share who reached the next stage with and without the touchpoint. "
+    "× as likely (rate ratio) compares contacts of the same age, with its 95% interval; q: "
     "Benjamini–Hochberg adjusted p; ! see warnings (--json). docs/drivers.md explains them."
 )
 
@@ -60,12 +60,18 @@ def drivers(
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
     view: ViewOpt = "human",
     top: Annotated[int, typer.Option("--top", help="Touchpoints shown per transition.")] = 10,
+    include_excluded: Annotated[
+        bool,
+        typer.Option(
+            "--include-excluded",
+            help="Also test the touchpoints left out by default (stage and later-stage "
+            "activities, sends of the journey's own emails).",
+        ),
+    ] = False,
     json_: JsonFlag = False,
 ) -> None:
-    """Per transition, the touchpoints that go with moving on: odds ratio, CI, q, support."""
+    """Per transition, the touchpoints that go with moving on: effect read aloud, rates, q."""
     from headway.api import options
-    from headway.engine.diagnostics.drivers import drivers_report
-    from headway.engine.funnel.contact_lists import resolve_stage
 
     human = human_view(view)
     opts = options(as_of, date_range)
@@ -73,8 +79,14 @@ def drivers(
         j = hw.journey(journey)
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         print_warnings(warnings)
-        k = resolve_stage(j, stage) if stage is not None else None
-        report = drivers_report(hw.backend, j, opts, stage=k, min_support=min_support, human=human)
+        report = hw.drivers(
+            j,
+            stage=stage,
+            min_support=min_support,
+            human=human,
+            as_of=opts,
+            include_excluded=include_excluded,
+        )
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))
         return
@@ -104,27 +116,28 @@ def _transition_table(t: Transition, top: int) -> Table:
         f"{t.touchpoints_seen} touchpoints tested"
     )
     table = Table(
-        title=f"{t.from_name} → {t.to_name}",
+        title=f"{t.from_name} → {t.to_name}\n(with / without: reached {t.to_name}, with and "
+        "without the touchpoint)",
         caption=caption,
         box=box.SIMPLE_HEAD,
         padding=(0, 1, 0, 0),
         pad_edge=False,
     )
     table.add_column("touchpoint", overflow="fold", min_width=16)
-    for col in ("contacts", "with", "w/o"):
-        table.add_column(col, justify="right", no_wrap=True)
-    table.add_column("× as often", justify="right")
-    table.add_column("odds ratio", justify="right")
+    table.add_column("contacts", justify="right", no_wrap=True)
+    table.add_column("with", justify="right", no_wrap=True)
+    table.add_column("without", justify="right", no_wrap=True)
+    table.add_column("× as likely (95% CI)", justify="right")
     table.add_column("q", justify="right", no_wrap=True)
     for d in t.drivers[:top]:
         flag = " !" if d.warnings else ""
+        flag += " (excluded by default)" if d.excluded_reason else ""
         table.add_row(
             d.touchpoint + flag,
             f"{d.support:,}",
             pct(d.rate_with),
             pct(d.rate_without),
             ci(d.rate_ratio, d.rate_ratio_low, d.rate_ratio_high),
-            ci(d.odds_ratio, d.odds_ratio_low, d.odds_ratio_high),
             f"{d.q:.2g}",
         )
     return table
@@ -132,7 +145,7 @@ def _transition_table(t: Transition, top: int) -> Table:
 
 def ci(value: float, low: float, high: float) -> str:
     """A ratio and its interval with two significant digits: ``2.2 (1.8–2.7)``."""
-    from headway.engine.diagnostics.drivers import times
+    from headway.api import times
 
     return f"{times(value, '')} ({times(low, '')}–{times(high, '')})"
 
@@ -142,11 +155,18 @@ def _lines(t: Transition) -> list[str]:
     for d in t.drivers:
         if d.q < SIGNIFICANT:
             note = " [yellow](!)[/]" if d.warnings else ""
-            out.append(f"  • {escape(d.sentence)}, q = {d.q:.2g}.{note}")
+            out.append(f"  • {escape(d.effect)} (q = {d.q:.2g}).{note}")
     if not t.drivers:
         out.append("  No touchpoint had enough contacts to test.")
     elif len(out) == len(t.warnings):
         out.append("  No touchpoint stands out (every q ≥ 0.05).")
+    if t.excluded:
+        out.append(
+            "  [dim]Left out (--include-excluded tests them): "
+            + "; ".join(f"{escape(e.label)} — {escape(e.reason)}" for e in t.excluded[:5])
+            + (f"; and {len(t.excluded) - 5} more" if len(t.excluded) > 5 else "")
+            + "[/]"
+        )
     return out
 
 

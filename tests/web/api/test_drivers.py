@@ -53,6 +53,12 @@ def test_stage_and_view_options(client: Client) -> None:
     body = api(client, "/journeys/Trial/drivers", stage="Click", view="all")
     assert [t["from_name"] for t in body["transitions"]] == ["Click"]
     assert body["view"] == "all"
+    assert body["include_excluded"] is False and body["transitions"][0]["excluded"] == []
+    included = api(client, "/journeys/Trial/drivers", include_excluded="true", min_support=1)
+    assert included["include_excluded"] is True
+    assert all(
+        d["effect"].startswith("Contacts who ") for d in included["transitions"][0]["drivers"]
+    )
     assert [s["name"] for s in api(client, "/journeys/Trial/stalls", stage=1)["stages"]] == [
         "Visit"
     ]

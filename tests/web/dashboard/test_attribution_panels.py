@@ -68,6 +68,8 @@ def test_attribution_panel(app: FastAPI) -> None:
     assert "2 of 14 contacts converted" in text  # g and z
     assert f"page_visit:{EVIL}" in text  # z's visit, shown as text
     assert "page_visit:/pricing" in text and "email_click:n1" in text
+    # names a marketer reads, the raw key only as the hover title (issue #12)
+    assert ">visited /pricing</span>" in text and ">clicked n1</span>" in text
 
 
 def test_attribution_panel_without_conversions(app: FastAPI) -> None:

@@ -70,13 +70,30 @@ def test_drivers_panel_shows_lines_figures_and_warnings(app: FastAPI) -> None:
     assert "Visit → Pricing" in text
     assert "50 contacts reached Visit; 25 moved on" in text
     assert "3 still in progress are left out" in text
-    assert f"Contacts who visited {EVIL} moved on" in text  # the line, as text
+    # the effect read aloud, as text, with its interval and the raw rates labelled
+    assert f"Contacts who visited {EVIL} were 8.1× as likely to reach Pricing" in text
+    assert "reached Pricing: 100.0% with, 0.0% without" in text
+    assert "Reached Pricing with it" in text
     assert "Haldane" in text  # every one who saw it moved on: a zero cell
+    assert "left out (listed under each step)" in text
+    assert "?as_of=2025-01-03&amp;include_excluded=1#drivers-title" in fragment(
+        Client(app), panel("drivers")
+    )
+
+
+def test_drivers_panel_lists_and_includes_excluded_touchpoints(app: FastAPI) -> None:
+    client = Client(app)
+    text = unescape(fragment(client, panel("drivers")))
+    # /pricing before Pricing would be the next stage's own condition: listed, not tested
+    assert "Leave them out" not in text
+    included = unescape(fragment(client, panel("drivers", include_excluded="1")))
+    assert "are tested too and marked" in included
+    assert "Leave them out" in included
 
 
 def test_stalls_panel_lists_stalled_contacts_and_last_touchpoints(app: FastAPI) -> None:
     text = unescape(fragment(Client(app), panel("stalls")))
-    assert "3 contacts stalled at Visit for longer than 0.1 days" in text
+    assert "3 contacts stalled at Visit for longer than 2 h" in text
     assert 'href="/contacts/late0"' in text
     assert "sent the demo form" in text
     assert "No touchpoint is significantly more common among them" in text

@@ -7,8 +7,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from headway.engine.funnel.cohorts import Cohort
 from headway.engine.funnel.report import FunnelReport, StageRow
 from headway.engine.funnel.times import summarize
+from headway.engine.funnel.trends import TrendReport
 from headway.web.dashboard import journey_figures as fig
 from headway.web.dashboard.journey_view import end_of_data, range_bounds
 
@@ -35,7 +37,8 @@ REPORT = FunnelReport(
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(None, "—"), (0.4, "0 s"), (59, "59 s"), (61, "1 min"), (5_400, "1.5 h"),
-     (86_400, "1 day"), (7_200, "2 h"), (573_987.65, "6.6 days")],
+     (86_400, "1 day"), (7_200, "2 h"), (573_987.65, "6.6 days"), (510, "8.5 min"),
+     (3_599, "1 h"), (86_399, "1 day")],
 )  # fmt: skip
 def test_durations_read_at_a_glance(seconds: float | None, text: str) -> None:
     assert fig.duration(seconds) == text
@@ -60,13 +63,50 @@ def test_the_funnel_figure_has_one_clickable_bar_per_stage() -> None:
     )
 
 
-def test_the_outcomes_figure_splits_in_progress_from_stalled() -> None:
-    traces = {t["name"]: t for t in fig.outcomes_figure(REPORT, {})["data"]}
+def test_the_outcomes_figure_counts_in_progress_as_the_stage_table_does() -> None:
+    figure = fig.outcomes_figure(REPORT, {})
+    traces = {t["name"]: t for t in figure["data"]}
     assert traces["Dropped"]["x"] == [3, 0]
-    assert traces["In progress"]["x"] == [2, 2]  # in progress minus stalled
-    assert traces["Stalled"]["x"] == [1, 0]
+    # stalled contacts are part of those in progress (DESIGN §5): the bar is the table's count,
+    # the stalled part a thinner bar drawn inside it from the same base
+    assert traces["In progress"]["x"] == [3, 2] and traces["In progress"]["base"] == [3, 0]
+    assert traces["Stalled"]["x"] == [1, 0] and traces["Stalled"]["base"] == [3, 0]
     assert traces["Converted"]["x"] == [0, 4]
+    assert figure["layout"]["barmode"] == "overlay"
     assert "status=stalled" in traces["Stalled"]["customdata"][0]
+    # every link is one the contacts page accepts (no status=moving)
+    assert "status=in_progress" in traces["In progress"]["customdata"][0]
+    assert [fig.stage_rows(REPORT, {})[0]["in_progress"]] == ["3"]
+
+
+@pytest.mark.parametrize(
+    ("top", "step"), [(0, 1), (1, 1), (3, 1), (7, 2), (19_924 * 1.65, 10_000), (120, 50)]
+)
+def test_count_axes_step_by_whole_contacts(top: float, step: int) -> None:
+    axis = fig.count_axis(top)
+    assert axis["dtick"] == step and axis["tick0"] == 0
+
+
+def test_a_journey_nobody_entered_draws_no_axes() -> None:
+    empty = FunnelReport("E", "ordered", 60, datetime(2025, 6, 30), None, 0, 0,
+                         (StageRow(1, "Visit", 0, None, None, 0, 0, 0, None, None, None, None,
+                                   None),))  # fmt: skip
+    assert "nothing to draw" in fig.funnel_figure(empty, {})["empty"]
+    assert "empty" in fig.outcomes_figure(empty, {})
+    assert "empty" in fig.trend_figure(TrendReport("E", "week", ("Visit",), (), None))
+    assert "empty" not in fig.funnel_figure(REPORT, {})
+
+
+def test_the_trend_draws_its_line_over_the_bars_and_one_week_as_a_category() -> None:
+    weeks = (Cohort("2025-06-02", 10, 2, 0.2, (10, 2)), Cohort("2025-06-09", 3, 1, 1 / 3, (3, 1)))
+    figure = fig.trend_figure(TrendReport("A", "week", ("Visit", "Buy"), weeks, None))
+    bars, line = figure["data"]
+    # an overlaying axis is drawn above its base: the line's axis overlays the bars'
+    assert line["yaxis"] == "y2" and figure["layout"]["yaxis2"]["overlaying"] == "y"
+    assert "yaxis" not in bars and figure["layout"]["xaxis"]["type"] == "date"
+    assert figure["layout"]["yaxis"]["dtick"] == 5  # 10 entered at most: 0, 5, 10
+    one = fig.trend_figure(TrendReport("A", "week", ("Visit", "Buy"), weeks[:1], None))
+    assert one["layout"]["xaxis"]["type"] == "category"
 
 
 def test_stage_rows_format_times_from_the_previous_stage() -> None:

@@ -27,7 +27,13 @@ from headway.backends.base import Backend
 from headway.engine.attribution.heuristics import HEURISTICS, heuristic_attribution
 from headway.engine.attribution.markov import MarkovResult, markov_attribution
 from headway.engine.attribution.paths import Paths, aggregate_paths
-from headway.engine.diagnostics.touchpoints import fetch_touchpoints, intervals_table, stage_mask
+from headway.engine.diagnostics.touchpoints import (
+    describe,
+    email_names,
+    fetch_touchpoints,
+    intervals_table,
+    stage_mask,
+)
 from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions
 from headway.engine.results import Tabular, iso
@@ -82,6 +88,7 @@ class TouchpointCredit:
     converted: int  # of those, contacts who converted
     credits: dict[str, float]
     removal_effect: float | None
+    label: str = ""  # how a marketer reads it: "received Welcome 1" (email names, not ids)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class AttributionReport(Tabular):
         for t in self.touchpoints:
             row: dict[str, Any] = {
                 "touchpoint": t.touchpoint,
+                "label": t.label or t.touchpoint,
                 "contacts": t.contacts,
                 "converted": t.converted,
             }
@@ -155,13 +163,17 @@ def attribution_report(
     attribution = attribution or AttributionOptions()
     matched = (matcher or (lambda j, o: match_journey(backend, j, o)))(journey, options)
     paths = journey_paths(backend, matched, human=attribution.human)
-    return build_report(matched, paths, attribution)
+    return build_report(matched, paths, attribution, email_names(backend))
 
 
 def build_report(
-    matched: Matched, paths: Paths, attribution: AttributionOptions
+    matched: Matched,
+    paths: Paths,
+    attribution: AttributionOptions,
+    names: dict[str, str] | None = None,
 ) -> AttributionReport:
-    """The report from a journey's paths (pure)."""
+    """The report from a journey's paths (pure); ``names`` (email id -> name) label the
+    touchpoints as a marketer reads them."""
     credits = {m: heuristic_attribution(paths, m) for m in attribution.models if m in HEURISTICS}
     markov: MarkovResult | None = None
     if "markov" in attribution.models:
@@ -188,6 +200,7 @@ def build_report(
                 converted=reach[t][1],
                 credits={m: credits[m][t] for m in attribution.models},
                 removal_effect=markov.removal_effects[t] if markov else None,
+                label=describe(t, names),
             )
             for t in ordered
         ),

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.engine.diagnostics.drivers import DEFAULT_MIN_SUPPORT, drivers_report
+from headway.engine.diagnostics.drivers import DEFAULT_MIN_SUPPORT
 from headway.engine.diagnostics.stalls import DEFAULT_LIMIT, stalls_report
 from headway.engine.funnel.contact_lists import resolve_stage
 from headway.model.journey import Journey
@@ -67,6 +67,18 @@ class DriverOut(BaseModel):
     q: float
     sentence: str
     warnings: list[str]
+    effect: str
+    excluded_reason: str | None
+
+
+class ExcludedOut(BaseModel):
+    """A touchpoint left out of a transition by default, and why (docs/drivers.md)."""
+
+    touchpoint: str
+    label: str
+    kind: Literal["stage_condition", "later_stage", "journey_email"]
+    reason: str
+    contacts: int
 
 
 class TransitionOut(BaseModel):
@@ -84,6 +96,7 @@ class TransitionOut(BaseModel):
     tested: int
     warnings: list[str]
     drivers: list[DriverOut]
+    excluded: list[ExcludedOut]
 
 
 class DriversOut(BaseModel):
@@ -93,6 +106,7 @@ class DriversOut(BaseModel):
     as_of: str
     view: str
     min_support: int
+    include_excluded: bool
     transitions: list[TransitionOut]
     warnings: list[WarningOut] = []
 
@@ -132,20 +146,28 @@ def drivers(
     segment: SegmentFilters = None,
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
     view: View = "human",
+    include_excluded: Annotated[
+        bool,
+        Query(
+            description="Also test the touchpoints left out by default: activities matching the "
+            "condition of a stage the transition spans or of a later stage, and sends of the "
+            "journey's own emails (listed under excluded otherwise)."
+        ),
+    ] = False,
 ) -> Any:
-    """Per transition: touchpoints with odds ratio, rate ratio (95 % CI), p, q and support."""
+    """Per transition: touchpoints with the rate ratio read aloud (95 % CI), raw rates,
+    odds ratio, p, q and support; the touchpoints left out and why."""
     opts = segmented(request, report_options(as_of, date_range), segment)
     journey = stored_journey(request, name)
     hw = app_headway(request)
     with about("stage"):
-        report = drivers_report(
-            hw.backend,
+        report = hw.drivers(
             journey,
-            opts,
-            stage=_stage(journey, stage),
+            stage=stage,
             min_support=min_support,
             human=view == "human",
-            matched=hw.cache.match(journey, opts),  # shared with the journey page's reports
+            as_of=opts,  # the journey page's match, shared through the service's cache
+            include_excluded=include_excluded,
         )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 

@@ -10,12 +10,12 @@ take the page's query string (``as_of``, ``date_range``, ``view``).
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.engine.diagnostics.drivers import times
+from headway.api import times
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, view_of
@@ -42,9 +42,20 @@ def drivers_panel(
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
-    report = hw.drivers(journey, human=human, as_of=view.as_of, date_range=view.date_range_text)
+    include = request.query_params.get("include_excluded") in ("1", "true")
+    report = hw.drivers(
+        journey,
+        human=human,
+        as_of=view.as_of,
+        date_range=view.date_range_text,
+        include_excluded=include,
+    )
+    query = {k: v for k, v in request.query_params.items() if k != "include_excluded"}
     context = {
         "report": report,
+        "toggle_href": "?"
+        + urlencode(query | ({} if include else {"include_excluded": "1"}))
+        + "#drivers-title",
         "top": TOP_DRIVERS,
         "significant": SIGNIFICANT,
         "ratio": ratio_text,

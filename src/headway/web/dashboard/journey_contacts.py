@@ -37,6 +37,7 @@ SENTENCES = {
     "dropped": "who dropped at",
     "in_progress": "in progress at",
     "stalled": "stalled at",
+    "moving": "in progress (not stalled) at",
 }
 
 

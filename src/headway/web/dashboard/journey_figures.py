@@ -8,6 +8,7 @@ figures are plain JSON (``{"data", "layout"}``) that headway.js draws; a point's
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -15,9 +16,10 @@ from urllib.parse import quote, urlencode
 
 from headway.engine.funnel.report import FunnelReport, StageRow
 from headway.engine.funnel.trends import TrendReport
+from headway.web.dashboard._formats import duration
 
 ACCENT = "#2f5fd0"
-COLOURS = {"dropped": "#c8553d", "moving": "#6f8fdc", "stalled": "#e0a030", "converted": "#1f8a5b"}
+COLOURS = {"dropped": "#c8553d", "moving": "#8fa8e6", "stalled": "#e0a030", "converted": "#1f8a5b"}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
 STATUS_LABELS = {
     "reached": "reached",
@@ -47,25 +49,6 @@ def percent(value: float | None) -> str:
 def count(value: int) -> str:
     """A count with thousands separators."""
     return f"{value:,}"
-
-
-def duration(seconds: float | None) -> str:
-    """A duration a marketer reads at a glance: ``45 s``, ``12 min``, ``5.3 h``, ``6.6 days``."""
-    if seconds is None:
-        return "—"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3_600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86_400:
-        return f"{_one_decimal(seconds / 3_600)} h"
-    days = _one_decimal(seconds / 86_400)
-    return f"{days} day" if days == "1" else f"{days} days"
-
-
-def _one_decimal(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
 
 
 def when(ts: datetime | None) -> str:
@@ -114,6 +97,17 @@ def in_progress_total(report: FunnelReport) -> int:
     return sum(s.in_progress for s in report.stages)
 
 
+EMPTY = "No contact entered this journey in this view, so there is nothing to draw."
+
+
+def count_axis(top: float, ticks: int = 5) -> dict[str, Any]:
+    """An axis of whole contacts: ticks on a round step of at least 1, never ``0.5``."""
+    raw = max(top, 1) / ticks
+    magnitude = 10 ** max(0, math.floor(math.log10(raw)))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return {"tick0": 0, "dtick": step, "tickformat": "~s", "rangemode": "tozero"}
+
+
 def _layout(n_rows: int, xaxis: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     xaxis = xaxis or {}
     return {
@@ -132,7 +126,8 @@ def _layout(n_rows: int, xaxis: dict[str, Any] | None = None, **extra: Any) -> d
 def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
     """Reached per stage as bars labelled with % of previous and % of first; click: contacts.
 
-    ``narrow`` holds shorter labels and more room for them, for phone-width screens.
+    ``narrow`` holds shorter labels and more room for them, for phone-width screens; with
+    nobody entered, ``empty`` says so instead of drawing axes around nothing.
     """
     stages = report.stages
     top = max((s.reached for s in stages), default=0) or 1
@@ -154,23 +149,29 @@ def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, A
         "hovertemplate": "%{y}: %{x:,} reached<br>Click to list them<extra></extra>",
     }
     axis = {"title": {"text": "contacts reached"}, "range": [0, top * 1.65]}
-    layout = _layout(len(stages), showlegend=False, xaxis=axis)
+    layout = _layout(len(stages), showlegend=False, xaxis={**axis, **count_axis(top * 1.65)})
     short = [
         f"{count(s.reached)}<br>{percent(s.conversion_from_previous)} · "
         f"{percent(s.conversion_from_first)}"
         for s in stages
     ]
-    narrow = {"data": [{"text": short}], "layout": {"xaxis": {**axis, "range": [0, top * 2.1]}}}
-    return {"data": [bar], "layout": layout, "narrow": narrow}
+    narrow_axis = {**layout["xaxis"], "range": [0, top * 2.1], **count_axis(top * 2.1, 3)}
+    narrow = {"data": [{"text": short}], "layout": {"xaxis": narrow_axis}}
+    figure = {"data": [bar], "layout": layout, "narrow": narrow}
+    return {**figure, "empty": EMPTY} if report.entered == 0 else figure
 
 
 def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
-    """Where contacts stopped: dropped / in progress (moving) / stalled per stage, stacked."""
+    """Where contacts stopped, per stage: dropped, then in progress (stalled included, as in
+    the stage table: stalled contacts are a subset of those in progress, DESIGN §5) with the
+    stalled part drawn as a thinner bar inside it; converted at the last stage."""
     stages = report.stages
     names = [chart_text(s.name) for s in stages]
     last = len(stages)
+    dropped = [s.dropped for s in stages]
+    converted = [s.reached if s.index == last else 0 for s in stages]
 
-    def trace(label: str, colour: str, status: str, values: list[int]) -> dict[str, Any]:
+    def trace(label: str, status: str, values: list[int], **extra: Any) -> dict[str, Any]:
         urls = [contacts_url(report.journey, s.index, status, query) for s in stages]
         return {
             "type": "bar",
@@ -178,40 +179,64 @@ def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str,
             "name": label,
             "y": names,
             "x": values,
-            "marker": {"color": colour},
             "customdata": urls,
             "hovertemplate": f"%{{y}}: %{{x:,}} {label.lower()}<br>Click to list them<extra></extra>",
+            **extra,
         }
 
-    converted = [s.reached if s.index == last else 0 for s in stages]
+    in_progress = trace(
+        "In progress",
+        "in_progress",
+        [s.in_progress for s in stages],
+        base=dropped,
+        marker={"color": COLOURS["moving"]},
+        text=[f"{count(s.in_progress)} in progress, {count(s.stalled)} of them stalled"
+              for s in stages],
+        textposition="none",
+        hovertemplate="%{y}: %{text}<br>Click to list them<extra></extra>",
+    )  # fmt: skip
     data = [
-        trace("Dropped", COLOURS["dropped"], "dropped", [s.dropped for s in stages]),
+        trace("Dropped", "dropped", dropped, base=[0] * last, marker={"color": COLOURS["dropped"]}),
+        in_progress,
         trace(
-            "In progress",
-            COLOURS["moving"],
-            "moving",
-            [s.in_progress - s.stalled for s in stages],
+            "Stalled",
+            "stalled",
+            [s.stalled for s in stages],
+            base=dropped,
+            width=[0.35] * last,
+            marker={"color": COLOURS["stalled"]},
+            hovertemplate="%{y}: %{x:,} stalled (part of those in progress)"
+            "<br>Click to list them<extra></extra>",
         ),
-        trace("Stalled", COLOURS["stalled"], "stalled", [s.stalled for s in stages]),
-        trace("Converted", COLOURS["converted"], "reached", converted),
-    ]
-    legend = {"orientation": "h", "y": -0.25, "x": 0, "traceorder": "normal"}
-    layout = _layout(len(stages), barmode="stack", legend=legend)
-    layout["margin"] = {**layout["margin"], "b": 70}
-    return {"data": data, "layout": layout}
+        trace("Converted", "reached", converted, base=[0] * last,
+              marker={"color": COLOURS["converted"]}),
+    ]  # fmt: skip
+    top = max((d + s.in_progress for d, s in zip(dropped, stages, strict=True)), default=0)
+    legend = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"}
+    axis = {**count_axis(max(top, converted[-1] if stages else 0))}
+    layout = _layout(len(stages), barmode="overlay", legend=legend, xaxis=axis)
+    layout["margin"] = {**layout["margin"], "t": 40}
+    narrow_axis = {**layout["xaxis"], **count_axis(max(top, converted[-1] if stages else 0), 3)}
+    figure = {"data": data, "layout": layout, "narrow": {"layout": {"xaxis": narrow_axis}}}
+    return {**figure, "empty": EMPTY} if report.entered == 0 else figure
 
 
 def trend_figure(report: TrendReport) -> dict[str, Any]:
-    """Conversion by entry week (line) over the number who entered (light bars)."""
+    """Conversion by entry week (line, drawn over the bars) over the number who entered.
+
+    One week is drawn as a labelled category (a date axis around one point means nothing);
+    no week at all is ``empty``.
+    """
     weeks = [str(p.label) for p in report.periods]
+    single = len(weeks) == 1
+    when_text = "week of %{x}" if single else "week of %{x|%d %b %Y}"
     entered = {
         "type": "bar",
         "name": "Entered",
         "x": weeks,
         "y": [p.entered for p in report.periods],
-        "yaxis": "y2",
         "marker": {"color": "#dfe5f3"},
-        "hovertemplate": "week of %{x|%d %b %Y}: %{y:,} entered<extra></extra>",
+        "hovertemplate": when_text + ": %{y:,} entered<extra></extra>",
     }
     conversion = {
         "type": "scatter",
@@ -219,24 +244,41 @@ def trend_figure(report: TrendReport) -> dict[str, Any]:
         "name": "Conversion",
         "x": weeks,
         "y": [p.conversion for p in report.periods],
+        "yaxis": "y2",
         "line": {"color": ACCENT, "width": 2.5},
-        "hovertemplate": "week of %{x|%d %b %Y}: %{y:.1%} converted<extra></extra>",
+        "marker": {"size": 9 if single else 6},
+        "hovertemplate": when_text + ": %{y:.1%} converted<extra></extra>",
     }
+    top = max((p.entered for p in report.periods), default=0)
+    xaxis: dict[str, Any] = (
+        {"type": "category", "automargin": True, "tickprefix": "week of "}
+        if single
+        else {"type": "date", "automargin": True, "ticklabelmode": "period"}
+    )
+    # the bars (counts) on the base axis, the line on the overlaying axis: Plotly draws an
+    # overlaying axis's traces above the base ones, so the bars never hide the line
     layout = {
         "height": 320,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
         "font": FONT,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "date", "automargin": True},
-        "yaxis": {"tickformat": ".1%", "rangemode": "tozero", "automargin": True,
-                  "gridcolor": "#e6e9ef", "title": {"text": "conversion"}},
-        "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "automargin": True,
-                   "rangemode": "tozero", "title": {"text": "entered"}},
+        "xaxis": xaxis,
+        "yaxis": {"side": "right", "showgrid": False, "automargin": True,
+                  "title": {"text": "entered"}, **count_axis(top, 4)},
+        "yaxis2": {"overlaying": "y", "side": "left", "tickformat": ".1%", "rangemode": "tozero",
+                   "automargin": True, "gridcolor": "#e6e9ef", "title": {"text": "conversion"}},
         "legend": {"orientation": "h", "y": 1.12, "x": 0},
         "hoverlabel": {"font": FONT},
     }  # fmt: skip
-    return {"data": [entered, conversion], "layout": layout}
+    narrow_x = xaxis if single else {**xaxis, "nticks": 4, "tickformat": "%b"}
+    figure = {"data": [entered, conversion], "layout": layout,
+              "narrow": {"layout": {"xaxis": narrow_x}}}  # fmt: skip
+    return (
+        {**figure, "empty": "No contact entered this journey in this view."}
+        if not weeks
+        else figure
+    )
 
 
 def trend_rows(report: TrendReport) -> list[dict[str, str]]:

@@ -49,6 +49,16 @@
       var box = boxes[i];
       if (box.dataset.drawn) continue;
       var figure = readFigure(box.dataset.figure);
+      if (figure && figure.empty) {
+        // nothing to draw (nobody entered): say so rather than axes around nothing
+        var note = document.createElement("p");
+        note.className = "note chart-empty";
+        note.textContent = figure.empty;
+        box.replaceChildren(note);
+        box.classList.add("is-empty");
+        box.dataset.drawn = "empty";
+        continue;
+      }
       if (!figure || typeof window.Plotly === "undefined") {
         box.innerHTML = '<p class="chart-fallback">The chart could not be drawn; the table shows the same numbers.</p>';
         continue;
@@ -62,6 +72,35 @@
         if (point && isLocalPath(point.customdata)) window.location.assign(point.customdata);
       });
     }
+  }
+
+  // Phone-width tables: every cell learns its column's name (data-label) so headway.css can
+  // show each row as a block of "name  value" lines below 600 px instead of a wide table to
+  // scroll sideways. Tables opt out with class "no-reflow".
+  function labelTables(root) {
+    root.querySelectorAll(".table-scroll > table:not(.no-reflow)").forEach(function (table) {
+      var heads = table.querySelectorAll("thead tr:last-child th");
+      if (!heads.length) return;
+      var names = [];
+      heads.forEach(function (th) {
+        for (var k = 0; k < (th.colSpan || 1); k++) names.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var col = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label") && names[col]) cell.setAttribute("data-label", names[col]);
+          if (cell.textContent.trim().length > 24) cell.classList.add("wide");
+          col += cell.colSpan || 1;
+        });
+      });
+      table.classList.add("reflow");
+    });
+  }
+
+  // <details class="fold" open> sections (long lists) start folded on a phone-width screen.
+  function foldForPhone(root) {
+    if (window.innerWidth > 600) return;
+    root.querySelectorAll("details.fold[open]").forEach(function (d) { d.open = false; });
   }
 
   // The page's query string (as_of, date_range, view, ...) added to a panel's own URL.
@@ -99,6 +138,8 @@
         }
         return response.text().then(function (html) {
           panel.innerHTML = html;
+          labelTables(panel);
+          foldForPhone(panel);
           renderCharts(panel);
         });
       })
@@ -120,12 +161,16 @@
   }
 
   function start() {
+    labelTables(document);
+    foldForPhone(document);
     renderCharts(document);
     document.querySelectorAll(".lazy-panel[data-src]").forEach(loadPanel);
     rowLinks(document);
   }
 
-  window.headway = { fetch: hwFetch, renderCharts: renderCharts, loadPanel: loadPanel };
+  window.headway = {
+    fetch: hwFetch, renderCharts: renderCharts, loadPanel: loadPanel, labelTables: labelTables,
+  };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
