@@ -26,6 +26,15 @@ DateRange = Annotated[
     typer.Option("--date-range", help="FROM..TO (dates or ISO times; either side may be empty)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SegmentOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--segment",
+        "-s",
+        help="Count only a segment (repeat to AND): attributes.PATH=VALUE, entry.PATH=VALUE "
+        "or cohort=NAME; operators = != > >= < <= ~ (docs/reports.md).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -36,14 +45,18 @@ def register(app: typer.Typer) -> None:
 
 
 def funnel(
-    journey: JourneyArg, as_of: AsOf = None, date_range: DateRange = None, json_: JsonFlag = False
+    journey: JourneyArg,
+    as_of: AsOf = None,
+    date_range: DateRange = None,
+    segment: SegmentOpt = None,
+    json_: JsonFlag = False,
 ) -> None:
     """A journey's funnel: reached, conversion, dropped / in progress / stalled, times."""
     from headway.api import options
 
     opts = options(as_of, date_range)
     with open_headway() as hw:
-        report = hw.funnel(journey, as_of=opts.as_of, date_range=opts.date_range)
+        report = hw.funnel(journey, as_of=opts.as_of, date_range=opts.date_range, segment=segment)
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
     print_warnings(warnings)
     if json_:
@@ -57,6 +70,7 @@ def trends(
     by: Annotated[str, typer.Option("--by", help="day, week or month of entry.")] = "week",
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Conversion by entry period."""
@@ -64,7 +78,9 @@ def trends(
 
     opts = options(as_of, date_range)
     with open_headway() as hw:
-        report = hw.trends(journey, by, as_of=opts.as_of, date_range=opts.date_range)
+        report = hw.trends(
+            journey, by, as_of=opts.as_of, date_range=opts.date_range, segment=segment
+        )
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
     print_warnings(warnings)
     if json_:
@@ -91,6 +107,7 @@ def breakdown(
     top: Annotated[int, typer.Option("--top", help="Values shown before '(other)'.")] = 10,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """The funnel split by a property or contact attribute."""
@@ -99,7 +116,13 @@ def breakdown(
     opts = options(as_of, date_range)
     with open_headway() as hw:
         report = hw.breakdown(
-            journey, by, touch=touch, top=top, as_of=opts.as_of, date_range=opts.date_range
+            journey,
+            by,
+            touch=touch,
+            top=top,
+            as_of=opts.as_of,
+            date_range=opts.date_range,
+            segment=segment,
         )
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
     print_warnings(warnings)
