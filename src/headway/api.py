@@ -68,6 +68,7 @@ from headway.model.journey import Journey, parse_journey
 from headway.service.access import AccessService
 from headway.service.actions import ActionService
 from headway.service.contacts import ContactService
+from headway.service.analysis import AnalysisService
 from headway.service.emails import EmailService
 from headway.service.flows import FlowService
 from headway.service.journeys import JourneyAdmin
@@ -102,6 +103,7 @@ class Headway(
     SegmentService,
     ActionService,
     LiveService,
+    AnalysisService,
 ):
     """An open Headway database and the reports over it: the one service behind the CLI, the
     REST API and the dashboard (its parts by concept in ``headway.service``)."""

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from headway.engine.email.suppression import Suppression
     from headway.engine.funnel.breakdowns import TOUCHES, BreakdownReport
     from headway.engine.funnel.contact_journeys import ContactJourney, StageMark, stage_marks
+    from headway.engine.funnel.compare import CompareReport
     from headway.engine.funnel.contact_lists import (
         STATUS_NAMES,
         ContactList,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     )
     from headway.engine.funnel.report import FunnelReport, StageRow
     from headway.engine.funnel.trends import TrendReport
+    from headway.engine.funnel.time_to_convert import TimeToConvertReport
     from headway.engine.options import (
         DEFAULT_LIMIT,
         DEFAULT_MIN_SUPPORT,
@@ -97,6 +99,8 @@ _WHERE: dict[str, str] = {
         ("ContactJourney", "StageMark", "stage_marks"), "headway.engine.funnel.contact_journeys"
     ),
     **dict.fromkeys(
+    "CompareReport": "headway.engine.funnel.compare",
+    "TimeToConvertReport": "headway.engine.funnel.time_to_convert",
         ("STATUS_NAMES", "ContactList", "ContactRow", "resolve_stage"),
         "headway.engine.funnel.contact_lists",
     ),
@@ -160,6 +164,7 @@ __all__ = [
     "DateWindow",
     "Delivery",
     "Digest",
+    "CompareReport",
     "DriversReport",
     "EmailInfluence",
     "EmailMetrics",
@@ -193,6 +198,7 @@ __all__ = [
     "UndoReport",
     "Uplift",
     "check_days",
+    "TimeToConvertReport",
     "check_scopes",
     "default_db_path",
     "effective_scopes",
