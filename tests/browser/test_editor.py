@@ -60,8 +60,9 @@ def test_editor_validates_as_you_type_and_previews_counts(
     assert page.locator("#problems li").count() == 0
     page.locator("#preview-as-of").fill(AS_OF)
     page.locator("#preview").click()
+    # The preview also runs by itself as the draft changes: wait for the one at AS_OF.
+    page.locator("#preview-status", has_text=f"as of {AS_OF}").wait_for()
     rows = page.locator("#preview-table tbody tr")
-    rows.first.wait_for()
     funnel = httpx.get(
         f"{demo_server.url}/api/v1/journeys/Lead%20nurturing/funnel",
         params={"as_of": AS_OF},

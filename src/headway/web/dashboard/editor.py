@@ -235,6 +235,9 @@ def save_draft(
     A refused draft is answered 200 with the editor and its messages: the browser shows the
     page as a normal one (no failed-load error), with the user's text intact.
     """
+    # A form sends a text area's line breaks as CRLF (HTML's form encoding); the text the
+    # user saw, and the one stored, has LF (the canonical writer's text saves as it is).
+    text = text.replace("\r\n", "\n")
     checked = check(text)
     if checked.journey is None:
         return editor_page(request, text, original, checked.problems)

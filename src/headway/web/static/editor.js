@@ -1,4 +1,5 @@
-// The journey editor: live validation by the engine (debounced) and a preview of stage counts.
+// The journey editor: live validation by the engine (debounced) and a live preview of the
+// draft's funnel on the current data (run again, debounced, whenever the draft is valid).
 // Everything from the server is inserted as text, never as HTML.
 (function () {
   "use strict";
@@ -13,7 +14,9 @@
   var meta = document.querySelector('meta[name="csrf-token"]');
   var token = meta ? meta.getAttribute("content") : "";
   var timer = null;
+  var previewTimer = null;
   var latest = 0;
+  var previewed = 0;
 
   function post(url, body) {
     return fetch(url, {
@@ -78,6 +81,8 @@
       if (!answer.ok) { setStatus(errorText(answer.data), "invalid"); return; }
       var d = answer.data;
       if (d.valid) {
+        clearTimeout(previewTimer);
+        previewTimer = setTimeout(preview, 300);
         setStatus("Valid: " + d.name + ", " + d.stages.length + " stage" + (d.stages.length === 1 ? "" : "s") + ".", "valid");
       } else {
         var n = d.problems.length;
@@ -101,6 +106,15 @@
     return c;
   }
 
+  // A bar under each stage's name, its length the stage's share of the contacts who entered.
+  function bar(reached, entered) {
+    var b = document.createElement("span");
+    b.className = "preview-bar";
+    b.setAttribute("aria-hidden", "true");
+    b.style.width = (entered ? Math.max(0.5, 100 * reached / entered) : 0) + "%";
+    return b;
+  }
+
   function showPreview(d) {
     var body = previewTable.querySelector("tbody");
     body.replaceChildren();
@@ -108,6 +122,7 @@
       var row = document.createElement("tr");
       var name = cell("th", s.name);
       name.scope = "row";
+      name.append(bar(s.reached, d.entered));
       row.append(cell("td", String(s.index)), name, cell("td", s.reached.toLocaleString("en-US"), "num"),
                  cell("td", s.index === 1 ? "" : percent(s.conversion_from_previous), "num"));
       body.append(row);
@@ -117,9 +132,13 @@
   }
 
   function preview() {
+    var mine = ++previewed;
+    clearTimeout(previewTimer);
     previewStatus.textContent = "Running the funnel on the draft…";
-    previewButton.disabled = true;
+    previewTable.setAttribute("aria-busy", "true");
     post("/journeys/editor/preview", { text: text.value, as_of: asOf.value || null }).then(function (answer) {
+      if (mine !== previewed) { return; }  // a newer preview is on its way
+      previewTable.removeAttribute("aria-busy");
       if (!answer.ok) { previewStatus.textContent = errorText(answer.data); previewTable.hidden = true; return; }
       if (!answer.data.valid) {
         previewStatus.textContent = "Fix the problems listed under Validation first.";
@@ -129,8 +148,8 @@
       }
       showPreview(answer.data);
     }).catch(function () {
-      previewStatus.textContent = "Could not reach the server for the preview.";
-    }).finally(function () { previewButton.disabled = false; });
+      if (mine === previewed) { previewStatus.textContent = "Could not reach the server for the preview."; }
+    });
   }
 
   // The text area grows with the definition, so the whole journey stays in view.
@@ -213,5 +232,6 @@
     timer = setTimeout(validate, 400);
   });
   previewButton.addEventListener("click", preview);
+  asOf.addEventListener("change", preview);
   validate();
 })();
