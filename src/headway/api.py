@@ -13,7 +13,8 @@ the numbers are always those of a fresh run.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -50,7 +51,7 @@ from headway.engine.options import (
     parse_instant,
     utc_now,
 )
-from headway.errors import InvalidInput, NotOnBackend
+from headway.errors import ConfigError, InvalidInput, NotOnBackend
 from headway.fresh_matches import FreshMatches
 from headway.ingest.files import ImportOptions, Warn
 from headway.ingest.importer import ImportOutcome, ReportFor, run_import
@@ -85,6 +86,8 @@ from headway.store.table_export import TableExport, export_table
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from headway.backends.spark.settings import SparkSettings
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
@@ -477,6 +480,31 @@ def open(
     if served is not None:
         return served
     return Headway(Store(db, read_only=read_only), cache_bytes=cache_bytes)
+
+
+@contextmanager
+def open_spark(settings: SparkSettings) -> Iterator[Headway]:
+    """Headway on Spark over the ``[spark]`` settings' source (``source``, ``columns``,
+    ``contacts``, ``partitions``...): its session starts for the block and stops after
+    (docs/scale-out.md)."""
+    from headway.backends.spark.backend import SparkBackend
+    from headway.backends.spark.session import spark_session
+
+    if settings.source is None:
+        raise ConfigError(
+            "the spark backend needs a source: --source PATH_OR_TABLE or [spark] source"
+        )
+    with spark_session(settings) as spark:
+        backend = SparkBackend(
+            spark,
+            settings.source,
+            columns=settings.columns,
+            format=settings.source_format,
+            contacts=settings.contacts,
+            contact_columns=settings.contact_columns,
+            partitions=settings.partitions,
+        )
+        yield Headway(backend=backend)
 
 
 def _caller() -> str:

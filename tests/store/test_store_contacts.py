@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from rich.console import Console
 
+from headway.api import Headway
 from headway.cli.contact_show import show_contact
 from headway.errors import NotFound
 from headway.ingest.records import validate_records
@@ -81,7 +82,7 @@ def test_timeline_is_ordered_by_time_with_names_and_properties(filled: Store) ->
 
 def test_show_contact_prints_attributes_and_timeline(filled: Store) -> None:
     console = Console(record=True, width=200)
-    show_contact(filled, "a@x.com", console)
+    show_contact(Headway(filled), "a@x.com", console)
     text = console.export_text()
     assert "Contact a@x.com" in text
     assert "country" in text and "DE" in text
@@ -93,4 +94,4 @@ def test_show_contact_prints_attributes_and_timeline(filled: Store) -> None:
 
 def test_show_unknown_contact_is_not_found(filled: Store) -> None:
     with pytest.raises(NotFound, match="there is no contact 'nobody'"):
-        show_contact(filled, "nobody", Console(record=True))
+        show_contact(Headway(filled), "nobody", Console(record=True))

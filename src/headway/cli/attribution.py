@@ -15,8 +15,7 @@ from headway.cli.emails import emails_app
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
 
 if TYPE_CHECKING:
-    from headway.engine.diagnostics.email_influence import EmailInfluence
-    from headway.engine.diagnostics.email_rankings import EmailRanking
+    from headway.api import EmailInfluence, EmailRanking
 
 AllView = Annotated[bool, typer.Option("--all", help="Count machine opens and clicks too.")]
 Days = Annotated[int, typer.Option("--days", help="Days after each delivery (1-365).")]
@@ -42,19 +41,16 @@ def attribution(
     json_: JsonFlag = False,
 ) -> None:
     """Attribute a journey's conversions to touchpoints (first, last, linear, position, Markov)."""
-    from headway.api import options
-    from headway.engine.attribution.report import (
-        AttributionOptions,
-        attribution_report,
-        parse_models,
-    )
+    from headway.api import AttributionOptions, options, parse_models
 
     opts = options(as_of, date_range)
     chosen = AttributionOptions(models=parse_models(model), order=order, human=not all_)
     with open_headway() as hw:
         j = hw.journey(journey)
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
-        report = attribution_report(hw.backend, j, opts, chosen)
+        report = hw.attribution(
+            j, models=chosen.models, order=chosen.order, human=chosen.human, as_of=opts
+        )
     print_warnings(warnings)
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))
@@ -91,11 +87,10 @@ def influence(
 ) -> None:
     """How the email's recipients at each stage moved on, by what they did with it."""
     from headway.api import options
-    from headway.engine.diagnostics.email_influence import email_influence
 
     opts = options(as_of, None)
     with open_headway() as hw:
-        report = email_influence(hw.backend, hw.journey(journey), opts, email, days, not all_)
+        report = hw.email_influence(email, journey, days=days, human=not all_, as_of=opts)
     if json_:
         print_json(report.to_dict())
         return
@@ -135,12 +130,11 @@ def unsubscribes(
 ) -> None:
     """Emails ranked by unsubscribes (or journey drop-off) within N days of delivery."""
     from headway.api import options
-    from headway.engine.diagnostics.email_rankings import email_ranking
 
     opts = options(as_of, None)
     with open_headway() as hw:
         j = hw.journey(journey) if journey else None
-        report = email_ranking(hw.backend, opts, days, j, by)
+        report = hw.email_ranking(by=by, days=days, journey=j, as_of=opts)
     if json_:
         print_json(report.to_dict())
         return

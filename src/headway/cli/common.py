@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, cast
 from rich.console import Console
 
 from headway.local_socket.routing import RoutedConsole
-from headway.store.open_stores import lookup
+from headway.service.types import served_store
 
 if TYPE_CHECKING:  # the store (DuckDB, pyarrow) loads when a command opens it, not for --help
-    from headway.api import Headway
+    from headway.api import Headway, Store
     from headway.settings import Settings
-    from headway.store import Store
 
 DEFAULT_CONFIG = "headway.toml"  # read for the backend settings when $HEADWAY_CONFIG is unset
 
@@ -43,7 +42,7 @@ class CliState(threading.local):
 
     def db_path(self) -> Path:
         """The chosen database: ``--db``, else ``$HEADWAY_DB``, else ``./headway.duckdb``."""
-        from headway.store import default_db_path
+        from headway.service.types import default_db_path
 
         return self.db if self.db is not None else default_db_path()
 
@@ -95,38 +94,29 @@ def spark_chosen() -> bool:
 @contextmanager
 def open_headway(*, read_only: bool = True) -> Iterator[Headway]:
     """The reports' service for one command: on the DuckDB store, or on Spark over a source."""
-    from headway.api import Headway
+    from headway.api import Headway, open_spark
 
     settings = backend_settings() if _backend_configured() else None
     if settings is None or settings.backend == "duckdb":
         with open_db(read_only=read_only) as store:
             yield Headway(store)
         return
-    from headway.backends.spark.backend import SparkBackend
-    from headway.backends.spark.session import spark_session
-    from headway.errors import ConfigError
-
-    chosen = settings.spark
-    if chosen.source is None:
-        raise ConfigError(
-            "the spark backend needs a source: --source PATH_OR_TABLE or [spark] source"
-        )
-    with spark_session(chosen) as spark:
-        backend = SparkBackend(
-            spark,
-            chosen.source,
-            columns=chosen.columns,
-            format=chosen.source_format,
-            contacts=chosen.contacts,
-            contact_columns=chosen.contact_columns,
-            partitions=chosen.partitions,
-        )
-        yield Headway(backend=backend)
+    with open_spark(settings.spark) as hw:
+        yield hw
 
 
 def served_here() -> bool:
     """Whether this process serves the chosen database (the command was forwarded to it)."""
-    return lookup(state.db_path()) is not None
+    return served_store(state.db_path()) is not None
+
+
+@contextmanager
+def open_service(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Headway]:
+    """The service on the chosen DuckDB database for one command (see ``open_db``)."""
+    from headway.api import Headway
+
+    with open_db(read_only=read_only, must_exist=must_exist) as store:
+        yield Headway(store)
 
 
 @contextmanager
@@ -137,7 +127,7 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
 
         raise NotOnBackend(f"headway {_command_name()}", "spark")
     path = state.db_path()
-    served = lookup(path)
+    served = served_store(path)
     if served is not None:
         yield served.store  # a command forwarded to the server: its store stays open
         return
@@ -148,7 +138,7 @@ def open_db(*, read_only: bool = False, must_exist: bool = True) -> Iterator[Sto
             f"database {path} does not exist; create it with 'headway import' or 'headway demo'"
         )
     from headway.local_socket.forward import remove_if_stale
-    from headway.store import Store
+    from headway.service.types import Store
 
     store = Store(path, read_only=read_only)
 

@@ -5,7 +5,7 @@ The engine's CLI module wires ``show_contact`` into its ``contacts`` command gro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import orjson
 from rich.console import Console
@@ -14,25 +14,24 @@ from rich.table import Table
 from headway.errors import NotFound
 
 if TYPE_CHECKING:
-    from headway.store import Store
+    from headway.api import Headway
 
 
-def show_contact(store: Store, contact_id: str, console: Console, limit: int | None = None) -> None:
+def show_contact(hw: Headway, contact_id: str, console: Console, limit: int | None = None) -> None:
     """Print a contact's attributes and timeline; NotFound when there is no such contact."""
-    from headway.store.contacts import contact_timeline, get_contact
-    from headway.store.identities import contact_identities
+    from headway.api import ContactIdentities
 
-    contact = get_contact(store, contact_id)
+    contact = hw.contact(contact_id)
     if contact is None:
         raise NotFound(f"there is no contact {contact_id!r}")
     table = _attributes_table(contact)
-    merged = contact_identities(store, contact_id)
+    merged = cast(ContactIdentities, hw.identities(contact_id))  # one contact's merges
     if merged.merged_into is not None:
         table.add_row("merged into", merged.merged_into)
     if merged.aliases:
         table.add_row("merged ids", ", ".join(merged.aliases))
     console.print(table)
-    console.print(_timeline_table(contact_timeline(store, contact_id, limit), contact_id))
+    console.print(_timeline_table(hw.contact_timeline(contact_id, limit), contact_id))
 
 
 def _attributes_table(contact: dict[str, object]) -> Table:

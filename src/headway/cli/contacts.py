@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from headway.cli.common import console, open_db, open_headway
+from headway.cli.common import console, open_headway, open_service
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import print_json
 from headway.errors import InvalidInput
@@ -96,5 +96,5 @@ def _show(target: list[str]) -> None:
         raise InvalidInput("usage: headway contacts show CONTACT_ID")
     from headway.cli.contact_show import show_contact
 
-    with open_db(read_only=True) as store:
-        show_contact(store, target[1], console)
+    with open_service(read_only=True) as hw:
+        show_contact(hw, target[1], console)

@@ -31,7 +31,7 @@ def demo_command(
 ) -> None:
     """Build the demo world: campaigns, web activity and purchases ending on 2025-06-30."""
     from headway.demo import NO_EFFECTS, DemoConfig
-    from headway.store import Store
+    from headway.service.types import Store
 
     config = DemoConfig(
         contacts=contacts, seed=seed, effects=NO_EFFECTS if no_effects else DemoConfig().effects
@@ -53,7 +53,7 @@ def demo_command(
 def _build(path: Path, config: DemoConfig) -> DemoSummary:
     from headway.demo import build_demo
     from headway.ingest.relabel import relabel
-    from headway.store import Store
+    from headway.service.types import Store
 
     columns = (TextColumn("building demo"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Store(path) as store, Progress(*columns, console=console, transient=True) as progress:

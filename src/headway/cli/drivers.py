@@ -12,12 +12,11 @@ from rich.table import Table
 from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
-from headway.engine.options import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 from headway.errors import InvalidInput
+from headway.service.types import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 
 if TYPE_CHECKING:
-    from headway.api import DriversReport, Transition
-    from headway.engine.diagnostics.stalls import StageStalls, StallsReport
+    from headway.api import DriversReport, StageStalls, StallsReport, Transition
 
 SIGNIFICANT = 0.05  # q below which the plain-language line is printed
 LEGEND = (
@@ -184,8 +183,6 @@ def stalls(
 ) -> None:
     """Per stage, the stalled contacts with their last touchpoints, and what is over-represented."""
     from headway.api import options
-    from headway.engine.diagnostics.stalls import stalls_report
-    from headway.engine.funnel.contact_lists import resolve_stage
 
     human = human_view(view)
     if limit < 0:
@@ -195,15 +192,8 @@ def stalls(
         j = hw.journey(journey)
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         print_warnings(warnings)
-        k = resolve_stage(j, stage) if stage is not None else None
-        report = stalls_report(
-            hw.backend,
-            j,
-            opts,
-            stage=k,
-            min_support=min_support,
-            human=human,
-            limit=limit,
+        report = hw.stalls(
+            j, stage=stage, min_support=min_support, human=human, limit=limit, as_of=opts
         )
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))

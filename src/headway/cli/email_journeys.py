@@ -29,13 +29,10 @@ def engagement(
 ) -> None:
     """Email engagement (delivered, open and click rates) of the contacts at each stage."""
     from headway.api import options
-    from headway.engine.diagnostics.email_journeys import journey_engagement
 
     opts = options(as_of, date_range)
     with open_headway() as hw:
-        report = journey_engagement(
-            hw.backend, hw.match(journey, as_of=opts.as_of, date_range=opts.date_range), not all_
-        )
+        report = hw.journey_engagement(hw.journey(journey), opts, not all_)
     if json_:
         print_json(report.to_dict())
         return
@@ -65,11 +62,10 @@ def stages(
 ) -> None:
     """Where in a journey the email's recipients were when it was delivered."""
     from headway.api import options
-    from headway.engine.diagnostics.email_journeys import email_stages
 
     opts = options(as_of, None)
     with open_headway() as hw:
-        report = email_stages(hw.backend, hw.match(journey, as_of=opts.as_of), email)
+        report = hw.email_stages(hw.journey(journey), email, opts)
     if json_:
         print_json(report.to_dict())
         return

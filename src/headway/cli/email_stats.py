@@ -17,11 +17,10 @@ from rich.table import Table
 
 from headway.cli.common import console, open_db, open_headway
 from headway.cli.emails import emails_app
-from headway.engine.email.queries import StatsQuery
 from headway.errors import Detail, InvalidInput
 
 if TYPE_CHECKING:
-    from headway.engine.email.stats import EmailMetrics, EmailStatsReport
+    from headway.api import EmailMetrics, EmailStatsReport
 
 
 def register(app: typer.Typer) -> None:
@@ -43,11 +42,11 @@ def emails_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Every metric as JSON.")] = False,
 ) -> None:
     """Email statistics: sent, delivered, bounces, opens, clicks, rates, links, timing."""
-    from headway.engine.email.stats import email_stats
+    from headway.api import StatsQuery
 
     query = StatsQuery(human=human, by=by, email=email, campaign=campaign)  # type: ignore[arg-type]
     with open_headway(read_only=True) as hw:  # the store, or Spark over a headway export
-        report = email_stats(hw.backend, query)
+        report = hw.email_stats(query)
     if as_json:
         # plain write: Rich would spend seconds laying out a large JSON document
         sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())

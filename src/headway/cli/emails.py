@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from headway.cli.common import console, err_console, open_db
+from headway.cli.common import console, err_console, open_db, open_service
 from headway.errors import ConfigError, Detail, InvalidInput
 
 emails_app = typer.Typer(help="Emails: register, list, statistics.", no_args_is_help=True)
@@ -35,21 +35,17 @@ def emails_add(
     ] = None,
 ) -> None:
     """Register an email."""
-    from headway.store.emails import register_email
-
     when = _parse_time(send_time) if send_time else None
-    with open_db(must_exist=False) as store:
-        email = register_email(store, id, name, subject, campaign, kind, when)
+    with open_service(must_exist=False) as hw:
+        email = hw.register_email(id, name, subject, campaign, kind, when)
     console.print(f"registered email {email.id}", highlight=False, markup=False)
 
 
 @emails_app.command("list")
 def emails_list() -> None:
     """List registered emails."""
-    from headway.store.emails import list_emails
-
-    with open_db(read_only=True) as store:
-        emails = list_emails(store)
+    with open_service(read_only=True) as hw:
+        emails = hw.emails()
     table = Table("id", "name", "subject", "campaign", "kind", "send time")
     for e in emails:
         sent = e.send_time.isoformat(sep=" ") if e.send_time else ""
@@ -60,11 +56,9 @@ def emails_list() -> None:
 @emails_app.command("links")
 def emails_links(email: Annotated[str, typer.Argument(help="Email id.")]) -> None:
     """List the registered links of an email."""
-    from headway.store.emails import get_email, list_links
-
-    with open_db(read_only=True) as store:
-        get_email(store, email)
-        links = list_links(store, email)
+    with open_service(read_only=True) as hw:
+        hw.email(email)  # NotFound for an unregistered email
+        links = hw.email_links(email)
     table = Table("link", "url", "label", "honeypot")
     for link in links:
         table.add_row(link.link_id, link.url, link.label or "", "yes" if link.honeypot else "")
@@ -78,10 +72,8 @@ def email_link(
     label: Annotated[str | None, typer.Option(help="A label shown in reports.")] = None,
 ) -> None:
     """Register a link of an email and print its id."""
-    from headway.store.emails import add_link
-
-    with open_db() as store:
-        link_id = add_link(store, email, url, label)
+    with open_service() as hw:
+        link_id = hw.add_email_link(email, url, label)
     console.print(link_id, highlight=False, markup=False)
 
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_service
 from headway.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from headway.store.erase import ErasureReport
+    from headway.api import ErasureReport
 
 
 def register(app: typer.Typer) -> None:
@@ -31,11 +31,8 @@ def erase_target(target: list[str], yes: bool) -> None:
 
 def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
     """Erase a contact after confirmation (or at once with ``yes``); what was removed."""
-    from headway.store.contacts import get_contact
-    from headway.store.erase import erase_contact
-
-    with open_db() as store:
-        contact = get_contact(store, contact_id)
+    with open_service() as hw:
+        contact = hw.contact(contact_id)
         if contact is None:
             raise NotFound(f"there is no contact {contact_id!r}")
         question = (
@@ -45,7 +42,7 @@ def erase_command(contact_id: str, yes: bool) -> ErasureReport | None:
         if not yes and not typer.confirm(question, default=False):
             console.print("nothing erased", highlight=False)
             return None
-        report = erase_contact(store, contact_id)
+        report = hw.erase_contact(contact_id)
     console.print(
         f"erased contact {contact_id!r}: "
         f"{report.activities_deleted:,} activities deleted"

@@ -9,11 +9,11 @@ import typer
 from rich import box
 from rich.table import Table
 
-from headway.cli.common import console, open_db
+from headway.cli.common import console, open_service
 from headway.cli.reports import print_json
 
 if TYPE_CHECKING:
-    from headway.store.identities import ContactIdentities, IdentityLink
+    from headway.api import ContactIdentities, IdentityLink
 
 identities_app = typer.Typer(
     help="Identities: ids merged into contacts (list, merge, undo).", no_args_is_help=True
@@ -37,11 +37,10 @@ def list_command(
     Times are UTC. With CONTACT: the ids merged into it, what it is merged into, and the links
     naming them.
     """
-    from headway.api import Headway
-    from headway.store.identities import ContactIdentities
+    from headway.api import ContactIdentities
 
-    with open_db(read_only=True) as store:
-        found = Headway(store).identities(contact)
+    with open_service(read_only=True) as hw:
+        found = hw.identities(contact)
     if isinstance(found, ContactIdentities):
         if as_json:
             print_json(found.to_dict())
@@ -63,10 +62,8 @@ def merge(
     contact: Annotated[str, typer.Argument(help="The contact it is the same person as.")],
 ) -> None:
     """Merge ALIAS into CONTACT: ALIAS's activities count as CONTACT's in every report."""
-    from headway.api import Headway
-
-    with open_db() as store:
-        outcome = Headway(store).merge(alias, contact)
+    with open_service() as hw:
+        outcome = hw.merge(alias, contact)
     what = f"{alias!r} into {contact!r}"
     if outcome.status == "merged":
         console.print(f"merged {what} (link {outcome.link_id})", highlight=False)
@@ -88,10 +85,8 @@ def undo(
     link_id: Annotated[int, typer.Argument(help="The link's id (see 'identities list').")],
 ) -> None:
     """Undo a merge: the alias's activities count as its own again (kept, marked undone)."""
-    from headway.api import Headway
-
-    with open_db() as store:
-        link = Headway(store).unmerge(link_id)
+    with open_service() as hw:
+        link = hw.unmerge(link_id)
     console.print(
         f"undid link {link.id}: {link.alias!r} is no longer merged into {link.contact!r}",
         highlight=False,

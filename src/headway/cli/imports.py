@@ -23,7 +23,7 @@ from headway.ingest.presets import PRESETS
 
 if TYPE_CHECKING:
     from headway.ingest.files import FileResult, Report
-    from headway.store import Store
+    from headway.service.types import Store
 
 EXIT_REJECTED = 3
 IMPORT_MEMORY = "1400MB"
@@ -140,7 +140,7 @@ def import_command(
 @contextmanager
 def _open_for(dry_run: bool) -> Iterator[Store]:
     """The database; a dry run on a database that does not exist uses an empty one in memory."""
-    from headway.store import Store
+    from headway.service.types import Store
 
     if dry_run and not state.db_path().exists():
         with Store(":memory:") as store:

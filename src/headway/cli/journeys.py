@@ -10,14 +10,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from headway.cli.common import console, err_console, open_db, state
+from headway.cli.common import console, err_console, open_service, state
 from headway.cli.discovery import print_warnings
 from headway.errors import InvalidJourney
 from headway.model.journey_schema import journey_schema
 
 if TYPE_CHECKING:
+    from headway.api import StoredJourney
     from headway.model.journey import Journey
-    from headway.store.journeys import StoredJourney
 
 journey_app = typer.Typer(
     help="Journeys: validate, save, list, show, versions.", no_args_is_help=True
@@ -56,25 +56,21 @@ def _load(path: Path) -> Journey:
 @journey_app.command("validate")
 def validate(file: FileArg) -> None:
     """Check a definition; prints 'ok: NAME, N stages' or every problem (exit 2)."""
-    from headway.api import Headway
-
     journey = _load(file)
     console.print(f"ok: {journey.name}, {_stages(len(journey.stages))}", highlight=False)
     if state.db_path().exists():  # warnings need the data; a definition alone has none
-        with open_db(read_only=True) as store:
-            print_warnings(Headway(store).warnings(journey))
+        with open_service(read_only=True) as hw:
+            print_warnings(hw.warnings(journey))
 
 
 @journey_app.command("save")
 def save(file: FileArg) -> None:
     """Validate and store a definition as the journey's next version."""
-    from headway.store.journeys import list_journeys, save_journey
-
     journey = _load(file)
     text = file.read_text(encoding="utf-8-sig")
-    with open_db(must_exist=False) as store:
-        before = {j.name: j.version for j in list_journeys(store)}.get(journey.name)
-        version = save_journey(store, journey, text)
+    with open_service(must_exist=False) as hw:
+        before = {j.name: j.version for j in hw.journeys()}.get(journey.name)
+        version = hw.save_journey(journey, text)
     verb = "unchanged" if before == version else "saved"
     console.print(f"{verb}: {journey.name} version {version}", highlight=False)
 
@@ -82,10 +78,8 @@ def save(file: FileArg) -> None:
 @journey_app.command("list")
 def list_command() -> None:
     """The stored journeys (latest versions)."""
-    from headway.store.journeys import list_journeys
-
-    with open_db() as store:
-        journeys = list_journeys(store)
+    with open_service() as hw:
+        journeys = hw.journeys()
     if not journeys:
         console.print("no journeys saved yet (add one with 'headway journey save FILE')")
         return
@@ -106,13 +100,12 @@ def show(
     import yaml
 
     from headway.model.journey import journey_to_dict
-    from headway.store.journeys import get_journey, get_source_text, stored_definition
 
-    with open_db() as store:
-        definition, number = stored_definition(store, name, version)
-        text = get_source_text(store, name, number)
+    with open_service() as hw:
+        definition, number = hw.stored_definition(name, version)
+        text = hw.journey_source(name, number)
         try:
-            definition = journey_to_dict(get_journey(store, name, number)[0])
+            definition = journey_to_dict(hw.stored_journey(name, number)[0])
         except InvalidJourney as err:
             err_console.print(f"[bold red]error:[/] {escape(err.message)}", soft_wrap=True)
     if as_json:
@@ -126,20 +119,16 @@ def show(
 @journey_app.command("versions")
 def versions(name: NameArg) -> None:
     """Every version of a journey, oldest first."""
-    from headway.store.journeys import journey_versions
-
-    with open_db() as store:
-        rows = journey_versions(store, name)
+    with open_service() as hw:
+        rows = hw.journey_versions(name)
     console.print(_table(rows, with_name=False))
 
 
 @journey_app.command("delete")
 def delete(name: NameArg) -> None:
     """Remove a journey from the list; its versions stay readable."""
-    from headway.store.journeys import delete_journey
-
-    with open_db() as store:
-        count = delete_journey(store, name)
+    with open_service() as hw:
+        count = hw.delete_journey(name)
     kept = f"{count} version{'s' if count != 1 else ''} kept"
     console.print(f"deleted: {name} ({kept}, readable with --version)", highlight=False)
 

@@ -9,10 +9,10 @@ import typer
 from rich import box
 from rich.table import Table
 
-from headway.cli.common import console, err_console, open_db
+from headway.cli.common import console, err_console, open_service
 
 if TYPE_CHECKING:
-    from headway.store.api_keys import KeyInfo
+    from headway.api import KeyInfo
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 
@@ -31,11 +31,11 @@ def create(
     name: Annotated[str | None, typer.Option(help="A label to recognise the key by.")] = None,
 ) -> None:
     """Create a key; prints it once (only a hash of it is stored)."""
-    from headway.store.api_keys import check_scopes, create_key
+    from headway.service.types import check_scopes
 
     scopes = check_scopes(scope)  # before opening (and maybe creating) the database
-    with open_db(must_exist=False) as store:
-        info, plaintext = create_key(store, scopes, name)
+    with open_service(must_exist=False) as hw:
+        info, plaintext = hw.create_key(scopes, name)
     err_console.print(f"created API key {info.id} ({describe(info)})", highlight=False)
     console.print(plaintext, highlight=False, markup=False, soft_wrap=True)
     err_console.print(
@@ -53,10 +53,8 @@ def list_command() -> None:
 
     Dates are UTC.
     """
-    from headway.store.api_keys import list_keys
-
-    with open_db() as store:
-        keys = list_keys(store)
+    with open_service() as hw:
+        keys = hw.list_keys()
     if not keys:
         console.print("no API keys (the server is in local mode)", highlight=False)
         return
@@ -72,10 +70,8 @@ def list_command() -> None:
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see 'keys list').")]) -> None:
     """Revoke a key: it stops working at once and stays listed."""
-    from headway.store.api_keys import revoke_key
-
-    with open_db() as store:
-        info = revoke_key(store, key_id)
+    with open_service() as hw:
+        info = hw.revoke_key(key_id)
     console.print(f"revoked API key {info.id} ({describe(info)})", highlight=False)
 
 

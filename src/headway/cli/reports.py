@@ -13,7 +13,7 @@ from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 
 if TYPE_CHECKING:
-    from headway.engine.funnel.report import FunnelReport
+    from headway.api import FunnelReport
 
 JourneyArg = Annotated[
     str, typer.Argument(help="A journey file (.yaml/.json) or a stored journey's name.")

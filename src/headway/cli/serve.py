@@ -12,8 +12,8 @@ from headway.cli.common import err_console, open_db, state
 from headway.errors import ConfigError
 
 if TYPE_CHECKING:
+    from headway.api import Headway
     from headway.settings import Settings
-    from headway.store import Store
 
 
 def serve(
@@ -46,11 +46,11 @@ def serve(
     # Absolute: commands run for clients work in their own directories (docs/architecture.md).
     state.db = state.db_path().resolve()
     with open_db(must_exist=False) as store:
-        check_host(host, store)
-        app = create_app(store, settings)
+        app = create_app(store, settings)  # binds nothing yet
+        check_host(host, app.state.headway)
         url = f"http://{host}:{port}"
         err_console.print(f"Headway serving {store.path} on {url}", highlight=False)
-        err_console.print(_access(store), highlight=False)
+        err_console.print(_access(app.state.headway), highlight=False)
         with side_by_side(store, app.state.headway, url, run_forwarded):
             options = server_options(settings.http)  # header timeout, connection cap
             # Bounded shutdown: gone within 5 s of SIGTERM, even mid-request (web/shutdown.py).
@@ -83,16 +83,15 @@ def server_settings(config: Path | None) -> Settings:
     return settings
 
 
-def check_host(host: str, store: Store | None = None) -> None:
-    """Refuse to bind anything but loopback unless ``store`` holds an active API key.
+def check_host(host: str, hw: Headway | None = None) -> None:
+    """Refuse to bind anything but loopback unless ``hw``'s database holds an active API key.
 
     Without keys the server is in local mode (every route open to local callers), so it
     must not be reachable from other machines.
     """
-    from headway.store.api_keys import any_keys
     from headway.web.auth import is_loopback  # late: the web stack loads only to serve
 
-    if is_loopback(host) or (store is not None and any_keys(store)):
+    if is_loopback(host) or (hw is not None and hw.any_keys()):
         return
     raise ConfigError(
         f"refusing to serve on {host}: binding beyond localhost needs API keys and the "
@@ -101,10 +100,8 @@ def check_host(host: str, store: Store | None = None) -> None:
     )
 
 
-def _access(store: Store) -> str:
-    from headway.store.api_keys import any_keys
-
-    if any_keys(store):
+def _access(hw: Headway) -> str:
+    if hw.any_keys():
         return "API keys required (dashboard: log in with a read key; see docs/api-keys.md)"
     return (
         "local mode: no API keys, so this machine's users need none "

@@ -21,7 +21,7 @@ import typer
 from headway.cli.common import state
 from headway.errors import ConfigError, HeadwayError
 from headway.launcher import LOCAL_ONLY, run
-from headway.store.open_stores import key, lookup
+from headway.service.types import served_key, served_store
 
 _local = threading.local()
 _command_lock = threading.Lock()
@@ -43,7 +43,7 @@ def forward_if_served(command: str | None) -> None:
     if argv is None or command is None:
         return
     path = state.db_path()
-    if lookup(path) is not None:
+    if served_store(path) is not None:
         return  # this process is the server
     from headway.local_socket.forward import find_server
 
@@ -53,7 +53,7 @@ def forward_if_served(command: str | None) -> None:
     with link:
         if command in LOCAL_ONLY:
             raise ConfigError(LOCAL_ONLY[command].format(**{**link.info, "db": path}))
-        code = run(link, ["--db", str(key(path)), *argv], path)
+        code = run(link, ["--db", str(served_key(path)), *argv], path)
     raise typer.Exit(code)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from headway.cli.common import console, err_console, open_db
+from headway.cli.common import console, err_console, open_service
 from headway.errors import InvalidInput
 
 suppression_app = typer.Typer(
@@ -30,11 +30,10 @@ def suppression_export(
     ] = None,
 ) -> None:
     """Export the suppression list as CSV: contact, email, reason, since (UTC)."""
-    from headway.api import Headway
-    from headway.engine.email.suppression import suppressions, write_csv
+    from headway.api import write_suppressions_csv as write_csv
 
-    with open_db(read_only=True) as store:
-        rows = suppressions(Headway(store).backend)
+    with open_service(read_only=True) as hw:
+        rows = hw.suppressions()
     if output is None:
         write_csv(rows, sys.stdout)
         return
@@ -51,12 +50,8 @@ def suppression_check(
     address: Annotated[str, typer.Argument(help="An email address or a contact id.")],
 ) -> None:
     """Say whether an address (or contact id) is suppressed, erased ones included; exit 1 if not."""
-    from headway.api import Headway
-    from headway.engine.email.suppression import suppressions
-
-    with open_db(read_only=True) as store:
-        hw = Headway(store)
-        found = suppressions(hw.backend)
+    with open_service(read_only=True) as hw:
+        found = hw.suppressions()
         reasons = sorted({s.reason for s in found if address in (s.contact, s.email)})
         if hw.is_erased(address):
             reasons.append("erased")

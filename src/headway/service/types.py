@@ -4,7 +4,7 @@ Surfaces (``headway.web``, ``headway.cli``) take these from here or from ``headw
 (which re-exports every name), never from the engine, the store or a backend. Names load on
 first use (PEP 562), so the CLI's start-up does not pay for DuckDB or the engine. To add
 one: an import under ``TYPE_CHECKING`` and its module in ``_WHERE`` (a test checks the two
-agree).
+agree; ``"module:attr"`` re-exports under another name).
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from headway.engine.email.queries import MAX_HOUR, StatsQuery
     from headway.engine.email.stats import EmailMetrics, EmailStatsReport, Timing
     from headway.engine.email.suppression import Suppression
+    from headway.engine.email.suppression import write_csv as write_suppressions_csv
     from headway.engine.funnel.breakdowns import TOUCHES, BreakdownReport
-    from headway.engine.funnel.contact_journeys import ContactJourney, StageMark, stage_marks
     from headway.engine.funnel.compare import CompareReport
+    from headway.engine.funnel.contact_journeys import ContactJourney, StageMark, stage_marks
     from headway.engine.funnel.contact_lists import (
         STATUS_NAMES,
         ContactList,
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
         resolve_stage,
     )
     from headway.engine.funnel.report import FunnelReport, StageRow
-    from headway.engine.funnel.trends import TrendReport
     from headway.engine.funnel.time_to_convert import TimeToConvertReport
+    from headway.engine.funnel.trends import TrendReport
     from headway.engine.options import (
         DEFAULT_LIMIT,
         DEFAULT_MIN_SUPPORT,
@@ -71,6 +72,8 @@ if TYPE_CHECKING:
     from headway.store.identities import ClaimOutcome, ContactIdentities, IdentityLink
     from headway.store.imports import ImportRecord, UndoReport
     from headway.store.journeys import StoredJourney
+    from headway.store.open_stores import key as served_key
+    from headway.store.open_stores import lookup as served_store
 
 _WHERE: dict[str, str] = {
     "CohortSync": "headway.actions.cohort_sync",
@@ -94,13 +97,14 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(("MAX_HOUR", "StatsQuery"), "headway.engine.email.queries"),
     **dict.fromkeys(("EmailMetrics", "EmailStatsReport", "Timing"), "headway.engine.email.stats"),
     "Suppression": "headway.engine.email.suppression",
+    "write_suppressions_csv": "headway.engine.email.suppression:write_csv",
     **dict.fromkeys(("TOUCHES", "BreakdownReport"), "headway.engine.funnel.breakdowns"),
+    "CompareReport": "headway.engine.funnel.compare",
+    "TimeToConvertReport": "headway.engine.funnel.time_to_convert",
     **dict.fromkeys(
         ("ContactJourney", "StageMark", "stage_marks"), "headway.engine.funnel.contact_journeys"
     ),
     **dict.fromkeys(
-    "CompareReport": "headway.engine.funnel.compare",
-    "TimeToConvertReport": "headway.engine.funnel.time_to_convert",
         ("STATUS_NAMES", "ContactList", "ContactRow", "resolve_stage"),
         "headway.engine.funnel.contact_lists",
     ),
@@ -139,6 +143,9 @@ _WHERE: dict[str, str] = {
     ),
     **dict.fromkeys(("ImportRecord", "UndoReport"), "headway.store.imports"),
     "StoredJourney": "headway.store.journeys",
+    # The stores this process serves (``headway serve``), by database path.
+    "served_key": "headway.store.open_stores:key",
+    "served_store": "headway.store.open_stores:lookup",
 }
 
 __all__ = [
@@ -157,6 +164,7 @@ __all__ = [
     "BreakdownReport",
     "ClaimOutcome",
     "CohortSync",
+    "CompareReport",
     "ContactIdentities",
     "ContactJourney",
     "ContactList",
@@ -164,7 +172,6 @@ __all__ = [
     "DateWindow",
     "Delivery",
     "Digest",
-    "CompareReport",
     "DriversReport",
     "EmailInfluence",
     "EmailMetrics",
@@ -191,6 +198,7 @@ __all__ = [
     "StoredKey",
     "Subscription",
     "Suppression",
+    "TimeToConvertReport",
     "Timing",
     "Transition",
     "TrendReport",
@@ -198,7 +206,6 @@ __all__ = [
     "UndoReport",
     "Uplift",
     "check_days",
-    "TimeToConvertReport",
     "check_scopes",
     "default_db_path",
     "effective_scopes",
@@ -208,17 +215,21 @@ __all__ = [
     "parse_instant",
     "parse_models",
     "resolve_stage",
+    "served_key",
+    "served_store",
     "stage_marks",
     "times",
     "utc_now",
+    "write_suppressions_csv",
 ]
 
 
 def __getattr__(name: str) -> object:
     """A re-exported name, imported from its module when first asked for."""
-    module = _WHERE.get(name)
-    if module is None:
+    where = _WHERE.get(name)
+    if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attr = where.partition(":")  # "module:attr" when the name differs there
+    value = getattr(importlib.import_module(module), attr or name)
     globals()[name] = value
     return value
