@@ -161,3 +161,25 @@ def test_bad_subscriptions_say_which_field(hw: Headway) -> None:
         hw.subscribe("Trial", ["converted"], url="http://x", holdout=1.0)
     with pytest.raises(NotFound):
         hw.subscribe("Nope", ["converted"], url="http://x")
+
+
+def test_uplift_counts_treated_and_held_out_progress(hw: Headway, store: Store) -> None:
+    sub = hw.subscribe("Trial", ["stage_entered"], target="file", path="/dev/null", holdout=0.5)
+    contacts = [f"c{i}" for i in range(40)]
+    for i, c in enumerate(contacts, 1):
+        add_event(store, i, c)  # entered Visit: the action targets them at stage 1
+    fan_out(store, datetime.now())
+    out = {c for c in contacts if held_out(sub.id, c, 0.5)}
+    movers = contacts[::3]  # every third contact goes on to Signup
+    records = [{"contact": c, "type": "page_visit", "ts": "2026-01-01T00:00:00Z"} for c in contacts]
+    records += [{"contact": c, "type": "signup", "ts": "2026-01-02T00:00:00Z"} for c in movers]
+    hw.add_activities(records)
+    [u] = hw.uplift("Trial")
+    a = sum(c in movers for c in contacts if c not in out)
+    c = sum(c in movers for c in out)
+    assert (u.action_id, u.stage, u.stage_name, u.next_stage) == (sub.id, 1, "Visit", "Signup")
+    assert (u.treated, u.treated_advanced, u.held_out, u.held_out_advanced) == (
+        40 - len(out), a, len(out), c,
+    )  # fmt: skip
+    assert u.difference == a / (40 - len(out)) - c / len(out)
+    assert u.p is not None and 0 < u.p <= 1
