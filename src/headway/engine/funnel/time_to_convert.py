@@ -82,12 +82,16 @@ class TimeToConvertReport(Tabular):
             "as_of": iso(self.as_of),
             "steps": [
                 {
-                    **jsonable({k: v for k, v in s.__dict__.items() if k != "bins"}),
+                    **jsonable({k: v for k, v in s.__dict__.items() if k not in _NESTED}),
+                    "summary": jsonable(s.summary.__dict__),
                     "bins": [jsonable(b.__dict__) for b in s.bins],
                 }
                 for s in self.steps
             ],
         }
+
+
+_NESTED = ("summary", "bins")
 
 
 def bin_counts(seconds: np.ndarray) -> tuple[Bin, ...]:
