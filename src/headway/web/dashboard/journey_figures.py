@@ -221,15 +221,21 @@ def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str,
     return {**figure, "empty": EMPTY} if report.entered == 0 else figure
 
 
-def trend_figure(report: TrendReport) -> dict[str, Any]:
-    """Conversion by entry week (line, drawn over the bars) over the number who entered.
+# How a period's first day reads, per trend granularity: (prefix, date format).
+PERIOD_TEXT = {"day": ("", "%d %b %Y"), "week": ("week of ", "%d %b %Y"), "month": ("", "%b %Y")}
 
-    One week is drawn as a labelled category (a date axis around one point means nothing);
-    no week at all is ``empty``.
+
+def trend_figure(report: TrendReport) -> dict[str, Any]:
+    """Conversion by entry day, week or month (line, drawn over the bars) over the number
+    who entered.
+
+    One period is drawn as a labelled category (a date axis around one point means nothing);
+    no period at all is ``empty``.
     """
     weeks = [str(p.label) for p in report.periods]
     single = len(weeks) == 1
-    when_text = "week of %{x}" if single else "week of %{x|%d %b %Y}"
+    prefix, date_format = PERIOD_TEXT.get(report.by, PERIOD_TEXT["week"])
+    when_text = prefix + ("%{x}" if single else "%{x|" + date_format + "}")
     entered = {
         "type": "bar",
         "name": "Entered",
@@ -251,7 +257,7 @@ def trend_figure(report: TrendReport) -> dict[str, Any]:
     }
     top = max((p.entered for p in report.periods), default=0)
     xaxis: dict[str, Any] = (
-        {"type": "category", "automargin": True, "tickprefix": "week of "}
+        {"type": "category", "automargin": True, "tickprefix": prefix}
         if single
         else {"type": "date", "automargin": True, "ticklabelmode": "period"}
     )
