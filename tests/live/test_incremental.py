@@ -18,6 +18,7 @@ from headway.api import Headway
 from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.options import to_micros
 from headway.live import records, updater
+from headway.live.events import event_id
 from headway.live.state import LIVE_AS_OF, match_all, states_from
 from headway.store import Store
 
@@ -190,6 +191,12 @@ def test_in_order_arrivals_give_one_event_per_transition(tmp_path: Path) -> None
         entered = events[0]
         assert entered.data["contact"] == "c0" and entered.data["stage_name"] == "A"
         assert entered.occurred_at == BASE and entered.attempt_at == BASE
+        assert entered.data["entered_at"] == "2026-03-01T09:00:00.000000Z"
+        assert entered.data["stage_number"] == 1
+        key = live.store.execute("SELECT key FROM contacts WHERE id = 'c0'").scalar()
+        assert entered.id == event_id("p", 1, key, to_micros(BASE), "stage_entered", 0)
+        converted = next(e for e in events if e.kind == "converted")
+        assert converted.data["seconds_to_convert"] == 240.0
 
         # A late activity: c2's "b" before its "a" does not move it (ordered); c2's "b"
         # after it does, once.

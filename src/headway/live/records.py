@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from headway.engine.options import from_micros
-from headway.live.events import JourneyEvent, NewEvent
+from headway.live.events import JourneyEvent
 from headway.live.state import ContactState
 from headway.store import Store
 
@@ -53,18 +53,31 @@ def _state(row: tuple[Any, ...]) -> ContactState:
     )
 
 
-def write_states(
+def read_state_table(
+    conn: duckdb.DuckDBPyConnection, journey: str, version: int, keys: np.ndarray
+) -> pa.Table:
+    """The stored states of ``keys`` in a version, as Arrow (``live_state`` columns)."""
+    conn.register("_hw_live_read", _keys_table(keys))
+    try:
+        return conn.sql(
+            f"SELECT {_STATE_COLUMNS} FROM live_state WHERE journey = ? AND version = ?"
+            " AND contact_key IN (SELECT key FROM _hw_live_read)",
+            params=[journey, version],
+        ).to_arrow_table()
+    finally:
+        conn.unregister("_hw_live_read")
+
+
+def replace_states(
     conn: duckdb.DuckDBPyConnection,
     journey: str,
     version: int,
     keys: np.ndarray | None,
-    states: Sequence[ContactState],
+    states: pa.Table,
     now: datetime,
 ) -> None:
-    """Replace the states of ``keys`` (every state of the version when None) by ``states``."""
-    if keys is None:
-        conn.execute("DELETE FROM live_state WHERE journey = ? AND version = ?", [journey, version])
-    else:
+    """Delete the states of ``keys`` (none when None), insert ``states`` (Arrow columns)."""
+    if keys is not None and len(keys):
         conn.register("_hw_live_del", _keys_table(keys))
         try:
             conn.execute(
@@ -74,20 +87,9 @@ def write_states(
             )
         finally:
             conn.unregister("_hw_live_del")
-    if not states:
+    if states.num_rows == 0:
         return
-    table = pa.table(
-        {
-            "contact_key": pa.array([s.contact_key for s in states], pa.int32()),
-            "reached": pa.array([s.reached for s in states], pa.int16()),
-            "removed": pa.array([s.removed for s in states], pa.bool_()),
-            "stage_us": pa.array([list(s.stage_us) for s in states], pa.list_(pa.int64())),
-            "exit_us": pa.array([s.exit_us for s in states], pa.int64()),
-            "status": pa.array([s.status for s in states], pa.string()),
-            "stalled_stage": pa.array([s.stalled_stage for s in states], pa.int16()),
-        }
-    )
-    conn.register("_hw_live_new", table)
+    conn.register("_hw_live_new", states)
     try:
         conn.execute(
             f"INSERT INTO live_state (journey, version, {_STATE_COLUMNS}, updated_at)"
@@ -98,66 +100,76 @@ def write_states(
         conn.unregister("_hw_live_new")
 
 
-def record_events(
-    conn: duckdb.DuckDBPyConnection, events: Sequence[NewEvent], first_seq: int, now: datetime
+def _iso(column: str) -> str:
+    return f"strftime({column}, '%Y-%m-%dT%H:%M:%S.%fZ')"
+
+
+# The payload of each kind (docs/live.md): common fields, then the kind's own.
+_DATA = f"""json_merge_patch(
+    json_object('journey', journey, 'version', version, 'kind', kind, 'contact', contact,
+                'attempt_at', {_iso("attempt_at")}, 'stage', stage, 'stage_name', stage_name,
+                'occurred_at', {_iso("occurred_at")}),
+    CASE kind
+        WHEN 'stage_entered' THEN json_object('stage_number', stage + 1,
+            'entered_at', {_iso("occurred_at")}, 'entry_at', {_iso("attempt_at")})
+        WHEN 'converted' THEN json_object('entry_at', {_iso("attempt_at")},
+            'seconds_to_convert', (occurred_us - attempt_us) / 1e6)
+        WHEN 'dropped' THEN json_object('reason', reason, 'last_stage', stage,
+            'last_stage_name', stage_name)
+        WHEN 'stage_stalled' THEN json_object('since', {_iso("make_timestamp(since_us)")},
+            'stall_after_seconds', stall_after_us / 1e6)
+        ELSE json_object('kpi', kpi, 'count', count)
+    END)"""
+
+# The idempotency id, as ``events.event_id`` computes it.
+_ID = """'evt_' || left(sha256(concat_ws(chr(31), journey, CAST(version AS VARCHAR),
+    coalesce(CAST(contact_key AS VARCHAR), 'None'), coalesce(CAST(attempt_us AS VARCHAR), 'None'),
+    kind, coalesce(CAST(stage AS VARCHAR), 'None'))), 32)"""
+
+
+def record_event_columns(
+    conn: duckdb.DuckDBPyConnection,
+    journey: str,
+    version: int,
+    stage_names: Sequence[str],
+    events: pa.Table,
+    now: datetime,
 ) -> int:
-    """Insert events (ids already recorded are skipped) from ``first_seq``; the next seq."""
-    unique: dict[str, NewEvent] = {}
-    for e in events:
-        unique.setdefault(e.id, e)
-    if not unique:
-        return first_seq
-    chosen = list(unique.values())
-    keys = sorted({e.contact_key for e in chosen if e.contact_key is not None})
-    ids = (
-        dict(
-            conn.execute(
-                "SELECT key, id FROM contacts WHERE key IN (SELECT unnest(?))", [keys]
-            ).fetchall()
-        )
-        if keys
-        else {}
-    )
-    datas = []
-    for e in chosen:
-        data = dict(e.data)
-        data["contact"] = ids.get(e.contact_key) if e.contact_key is not None else None
-        datas.append(json.dumps(data))
-    table = pa.table(
-        {
-            "seq": pa.array(range(first_seq, first_seq + len(chosen)), pa.int64()),
-            "id": [e.id for e in chosen],
-            "journey": [e.journey for e in chosen],
-            "version": pa.array([e.version for e in chosen], pa.int32()),
-            "kind": [e.kind for e in chosen],
-            "contact_key": pa.array([e.contact_key for e in chosen], pa.int32()),
-            "contact": pa.array(
-                [ids.get(e.contact_key) if e.contact_key is not None else None for e in chosen],
-                pa.string(),
-            ),
-            "attempt_at": pa.array(
-                [None if e.attempt_us is None else e.attempt_us for e in chosen],
-                pa.timestamp("us"),
-            ),
-            "stage": pa.array([e.stage for e in chosen], pa.int16()),
-            "stage_name": pa.array([e.stage_name for e in chosen], pa.string()),
-            "occurred_at": pa.array([e.occurred_us for e in chosen], pa.timestamp("us")),
-            "data": pa.array(datas, pa.string()),
-        }
-    )
-    conn.register("_hw_live_events", table)
+    """Record events (``diff.EVENT_SCHEMA`` columns) after the last seq; ids already recorded
+    are skipped. How many were offered."""
+    if events.num_rows == 0:
+        return 0
+    conn.register("_hw_live_events", events)
     try:
         conn.execute(
-            "INSERT INTO journey_events (seq, id, journey, version, kind, contact_key, contact,"
-            " attempt_at, stage, stage_name, occurred_at, recorded_at, data)"
-            " SELECT seq, id, journey, version, kind, contact_key, contact, attempt_at, stage,"
-            " stage_name, occurred_at, ?, CAST(data AS JSON) FROM _hw_live_events"
-            " ON CONFLICT (id) DO NOTHING",
-            [now],
+            f"""INSERT INTO journey_events (seq, id, journey, version, kind, contact_key,
+                contact, attempt_at, stage, stage_name, occurred_at, recorded_at, data)
+            WITH raw AS (
+                SELECT *, CAST(? AS VARCHAR) AS journey, CAST(? AS INTEGER) AS version,
+                       row_number() OVER () AS rn
+                FROM _hw_live_events
+            ), hashed AS (
+                SELECT *, {_ID} AS id FROM raw
+            ), e AS (
+                SELECT hashed.*, make_timestamp(attempt_us) AS attempt_at,
+                       make_timestamp(occurred_us) AS occurred_at,
+                       list_extract(CAST(? AS VARCHAR[]), CAST(stage AS INTEGER) + 1)
+                           AS stage_name,
+                       c.id AS contact
+                FROM hashed LEFT JOIN contacts c ON c.key = hashed.contact_key
+                QUALIFY row_number() OVER (PARTITION BY hashed.id ORDER BY rn) = 1
+            )
+            SELECT (SELECT coalesce(max(seq), 0) FROM journey_events)
+                       + row_number() OVER (ORDER BY rn),
+                   id, journey, version, kind, contact_key, contact, attempt_at, stage,
+                   stage_name, occurred_at, CAST(? AS TIMESTAMP), {_DATA}
+            FROM e
+            ON CONFLICT (id) DO NOTHING""",
+            [journey, version, list(stage_names), now],
         )
     finally:
         conn.unregister("_hw_live_events")
-    return first_seq + len(chosen)
+    return events.num_rows
 
 
 def last_seq(store: Store) -> int:

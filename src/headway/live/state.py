@@ -118,12 +118,28 @@ def restricted(query: Query) -> Query:
     return Query(tree, dict(query.params))
 
 
+_QUERIES: dict[tuple[int, Journey, tuple[tuple[str, int], ...]], Query] = {}
+
+
+def _restricted_query(backend: Backend, journey: Journey) -> Query:
+    """The restricted matcher-input query, built once per journey and type dictionary."""
+    codes = backend.type_codes()
+    key = (id(backend), journey, tuple(sorted(codes.items())))
+    found = _QUERIES.get(key)
+    if found is None:
+        if len(_QUERIES) > 256:
+            _QUERIES.clear()
+        found = restricted(match_query(journey, codes, LIVE_OPTIONS, sql=backend.sql))
+        _QUERIES[key] = found
+    return found
+
+
 def match_contacts(backend: Backend, journey: Journey, keys: np.ndarray) -> MatchResult:
     """The matcher's result for exactly the contacts ``keys`` (over all their activities)."""
-    query = match_query(journey, backend.type_codes(), LIVE_OPTIONS, sql=backend.sql)
+    query = _restricted_query(backend, journey)
     kernel = MatchKernel(match_spec(journey))
     relation = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64), pa.int64())})
-    rows = backend.arrow_with(restricted(query), {KEYS_RELATION: relation})
+    rows = backend.arrow_with(query, {KEYS_RELATION: relation})
     return combine(kernel, [kernel(rows)])[0]
 
 

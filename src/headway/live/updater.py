@@ -15,32 +15,28 @@ scheduler and rebuild threads (``runtime.py``) call them, and so do the tests.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from headway.backends.base import Backend
 from headway.engine.options import to_micros, utc_now
 from headway.errors import HeadwayError
 from headway.live import records
-from headway.live.events import (
-    KPI_REACHED,
-    STAGE_STALLED,
-    NewEvent,
-    dropped,
-    make_event,
-    transitions,
+from headway.live.diff import (
+    diff,
+    event_columns,
+    from_arrow,
+    from_result,
 )
 from headway.live.state import (
-    DROPPED,
     IN_PROGRESS,
     ContactState,
     match_all,
     match_contacts,
-    states_from,
     status_at,
 )
 from headway.model.duration import engine_micros
@@ -96,87 +92,90 @@ def resolve_keys(store: Store, keys: np.ndarray) -> np.ndarray:
     return np.unique(np.array([int(r[0]) for r in rows], dtype=np.int64))
 
 
-def next_seq(conn: duckdb.DuckDBPyConnection) -> int:
-    """The next event sequence number (inside the write transaction that records events)."""
-    row = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM journey_events").fetchone()
-    return int(row[0]) if row else 1
-
-
-@dataclass(frozen=True)
-class _Plan:
-    journey: Journey
-    version: int
-    states: dict[int, ContactState]
-
-
 def update_contacts(
     store: Store,
     backend: Backend,
     keys: np.ndarray,
     now: datetime | None = None,
     targets: list[tuple[str, int]] | None = None,
-) -> list[NewEvent]:
-    """Bring the touched contacts' states up to date in every serving version; the events."""
+) -> int:
+    """Bring the touched contacts' states up to date in every serving version; the number
+    of events offered (ids already recorded are not recorded again).
+
+    The matching and the diff run before the write transaction (only the live worker writes
+    a served version's states, under the runtime's lock); the write replaces the changed
+    states and records the events, unless the version stopped being served meanwhile.
+    """
     now = now or utc_now()
     now_us = to_micros(now)
     targets = serving(store) if targets is None else targets
     if not targets or len(keys) == 0:
-        return []
+        return 0
     keys = resolve_keys(store, keys)
     plans = []
     for name, version in targets:
         journey = journey_version(store, name, version)
-        result = match_contacts(backend, journey, keys)
-        states = {s.contact_key: s for s in states_from(journey, result, now_us)}
-        plans.append(_Plan(journey, version, states))
+        new = from_result(journey, match_contacts(backend, journey, keys), now_us)
+        stored = records.read_state_table(store.cursor(), name, version, keys)
+        change = diff(journey, from_arrow(stored, len(journey.stages)), new, now_us)
+        if len(change.changed_keys):
+            plans.append((journey, version, change))
+    if not plans:
+        return 0
 
-    def write(conn: duckdb.DuckDBPyConnection) -> list[NewEvent]:
-        events: list[NewEvent] = []
-        for plan in plans:
-            name = plan.journey.name
-            old = records.read_states(conn, name, plan.version, keys)
-            changed_keys: list[int] = []
-            changed: list[ContactState] = []
-            for key in keys.tolist():
-                before, after = old.get(key), plan.states.get(key)
-                if after is not None and before is not None:
-                    after = _carry_stall(before, after)
-                if before == after:
-                    continue
-                events += transitions(plan.journey, plan.version, before, after, now_us)
-                changed_keys.append(key)
-                if after is not None:
-                    changed.append(after)
-            if changed_keys:
-                records.write_states(
-                    conn, name, plan.version, np.array(changed_keys, np.int64), changed, now
-                )
-                events += _kpi_events(conn, plan.journey, plan.version, now_us, record=True)
-        records.record_events(conn, events, next_seq(conn), now)
-        return events
+    def write(conn: duckdb.DuckDBPyConnection) -> int:
+        offered = 0
+        for journey, version, change in plans:
+            if not _served(conn, journey.name, version):
+                continue
+            records.replace_states(
+                conn, journey.name, version, change.changed_keys, change.new_states.to_arrow(),
+                now,
+            )  # fmt: skip
+            events = change.events
+            kpi = _kpi_events(conn, journey, version, now_us, record=True)
+            if kpi.num_rows:
+                events = pa.concat_tables([events, kpi])
+            offered += _record(conn, journey, version, events, now)
+        return offered
 
     return store.write(write)
 
 
-def _carry_stall(before: ContactState, after: ContactState) -> ContactState:
-    """Keep the stall mark while the contact still sits at the stage it stalled at."""
-    same = before.entry_us == after.entry_us and before.reached == after.reached
-    return replace(after, stalled_stage=before.stalled_stage if same else None)
+def _served(conn: duckdb.DuckDBPyConnection, name: str, version: int) -> bool:
+    rows = conn.execute(  # fetched to the end: the connection is free again
+        "SELECT count(*) FROM live_journeys WHERE name = ? AND active AND version = ?",
+        [name, version],
+    ).fetchall()
+    return bool(rows and rows[0][0])
+
+
+def _record(
+    conn: duckdb.DuckDBPyConnection,
+    journey: Journey,
+    version: int,
+    events: pa.Table,
+    now: datetime,
+) -> int:
+    names = [s.name for s in journey.stages]
+    return records.record_event_columns(conn, journey.name, version, names, events, now)
 
 
 def _kpi_events(
     conn: duckdb.DuckDBPyConnection, journey: Journey, version: int, now_us: int, *, record: bool
-) -> list[NewEvent]:
+) -> pa.Table:
     """``kpi_reached`` for each stage whose kpi the state now meets for the first time."""
     targets = [(i, s.kpi) for i, s in enumerate(journey.stages) if s.kpi is not None]
+    found: list[tuple[int, int, int]] = []
     if not targets:
-        return []
-    row = conn.execute(
+        return _kpi_table(found, now_us)
+    rows = conn.execute(
         "SELECT kpi_reached FROM live_versions WHERE journey = ? AND version = ?",
         [journey.name, version],
-    ).fetchone()
-    done = set(row[0]) if row else set()
-    out: list[NewEvent] = []
+    ).fetchall()
+    done = set(rows[0][0]) if rows else set()
+    if all(i in done for i, _ in targets):
+        return _kpi_table(found, now_us)
     for i, kpi in targets:
         if i in done:
             continue
@@ -184,22 +183,29 @@ def _kpi_events(
         if count >= kpi:
             done.add(i)
             if record:
-                extra = {"kpi": kpi, "count": count}
-                out.append(make_event(journey, version, KPI_REACHED, None, None, i, now_us, extra))
+                found.append((i, kpi, count))
     conn.execute(
         "UPDATE live_versions SET kpi_reached = ? WHERE journey = ? AND version = ?",
         [sorted(done), journey.name, version],
     )
-    return out
+    return _kpi_table(found, now_us)
+
+
+def _kpi_table(found: list[tuple[int, int, int]], now_us: int) -> pa.Table:
+    return event_columns(
+        "kpi_reached", None, None, np.array([f[0] for f in found], np.int64),
+        np.full(len(found), now_us, np.int64), kpi=np.array([f[1] for f in found], np.int64),
+        count=np.array([f[2] for f in found], np.int64),
+    )  # fmt: skip
 
 
 def _reached_count(conn: duckdb.DuckDBPyConnection, name: str, version: int, stage: int) -> int:
-    row = conn.execute(
+    rows = conn.execute(
         "SELECT count(*) FROM live_state WHERE journey = ? AND version = ? AND NOT removed"
         " AND reached > ?",
         [name, version, stage],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def stall_limits(
@@ -230,21 +236,21 @@ def stall_limits(
 
 def check_clock(
     store: Store, now: datetime | None = None, targets: list[tuple[str, int]] | None = None
-) -> list[NewEvent]:
+) -> int:
     """Record what time alone changed: closed windows (``dropped``) and stalls."""
     now = now or utc_now()
     now_us = to_micros(now)
     targets = serving(store) if targets is None else targets
     if not targets:
-        return []
+        return 0
 
-    def write(conn: duckdb.DuckDBPyConnection) -> list[NewEvent]:
-        events: list[NewEvent] = []
+    def write(conn: duckdb.DuckDBPyConnection) -> int:
+        offered = 0
         for name, version in targets:
             journey = journey_version(store, name, version)
-            events += _time_passes(conn, journey, version, now_us, now, record=True)
-        records.record_events(conn, events, next_seq(conn), now)
-        return events
+            events = _time_passes(conn, journey, version, now_us, now, record=True)
+            offered += _record(conn, journey, version, events, now)
+        return offered
 
     return store.write(write)
 
@@ -257,22 +263,24 @@ def _time_passes(
     now: datetime,
     *,
     record: bool,
-) -> list[NewEvent]:
+) -> pa.Table:
     """Close the windows and mark the stalls that ``now`` brings; their events if ``record``."""
     name = journey.name
     window = engine_micros(journey.window_seconds)
-    events: list[NewEvent] = []
-    closed = [
-        s
-        for s in _states_where(
-            conn, name, version, "status = ? AND ? - stage_us[1] > ?", [IN_PROGRESS, now_us, window]
-        )
-    ]
+    parts = []
+    closed = _states_where(
+        conn, name, version, "status = ? AND ? - stage_us[1] > ?", [IN_PROGRESS, now_us, window]
+    )
     if closed:
-        ended = [replace(s, status=DROPPED) for s in closed]
+        keys = np.array([s.contact_key for s in closed], np.int64)
+        entry = np.array([s.entry_us for s in closed], np.int64)
         if record:
-            events += [dropped(journey, version, s, now_us) for s in ended]
-        _set(conn, name, version, "status = ?", [DROPPED], [s.contact_key for s in ended], now)
+            parts.append(
+                event_columns("dropped", keys, entry,
+                              np.array([s.reached - 1 for s in closed], np.int64), entry + window,
+                              np.array(["window"] * len(closed), dtype=object))
+            )  # fmt: skip
+        _set(conn, name, version, "status = 'dropped'", [], keys.tolist(), now)
     limits = stall_limits(conn, journey, version)
     stalled = _states_where(
         conn,
@@ -282,31 +290,26 @@ def _time_passes(
         " AND ? - stage_us[reached] > CAST(? AS BIGINT[])[reached]",
         [IN_PROGRESS, len(journey.stages) - 1, now_us, limits],
     )
-    for s in stalled:
-        k = s.reached - 1
-        limit, since = limits[k], s.stage_us[k]
-        assert limit is not None and since is not None
+    if stalled:
+        stage = np.array([s.reached - 1 for s in stalled], np.int64)
+        since = np.array([s.stage_us[s.reached - 1] for s in stalled], np.int64)
+        limit = np.array([limits[k] for k in stage.tolist()], np.int64)
         if record:
-            extra = {
-                "since": records.micros_to_time(since).isoformat() + "Z",  # type: ignore[union-attr]
-                "stall_after_seconds": limit / 1e6,
-            }
-            events.append(
-                make_event(
-                    journey,
-                    version,
-                    STAGE_STALLED,
-                    s.contact_key,
-                    s.entry_us,
-                    k,
-                    since + limit,
-                    extra,
-                )
-            )
-    for k in {s.reached - 1 for s in stalled}:
-        keys = [s.contact_key for s in stalled if s.reached - 1 == k]
-        _set(conn, name, version, "stalled_stage = ?", [k], keys, now)
-    return events
+            parts.append(
+                event_columns("stage_stalled", np.array([s.contact_key for s in stalled]),
+                              np.array([s.entry_us for s in stalled], np.int64), stage,
+                              since + limit, since=since, stall_after=limit)
+            )  # fmt: skip
+        for k in set(stage.tolist()):
+            marked = [
+                s.contact_key for s, at in zip(stalled, stage.tolist(), strict=True) if at == k
+            ]
+            _set(conn, name, version, "stalled_stage = ?", [k], marked, now)
+    return (
+        pa.concat_tables(parts)
+        if parts
+        else event_columns("dropped", None, None, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
 
 
 def _states_where(
@@ -373,15 +376,13 @@ def rebuild_version(
             )
         )
         for result in match_all(backend, journey):
-            states = list(states_from(journey, result, now_us))
+            states = from_result(journey, result, now_us).to_arrow()
             done = int(result.contact.max()) + 1 if len(result) else 0
 
             def write(
-                conn: duckdb.DuckDBPyConnection,
-                states: list[ContactState] = states,
-                done: int = done,
+                conn: duckdb.DuckDBPyConnection, states: pa.Table = states, done: int = done
             ) -> None:
-                records.write_states(conn, name, version, np.zeros(0, np.int64), states, now)
+                records.replace_states(conn, name, version, None, states, now)
                 conn.execute(
                     "UPDATE live_versions SET contacts_done = greatest(contacts_done, ?)"
                     " WHERE journey = ? AND version = ?",
