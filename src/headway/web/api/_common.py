@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
-from headway.engine.options import ReportOptions, parse_date_range, parse_instant, utc_now
+from headway.api import ReportOptions, parse_date_range, parse_instant, utc_now
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.web.auth import require_scope
 

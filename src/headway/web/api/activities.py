@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from headway.api import Headway
 from headway.errors import (
     Detail,
     InvalidInput,
@@ -30,8 +31,8 @@ from headway.errors import (
     UnsupportedMediaType,
 )
 from headway.ingest.records import validate_records
-from headway.store.store import Store
 from headway.web.api._common import errors
+from headway.web.app_state import app_headway
 from headway.web.auth import require_scope
 
 router = APIRouter(tags=["activities"])
@@ -85,9 +86,8 @@ async def post_activities(
     """Validate and store up to 10,000 activities; answered once they are on disk."""
     kind = media_type(request.headers.get("content-type"))
     body = await request.body()
-    store: Store = request.app.state.store
     # Parsing, checking and waiting for the commit all leave the event loop free.
-    answer = await run_in_threadpool(ingest, store, body, kind, tz)
+    answer = await run_in_threadpool(ingest, app_headway(request), body, kind, tz)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
@@ -106,7 +106,7 @@ def media_type(header: str | None) -> str:
     )
 
 
-def ingest(store: Store, body: bytes, kind: str, tz: str | None) -> dict[str, Any]:
+def ingest(hw: Headway, body: bytes, kind: str, tz: str | None) -> dict[str, Any]:
     """Parse, validate and append one batch; the answer's JSON object."""
     records, lines = parse_json(body) if kind == "json" else parse_lines(body)
     check_size(len(records))
@@ -117,7 +117,7 @@ def ingest(store: Store, body: bytes, kind: str, tz: str | None) -> dict[str, An
             f"every activity of the batch was rejected ({len(problems)}); nothing was stored",
             [Detail(api_words(d), field=d.field, record=d.record) for d in problems],
         )
-    result = store.append_activities(table)
+    result = hw.append_activity_table(table)
     return {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": rejected}
 
 

@@ -15,9 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.engine.attribution.report import AttributionOptions, attribution_report, parse_models
-from headway.engine.diagnostics.email_influence import email_influence
-from headway.engine.diagnostics.email_rankings import email_ranking
+from headway.api import AttributionOptions, parse_models
 from headway.web.api._common import (
     READ,
     AsOf,
@@ -155,7 +153,9 @@ def attribution(
         chosen = AttributionOptions(models=parse_models(model), order=order, human=view == "human")
     journey = stored_journey(request, name)
     hw = app_headway(request)
-    report = attribution_report(hw.backend, journey, opts, chosen, matcher=hw.cache.match)
+    report = hw.attribution(
+        journey, models=chosen.models, order=chosen.order, human=chosen.human, as_of=opts
+    )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))
 
 
@@ -178,9 +178,7 @@ def influence(
     opts = report_options(as_of, None)
     found = stored_journey(request, journey)
     hw = app_headway(request)
-    report = email_influence(
-        hw.backend, found, opts, email_id, days, view == "human", matcher=hw.cache.match
-    )
+    report = hw.email_influence(email_id, found, days=days, human=view == "human", as_of=opts)
     return JSONResponse(report.to_dict())
 
 
@@ -207,5 +205,5 @@ def unsubscribes(
     found = stored_journey(request, journey) if journey else None
     hw = app_headway(request)
     with about("journey"):
-        report = email_ranking(hw.backend, opts, days, found, by, matcher=hw.cache.match)
+        report = hw.email_ranking(by=by, days=days, journey=found, as_of=opts)
     return JSONResponse(report.to_dict())

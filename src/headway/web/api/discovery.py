@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from headway.engine.options import ReportOptions
+from headway.api import ReportOptions
 from headway.model.journey import Journey
 from headway.web.api._common import READ, errors
 from headway.web.app_state import app_headway

@@ -13,10 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from headway.engine.diagnostics.drivers import DEFAULT_MIN_SUPPORT
-from headway.engine.diagnostics.stalls import DEFAULT_LIMIT, stalls_report
-from headway.engine.funnel.contact_lists import resolve_stage
-from headway.model.journey import Journey
+from headway.api import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 from headway.web.api._common import (
     READ,
     AsOf,
@@ -123,13 +120,6 @@ class StallsOut(BaseModel):
     warnings: list[WarningOut] = []
 
 
-def _stage(journey: Journey, stage: str | None) -> int | None:
-    if stage is None:
-        return None
-    with about("stage"):
-        return resolve_stage(journey, stage)
-
-
 @router.get(
     "/journeys/{name:api_journey}/drivers",
     summary="What moves contacts forward: touchpoints per transition",
@@ -197,14 +187,12 @@ def stalls(
     journey = stored_journey(request, name)
     hw = app_headway(request)
     with about("stage"):
-        report = stalls_report(
-            hw.backend,
+        report = hw.stalls(
             journey,
-            opts,
-            matched=hw.cache.match(journey, opts),
-            stage=_stage(journey, stage),
+            stage=stage,
             min_support=min_support,
             human=view == "human",
             limit=limit,
+            as_of=opts,  # the journey page's match, shared through the service's cache
         )
     return JSONResponse(with_warnings(request, report.to_dict(), journey, opts))

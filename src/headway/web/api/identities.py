@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from headway.api import ContactIdentities, IdentityLink
 from headway.errors import Detail, InvalidInput, NotFound
-from headway.store.identities import ContactIdentities, IdentityLink
 from headway.web.api._common import ADMIN, READ, errors
 from headway.web.app_state import app_headway
 from headway.web.auth import require_scope

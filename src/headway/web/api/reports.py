@@ -17,8 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from headway.engine.funnel.contact_lists import ContactList, resolve_stage
-from headway.engine.results import iso
+from headway.api import ContactList, iso, resolve_stage
 from headway.safe_csv import csv_chunks
 from headway.web.api._common import (
     MAX_OFFSET,
