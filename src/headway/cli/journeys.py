@@ -97,9 +97,8 @@ def show(
     A journey saved by an older version that no longer validates is printed as stored, after
     its error on stderr (so it can be fixed and saved again).
     """
-    import yaml
-
     from headway.model.journey import journey_to_dict
+    from headway.model.journey_yaml import definition_yaml
 
     with open_service() as hw:
         definition, number = hw.stored_definition(name, version)
@@ -112,7 +111,7 @@ def show(
         print(json.dumps(definition, indent=2, ensure_ascii=False))
         return
     print(f"# {name}, version {number}")
-    body = text if text is not None else yaml.safe_dump(definition, sort_keys=False)
+    body = text if text is not None else definition_yaml(definition)  # the canonical form
     print(body.rstrip("\n"))
 
 
