@@ -45,6 +45,13 @@ class SegmentService(ServiceBase):
         seg = self.segment(segment)
         return base if seg is None else replace(base, segment=seg)
 
+    def segmented_options(
+        self, as_of: datetime | date | str | None, date_range: Any, segment: Filters = None
+    ) -> ReportOptions:
+        """The report options of a view (as_of, date range, segment), for surfaces that pass
+        them on to several reports."""
+        return self._options(as_of, date_range, segment)
+
     def segment(self, filters: Filters) -> Segment | None:
         """The segment of filter texts (``attributes.plan=pro``, ``entry.utm_source=google``,
         ``cohort=NAME``); ``InvalidInput`` names a malformed one, ``NotFound`` a cohort."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.api import options
 from headway.engine.attribution.report import AttributionOptions, attribution_report
 from headway.engine.diagnostics.email_influence import EmailInfluence, check_days, email_influence
 from headway.web.app_state import app_headway
@@ -42,7 +41,7 @@ def attribution_panel(
     view = view_from(request)
     journey = stored_journey(hw.store, name)
     human = view_of(request.query_params.get("view")) == "human"
-    opts = options(view.as_of, view.date_range_text)
+    opts = hw.segmented_options(view.as_of, view.date_range_text, view.segment)
     report = attribution_report(
         hw.backend, journey, opts, AttributionOptions(human=human), matcher=hw.cache.match
     )

@@ -48,6 +48,7 @@ def drivers_panel(
         human=human,
         as_of=view.as_of,
         date_range=view.date_range_text,
+        segment=view.segment,
         include_excluded=include,
     )
     query = {k: v for k, v in request.query_params.items() if k != "include_excluded"}
@@ -79,6 +80,7 @@ def stalls_panel(
         limit=STALLED_SHOWN,
         as_of=view.as_of,
         date_range=view.date_range_text,
+        segment=view.segment,
     )
     context = {
         "report": report,

@@ -97,6 +97,7 @@ def _listing(
         limit=limit,
         as_of=view.as_of,
         date_range=view.date_range_text,
+        segment=view.segment,
     )
 
 

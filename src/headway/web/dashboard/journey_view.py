@@ -24,7 +24,7 @@ from headway.store.journeys import get_journey
 from headway.web.dashboard import journey_figures as fig
 
 # Query parameters that travel with every link of a journey page, in this order.
-KEPT = ("as_of", "date_range", "by", "touch")
+KEPT = ("as_of", "date_range", "segment", "by", "touch")
 
 
 class JourneyName(Convertor[str]):
@@ -56,10 +56,17 @@ class View:
     date_range_text: str | None
     as_of: datetime
     now: bool  # no as_of asked: "now" (to the minute, so repeated views can share a cache)
+    # The segment filters (docs/dashboard.md "Segments"); in the URL one ``segment`` parameter
+    # per filter, or several filters in one parameter, one a line (as ``query()`` writes them).
+    segment: tuple[str, ...] = ()
 
     def query(self) -> dict[str, str]:
         """The URL parameters that reproduce this view."""
-        out = {"as_of": self.as_of_text, "date_range": self.date_range_text}
+        out = {
+            "as_of": self.as_of_text,
+            "date_range": self.date_range_text,
+            "segment": "\n".join(self.segment),
+        }
         return {k: v for k, v in out.items() if v}
 
 
@@ -74,7 +81,15 @@ def view_from(request: Request) -> View:
         as_of = parse_instant(as_of_text, field="as_of")
     else:
         as_of = utc_now().replace(second=0, microsecond=0)
-    return View(as_of_text, range_text, as_of, as_of_text is None)
+    segment = tuple(
+        dict.fromkeys(
+            line.strip()
+            for value in params.getlist("segment")
+            for line in value.splitlines()
+            if line.strip()
+        )
+    )
+    return View(as_of_text, range_text, as_of, as_of_text is None, segment)
 
 
 def canonical_redirect(request: Request) -> RedirectResponse | None:

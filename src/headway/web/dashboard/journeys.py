@@ -30,10 +30,11 @@ from headway.web.dashboard.journey_view import (
     view_context,
     view_from,
 )
+from headway.web.dashboard.segment_panels import segment_context
 from headway.web.templating import render
 
 router = APIRouter()
-PANELS = ("stalls", "drivers", "attribution")  # lazy panels served by other modules
+PANELS = ("stalls", "drivers", "attribution", "flow")  # lazy panels served by other modules
 TOUCH_LABELS = {"first": "first touch", "last": "last touch", "contact": "contact attribute"}
 
 
@@ -74,7 +75,9 @@ def _summary(hw: Headway, name: str, view: View) -> dict[str, Any]:
 
 
 def _funnel(hw: Headway, journey: Journey, view: View) -> FunnelReport:
-    return hw.funnel(journey, as_of=view.as_of, date_range=view.date_range_text)
+    return hw.funnel(
+        journey, as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
+    )
 
 
 @router.get("/journeys/{name:journey}")
@@ -93,10 +96,14 @@ def journey_page(
     hw: Headway = request.app.state.headway
     view = view_from(request)
     journey = stored_journey(hw.store, name)
-    matched = hw.match(journey, as_of=view.as_of, date_range=view.date_range_text)
+    matched = hw.match(
+        journey, as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
+    )
     funnel = funnel_report(matched, outcomes(matched))
     # Cached with the match: the counts per entry week do not change with as_of.
-    trend = hw.trends(journey, "week", as_of=view.as_of, date_range=view.date_range_text)
+    trend = hw.trends(
+        journey, "week", as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
+    )
     query = view.query()
     context = {
         "nav": "journeys",
@@ -115,7 +122,16 @@ def journey_page(
         "edit_href": fig.journey_path(journey.name, "edit"),
         "warnings": hw.warnings(journey, as_of=view.as_of, date_range=view.date_range_text),
         **_breakdown_context(hw, journey, view, by, touch),
-        **view_context(hw.store, view, {"by": by or "", "touch": touch if by else ""}),
+        **view_context(
+            hw.store,
+            view,
+            {
+                "by": by or "",
+                "touch": touch if by else "",
+                "segment": view.query().get("segment", ""),
+            },
+        ),
+        **segment_context(request, journey, view),
     }
     page = render(request, "journey.html", context)
     page.headers["Server-Timing"] = f"page;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -148,7 +164,12 @@ def _breakdown_context(
         if touch not in TOUCHES:
             raise InvalidInput(f"touch: '{touch}' is not one of {', '.join(TOUCHES)}")
         report = hw.breakdown(
-            journey, by, touch=touch, as_of=view.as_of, date_range=view.date_range_text
+            journey,
+            by,
+            touch=touch,
+            as_of=view.as_of,
+            date_range=view.date_range_text,
+            segment=view.segment,
         )
     except HeadwayError as err:  # a bad property name is a note in the picker, not a 422 page
         return {**context, "breakdown_error": err.message}

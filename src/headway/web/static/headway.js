@@ -106,8 +106,9 @@
   // The page's query string (as_of, date_range, view, ...) added to a panel's own URL.
   function panelUrl(src) {
     var url = new URL(src, window.location.href);
+    var own = new Set(Array.from(url.searchParams.keys()));  // repeated page keys all travel
     new URLSearchParams(window.location.search).forEach(function (value, key) {
-      if (!url.searchParams.has(key)) url.searchParams.append(key, value);
+      if (!own.has(key)) url.searchParams.append(key, value);
     });
     return url.pathname + url.search;
   }
@@ -166,6 +167,7 @@
     renderCharts(document);
     document.querySelectorAll(".lazy-panel[data-src]").forEach(loadPanel);
     rowLinks(document);
+    window.hwLoadPanel = loadPanel; // views.js reloads a panel whose controls changed
   }
 
   window.headway = {
