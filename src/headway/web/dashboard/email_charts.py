@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from headway.api import MAX_HOUR, EmailMetrics, Timing
+from headway.web.dashboard.journey_figures import count_axis
 
 OPENS, CLICKS = "#2f6fde", "#e07b1f"
 _LAYOUT: dict[str, Any] = {
-    "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
+    "margin": {"l": 48, "r": 16, "t": 36, "b": 40},
     "height": 300,
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
-    "legend": {"orientation": "h", "y": -0.2},
+    "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     "font": {"family": "system-ui, sans-serif"},
 }
 
@@ -55,7 +56,17 @@ def days_figure(human: Timing, every: Timing) -> dict[str, Any]:
                     "line": {"color": color, "dash": dash},
                 }
             )
-    layout = {**_LAYOUT, "xaxis": {"type": "date"}, "yaxis": {"rangemode": "tozero"}}
+    top = max((max(row[1], row[2]) for row in every.days), default=0)
+    layout = {
+        **_LAYOUT,
+        "xaxis": {
+            "type": "date",
+            "ticklabelmode": "period",
+            "ticklabeloverflow": "hide past domain",
+            "automargin": True,
+        },
+        "yaxis": {"automargin": True, **count_axis(top, 4)},
+    }
     return {"data": traces, "layout": layout}
 
 
@@ -79,10 +90,11 @@ def hours_figure(timing: Timing) -> dict[str, Any]:
             "marker": {"color": CLICKS},
         },
     ]
+    top = max((max(o, c) for _, o, c in timing.hours), default=0)
     layout = {
         **_LAYOUT,
         "barmode": "group",
         "xaxis": {"title": {"text": "hours since delivery"}, "type": "category", "nticks": 13},
-        "yaxis": {"rangemode": "tozero"},
+        "yaxis": {"automargin": True, **count_axis(top, 4)},
     }
     return {"data": traces, "layout": layout}

@@ -259,7 +259,12 @@ def trend_figure(report: TrendReport) -> dict[str, Any]:
     xaxis: dict[str, Any] = (
         {"type": "category", "automargin": True, "tickprefix": prefix}
         if single
-        else {"type": "date", "automargin": True, "ticklabelmode": "period"}
+        else {
+            "type": "date",
+            "automargin": True,
+            "ticklabelmode": "period",
+            "ticklabeloverflow": "hide past domain",
+        }
     )
     # the bars (counts) on the base axis, the line on the overlaying axis: Plotly draws an
     # overlaying axis's traces above the base ones, so the bars never hide the line
