@@ -171,6 +171,12 @@ def main() -> None:
         help="baseline formulations to time (comma-separated; see bench/spark_baselines.py)",
     )
     parser.add_argument("--no-flat", action="store_true", help="skip the flat-Parquet line")
+    parser.add_argument(
+        "--compare-src",
+        default=None,
+        help="also time Headway from this source tree (e.g. an earlier commit's src/, "
+        "from `git archive COMMIT src | tar -x -C DIR`) in the same alternation",
+    )
     args = parser.parse_args()
 
     funnel = _funnel_module()
@@ -209,6 +215,10 @@ def main() -> None:
         base = [sys.executable, str(BENCH / "spark_baselines.py")]
         conf = ["--conf", json.dumps(BENCH_CONF)]
         sides: dict[str, list[str]] = {"headway": hw_cmd}
+        envs: dict[str, dict[str, str]] = {"headway": env}
+        if args.compare_src:
+            sides["headway (compare)"] = hw_cmd
+            envs["headway (compare)"] = {**env, "PYTHONPATH": str(Path(args.compare_src))}
         for f in args.formulations.split(","):
             sides[f"pyspark {f} (JSON)"] = [*base, f, str(source / "activities"), *conf]
         if not args.no_flat:
@@ -217,16 +227,18 @@ def main() -> None:
         times: dict[str, list[Timing]] = {name: [] for name in sides}
         for i in range(args.runs):
             for name, cmd in sides.items():
-                times[name].append(run(cmd, env if name == "headway" else None))
+                times[name].append(run(cmd, envs.get(name)))
             line = ", ".join(
                 f"{n} {t[-1].seconds:.2f} s (CPU {t[-1].cpu_s:.1f} s)" for n, t in times.items()
             )
             load = os.getloadavg()[0]
             print(f"  run {i + 1}: {line} (load {load:.1f})", flush=True)
 
-    levels = {"headway": funnel.headway_levels(times["headway"][0].output)}
+    levels = {}
     for name in sides:
-        if name != "headway":
+        if name.startswith("headway"):
+            levels[name] = funnel.headway_levels(times[name][0].output)
+        else:
             levels[name] = baseline_levels(times[name][0].output)
     agree = all(v == truth for v in levels.values())
     hw_s = statistics.median(t.seconds for t in times["headway"])

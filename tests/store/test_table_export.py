@@ -95,6 +95,10 @@ def test_contacts_table_and_manifest(filled: Store, tmp_path: Path) -> None:
     assert by_id["cy"]["attributes"] is None
     manifest = json.loads((tmp_path / "lake" / MANIFEST).read_text())
     assert (manifest["buckets"], manifest["activities"]) == (1, len(RECORDS))
+    # What Spark takes from the manifest instead of scanning: the types and the files.
+    assert manifest["types"] == sorted({r["type"] for r in RECORDS})
+    file = tmp_path / "lake" / "activities" / "bucket=0" / "part-0.parquet"
+    assert manifest["files"] == {"bucket=0/part-0.parquet": file.stat().st_size}
 
 
 def test_delta_holds_the_same_rows_as_parquet(filled: Store, tmp_path: Path) -> None:

@@ -196,6 +196,10 @@ class DuckDBSql:
         """None: DuckDB's JSON functions read the text where they are (nothing projected)."""
         return None
 
+    def parse_gate(self) -> None:
+        """None: nothing is projected, so nothing to gate."""
+        return None
+
     def regex_like(self, text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
         """RE2, partial match (``regexp_matches``)."""
         return exp.RegexpLike(this=text, expression=pattern)

@@ -65,6 +65,12 @@ class SqlDialect(Protocol):
         ``column``, and a dialect whose tests over ``props`` read it; None to parse in place."""
         ...
 
+    def parse_gate(self) -> exp.Expr | None:
+        """After the tests are compiled with ``parse_once``'s dialect: a condition true on
+        every row whose tests can use the parsed column (the column is computed only there),
+        or None to compute it on every row."""
+        ...
+
     def regex_like(self, text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
         """``pattern`` (in the backend's regex dialect) matches somewhere in ``text``."""
         ...

@@ -8,7 +8,9 @@ Layout (docs/scale-out.md)::
     PATH/emails/part-0.parquet                the email registry (id, name, subject, campaign,
     PATH/email_links/part-0.parquet           kind, send_time, created_at; email_id, link_id,
                                               url, label, honeypot): email statistics on Spark
-    PATH/_headway_export.json                 what was written (format, buckets, counts)
+    PATH/_headway_export.json                 what was written (format, buckets, counts),
+                                              the activity types present (sorted) and each
+                                              activity file with its size in bytes
 
 Activities are read through ``activity_log``, so identity merges are applied: ``contact`` and
 ``contact_key`` are those of the contact an activity counts for. Columns: ``id``, ``contact``,
@@ -105,7 +107,11 @@ def export_table(
                 _convert_to_delta(staging / name, partitioned=False)
         seconds = round(time.perf_counter() - started, 3)
         report = TableExport(str(target), fmt, n, activities, contacts, seconds)
-        manifest = {**report.to_dict(), "exported_at": datetime.now(UTC).isoformat()}
+        manifest = {
+            **report.to_dict(),
+            "exported_at": datetime.now(UTC).isoformat(),
+            **export_layout(staging / "activities"),
+        }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         _put_in_place(staging, target)
     except BaseException:
@@ -133,6 +139,24 @@ def check_target(target: Path, fmt: str, overwrite: bool) -> None:
             f"{target} holds files that are not a Headway export; --overwrite replaces only "
             "an earlier export (or an empty directory)"
         )
+
+
+def export_layout(root: Path) -> dict[str, object]:
+    """What a reader may take from the manifest instead of scanning the activities written
+    under ``root``: the type names present (sorted) and every data file (its path under
+    ``root``) with its size, so a reader can check the files are still the ones written."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = sorted(root.glob("bucket=*/*.parquet"))
+    types: set[str] = set()
+    for file in files:
+        names = pc.unique(pq.read_table(file, columns=["type"]).column("type"))
+        types.update(str(name) for name in names.to_pylist() if name is not None)
+    return {
+        "types": sorted(types),
+        "files": {f.relative_to(root).as_posix(): f.stat().st_size for f in files},
+    }
 
 
 def _write_activities(store: Store, root: Path, buckets: int) -> int:

@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from headway.backends.base import ContactKernel
 from headway.backends.query import Query
+from headway.backends.spark.bucket_scan import file_conf, whole_contact_partitions
 from headway.backends.spark.contact_batches import ContactPartitions, spark_schema
 from headway.backends.spark.delta import read_source_table
 from headway.backends.spark.relations import KEY_BITS, Relations
@@ -118,11 +119,19 @@ class SparkBackend:
     def map_contacts(
         self, query: Query, contact: str, kernel: ContactKernel, schema: pa.Schema
     ) -> Iterator[pa.Table]:
-        """Run ``kernel`` on each partition of whole contacts, on the executors."""
-        with self._session(ARROW_BATCH_ROWS):
-            frame = self._frame(query).repartition(self._partition_count(), contact)
-            run = ContactPartitions(kernel, schema)
-            out = frame.mapInArrow(run, spark_schema(schema)).toArrow()
+        """Run ``kernel`` on each partition of whole contacts, on the executors: straight on
+        the scan's partitions of an unchanged ``headway export`` when the plan proves each
+        holds whole contacts (``bucket_scan``), else after a repartition by contact."""
+        layout = self.source.layout
+        files = file_conf(layout) if layout is not None else {}
+        run = ContactPartitions(kernel, schema)
+        with self._session(ARROW_BATCH_ROWS, files):
+            frame = self._frame(query)
+            mapped = frame.mapInArrow(run, spark_schema(schema))
+            if not files or not whole_contact_partitions(mapped, contact, self.source.location):
+                frame = frame.repartition(self._partition_count(), contact)
+                mapped = frame.mapInArrow(run, spark_schema(schema))
+            out = mapped.toArrow()
         yield run.restore(out)
 
     def type_codes(self) -> dict[str, int]:
@@ -240,10 +249,13 @@ class SparkBackend:
         return np.asarray(rows.column(0).to_pylist(), dtype=object)
 
     @contextmanager
-    def _session(self, batch_rows: int | None = None) -> Iterator[None]:
-        """Run with the session time zone in UTC (and Arrow batch size), restoring both."""
+    def _session(
+        self, batch_rows: int | None = None, extra: Mapping[str, str] | None = None
+    ) -> Iterator[None]:
+        """Run with the session time zone in UTC (and Arrow batch size, and ``extra``
+        settings), restoring them all."""
         conf = self.spark.conf
-        wanted: dict[str, str] = {"spark.sql.session.timeZone": "UTC"}
+        wanted: dict[str, str] = {"spark.sql.session.timeZone": "UTC", **(extra or {})}
         if batch_rows is not None:
             wanted["spark.sql.execution.arrow.maxRecordsPerBatch"] = str(batch_rows)
         before: dict[str, str | None] = {key: conf.get(key, None) for key in wanted}

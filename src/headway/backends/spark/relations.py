@@ -58,9 +58,12 @@ class Relations:
 
     @cached_property
     def type_codes(self) -> dict[str, int]:
-        """Activity type name -> code: the distinct names sorted, numbered from 1."""
+        """Activity type name -> code: the distinct names sorted, numbered from 1 (from an
+        unchanged export's manifest when there is one, else a distinct scan of the table)."""
         from pyspark.sql import functions as F
 
+        if self.source.layout is not None:
+            return {name: code for code, name in enumerate(self.source.layout.types, start=1)}
         type_ = self._columns["type"]
         assert type_ is not None
         rows = self._raw.select(type_.alias("t")).where(F.col("t").isNotNull()).distinct()

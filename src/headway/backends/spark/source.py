@@ -10,6 +10,8 @@ or one of the wrong type is a ``ConfigError`` naming the column, the field and w
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -26,6 +28,8 @@ _M = TypeVar("_M", "ActivityColumns", "ContactColumns")
 FORMATS: tuple[str, ...] = ("parquet", "delta", "table")
 # The tables of the email registry ``headway export`` writes beside ``activities/``.
 REGISTRY: tuple[str, ...] = ("emails", "email_links")
+# What ``headway export`` writes beside its tables (``store/table_export.py``).
+MANIFEST = "_headway_export.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,16 @@ _REQUIRED = {"columns": ("contact", "type", "ts"), "contacts": ("id",)}
 
 
 @dataclass(frozen=True)
+class ExportLayout:
+    """A ``headway export`` Parquet table whose files are still the ones its manifest lists:
+    what the manifest says may be used instead of scanning the data."""
+
+    types: tuple[str, ...]  # the activity type names present, sorted
+    buckets: int  # every row of a contact is in the one file of bucket contact_key % buckets
+    largest: int  # the largest activity file, in bytes
+
+
+@dataclass(frozen=True)
 class Source:
     """An activity table (and optionally a contacts table) with their column mappings."""
 
@@ -70,6 +84,8 @@ class Source:
     explicit: frozenset[str] = frozenset()  # activity fields the user mapped by name
     # Relations an export carries beside the log (the email registry): (name, location).
     registry: tuple[tuple[str, str], ...] = ()
+    # Set when the source is an unchanged ``headway export`` read with the default mapping.
+    layout: ExportLayout | None = None
 
     @classmethod
     def of(
@@ -93,6 +109,7 @@ class Source:
             contact_columns=_mapping(ContactColumns, dict(contact_columns or {}), "contacts"),
             explicit=frozenset(k for k, v in mapping.items() if v),
             registry=_registry(text, chosen),
+            layout=None if mapping else export_layout(text, chosen),
         )
 
 
@@ -259,6 +276,40 @@ def _registry(location: str, format: Format) -> tuple[tuple[str, str], ...]:
         return ()
     found = tuple((name, str(root / name)) for name in REGISTRY if (root / name).is_dir())
     return found if len(found) == len(REGISTRY) else ()
+
+
+def export_layout(location: str, format: Format) -> ExportLayout | None:
+    """The layout of a ``headway export`` Parquet directory at ``location``, when its manifest
+    lists the types and files and the activity data files are exactly those (same paths and
+    sizes, one per bucket); None otherwise (then nothing is taken from the manifest)."""
+    root = Path(location)
+    if format != "parquet" or "://" in location:
+        return None
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+        types, files, buckets = manifest["types"], manifest["files"], int(manifest["buckets"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(types, list) or not isinstance(files, dict) or not files:
+        return None
+    activities = root / "activities"
+    present: dict[str, int] = {}
+    for directory, dirs, names in os.walk(activities):
+        # Spark skips names starting with "_" or "." (metadata, hidden files) as data files.
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        for name in names:
+            if not name.startswith(("_", ".")):
+                path = Path(directory, name)
+                present[path.relative_to(activities).as_posix()] = path.stat().st_size
+    expected = {f"bucket={b}" for b in range(buckets)}
+    per_bucket = [name.split("/", 1)[0] for name in present]
+    if (
+        present != files
+        or len(per_bucket) != len(set(per_bucket))
+        or not set(per_bucket) <= expected
+    ):
+        return None
+    return ExportLayout(tuple(sorted(str(t) for t in types)), buckets, max(present.values()))
 
 
 def _mapping(cls: type[_M], given: dict[str, str | None], what: str) -> _M:

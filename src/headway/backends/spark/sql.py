@@ -30,7 +30,9 @@ row that can match, and the JSON is parsed only on those. It is exact, not a heu
 Parsing once. Spark does not share a common subexpression inside ``CASE`` branches or right
 of ``AND``, so ``parse_once`` gives the matcher-input query a lower projected column holding
 ``try_parse_json(properties)`` and a ``SparkSql`` whose tests over that ``properties`` read
-the column (any other text is still parsed in place).
+the column (any other text is still parsed in place). The column is computed only on rows
+where some test can use it: ``parse_gate`` is the OR of the pre-checks of the tests that read
+it (none when a test reads it without one), so rows that fail every pre-check are not parsed.
 
 ``SparkDialect`` checks a ``regex`` at save time with ``java.util.regex.Pattern`` in the
 running JVM — the same compiler Spark's ``RLIKE`` uses (partial match, no flags).
@@ -69,6 +71,10 @@ class SparkSql:
 
     def __init__(self, parsed: tuple[exp.Expr, exp.Expr] | None = None) -> None:
         self._parsed = parsed  # (properties text, the column holding its parsed variant)
+        # What the tests compiled so far need the parsed column for: the raw-text pre-checks
+        # that guard them, or always (a test without one).
+        self._gates: list[exp.Expr] = []
+        self._always = False
 
     def parse_once(self, props: exp.Expr, column: exp.Expr) -> tuple[exp.Expr, SparkSql] | None:
         """``try_parse_json(props)`` to project as ``column``, and a dialect whose tests over
@@ -82,9 +88,26 @@ class SparkSql:
         once = exp.Case(ifs=[exp.If(this=barrier, true=_parse(props))])
         return once, SparkSql((props.copy(), column.copy()))
 
-    def _json(self, props: exp.Expr) -> exp.Expr:
-        """The parsed variant of ``props``: the projected column when there is one."""
+    def parse_gate(self) -> exp.Expr | None:
+        """When a row's parse is needed by the tests compiled so far: the OR of their text
+        pre-checks (a test whose pre-check is false is false whatever the parse gives), or
+        None when some test reads the parse unguarded."""
+        if self._always or not self._gates:
+            return None
+        tests: dict[str, exp.Expr] = {}
+        for gate in self._gates:  # each an OR of text searches: the distinct searches, ORed
+            for test in gate.unnest().flatten():
+                tests.setdefault(test.sql(dialect="spark"), test)
+        return exp.paren(exp.or_(*(t.copy() for t in tests.values())), copy=False)
+
+    def _json(self, props: exp.Expr, gate: exp.Expr | None = None) -> exp.Expr:
+        """The parsed variant of ``props``: the projected column when there is one (a test
+        reading it under the pre-check ``gate`` says so, any other read needs it always)."""
         if self._parsed is not None and props == self._parsed[0]:
+            if gate is None:
+                self._always = True
+            else:
+                self._gates.append(gate.copy())
             return self._parsed[1].copy()
         return _parse(props)
 
@@ -102,10 +125,11 @@ class SparkSql:
         tests: list[exp.Expr] = []
         if strings:
             needles = [typed_param(v, params) for v in strings]
-            found = _isin(_get(self._json(props), keys, "string"), needles)
             # A long list costs more text searches than the one parse they would save.
-            checks = [_precheck(props, needles)] if len(needles) <= _PRECHECK_MAX else []
-            tests.append(exp.and_(*checks, found, _is_type(self._json(props), keys)))
+            gate = _precheck(props, needles) if len(needles) <= _PRECHECK_MAX else None
+            found = _isin(_get(self._json(props, gate), keys, "string"), needles)
+            checks = [gate] if gate is not None else []
+            tests.append(exp.and_(*checks, found, _is_type(self._json(props, gate), keys)))
         if numbers:
             found = _isin(
                 _get(self._json(props), keys, "double"), [typed_param(v, params) for v in numbers]
@@ -128,8 +152,10 @@ class SparkSql:
         self, props: exp.Expr, keys: Keys, test: Test, needle: exp.Expr | None = None
     ) -> exp.Expr:
         """The raw-text pre-check (with a needle), the test, then the type check."""
-        tests = [] if needle is None else [_precheck(props, [needle])]
-        tests += [test(_get(self._json(props), keys, "string")), _is_type(self._json(props), keys)]
+        gate = None if needle is None else _precheck(props, [needle])
+        tests = [] if gate is None else [gate]
+        parsed = self._json(props, gate)
+        tests += [test(_get(parsed, keys, "string")), _is_type(parsed, keys)]
         return exp.and_(*tests)
 
     def json_exists(self, props: exp.Expr, keys: Keys) -> exp.Expr:

@@ -115,8 +115,12 @@ def match_query(
             c for c in conjuncts if not any(col.table == CONTACT for col in c.find_all(exp.Column))
         ]
         up = [c for c in conjuncts if c not in down]
+        column = parsed[0]
+        gate = parsed[1].parse_gate()
+        if gate is not None:  # parsed only on rows where some test can use the parse
+            column = _gated(column, gate)
         lower = (
-            exp.select(exp.Star(), parsed[0].as_(PARSED))
+            exp.select(exp.Star(), column.as_(PARSED))
             .from_(exp.table_("activity_log", alias=ACTIVITY))
             .where(exp.and_(*down))
         )
@@ -240,6 +244,14 @@ def _parse_once(
         return once
     guarded = exp.Case(ifs=[exp.If(this=type_test(tuple(sorted(types)), scope), true=once[0])])
     return guarded, once[1]
+
+
+def _gated(column: exp.Expr, gate: exp.Expr) -> exp.Expr:
+    """``column`` computed only where ``gate`` holds (after its own type guard, if any)."""
+    ifs = column.args.get("ifs") if isinstance(column, exp.Case) else None
+    if ifs and len(ifs) == 1 and column.args.get("default") is None:
+        return exp.Case(ifs=[exp.If(this=exp.and_(ifs[0].this, gate), true=ifs[0].args["true"])])
+    return exp.Case(ifs=[exp.If(this=gate, true=column)])
 
 
 def _property_types(cond: Condition) -> frozenset[str] | None:
