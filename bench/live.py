@@ -238,7 +238,8 @@ def run(
 ) -> dict[str, Any]:
     """Both phases; the figures."""
     paced_batches = int(rate * seconds / batch) + 1
-    max_batches = int(200_000 * max_seconds / batch) + 1  # more than the server can take
+    # More than the server can take in ``max_seconds`` (it stops at the time, not the end).
+    max_batches = int(max(4 * rate, 50_000) * max_seconds / batch) + 3
     log(f"making {paced_batches + 2 * max_batches:,} batches of {batch:,} activities ...")
     paced = make_bodies(paced_batches, batch, contacts, "paced", seed)
     flat = make_bodies(max_batches, batch, contacts, "max", seed + 1)
