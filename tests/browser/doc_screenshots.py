@@ -18,9 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC_SCREENSHOTS = Path(os.environ.get("HEADWAY_DOC_SCREENSHOTS", ROOT / "docs" / "screenshots"))
 
 
-def docs_screenshot(page: Page, name: str, device: str, full_page: bool = False) -> Path:
-    """Save ``docs/screenshots/<name>-<device>.png`` (``device``: ``desktop`` or ``phone``)."""
+def docs_screenshot(
+    page: Page, name: str, device: str, full_page: bool = False, top: str | None = None
+) -> Path:
+    """Save ``docs/screenshots/<name>-<device>.png`` (``device``: ``desktop`` or ``phone``);
+    ``top``: a CSS selector scrolled to the top of the screen first (else the page's top)."""
     DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate(
+        "sel => { const el = sel && document.querySelector(sel);"
+        " if (el) el.scrollIntoView({block: 'start'}); else window.scrollTo(0, 0); }",
+        top,
+    )
     path = DOC_SCREENSHOTS / f"{name}-{device}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path

@@ -136,14 +136,16 @@ def test_journey_charts_and_tables_show_the_apis_numbers(
     assert shown == [t["label"] for t in credits[: len(shown)]] and shown
     assert not RAW_KEY.search(page.locator("#attribution").inner_text())
 
-    page.evaluate("window.scrollTo(0, 0)")
-    docs_screenshot(page, "journey", "desktop")
+    docs_screenshot(page, "journey", "desktop", top="#funnel-title")
+    docs_screenshot(page, "journey-charts", "desktop", top="#outcomes-title")
 
 
 def test_journey_page_on_a_phone(phone_page: Page, demo_server: DemoServer) -> None:
     page = phone_page
     funnel = api(demo_server, f"/journeys/{quote(LEAD, safe='')}/funnel", as_of=AS_OF)
     open_journey(page, journey_url(demo_server))
+    docs_screenshot(page, "journey", "phone", top="#funnel-title")
+    docs_screenshot(page, "journey-charts", "phone", top="#outcomes-title")
     assert_phone_layout(page)
 
     # the stage table: every column on screen, the conversion columns included
@@ -178,10 +180,6 @@ def test_journey_page_on_a_phone(phone_page: Page, demo_server: DemoServer) -> N
             assert box and box["x"] + box["width"] <= width and cell.inner_text().strip()
     assert_phone_layout(page)
 
-    page.evaluate("window.scrollTo(0, 0)")
-    docs_screenshot(page, "journey", "phone")
-    page.locator("#outcomes-title").scroll_into_view_if_needed()
-    docs_screenshot(page, "journey-charts", "phone")
 
 
 def test_one_week_and_an_empty_view_draw_no_meaningless_axes(
