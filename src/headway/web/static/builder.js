@@ -193,7 +193,7 @@
   function clone(v) {
     if (Array.isArray(v)) { return v.map(clone); }
     if (v && typeof v === "object" && !(v instanceof Num)) {
-      var out = {};
+      var out = Object.create(null);  // any key, "__proto__" and "constructor" too
       Object.keys(v).forEach(function (k) { out[k] = clone(v[k]); });
       return out;
     }
@@ -210,13 +210,21 @@
     if (!kept.length) { delete c.type; } else { c.type = kept.length === 1 ? kept[0] : kept; }
   }
 
+  // The where key naming a catalogue path (as the server's property_field): a property called
+  // contact, source or bot, or one under "properties", is written properties.<path>.
+  function whereKey(path) {
+    var special = SPECIAL.indexOf(path) >= 0 || path === "properties" || path.indexOf("properties.") === 0;
+    return special ? "properties." + path : path;
+  }
+
   function pathsFor(types) {
     var names = types.length ? types : catalog.types;
     var seen = {};
     var out = [];
     names.forEach(function (t) {
       (catalog.paths[t] || []).forEach(function (p) {
-        if (!seen[p.path]) { seen[p.path] = true; out.push(p.path); }
+        var key = whereKey(p.path);
+        if (!seen[key]) { seen[key] = true; out.push(key); }
       });
     });
     return out.concat(SPECIAL);
@@ -227,7 +235,7 @@
     var out = [];
     names.forEach(function (t) {
       (catalog.paths[t] || []).forEach(function (p) {
-        if (p.path === path) {
+        if (whereKey(p.path) === path) {
           p.values.forEach(function (v) {
             var shown = typeof v === "string" ? v : JSON.stringify(v);
             if (out.indexOf(shown) < 0) { out.push(shown); }
@@ -253,13 +261,16 @@
   }
 
   function whereOf(rows) {
-    var grouped = {};
+    var grouped = Object.create(null);  // property names are data: no inherited keys
     var order = [];
     rows.forEach(function (r) {
-      if (!(r[0] in grouped)) { grouped[r[0]] = {}; order.push(r[0]); }
+      if (!(r[0] in grouped)) { grouped[r[0]] = Object.create(null); order.push(r[0]); }
+      if (r[1] in grouped[r[0]]) {  // one operator per property: the later row counts
+        setStatus("Property " + JSON.stringify(r[0]) + " has the operator " + r[1] + " twice; only the last one counts.", "invalid");
+      }
       grouped[r[0]][r[1]] = r[2];
     });
-    var out = {};
+    var out = Object.create(null);
     order.forEach(function (f) {
       var ops = Object.keys(grouped[f]);
       out[f] = ops.length === 1 && ops[0] === "eq" ? grouped[f].eq : grouped[f];
