@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -37,9 +36,10 @@ def test_dead_letters_are_listed_and_replayed(app: FastAPI, store: Store) -> Non
     assert made.status_code == 201, made.text
     sub = made.json()["id"]
     eid = add_event(store, 1, "ann")
-    for _ in range(2):  # connection refused twice: dead after max_attempts = 2
-        send_all(store, ActionSettings(backoff_seconds=0.001, max_attempts=2))
-        time.sleep(0.01)
+    settings = ActionSettings(backoff_seconds=1, max_attempts=2)
+    t = datetime.now()
+    for tick in range(2):  # connection refused twice: dead after max_attempts = 2
+        send_all(store, settings, at=t + timedelta(seconds=5 * tick))
     page = browser.get("/actions", headers=HTML)
     assert page.status_code == 200
     assert f'data-event="{eid}"' in page.text and "Replay all dead" in page.text

@@ -7,7 +7,6 @@ them, one step at a time, so each state is checked.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -51,10 +50,10 @@ def add_event(store: Store, seq: int, contact: str, kind: str = "stage_entered",
     return eid
 
 
-def send_all(store: Store, settings: ActionSettings = FAST) -> None:
-    """One fan-out and one attempt at every due delivery, waited for."""
-    fan_out(store, datetime.now())
-    sender = Deliverer(store, settings, datetime.now)
+def send_all(store: Store, settings: ActionSettings = FAST, at: datetime | None = None) -> None:
+    """One fan-out and one attempt at every delivery due (now, or ``at``), waited for."""
+    fan_out(store, at or datetime.now())
+    sender = Deliverer(store, settings, lambda: at or datetime.now())
     sender.drain()
     sender.close()
 
@@ -92,14 +91,16 @@ def test_outage_is_retried_then_dead_then_replayed(hw: Headway, store: Store) ->
         sub = hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0)
         eid = add_event(store, 1, "ann")
         r.status = 503
-        send_all(store)
+        t = datetime.now()
+        send_all(store, at=t)
         [pending] = hw.deliveries(status="pending")
         assert (pending.attempts, pending.last_error) == (1, "HTTP 503: ")
-        send_all(store)  # not due yet: the back-off holds it
+        assert pending.next_attempt_at == t + timedelta(seconds=0.05)  # back-off 1
+        send_all(store, at=t + timedelta(seconds=0.04))  # not due yet
         assert hw.deliveries()[0].attempts == 1
-        for _ in range(2):
-            time.sleep(0.25)
-            send_all(store)
+        send_all(store, at=t + timedelta(seconds=0.06))
+        assert hw.deliveries()[0].next_attempt_at == t + timedelta(seconds=0.16)  # 0.06 + 0.1
+        send_all(store, at=t + timedelta(seconds=0.2))
         [dead] = hw.deliveries(status="dead")
         assert (dead.event_id, dead.attempts, r.refused) == (eid, 3, 3)
         r.status = 200

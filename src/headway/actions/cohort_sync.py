@@ -144,9 +144,10 @@ def run(
         stage, contacts = members(sync.journey, sync.stage, sync.status)
         flags = [(c, held_out(sync.id, c, sync.holdout)) for c in contacts]
         kept = [c for c, out in flags if not out]
-        store.write(lambda conn: conn.executemany(
-            "INSERT INTO action_holdouts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [[sync.id, sync.journey, stage, c, out, now] for c, out in flags]))  # fmt: skip
+        if flags:
+            store.write(lambda conn: conn.executemany(
+                "INSERT INTO action_holdouts VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [[sync.id, sync.journey, stage, c, out, now] for c, out in flags]))  # fmt: skip
         if sync.path is not None:
             _write_file(Path(sync.path), sync, kept, now)
         else:

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,6 +26,8 @@ from headway.errors import NotFound
 from headway.store import Store
 
 STATUSES = ("pending", "delivered", "dead")
+# A claimed delivery is retried after its timeout and this long if its process died sending.
+LEASE_SECONDS = 60.0
 _MAX_ERROR = 300
 
 
@@ -135,39 +139,36 @@ class Deliverer:
         self, done: Callable[[], None] | None = None, due_by: datetime | None = None
     ) -> int:
         """Start the deliveries due by ``due_by`` (default now) there is room for; how many
-        were started."""
+        were started. Each is claimed first (its next try moved past a lease), in the write
+        path, so a delivery is never sent twice at once, even by another process."""
         with self._lock:
             room = self.settings.concurrency * 2 - len(self._in_flight)
-            busy = list(self._in_flight)
+            self._futures = [f for f in self._futures if not f.done()]
         if room <= 0:
             return 0
-        with self._lock:
-            self._futures = [f for f in self._futures if not f.done()]
-        rows = self.store.execute(
-            f"""SELECT d.subscription_id, d.event_id, d.payload, d.attempts, s.target, s.url,
-                s.path, s.secret FROM action_deliveries d
-            JOIN action_subscriptions s ON s.id = d.subscription_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-            ORDER BY d.next_attempt_at, d.created_at LIMIT {room + len(busy)}""",
-            [due_by or self.clock()],
+        due = due_by or self.clock()
+        found = self.store.execute(
+            f"""SELECT subscription_id, event_id FROM action_deliveries
+            WHERE status = 'pending' AND next_attempt_at <= ?
+            ORDER BY next_attempt_at, created_at LIMIT {room}""",
+            [due],
         ).rows
-        started = 0
+        if not found:  # the usual case: no write, so the reports' caches stay valid
+            return 0
+        lease = self.clock() + timedelta(seconds=self.settings.timeout_seconds + LEASE_SECONDS)
+        rows = self.store.write(partial(_claim, [tuple(k) for k in found], due, lease))
         for sub_id, event_id, body, attempts, target, url, path, secret in rows:
             key = (sub_id, event_id)
             with self._lock:
-                if key in self._in_flight:
-                    continue
                 self._in_flight.add(key)
             future = self._pool.submit(
                 self._send, key, body.encode(), int(attempts), target, url, path, secret
             )
-            self._futures.append(future)
+            with self._lock:
+                self._futures.append(future)
             if done is not None:
                 future.add_done_callback(lambda _f: done())
-            started += 1
-            if started >= room:
-                break
-        return started
+        return len(rows)
 
     def drain(self) -> None:
         """Make one attempt at every delivery due now, and wait for them (CLI and tests)."""
@@ -244,3 +245,25 @@ class Deliverer:
         """Wait for the deliveries in flight (each bounded by the timeout), then stop."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
+
+
+def _claim(
+    keys: list[tuple[str, str]], due: datetime, lease: datetime, conn: Any
+) -> list[tuple[Any, ...]]:
+    """Claim the deliveries still pending and due (one transaction): what to send."""
+    out = []
+    for sub_id, event_id in keys:
+        row = conn.execute(
+            """UPDATE action_deliveries SET next_attempt_at = ?
+            WHERE subscription_id = ? AND event_id = ? AND status = 'pending'
+              AND next_attempt_at <= ?
+            RETURNING subscription_id, event_id, payload, attempts""",
+            [lease, sub_id, event_id, due],
+        ).fetchone()
+        if row is None:
+            continue
+        target = conn.execute(
+            "SELECT target, url, path, secret FROM action_subscriptions WHERE id = ?", [sub_id]
+        ).fetchone()
+        out.append((*row, *target))
+    return out

@@ -33,6 +33,10 @@ class Digest:
     sent_to: tuple[str, ...]
     error: str | None
 
+    def text(self) -> str:
+        """The digest as mailed (plain text)."""
+        return text(self.body, self.period_start, self.period_end)
+
 
 def _rate(report: FunnelReport) -> float | None:
     return report.converted / report.entered if report.entered else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from headway.model.duration import parse_duration
@@ -13,14 +15,14 @@ class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str | None = None
-    port: int = Field(587, ge=1, le=65_535)
+    port: int = Field(default=587, ge=1, le=65_535)
     username: str | None = None
     password: SecretStr | None = None
     # "starttls" upgrades a plain connection (port 587), "tls" connects over TLS (port 465),
     # "none" sends in the clear (a local relay or a test server only).
-    security: str = Field("starttls", pattern=r"^(starttls|tls|none)$")
-    sender: str = Field("headway@localhost", min_length=3)
-    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    sender: str = Field(default="headway@localhost", min_length=3)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
 class DigestSettings(BaseModel):
@@ -60,18 +62,18 @@ class ActionSettings(BaseModel):
     # Run the worker in the server process (off: events are still recorded and queued).
     worker: bool = True
     # How often the worker looks for new journey events and due deliveries.
-    poll_seconds: float = Field(1.0, gt=0, le=3600)
+    poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     # Per request: connect + read + write, so no receiver can hold a delivery longer.
-    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Deliveries in flight at once (bounded: a slow receiver never stalls the server).
-    concurrency: int = Field(4, ge=1, le=64)
+    concurrency: int = Field(default=4, ge=1, le=64)
     # Retry n waits backoff_seconds * 2^(n-1), at most max_backoff_seconds; after
     # max_attempts failures a delivery is dead (listed in the dashboard, can be replayed).
-    backoff_seconds: float = Field(30.0, gt=0, le=86_400)
-    max_backoff_seconds: float = Field(6 * 3600.0, gt=0, le=7 * 86_400)
-    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    max_backoff_seconds: float = Field(default=6 * 3600.0, gt=0, le=7 * 86_400)
+    max_attempts: int = Field(default=8, ge=1, le=100)
     # Contacts per page when a cohort sync pushes to an HTTP endpoint.
-    page_size: int = Field(1000, ge=1, le=100_000)
+    page_size: int = Field(default=1000, ge=1, le=100_000)
     digest: DigestSettings = Field(default_factory=DigestSettings)
 
     def backoff(self, attempts: int) -> float:
