@@ -68,11 +68,12 @@ from headway.model.dialect import checking_with
 from headway.model.journey import Journey, parse_journey
 from headway.service.access import AccessService
 from headway.service.actions import ActionService
-from headway.service.contacts import ContactService
 from headway.service.analysis import AnalysisService
+from headway.service.contacts import ContactService
 from headway.service.emails import EmailService
 from headway.service.flows import FlowService
 from headway.service.journeys import JourneyAdmin
+from headway.service.log_summary import LogSummaryService
 from headway.service.recording import RecordingService
 from headway.service.segments import Filters, SegmentService
 from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
@@ -102,6 +103,7 @@ class Headway(
     EmailService,
     AccessService,
     RecordingService,
+    LogSummaryService,
     FlowService,
     SegmentService,
     ActionService,

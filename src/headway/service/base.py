@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from headway.backends.base import Backend
     from headway.fresh_matches import FreshMatches
     from headway.match_cache import MatchCache
+    from headway.model.journey import Journey
     from headway.store import Store
 
 
@@ -20,4 +21,12 @@ class ServiceBase:
     @property
     def store(self) -> Store:
         """The DuckDB store (``Headway`` answers it, or says the backend has none)."""
+        raise NotImplementedError
+
+    def journey(self, ref: Any) -> Journey:
+        """A journey from a Journey, a mapping, a file path or a stored name (``Headway``'s)."""
+        raise NotImplementedError
+
+    def journeys(self) -> list[Any]:
+        """The stored journeys, with the error of one that no longer validates (``Headway``'s)."""
         raise NotImplementedError

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headway.engine.funnel.contact_journeys import ContactJourney, contact_journey
 from headway.engine.options import ReportOptions
 from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import contacts
-
-if TYPE_CHECKING:
-    from headway.api import Headway
 
 
 class ContactService(ServiceBase):
@@ -50,9 +47,7 @@ class ContactService(ServiceBase):
         """Where one contact stands in ``journey`` and which activities reached its stages."""
         return contact_journey(self.backend, journey, contact_id, opts)
 
-    def contact_journeys(
-        self: Headway, contact_id: str, opts: ReportOptions
-    ) -> list[ContactJourney]:
+    def contact_journeys(self, contact_id: str, opts: ReportOptions) -> list[ContactJourney]:
         """The contact's place in every stored journey (one with an error is left out)."""
         return [
             self.contact_journey(self.journey(s.name), contact_id, opts)

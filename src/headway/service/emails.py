@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from headway.engine.diagnostics.email_influence import EmailInfluence, email_influence
 from headway.engine.diagnostics.email_journeys import (
     EmailStages,
     JourneyEngagement,
@@ -19,9 +19,6 @@ from headway.model.emails import Email, EmailLink
 from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import emails
-
-if TYPE_CHECKING:
-    from headway.api import Headway
 
 
 class EmailService(ServiceBase):
@@ -75,13 +72,30 @@ class EmailService(ServiceBase):
         """How many recipients of the email were at each stage of ``journey`` when delivered."""
         return email_stages(self.backend, self.cache.match(journey, opts), email_id)
 
-    def email_journey_stages(
-        self: Headway, email_id: str, opts: ReportOptions
-    ) -> list[EmailStages]:
+    def email_journey_stages(self, email_id: str, opts: ReportOptions) -> list[EmailStages]:
         """For each stored journey (those with an error left out): the stage the email's
         recipients were at when it reached them."""
         return [
             self.email_stages(self.journey(s.name), email_id, opts)
+            for s in self.journeys()
+            if s.error is None
+        ]
+
+    def email_influences(
+        self, email_id: str, opts: ReportOptions, *, days: int = 7, human: bool = True
+    ) -> list[EmailInfluence]:
+        """Per stored journey (those with an error left out): how the email's recipients at
+        each stage moved on within ``days``, by engagement."""
+        return [
+            email_influence(
+                self.backend,
+                self.journey(s.name),
+                opts,
+                email_id,
+                days=days,
+                human=human,
+                matcher=self.cache.match,
+            )
             for s in self.journeys()
             if s.error is None
         ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from types import SimpleNamespace
 
-from headway.api import options
-from headway.engine.options import ReportOptions
+from headway.api import ReportOptions, options
 
 VIEWS = ("human", "all")
 VIEW_LABELS = {"human": "Human (bots excluded)", "all": "All (bots included)"}

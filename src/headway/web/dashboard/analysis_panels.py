@@ -61,7 +61,7 @@ def compare_panel(
     """Range A and range B side by side: chart, table, change and significance."""
     hw = app_headway(request)
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     params = request.query_params
     default_a, default_b = default_ranges(view.as_of.date())
     range_a = (params.get("compare_a") or "").strip() or default_a
@@ -97,7 +97,7 @@ def time_to_convert_panel(
     """Per step, the histogram of how long contacts took to move on."""
     hw = app_headway(request)
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     report = hw.time_to_convert(
         journey,
         as_of=view.as_of,

@@ -13,8 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from headway.engine.attribution.report import AttributionOptions, attribution_report
-from headway.engine.diagnostics.email_influence import EmailInfluence, check_days, email_influence
+from headway.api import EmailInfluence, check_days
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, report_options, view_of
@@ -39,12 +38,10 @@ def attribution_panel(
     """Conversions credited to the top touchpoints by every model, side by side."""
     hw = app_headway(request)
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     human = view_of(request.query_params.get("view")) == "human"
     opts = hw.segmented_options(view.as_of, view.date_range_text, view.segment)
-    report = attribution_report(
-        hw.backend, journey, opts, AttributionOptions(human=human), matcher=hw.cache.match
-    )
+    report = hw.attribution(journey, human=human, as_of=opts)
     context = {
         "report": report,
         "touchpoints": report.touchpoints[:TOP_TOUCHPOINTS],
@@ -66,18 +63,6 @@ def influence_panel(
     check_days(days)
     opts = report_options(request.query_params.get("as_of"))
     human = view_of(request.query_params.get("view")) == "human"
-    reports: list[EmailInfluence] = [
-        email_influence(
-            hw.backend,
-            hw.journey(stored.name),
-            opts,
-            email_id,
-            days,
-            human,
-            matcher=hw.cache.match,
-        )
-        for stored in hw.journeys()
-        if stored.error is None  # a journey with an error is listed with it, never run
-    ]
+    reports: list[EmailInfluence] = hw.email_influences(email_id, opts, days=days, human=human)
     context = {"email_id": email_id, "days": days, "human": human, "reports": reports, "fmt": FMT}
     return render(request, "panels/influence.html", context)

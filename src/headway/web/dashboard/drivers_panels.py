@@ -40,7 +40,7 @@ def drivers_panel(
     """The top touchpoints of each transition, with their figures and warnings."""
     hw = app_headway(request)
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     human = view_of(request.query_params.get("view")) == "human"
     include = request.query_params.get("include_excluded") in ("1", "true")
     report = hw.drivers(
@@ -72,7 +72,7 @@ def stalls_panel(
     """Per stage: stalled contacts with their last touchpoints, and what goes with stalling."""
     hw = app_headway(request)
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     human = view_of(request.query_params.get("view")) == "human"
     report = hw.stalls(
         journey,

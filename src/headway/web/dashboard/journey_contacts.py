@@ -13,8 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from headway.api import Headway
-from headway.engine.funnel.contact_lists import ContactList, ContactRow, resolve_stage
+from headway.api import ContactList, ContactRow, Headway, resolve_stage
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.safe_csv import csv_chunks
@@ -61,14 +60,14 @@ def journey_contacts(
         raise InvalidInput(f"status: '{status}' is not one of {', '.join(SENTENCES)}")
     hw: Headway = request.app.state.headway
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
+    journey = stored_journey(hw, name)
     index = _stage_number(journey, stage)
     if format == "csv":
         listing = _listing(hw, journey, index, status, view, 0, None)
         return _csv_response(listing)
     listing = _listing(hw, journey, index, status, view, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     context = _page_context(journey, listing, view, page)
-    return render(request, "contacts_list.html", {**context, **view_context(hw.store, view, {
+    return render(request, "contacts_list.html", {**context, **view_context(hw, view, {
         "stage": str(index), "status": status})})  # fmt: skip
 
 

@@ -14,8 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from headway.engine.funnel.report import FunnelReport, StageRow
-from headway.engine.funnel.trends import TrendReport
+from headway.api import FunnelReport, StageRow, TrendReport
 from headway.web.dashboard._formats import duration
 
 ACCENT = "#2f5fd0"

@@ -16,11 +16,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from headway.engine.options import parse_date_range, parse_instant, utc_now
+from headway.api import Headway, parse_date_range, parse_instant, utc_now
 from headway.errors import NotFound
 from headway.model.journey import Journey
-from headway.store import Store
-from headway.store.journeys import get_journey
 from headway.web.dashboard import journey_figures as fig
 
 # Query parameters that travel with every link of a journey page, in this order.
@@ -113,21 +111,16 @@ def range_bounds(text: str | None) -> tuple[str, str]:
     return start.strip()[:10], end.strip()[:10]
 
 
-def stored_journey(store: Store, name: str) -> Journey:
+def stored_journey(hw: Headway, name: str) -> Journey:
     """A journey saved in the database (never a file path: URLs must not read server files)."""
     try:
-        return get_journey(store, name)[0]
+        return hw.stored_journey(name)[0]
     except NotFound as err:
         if "was deleted" in err.message:
             raise
         at = err.message.find("(did you mean")
         hint = " " + err.message[at:] if at >= 0 else ""
         raise NotFound(f"journey {name!r} does not exist{hint}", err.details) from None
-
-
-def last_activity(store: Store) -> datetime | None:
-    """The time of the newest activity in the database."""
-    return store.execute("SELECT max(ts) FROM activities").scalar()  # type: ignore[no-any-return]
 
 
 def end_of_data(last: datetime) -> str:
@@ -138,10 +131,10 @@ def end_of_data(last: datetime) -> str:
     return day.isoformat()
 
 
-def view_context(store: Store, view: View, keep: dict[str, str] | None = None) -> dict[str, Any]:
+def view_context(hw: Headway, view: View, keep: dict[str, str] | None = None) -> dict[str, Any]:
     """What the as-of and date-range pickers show (``keep``: other parameters they carry)."""
     keep = {k: v for k, v in (keep or {}).items() if v}
-    last = last_activity(store)
+    last = hw.last_activity()
     data_end = end_of_data(last) if last is not None else None
     start, end = range_bounds(view.date_range_text)
     query = view.query()

@@ -14,13 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.routing import Match
 
-from headway.api import Headway
-from headway.engine.funnel.breakdowns import TOUCHES, BreakdownReport
-from headway.engine.funnel.outcomes import outcomes
-from headway.engine.funnel.report import FunnelReport, funnel_report
+from headway.api import TOUCHES, BreakdownReport, FunnelReport, Headway
 from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
-from headway.store import Store
 from headway.web.auth import page_scope
 from headway.web.dashboard import journey_figures as fig
 from headway.web.dashboard.journey_view import (
@@ -53,14 +49,14 @@ def journeys_list(request: Request, _: Any = Depends(page_scope("read"))) -> Res
     hw: Headway = request.app.state.headway
     view = view_from(request)
     rows = [_summary(hw, stored.name, view) for stored in hw.journeys()]
-    context = {"nav": "journeys", "rows": rows, **view_context(hw.store, view)}
+    context = {"nav": "journeys", "rows": rows, **view_context(hw, view)}
     return render(request, "journeys.html", context)
 
 
 def _summary(hw: Headway, name: str, view: View) -> dict[str, Any]:
     row: dict[str, Any] = {"name": name, "href": fig.journey_path(name), "query": view.query()}
     try:
-        report = _funnel(hw, stored_journey(hw.store, name), view)
+        report = _funnel(hw, stored_journey(hw, name), view)
     except HeadwayError as err:  # one broken journey must not hide the others
         return {**row, "error": err.message}
     return {
@@ -95,11 +91,8 @@ def journey_page(
     started = time.perf_counter()
     hw: Headway = request.app.state.headway
     view = view_from(request)
-    journey = stored_journey(hw.store, name)
-    matched = hw.match(
-        journey, as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
-    )
-    funnel = funnel_report(matched, outcomes(matched))
+    journey = stored_journey(hw, name)
+    funnel = _funnel(hw, journey, view)
     # Cached with the match: the counts per entry week do not change with as_of.
     trend = hw.trends(
         journey, "week", as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
@@ -123,7 +116,7 @@ def journey_page(
         "warnings": hw.warnings(journey, as_of=view.as_of, date_range=view.date_range_text),
         **_breakdown_context(hw, journey, view, by, touch),
         **view_context(
-            hw.store,
+            hw,
             view,
             {
                 "by": by or "",
@@ -154,7 +147,7 @@ def _breakdown_context(
         "by": by or "",
         "touch": touch,
         "touches": TOUCH_LABELS,
-        "suggestions": _suggestions(hw.store),
+        "suggestions": hw.field_name_suggestions(),
         "breakdown": None,
         "breakdown_error": None,
     }
@@ -188,15 +181,3 @@ def _breakdown_rows(report: BreakdownReport) -> dict[str, Any]:
         for c in report.values
     ]
     return {"stages": report.stage_names, "rows": rows, "by": report.by, "touch": report.touch}
-
-
-def _suggestions(store: Store) -> list[str]:
-    """Property and attribute names seen in a sample of the data (for the picker's list)."""
-    sql = (
-        "SELECT DISTINCT k FROM ("
-        " SELECT unnest(json_keys(properties)) AS k FROM (SELECT properties FROM activities"
-        "  WHERE properties IS NOT NULL LIMIT 2000)"
-        " UNION ALL SELECT unnest(json_keys(attributes)) FROM (SELECT attributes FROM contacts"
-        "  WHERE attributes IS NOT NULL LIMIT 500)) ORDER BY k"
-    )
-    return [str(r[0]) for r in store.execute(sql).rows]
