@@ -139,6 +139,15 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
     expect(page.locator("#cohort-list li", has_text=name)).to_have_count(0)
     assert httpx.get(demo_server.url + "/api/v1/cohorts", timeout=30).json() == []
 
+    # Charts on other pages download too (views.js is on every page).
+    page.goto(f"{demo_server.url}/emails/welcome-1?as_of={AS_OF}")
+    page.wait_for_selector(".js-plotly-plot + .chart-export")
+    with page.expect_download() as other:
+        page.locator(".chart-export").first.get_by_role(
+            "button", name="Download the chart as SVG"
+        ).click()
+    assert other.value.suggested_filename.endswith(".svg")
+
 
 def test_segment_bar_and_flow_on_a_phone(phone_page: Page, demo_server: DemoServer) -> None:
     skip_other_panels(phone_page)

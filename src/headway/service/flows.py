@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from headway.engine.funnel.contact_lists import resolve_stage
 from headway.engine.funnel.flows import DEFAULT_STEPS, DEFAULT_TOP, FlowReport, flow_report
-from headway.service.segments import Filters, SegmentService
+from headway.service.segments import Filters, SegmentService, When
 
 
 class FlowService(SegmentService):
@@ -22,7 +21,7 @@ class FlowService(SegmentService):
         top: int = DEFAULT_TOP,
         human: bool = True,
         sends: bool = False,
-        as_of: datetime | date | str | None = None,
+        as_of: When = None,
         date_range: Any = None,
         segment: Filters = None,
     ) -> FlowReport:

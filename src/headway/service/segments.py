@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from headway.model.journey import Journey
 
 Filters = Sequence[str] | str | Segment | None
+# An instant, or the options a surface parsed already (``headway.api.options`` takes both).
+When = datetime | date | str | ReportOptions | None
 
 
 class SegmentService(ServiceBase):
@@ -35,9 +37,7 @@ class SegmentService(ServiceBase):
         """A journey from a Journey, a mapping, a file path or a stored name."""
         raise NotImplementedError
 
-    def _options(
-        self, as_of: datetime | date | str | None, date_range: Any, segment: Filters = None
-    ) -> ReportOptions:
+    def _options(self, as_of: When, date_range: Any, segment: Filters = None) -> ReportOptions:
         """The report options of a call: ``as_of``, the date range and the segment."""
         from headway.api import options
 
@@ -46,7 +46,7 @@ class SegmentService(ServiceBase):
         return base if seg is None else replace(base, segment=seg)
 
     def segmented_options(
-        self, as_of: datetime | date | str | None, date_range: Any, segment: Filters = None
+        self, as_of: When, date_range: Any, segment: Filters = None
     ) -> ReportOptions:
         """The report options of a view (as_of, date range, segment), for surfaces that pass
         them on to several reports."""
@@ -68,7 +68,7 @@ class SegmentService(ServiceBase):
         stage: str | int,
         status: str = "reached",
         *,
-        as_of: datetime | date | str | None = None,
+        as_of: When = None,
         date_range: DateWindow | str | None = None,
         segment: Filters = None,
     ) -> Cohort:

@@ -114,7 +114,7 @@ def list_cohorts(store: Store) -> list[Cohort]:
         " (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id)"
         " FROM cohorts c ORDER BY c.name"
     )
-    return [Cohort(*row[:6], int(row[6])) for row in rows]
+    return [Cohort(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6])) for r in rows]
 
 
 def cohort_keys(store: Store, name: str) -> frozenset[int]:

@@ -1,6 +1,7 @@
-// The journey page's view tools (our own script): PNG/SVG download of every chart (plotly.js's
-// own downloadImage), a CSV link on every table panel (served by the API), cohorts and saved
-// views (the REST API), and controls whose value lives in the page's address (replaceState).
+// The dashboard's view tools (our own script, on every page): PNG/SVG download of every chart
+// (plotly.js's own downloadImage), a CSV link on every table panel of the journey page (served by
+// the API), cohorts and saved views (the REST API), and controls whose value lives in the page's
+// address (replaceState).
 (function () {
   "use strict";
 
