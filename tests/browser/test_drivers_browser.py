@@ -20,7 +20,9 @@ def test_journey_page_drivers_panel(demo_server: DemoServer, page: Page) -> None
     first = table.locator("tbody tr").first.locator("td.name")
     expect(first).to_contain_text("clicked register in Webinar invite")
     expect(panel.locator("ul.driver-lines li").first).to_contain_text(
-        "Contacts who clicked register in Webinar invite moved on 2.2× as often (1.8–2.7×)"
+        "Contacts who clicked register in Webinar invite were 2.2× as likely to reach "
+        "Considering, after accounting for how long they had been contacts (2.2× (1.8–2.7); "
+        "reached Considering:"
     )
     panel.scroll_into_view_if_needed()
     screenshot(page, "journey-drivers")

@@ -72,7 +72,9 @@ def time_figure(report: TimeToConvertReport, step: int) -> dict[str, Any]:
     layout["xaxis"] = {"type": "category", "automargin": True, "title": {"text": "time to move on"}}
     layout["yaxis"] = {"automargin": True, "gridcolor": "#e6e9ef", "title": {"text": "contacts"},
                        **count_axis(max(counts, default=0), 4)}  # fmt: skip
-    figure: dict[str, Any] = {"data": data, "layout": layout}
+    # on a phone the bin labels stand upright: side by side they would overlap
+    narrow = {"xaxis": {**layout["xaxis"], "tickangle": -90}, "height": 340}
+    figure: dict[str, Any] = {"data": data, "layout": layout, "narrow": {"layout": narrow}}
     if not counts:
         figure["empty"] = f"Nobody moved on from {s.from_name} to {s.to_name} in this view."
     return figure
