@@ -85,3 +85,16 @@ def test_a_bad_segment_is_one_sentence_from_the_real_command(world: tuple[Path, 
     assert done.returncode != 0
     assert "segment: 'plan=pro' is not a filter" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_segment_flag_on_contacts_drivers_stalls_attribution(world: tuple[Path, Path]) -> None:
+    db, journey = world
+    google = ["-s", "entry.utm_source=google"]
+    listed = invoke(db, "contacts", str(journey), "--stage", "1", *AS_OF, *google)
+    assert listed.split() == ["ann", "bob"]
+    for command in ("drivers", "stalls", "attribution"):
+        body = json.loads(invoke(db, command, str(journey), "--json", *AS_OF, *google))
+        assert body["journey"] == "Lead nurturing"
+    credited = json.loads(invoke(db, "attribution", str(journey), "--json", *AS_OF, *google))
+    everyone = json.loads(invoke(db, "attribution", str(journey), "--json", *AS_OF))
+    assert (credited["contacts"], everyone["contacts"]) == (2, 4)

@@ -12,7 +12,7 @@ from rich.table import Table
 from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.emails import emails_app
-from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, pct, print_json
+from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, SegmentOpt, pct, print_json
 
 if TYPE_CHECKING:
     from headway.api import EmailInfluence, EmailRanking
@@ -38,6 +38,7 @@ def attribution(
     all_: AllView = False,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Attribute a journey's conversions to touchpoints (first, last, linear, position, Markov)."""
@@ -49,8 +50,9 @@ def attribution(
         j = hw.journey(journey)
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         report = hw.attribution(
-            j, models=chosen.models, order=chosen.order, human=chosen.human, as_of=opts
-        )
+            j, models=chosen.models, order=chosen.order, human=chosen.human, as_of=opts,
+            segment=segment,
+        )  # fmt: skip
     print_warnings(warnings)
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))

@@ -9,7 +9,7 @@ import typer
 
 from headway.cli.common import console, open_headway, open_service
 from headway.cli.discovery import print_warnings, with_warnings
-from headway.cli.reports import print_json
+from headway.cli.reports import SegmentOpt, print_json
 from headway.errors import InvalidInput
 from headway.safe_csv import safe_writer
 
@@ -41,6 +41,7 @@ def contacts(
         str | None, typer.Option("--as-of", help="As of this instant (default: now).")
     ] = None,
     date_range: Annotated[str | None, typer.Option("--date-range", help="FROM..TO.")] = None,
+    segment: SegmentOpt = None,
     fmt: Annotated[
         str, typer.Option("--format", help="text (one id per line), csv or json.")
     ] = "text",
@@ -76,6 +77,7 @@ def contacts(
             limit=limit,
             as_of=opts.as_of,
             date_range=opts.date_range,
+            segment=segment,
         )
     print_warnings(warnings)
     if fmt == "json":

@@ -11,7 +11,16 @@ from rich.table import Table
 
 from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
-from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, duration, pct, print_json
+from headway.cli.reports import (
+    AsOf,
+    DateRange,
+    JourneyArg,
+    JsonFlag,
+    SegmentOpt,
+    duration,
+    pct,
+    print_json,
+)
 from headway.errors import InvalidInput
 from headway.service.types import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 
@@ -56,6 +65,7 @@ def drivers(
     stage: StageOpt = None,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentOpt = None,
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
     view: ViewOpt = "human",
     top: Annotated[int, typer.Option("--top", help="Touchpoints shown per transition.")] = 10,
@@ -85,6 +95,7 @@ def drivers(
             human=human,
             as_of=opts,
             include_excluded=include_excluded,
+            segment=segment,
         )
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))
@@ -174,6 +185,7 @@ def stalls(
     stage: StageOpt = None,
     as_of: AsOf = None,
     date_range: DateRange = None,
+    segment: SegmentOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", help="Stalled contacts listed per stage.")
     ] = DEFAULT_LIMIT,
@@ -193,8 +205,9 @@ def stalls(
         warnings = hw.warnings(j, as_of=opts.as_of, date_range=opts.date_range)
         print_warnings(warnings)
         report = hw.stalls(
-            j, stage=stage, min_support=min_support, human=human, limit=limit, as_of=opts
-        )
+            j, stage=stage, min_support=min_support, human=human, limit=limit, as_of=opts,
+            segment=segment,
+        )  # fmt: skip
     if json_:
         print_json(with_warnings(report.to_dict(), warnings))
         return
