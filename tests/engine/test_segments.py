@@ -131,3 +131,11 @@ def test_saved_views_round_trip(hw: Headway) -> None:
     hw.delete_view("Other")
     with pytest.raises(NotFound):
         hw.delete_view("Other")
+
+
+def test_erasing_a_contact_removes_it_from_every_cohort(hw: Headway) -> None:
+    hw.save_cohort("Converted", JOURNEY, "Buy", "reached", as_of=AS_OF)  # a and c
+    report = hw.erase_contact("a")
+    assert report.removed["cohort_members"] == 1
+    assert [c.size for c in hw.cohorts()] == [1]
+    assert reached(hw.funnel(JOURNEY, as_of=AS_OF, segment=["cohort=Converted"])) == [1, 1, 1]
