@@ -30,7 +30,7 @@ from headway.web.dashboard.segment_panels import segment_context
 from headway.web.templating import render
 
 router = APIRouter()
-PANELS = ("stalls", "drivers", "attribution", "flow")  # lazy panels served by other modules
+PANELS = ("stalls", "drivers", "attribution", "flow", "live")  # lazy panels (other modules)
 TOUCH_LABELS = {"first": "first touch", "last": "last touch", "contact": "contact attribute"}
 
 
