@@ -128,6 +128,7 @@ def test_a_journey_built_in_the_builder_is_saved_as_canonical_yaml_and_follows_t
     filter_box.get_by_role("button", name="Add property condition").click()
     filter_box.get_by_label("Property", exact=True).fill("bot")
     filter_box.get_by_label("Value kind").select_option("false")
+    expect(filter_box.get_by_label("Value", exact=True)).to_be_hidden()  # false needs no text
 
     stage(page, 0).get_by_label("Stage name").fill("Signed up")
     match(stage(page, 0), "form_submission", ("form", "eq", "trial"))
@@ -169,8 +170,11 @@ def test_a_journey_built_in_the_builder_is_saved_as_canonical_yaml_and_follows_t
     status.wait_for()
     rows = page.locator("#preview-table tbody tr")
     shown = rows.evaluate_all("rows => rows.map(r => r.cells[2].textContent)")
+    page.locator("#preview-as-of").blur()
+    page.set_viewport_size({"width": 1280, "height": 1700})  # the builder, YAML and preview
     page.locator("#builder").evaluate("b => window.scrollTo(0, b.offsetTop - 8)")
     docs_screenshot(page, "journey-builder", "desktop")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.locator("#save").click()
     page.wait_for_url(f"**/journeys/{quote(NAME, safe='')}")
@@ -219,7 +223,6 @@ def test_the_builder_is_usable_on_a_phone(demo_server: DemoServer, phone_page: P
     expect(page.locator("#validity")).to_have_text("Valid: Lead nurturing, 4 stages.")
     page.locator("#preview-table tbody tr").first.wait_for()
     assert_phone_layout(page)
-    stage(page, 1).evaluate("s => window.scrollTo(0, s.offsetTop - 8)")
     docs_screenshot(page, "journey-builder", "phone")
 
     # Lossless: a journey using every part of the format goes through the builder unchanged.
