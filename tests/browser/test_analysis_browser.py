@@ -98,7 +98,7 @@ def test_analysis_on_a_desktop(demo_server: DemoServer, page: Page) -> None:
     expect(drivers).to_contain_text("were sent Welcome 2")  # listed as left out …
     expect(drivers.locator("details.excluded").first).to_contain_text("transactional email")
     page.locator("#compare-title").scroll_into_view_if_needed()
-    docs_screenshot(page, "analysis-compare", "desktop")
+    docs_screenshot(page, "analysis-compare", "desktop", top="#compare")
     # … and tested with Include them (the choice is in the address)
     drivers.get_by_role("link", name="Include them").click()
     page.wait_for_url("**include_excluded=1**")
@@ -118,4 +118,4 @@ def test_analysis_on_a_phone(demo_server: DemoServer, phone_page: Page) -> None:
     check_numbers(phone_page, demo_server)
     assert_phone_layout(phone_page)
     phone_page.locator("#ttc-title").scroll_into_view_if_needed()
-    docs_screenshot(phone_page, "analysis-time-to-convert", "phone")
+    docs_screenshot(phone_page, "analysis-time-to-convert", "phone", top="#time-to-convert")
