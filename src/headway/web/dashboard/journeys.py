@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,6 +19,7 @@ from headway.errors import HeadwayError, InvalidInput
 from headway.model.journey import Journey
 from headway.web.auth import page_scope
 from headway.web.dashboard import journey_figures as fig
+from headway.web.dashboard.analysis_figures import breakdown_figure
 from headway.web.dashboard.journey_view import (
     View,
     canonical_redirect,
@@ -30,7 +31,9 @@ from headway.web.dashboard.segment_panels import segment_context
 from headway.web.templating import render
 
 router = APIRouter()
-PANELS = ("stalls", "drivers", "attribution", "flow", "live")  # lazy panels (other modules)
+PANELS = (  # lazy
+    "stalls", "drivers", "attribution", "flow", "compare", "time_to_convert", "actions", "live",
+)  # fmt: skip
 TOUCH_LABELS = {"first": "first touch", "last": "last touch", "contact": "contact attribute"}
 
 
@@ -82,9 +85,11 @@ def journey_page(
     name: str,
     by: str | None = None,
     touch: str = "first",
+    trend: str = "week",
     _: Any = Depends(page_scope("read")),
 ) -> Response:
-    """One journey: funnel, outcomes, stage table, weekly trend, breakdown and lazy panels."""
+    """One journey: funnel, outcomes, stage table, trend (by day, week or month), breakdown
+    and lazy panels."""
     redirect = canonical_redirect(request)
     if redirect is not None:
         return redirect
@@ -93,9 +98,9 @@ def journey_page(
     view = view_from(request)
     journey = stored_journey(hw, name)
     funnel = _funnel(hw, journey, view)
-    # Cached with the match: the counts per entry week do not change with as_of.
-    trend = hw.trends(
-        journey, "week", as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
+    # Cached with the match: the counts per entry period do not change with as_of.
+    trend_report = hw.trends(
+        journey, trend, as_of=view.as_of, date_range=view.date_range_text, segment=view.segment
     )
     query = view.query()
     context = {
@@ -109,8 +114,10 @@ def journey_page(
         "stage_rows": fig.stage_rows(funnel, query),
         "funnel_figure": fig.funnel_figure(funnel, query),
         "outcomes_figure": fig.outcomes_figure(funnel, query),
-        "trend_figure": fig.trend_figure(trend),
-        "trend_rows": fig.trend_rows(trend),
+        "trend_figure": fig.trend_figure(trend_report),
+        "trend_rows": fig.trend_rows(trend_report),
+        "trend_by": trend,
+        "trend_links": _trend_links(request, trend),
         "panels": {p: _panel(request, journey.name, p) for p in PANELS},
         "edit_href": fig.journey_path(journey.name, "edit"),
         "warnings": hw.warnings(journey, as_of=view.as_of, date_range=view.date_range_text),
@@ -121,7 +128,8 @@ def journey_page(
             {
                 "by": by or "",
                 "touch": touch if by else "",
-                "segment": view.query().get("segment", ""),
+                "trend": "" if trend == "week" else trend,
+                "segment": query.get("segment", ""),
             },
         ),
         **segment_context(request, journey, view),
@@ -129,6 +137,21 @@ def journey_page(
     page = render(request, "journey.html", context)
     page.headers["Server-Timing"] = f"page;dur={(time.perf_counter() - started) * 1000:.1f}"
     return page
+
+
+def _trend_links(request: Request, current: str) -> list[dict[str, Any]]:
+    """The day / week / month choices of the trend: this page's URL with ``trend`` set."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "trend"]
+    return [
+        {
+            "by": by,
+            "href": "?"
+            + urlencode([*kept, *([("trend", by)] if by != "week" else [])])
+            + "#trend-title",
+            "current": by == current,
+        }
+        for by in ("day", "week", "month")
+    ]
 
 
 def _panel(request: Request, journey: str, panel: str) -> str | None:
@@ -166,7 +189,8 @@ def _breakdown_context(
         )
     except HeadwayError as err:  # a bad property name is a note in the picker, not a 422 page
         return {**context, "breakdown_error": err.message}
-    return {**context, "breakdown": _breakdown_rows(report)}
+    rows = _breakdown_rows(report)
+    return {**context, "breakdown": rows, "breakdown_figure": breakdown_figure(report)}
 
 
 def _breakdown_rows(report: BreakdownReport) -> dict[str, Any]:
