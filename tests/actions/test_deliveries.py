@@ -156,8 +156,11 @@ def test_bad_subscriptions_say_which_field(hw: Headway) -> None:
     with pytest.raises(InvalidInput) as e:
         hw.subscribe("Trial", ["entered"], url="http://x")
     assert e.value.details[0].field == "kinds"
-    with pytest.raises(InvalidInput, match="needs an http"):
-        hw.subscribe("Trial", ["converted"], url="ftp://x")
+    for url in ("ftp://x", "http://", "http://[::1", "http://a b/"):
+        with pytest.raises(InvalidInput, match="url: must be an absolute http"):
+            hw.subscribe("Trial", ["converted"], url=url)
+    with pytest.raises(InvalidInput, match="path: must name a file"):
+        hw.subscribe("Trial", ["converted"], target="file", path="bad\x00name")
     with pytest.raises(InvalidInput, match="holdout must be"):
         hw.subscribe("Trial", ["converted"], url="http://x", holdout=1.0)
     with pytest.raises(NotFound):

@@ -25,12 +25,13 @@ import orjson
 
 from headway.actions import signing
 from headway.actions.holdouts import held_out
-from headway.actions.subscriptions import DEFAULT_HOLDOUT, check_holdout
+from headway.actions.subscriptions import DEFAULT_HOLDOUT, check_holdout, check_path, check_url
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.model.duration import parse_duration
 from headway.store import Store
 
 FORMATS = ("csv", "json")
+MAX_EVERY_SECONDS = 366 * 86_400
 
 # (journey, stage, status) -> (stage number 1-based, the contacts in the list)
 Members = Callable[[str, str, str], tuple[int, list[str]]]
@@ -79,8 +80,12 @@ def create(
     problems = []
     if (path is None) == (url is None):
         problems.append(Detail("give exactly one of path and url", field="path"))
-    if url is not None and not url.startswith(("http://", "https://")):
-        problems.append(Detail("must be an absolute http(s) URL", field="url"))
+    for check, value in ((check_url, url), (check_path, path)):
+        if value is not None:
+            try:
+                check(value)
+            except InvalidInput as e:
+                problems.extend(e.details)
     if format not in FORMATS:
         problems.append(Detail(f"{format!r} is not one of {', '.join(FORMATS)}", field="format"))
     try:
@@ -88,6 +93,8 @@ def create(
     except ValueError as e:
         problems.append(Detail(str(e), field="every"))
         seconds = 0
+    if not 60 <= seconds <= MAX_EVERY_SECONDS and not problems:
+        problems.append(Detail("must be from 1m to 366d", field="every"))
     if problems:
         raise InvalidInput("the cohort sync is not valid", problems)
     check_holdout(holdout)
@@ -153,7 +160,7 @@ def run(
         else:
             _push(sync, kept, now, page_size, timeout)
         count = len(kept)
-    except (OSError, httpx.HTTPError, PushError, InvalidInput, NotFound) as e:
+    except (OSError, httpx.HTTPError, httpx.InvalidURL, PushError, InvalidInput, NotFound) as e:
         error = getattr(e, "message", None) or str(e) or type(e).__name__
     store.write(lambda c: c.execute(
         "UPDATE cohort_syncs SET last_run_at = ?, last_count = ?, last_error = ? WHERE id = ?",

@@ -220,7 +220,7 @@ class Deliverer:
             answer = self._http.post(
                 str(url), content=body, headers=signing.headers(str(secret), event_id, body)
             )
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as e:
             return f"{type(e).__name__}: {e}"[:_MAX_ERROR] or type(e).__name__
         if 200 <= answer.status_code < 300:
             return None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 from headway.actions.signing import new_secret
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.store import Store
@@ -48,12 +50,31 @@ def check_target(target: str, url: str | None, path: str | None) -> None:
     if target not in TARGETS:
         raise InvalidInput(f"target must be one of {', '.join(TARGETS)}", [Detail(
             f"{target!r} is not a target", field="target")])  # fmt: skip
-    if target == "webhook" and (not url or not url.startswith(("http://", "https://"))):
-        raise InvalidInput("a webhook subscription needs an http(s) url", [Detail(
-            "must be an absolute http(s) URL", field="url")])  # fmt: skip
-    if target == "file" and not path:
-        raise InvalidInput("a file subscription needs a path", [Detail(
-            "the JSON Lines file to append to", field="path")])  # fmt: skip
+    if target == "webhook":
+        check_url(url)
+    if target == "file":
+        check_path(path)
+
+
+def check_url(url: str | None, field: str = "url") -> str:
+    """The URL when it is an absolute http(s) URL with a host; else InvalidInput naming it."""
+    try:
+        parsed = httpx.URL(url or "")
+        good = parsed.scheme in ("http", "https") and bool(parsed.host)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        good = False
+    if not good or url is None or any(c in url for c in "\r\n\x00 "):
+        reason = "must be an absolute http(s) URL such as https://hooks.example.com/x"
+        raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)])
+    return url
+
+
+def check_path(path: str | None, field: str = "path") -> str:
+    """The path when it names a file (no NUL byte, not a directory); else InvalidInput."""
+    if not path or "\x00" in path or path.endswith(("/", "\\")) or Path(path).is_dir():
+        reason = "must name a file on the server (not a directory)"
+        raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)])
+    return path
 
 
 def check_holdout(holdout: float) -> None:
