@@ -155,7 +155,7 @@ def journeys(draw: st.DrawFn) -> Journey:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journey=journeys())
 def test_every_journey_survives_its_canonical_yaml(journey: Journey) -> None:
     text = journey_yaml(journey)

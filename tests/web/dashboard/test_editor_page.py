@@ -187,3 +187,15 @@ def test_the_builders_mapping_is_written_as_canonical_yaml(browser: Browser) -> 
     assert r.status_code == 200 and r.json()["text"] is None
     assert "nested more than 32 levels" in r.json()["problems"][0]["message"]
     assert browser.post("/journeys/editor/yaml", json={"definition": {}}).status_code == 403
+
+
+def test_a_text_areas_crlf_line_breaks_are_saved_as_lf(browser: Browser, store: Store) -> None:
+    # Browsers send a text area's line breaks as CRLF; the text shown (and stored) has LF.
+    sent = GOOD.replace("\n", "\r\n")
+    r = browser.post(
+        "/journeys/editor/save",
+        data={"text": sent, "csrf_token": token(browser)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert get_source_text(store, "Pricing <interest>", 1) == GOOD
