@@ -44,8 +44,9 @@ def test_subscribe_deliver_and_list(tmp_path: Path) -> None:
     code, out, _ = run(db, "actions", "uplift", "Trial")
     assert code == 0
     code, _, err = run(db, "actions", "sync", "Trial", "Visit", "--status", "reached",
-                       "--path", str(tmp_path / "visit.csv"))  # fmt: skip
+                       "--path", "visit.csv")  # fmt: skip
     assert code == 0 and "contacts" in err
+    assert (tmp_path / "actions" / "visit.csv").read_text().startswith("contact\n")
     code, out, err = run(db, "actions", "digest", "Trial")
     assert code == 0 and "Journey Trial:" in out
     bad = CliRunner().invoke(app, ["--db", str(db), "actions", "subscribe", "Trial", "--kind",

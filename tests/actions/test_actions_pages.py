@@ -64,7 +64,7 @@ def test_dead_letters_are_listed_and_replayed(app: FastAPI, store: Store) -> Non
 
 def test_the_journey_panel_shows_uplift_per_action(app: FastAPI, store: Store) -> None:
     hw: Headway = app.state.headway
-    sub = hw.subscribe("Trial", ["stage_entered"], target="file", path="/dev/null", holdout=0.5)
+    sub = hw.subscribe("Trial", ["stage_entered"], target="file", path="null.jsonl", holdout=0.5)
     for i in range(30):
         add_event(store, i + 1, f"c{i}")
     fan_out(store, datetime.now())
@@ -91,7 +91,7 @@ def test_bad_api_input_names_the_field(app: FastAPI) -> None:
     r = browser.post("/api/v1/subscriptions", json={"journey": "Trial", "kinds": ["entered"]})
     assert r.status_code == 422
     r = browser.post("/api/v1/cohort-syncs", json={"journey": "Trial", "stage": "Visit",
-                                                   "every": "soon", "path": "/tmp/x.csv"})  # fmt: skip
+                                                   "every": "soon", "path": "x.csv"})  # fmt: skip
     assert r.status_code == 422
     assert r.json()["error"]["details"][0]["field"] == "every"
     r = browser.post("/api/v1/digests", json={"journey": "Nope"})

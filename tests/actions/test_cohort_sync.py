@@ -36,8 +36,8 @@ def hw(store: Store) -> Headway:
 
 
 def test_a_csv_file_holds_the_cohort_without_the_held_out(hw: Headway, tmp_path: Path) -> None:
-    path = tmp_path / "lists" / "signed-up.csv"
-    sync = hw.add_cohort_sync("Trial", "Signup", "reached", every="1h", path=str(path))
+    sync = hw.add_cohort_sync("Trial", "Signup", "reached", every="1h", path="lists/up.csv")
+    path = tmp_path / "actions" / "lists" / "up.csv"  # beside the database by default
     done = hw.run_cohort_sync(sync.id)
     out = {c for c in CONTACTS[::2] if held_out(sync.id, c, 0.10)}
     rows = list(csv.reader(io.StringIO(path.read_text())))
@@ -77,10 +77,10 @@ def test_a_refusing_endpoint_is_recorded(hw: Headway) -> None:
 
 def test_bad_syncs_say_which_field(hw: Headway) -> None:
     with pytest.raises(InvalidInput) as e:
-        hw.add_cohort_sync("Trial", "Visit", "stalled", every="soon", path="/tmp/x.csv")
+        hw.add_cohort_sync("Trial", "Visit", "stalled", every="soon", path="x.csv")
     assert e.value.details[0].field == "every"
     with pytest.raises(InvalidInput, match="status must be one of"):
-        hw.add_cohort_sync("Trial", "Visit", "asleep", path="/tmp/x.csv")
+        hw.add_cohort_sync("Trial", "Visit", "asleep", path="x.csv")
     with pytest.raises(InvalidInput) as e:
         hw.add_cohort_sync("Trial", "Visit", "stalled")
     assert e.value.details[0].reason == "give exactly one of path and url"

@@ -143,8 +143,9 @@ def test_holdout_is_deterministic_and_recorded(hw: Headway, store: Store) -> Non
 
 
 def test_file_sink_appends_json_lines(hw: Headway, store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "out" / "events.jsonl"
-    hw.subscribe("Trial", ["stage_entered", "dropped"], target="file", path=str(path), holdout=0)
+    hw.subscribe("Trial", ["stage_entered", "dropped"], target="file", path="out/events.jsonl",
+                 holdout=0)  # fmt: skip
+    path = tmp_path / "actions" / "out" / "events.jsonl"  # beside the database by default
     ids = [add_event(store, 1, "ann"), add_event(store, 2, "bob", kind="dropped")]
     send_all(store)
     lines = [orjson.loads(x) for x in path.read_bytes().splitlines()]
@@ -161,6 +162,9 @@ def test_bad_subscriptions_say_which_field(hw: Headway) -> None:
             hw.subscribe("Trial", ["converted"], url=url)
     with pytest.raises(InvalidInput, match="path: must name a file"):
         hw.subscribe("Trial", ["converted"], target="file", path="bad\x00name")
+    for outside in ("/etc/passwd", "../escape.jsonl", "."):
+        with pytest.raises(InvalidInput, match="must name a file"):
+            hw.subscribe("Trial", ["converted"], target="file", path=outside)
     with pytest.raises(InvalidInput, match="holdout must be"):
         hw.subscribe("Trial", ["converted"], url="http://x", holdout=1.0)
     with pytest.raises(NotFound):
@@ -168,7 +172,7 @@ def test_bad_subscriptions_say_which_field(hw: Headway) -> None:
 
 
 def test_uplift_counts_treated_and_held_out_progress(hw: Headway, store: Store) -> None:
-    sub = hw.subscribe("Trial", ["stage_entered"], target="file", path="/dev/null", holdout=0.5)
+    sub = hw.subscribe("Trial", ["stage_entered"], target="file", path="null.jsonl", holdout=0.5)
     contacts = [f"c{i}" for i in range(40)]
     for i, c in enumerate(contacts, 1):
         add_event(store, i, c)  # entered Visit: the action targets them at stage 1

@@ -74,18 +74,21 @@ def create(
     path: str | None = None,
     url: str | None = None,
     holdout: float = DEFAULT_HOLDOUT,
+    files_dir: Path,
     now: datetime,
 ) -> CohortSync:
     """Record a cohort sync to a file (``path``) or an endpoint (``url``)."""
     problems = []
     if (path is None) == (url is None):
         problems.append(Detail("give exactly one of path and url", field="path"))
-    for check, value in ((check_url, url), (check_path, path)):
-        if value is not None:
-            try:
-                check(value)
-            except InvalidInput as e:
-                problems.extend(e.details)
+    placed = None
+    try:
+        if url is not None:
+            check_url(url)
+        if path is not None:
+            placed = check_path(path, files_dir)
+    except InvalidInput as e:
+        problems.extend(e.details)
     if format not in FORMATS:
         problems.append(Detail(f"{format!r} is not one of {', '.join(FORMATS)}", field="format"))
     try:
@@ -100,7 +103,7 @@ def create(
     check_holdout(holdout)
     sync = CohortSync(
         "sync_" + secrets.token_hex(8), journey, stage, status, seconds, format,
-        str(Path(path).resolve()) if path else None, url,
+        placed, url,
         signing.new_secret() if url else None, holdout, now, None, None, None,
     )  # fmt: skip
     store.write(lambda c: c.execute(

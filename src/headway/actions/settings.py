@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -72,6 +73,9 @@ class ActionSettings(BaseModel):
     backoff_seconds: float = Field(default=30.0, gt=0, le=86_400)
     max_backoff_seconds: float = Field(default=6 * 3600.0, gt=0, le=7 * 86_400)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    # Where file subscriptions and cohort files may be written (relative paths are taken from
+    # here); default: the "actions" directory beside the database file.
+    files_dir: Path | None = None
     # Contacts per page when a cohort sync pushes to an HTTP endpoint.
     page_size: int = Field(default=1000, ge=1, le=100_000)
     digest: DigestSettings = Field(default_factory=DigestSettings)

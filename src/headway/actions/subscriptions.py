@@ -45,7 +45,9 @@ def _row(r: tuple[object, ...]) -> Subscription:
     )  # fmt: skip
 
 
-def check_target(target: str, url: str | None, path: str | None) -> None:
+def check_target(
+    target: str, url: str | None, path: str | None, files_dir: Path | None = None
+) -> None:
     """InvalidInput unless ``target`` has what it needs (a http(s) URL or a file path)."""
     if target not in TARGETS:
         raise InvalidInput(f"target must be one of {', '.join(TARGETS)}", [Detail(
@@ -53,7 +55,7 @@ def check_target(target: str, url: str | None, path: str | None) -> None:
     if target == "webhook":
         check_url(url)
     if target == "file":
-        check_path(path)
+        check_path(path, files_dir)
 
 
 def check_url(url: str | None, field: str = "url") -> str:
@@ -69,12 +71,20 @@ def check_url(url: str | None, field: str = "url") -> str:
     return url
 
 
-def check_path(path: str | None, field: str = "path") -> str:
-    """The path when it names a file (no NUL byte, not a directory); else InvalidInput."""
-    if not path or "\x00" in path or path.endswith(("/", "\\")) or Path(path).is_dir():
+def check_path(path: str | None, files_dir: Path | None = None, field: str = "path") -> str:
+    """The absolute path of a file inside ``files_dir`` (a relative path is taken from
+    there); InvalidInput naming ``field`` for a directory, a NUL byte or a path outside."""
+    if not path or "\x00" in path or path.endswith(("/", "\\")):
         reason = "must name a file on the server (not a directory)"
         raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)])
-    return path
+    if files_dir is None:
+        return path
+    base = files_dir.resolve()
+    full = (base / path).resolve()  # an absolute path stays itself
+    if not full.is_relative_to(base) or full == base or full.is_dir():
+        reason = f"must name a file inside {base} (actions.files_dir)"
+        raise InvalidInput(f"{field}: {reason}", [Detail(reason, field=field)])
+    return str(full)
 
 
 def check_holdout(holdout: float) -> None:
@@ -94,6 +104,7 @@ def create(
     path: str | None = None,
     stage: str | None = None,
     holdout: float = DEFAULT_HOLDOUT,
+    files_dir: Path,
     now: datetime,
 ) -> Subscription:
     """Record a subscription (a fresh ``whsec_`` secret for webhooks)."""
@@ -101,12 +112,12 @@ def create(
     if not kinds or unknown:
         raise InvalidInput(f"kinds must be some of {', '.join(KINDS)}", [Detail(
             f"{k!r} is not an event kind", field="kinds") for k in unknown or ["(none)"]])  # fmt: skip
-    check_target(target, url, path)
+    check_target(target, url, path, files_dir)
     check_holdout(holdout)
     sub = Subscription(
         "sub_" + secrets.token_hex(8), journey, tuple(dict.fromkeys(kinds)), stage, target,
         url if target == "webhook" else None,
-        str(Path(path).resolve()) if target == "file" and path else None,
+        check_path(path, files_dir) if target == "file" else None,
         new_secret() if target == "webhook" else None, holdout, now,
     )  # fmt: skip
     store.write(lambda c: c.execute(

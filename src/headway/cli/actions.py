@@ -50,15 +50,18 @@ def subscribe(
         ),
     ],
     url: Annotated[str | None, typer.Option(help="Send signed webhooks to this URL.")] = None,
-    path: Annotated[str | None, typer.Option(help="Append JSON Lines to this file.")] = None,
+    path: Annotated[
+        str | None, typer.Option(help="Append JSON Lines to this file (in actions.files_dir).")
+    ] = None,
     stage: Annotated[str | None, typer.Option(help="Only events at this stage.")] = None,
     holdout: Annotated[float, typer.Option(help="Share of contacts held out (0-1).")] = 0.10,
 ) -> None:
     """Subscribe to a journey's events; prints the webhook signing secret."""
     target = "file" if path is not None and url is None else "webhook"
+    files_dir = backend_settings().actions.files_dir
     with open_headway(read_only=False) as hw:
         sub = hw.subscribe(journey, kind, target=target, url=url, path=path, stage=stage,
-                           holdout=holdout)  # fmt: skip
+                           holdout=holdout, files_dir=files_dir)  # fmt: skip
     err_console.print(f"subscription {sub.id}: {', '.join(sub.kinds)} of {escape(sub.journey)}"
                       f" -> {escape(str(sub.url or sub.path))}", highlight=False)  # fmt: skip
     if sub.secret:
@@ -136,7 +139,9 @@ def sync(
     stage: Annotated[str, typer.Argument(help="The step (name or 1-based number).")],
     status: Annotated[str, typer.Option(help="reached, stalled, dropped, ...")] = "stalled",
     every: Annotated[str, typer.Option(help="How often, e.g. 15m, 1h, 1d.")] = "1h",
-    path: Annotated[str | None, typer.Option(help="Write the list to this file.")] = None,
+    path: Annotated[
+        str | None, typer.Option(help="Write the list to this file (in actions.files_dir).")
+    ] = None,
     url: Annotated[str | None, typer.Option(help="POST it in signed pages here.")] = None,
     format: Annotated[str, typer.Option(help="csv or json (files).")] = "csv",
     holdout: Annotated[float, typer.Option(help="Share of contacts held out (0-1).")] = 0.10,
@@ -145,7 +150,7 @@ def sync(
     settings = backend_settings().actions
     with open_headway(read_only=False) as hw:
         made = hw.add_cohort_sync(journey, stage, status, every=every, format=format, path=path,
-                                  url=url, holdout=holdout)  # fmt: skip
+                                  url=url, holdout=holdout, files_dir=settings.files_dir)  # fmt: skip
         done = hw.run_cohort_sync(made.id, settings)
     err_console.print(f"cohort sync {done.id}: {done.last_count} contacts"
                       + (f" (failed: {escape(done.last_error)})" if done.last_error else ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from headway.actions import cohort_sync, delivery, digest, subscriptions
@@ -43,16 +44,21 @@ class ActionService(ServiceBase):
         path: str | None = None,
         stage: str | None = None,
         holdout: float = DEFAULT_HOLDOUT,
+        files_dir: Path | None = None,
     ) -> Subscription:
         """Send ``journey``'s events of ``kinds`` to a signed webhook (``url``) or append them
-        to a JSON Lines file (``path``), holding out a share of the contacts."""
+        to a JSON Lines file (``path``, inside ``files_dir``: default the ``actions``
+        directory beside the database), holding out a share of the contacts."""
         j = self._hw().journey(journey)  # NotFound names an unknown journey
         if stage is not None:
             stage = j.stages[resolve_stage(j, stage)].name
         return subscriptions.create(
             self.store, j.name, tuple(kinds), target=target, url=url, path=path, stage=stage,
-            holdout=holdout, now=utc_now(),
+            holdout=holdout, files_dir=files_dir or self._files_dir(), now=utc_now(),
         )  # fmt: skip
+
+    def _files_dir(self) -> Path:
+        return self.store.path.resolve().parent / "actions"
 
     def subscriptions(self, journey: str | None = None) -> list[Subscription]:
         """The active subscriptions (of one journey)."""
@@ -116,6 +122,7 @@ class ActionService(ServiceBase):
         path: str | None = None,
         url: str | None = None,
         holdout: float = DEFAULT_HOLDOUT,
+        files_dir: Path | None = None,
     ) -> CohortSync:
         """Keep a step's contacts (by status) in a file or an endpoint, every ``every``."""
         j = self._hw().journey(journey)
@@ -125,7 +132,7 @@ class ActionService(ServiceBase):
                 f"{status!r} is not a status", field="status")])  # fmt: skip
         return cohort_sync.create(
             self.store, j.name, name, status, every=every, format=format, path=path, url=url,
-            holdout=holdout, now=utc_now(),
+            holdout=holdout, files_dir=files_dir or self._files_dir(), now=utc_now(),
         )  # fmt: skip
 
     def cohort_syncs(self) -> list[CohortSync]:

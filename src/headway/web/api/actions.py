@@ -36,7 +36,9 @@ class SubscriptionIn(BaseModel):
     kinds: list[Kind] = Field(min_length=1, max_length=5)
     target: Literal["webhook", "file"] = "webhook"
     url: str | None = Field(None, max_length=2000, description="The webhook's http(s) URL.")
-    path: str | None = Field(None, max_length=2000, description="The JSON Lines file (server).")
+    path: str | None = Field(
+        None, max_length=2000, description="The JSON Lines file, inside actions.files_dir."
+    )
     stage: str | None = Field(None, max_length=500, description="Only events at this stage.")
     holdout: Share = 0.10
 
@@ -103,7 +105,7 @@ class CohortSyncIn(BaseModel):
     status: Status = "stalled"
     every: str = Field("1h", max_length=40, description="A duration such as 15m, 1h, 1d.")
     format: Literal["csv", "json"] = "csv"
-    path: str | None = Field(None, max_length=2000)
+    path: str | None = Field(None, max_length=2000, description="Inside actions.files_dir.")
     url: str | None = Field(None, max_length=2000)
     holdout: Share = 0.10
 
@@ -199,6 +201,7 @@ def create_subscription(request: Request, body: SubscriptionIn) -> SubscriptionO
     sub = app_headway(request).subscribe(
         body.journey, body.kinds, target=body.target, url=body.url, path=body.path,
         stage=body.stage, holdout=body.holdout,
+        files_dir=request.app.state.settings.actions.files_dir,
     )  # fmt: skip
     return _sub(sub)
 
@@ -262,6 +265,7 @@ def create_cohort_sync(request: Request, body: CohortSyncIn) -> CohortSyncOut:
     sync = app_headway(request).add_cohort_sync(
         body.journey, body.stage, body.status, every=body.every, format=body.format,
         path=body.path, url=body.url, holdout=body.holdout,
+        files_dir=request.app.state.settings.actions.files_dir,
     )  # fmt: skip
     return _sync(sync)
 
