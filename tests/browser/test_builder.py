@@ -223,6 +223,13 @@ def test_the_builder_is_usable_on_a_phone(demo_server: DemoServer, phone_page: P
     expect(page.locator("#validity")).to_have_text("Valid: Lead nurturing, 4 stages.")
     page.locator("#preview-table tbody tr").first.wait_for()
     assert_phone_layout(page)
+    # Every control of the builder has a label; every button says what it does.
+    unnamed = page.locator("#builder-body").evaluate(
+        """b => [...b.querySelectorAll('input, select, textarea')].filter(e => !e.labels.length)
+                .concat([...b.querySelectorAll('button')].filter(e => !e.textContent.trim()))
+                .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []
     docs_screenshot(page, "journey-builder", "phone")
 
     # Lossless: a journey using every part of the format goes through the builder unchanged.
