@@ -41,6 +41,8 @@ def world(store: Store) -> None:
             ("c", "email_sent", "1h", w3),  # w3's sender reports no deliveries
             ("d", "email_sent", "1h", w3),
             ("d", "email_bounce", "1h", w3),
+            ("e", "email_sent", "1h", w1),  # w1's sender reports deliveries: e's bounced
+            ("e", "email_bounce", "1h", w1),
         ],
     )
 
@@ -69,9 +71,12 @@ def test_recipients_stage_when_delivered(store: Store) -> None:
     def counts(email):
         return {s.stage: s.recipients for s in email_stages(hw.backend, matched, email).stages}
 
+    # A bounced send is no delivery (docs/metrics.md), whether or not the sender reports
+    # deliveries: e (w1) and d (w3) bounced, so neither is a recipient.
     assert counts("w1") == {"(not entered)": 0, "Visit": 2, "Buy": 0}
     assert counts("w2") == {"(not entered)": 0, "Visit": 0, "Buy": 1}
-    assert counts("w3") == {"(not entered)": 1, "Visit": 1, "Buy": 0}
+    assert counts("w3") == {"(not entered)": 0, "Visit": 1, "Buy": 0}
+    assert email_stages(hw.backend, matched, "w3").recipients == 1
     assert email_stages(hw.backend, matched, "nope").recipients == 0
 
 
@@ -100,4 +105,7 @@ def test_cli_engagement_and_email_stages(store: Store, tmp_path: Any) -> None:
     stages = runner.invoke(
         app, ["--db", db, "emails", "stages", "w3", "--journey", str(path), "--json"]
     )
-    assert json.loads(stages.output)["stages"][0] == {"stage": "(not entered)", "recipients": 1}
+    assert json.loads(stages.output)["stages"][:2] == [
+        {"stage": "(not entered)", "recipients": 0},  # d's send bounced: not delivered
+        {"stage": "Visit", "recipients": 1},
+    ]

@@ -35,6 +35,7 @@ from headway.backends.query import Query
 from headway.engine.attribution.report import Matcher
 from headway.engine.diagnostics.email_journeys import stage_at_times
 from headway.engine.diagnostics.stats import tables
+from headway.engine.email.delivery import HUMAN, delivered_pairs
 from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
@@ -48,23 +49,15 @@ DAY_US = 86_400_000_000
 MAX_DAYS = 365
 
 # Recipients of one email with their delivery time and engagement within $days of it.
-_RECIPIENTS = """
-WITH ev AS (
-    SELECT a.contact_key, t.name AS type, a.ts, coalesce(a.bot, false) AND $human AS machine
+# (Delivered: engine/email/delivery.py, the one definition.)
+_RECIPIENTS = f"""
+WITH {delivered_pairs(one_email=True)}, ev AS (
+    SELECT a.contact_key, t.name AS type, a.ts, NOT ({HUMAN}) AS machine
     FROM activity_log a JOIN hw_types t ON t.code = a.type_code
-    WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
+    WHERE t.name IN ('email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' = $email
-), per AS (
-    SELECT contact_key,
-           min(ts) FILTER (type = 'email_delivered') AS delivered,
-           min(ts) FILTER (type = 'email_sent') AS sent,
-           bool_or(type = 'email_bounce') AS bounced
-    FROM ev GROUP BY contact_key
 ), rec AS (
-    SELECT contact_key,
-           CASE WHEN (SELECT count(*) FROM ev WHERE type = 'email_delivered') > 0 THEN delivered
-                WHEN NOT bounced THEN sent END AS at
-    FROM per
+    SELECT contact_key, at FROM hw_delivered
 )
 SELECT r.contact_key, r.at,
        coalesce(bool_or(e.type IN ('email_open', 'email_click') AND NOT e.machine), false) AS opened,

@@ -19,6 +19,7 @@ import sqlglot
 
 from headway.backends.base import Backend
 from headway.backends.query import Query
+from headway.engine.email.delivery import HUMAN, delivered_pairs
 from headway.engine.funnel.outcomes import outcomes
 from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.kernel.run import Matched
@@ -27,43 +28,33 @@ from headway.engine.support import arrow_typed
 
 NOT_ENTERED = "(not entered)"
 
-# Pairs (contact, email) delivered: a delivery event, or — for emails whose sender reports no
-# deliveries at all — a send without a bounce (DESIGN §6: delivered = sent - bounced).
-_PAIRS = """
-WITH ev AS (
-    SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.bot
+# (contact, email) pairs delivered (engine/email/delivery.py, the one definition) with their
+# human opens and clicks (opens count a click, DESIGN §6; docs/metrics.md).
+_PAIRS = f"""
+WITH {delivered_pairs()}, engaged AS (
+    SELECT a.contact_key, a.properties ->> '$.email' AS email,
+           bool_or({HUMAN}) AS opened,
+           bool_or(t.name = 'email_click' AND {HUMAN}) AS clicked
     FROM activity_log a JOIN hw_types t ON t.code = a.type_code
-    WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_open', 'email_click')
+    WHERE t.name IN ('email_open', 'email_click')
       AND a.ts <= $as_of AND a.properties ->> '$.email' IS NOT NULL
-), reports_delivery AS (
-    SELECT DISTINCT email FROM ev WHERE type = 'email_delivered'
-), pairs AS (
-    SELECT contact_key, email,
-           bool_or(type = 'email_delivered') AS delivered_event,
-           bool_or(type = 'email_sent') AS sent,
-           bool_or(type = 'email_bounce') AS bounced,
-           bool_or(type IN ('email_open', 'email_click') AND NOT (bot AND $human)) AS opened,
-           bool_or(type = 'email_click' AND NOT (bot AND $human)) AS clicked
-    FROM ev GROUP BY contact_key, email
+    GROUP BY a.contact_key, a.properties ->> '$.email'
 )
 SELECT at.stage,
        count(DISTINCT at.contact_key) AS contacts,
-       count(p.email) FILTER (p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AS delivered,
-       count(p.email) FILTER ((p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AND p.opened) AS opened,
-       count(p.email) FILTER ((p.delivered_event OR (p.sent AND NOT p.bounced AND r.email IS NULL)) AND p.clicked) AS clicked
+       count(d.email) AS delivered,
+       count(d.email) FILTER (e.opened) AS opened,
+       count(d.email) FILTER (e.clicked) AS clicked
 FROM _hw_at at
-LEFT JOIN pairs p ON p.contact_key = at.contact_key
-LEFT JOIN reports_delivery r ON r.email = p.email
+LEFT JOIN hw_delivered d ON d.contact_key = at.contact_key
+LEFT JOIN engaged e ON e.contact_key = d.contact_key AND e.email = d.email
 GROUP BY at.stage ORDER BY at.stage
 """
 
-_DELIVERIES = """
-SELECT a.contact_key,
-       coalesce(min(a.ts) FILTER (t.name = 'email_delivered'), min(a.ts) FILTER (t.name = 'email_sent')) AS at
-FROM activity_log a JOIN hw_types t ON t.code = a.type_code
-WHERE t.name IN ('email_sent', 'email_delivered') AND a.ts <= $as_of
-  AND a.properties ->> '$.email' = $email
-GROUP BY a.contact_key
+# The recipients of $email it was delivered to, each at its delivery (a bounced send is none).
+_DELIVERIES = f"""
+WITH {delivered_pairs(one_email=True)}
+SELECT contact_key, at FROM hw_delivered
 """
 
 

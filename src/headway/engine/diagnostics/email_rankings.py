@@ -26,6 +26,7 @@ from headway.backends.query import Query
 from headway.engine.attribution.report import Matcher
 from headway.engine.diagnostics.email_influence import DAY_US, check_days, sitting_and_advanced
 from headway.engine.diagnostics.touchpoints import email_names
+from headway.engine.email.delivery import delivered_pairs
 from headway.engine.funnel.outcomes import DROPPED, outcomes
 from headway.engine.kernel.run import Matched, match_journey
 from headway.engine.options import ReportOptions, to_micros
@@ -38,25 +39,14 @@ RankBy = Literal["unsubscribes", "dropoff"]
 RANKINGS: tuple[str, ...] = ("unsubscribes", "dropoff")
 
 # Every (contact, email) delivery with whether the contact unsubscribed within $days of it.
-_DELIVERIES = """
-WITH ev AS (
+# (Delivered: engine/email/delivery.py, the one definition.)
+_DELIVERIES = f"""
+WITH {delivered_pairs()}, ev AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email, t.name AS type, a.ts
     FROM activity_log a JOIN hw_types t ON t.code = a.type_code
-    WHERE t.name IN ('email_sent', 'email_delivered', 'email_bounce', 'email_unsubscribe')
-      AND a.ts <= $as_of
-), reports AS (
-    SELECT DISTINCT email FROM ev WHERE type = 'email_delivered'
-), per AS (
-    SELECT contact_key, email,
-           min(ts) FILTER (type = 'email_delivered') AS delivered,
-           min(ts) FILTER (type = 'email_sent') AS sent,
-           bool_or(type = 'email_bounce') AS bounced
-    FROM ev WHERE email IS NOT NULL AND type <> 'email_unsubscribe'
-    GROUP BY contact_key, email
+    WHERE t.name = 'email_unsubscribe' AND a.ts <= $as_of
 ), rec AS (
-    SELECT p.contact_key, p.email,
-           CASE WHEN r.email IS NOT NULL THEN p.delivered WHEN NOT p.bounced THEN p.sent END AS at
-    FROM per p LEFT JOIN reports r ON r.email = p.email
+    SELECT contact_key, email, at FROM hw_delivered
 )
 SELECT rec.email, rec.contact_key, rec.at, coalesce(bool_or(u.ts IS NOT NULL), false) AS unsubscribed
 FROM rec

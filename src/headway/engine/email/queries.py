@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from headway.backends.query import Query
 from headway.conditions.sql_dialect import SqlDialect
+from headway.engine.email.delivery import DELIVERED_COUNT
 from headway.errors import Detail, InvalidInput
 from headway.model.activity import EMAIL_TYPES
 
@@ -169,7 +170,7 @@ per_email AS (
 
 
 # Counts per group, and a total row (``is_total``) over every selected email.
-_COUNTS = """
+_COUNTS = f"""
 recipients AS (
     SELECT s.grp, count(DISTINCT p.contact) AS recipients, grouping(s.grp) AS is_total
     FROM pairs p JOIN selected s USING (eid)
@@ -179,9 +180,8 @@ recipients AS (
 counts AS (
     SELECT grp, grouping(grp) AS is_total, count(*) AS emails,
            sum(sent) AS sent,
-           -- delivered: reported deliveries where the sender reports them, else sent - bounced
-           sum(CASE WHEN delivered_reported > 0 THEN delivered_reported
-                    ELSE greatest(sent - bounces, 0) END) AS delivered,
+           -- delivered: engine/email/delivery.py (the one definition, docs/metrics.md)
+           sum({DELIVERED_COUNT}) AS delivered,
            sum(CASE WHEN delivered_reported > 0 THEN 1 ELSE 0 END) AS delivery_reported,
            sum(bounces) AS bounces, sum(hard_bounces) AS hard_bounces,
            sum(opens) AS opens, sum(unique_opens) AS unique_opens,
