@@ -714,7 +714,9 @@
     readTimer = setTimeout(readText, 400);
   });
 
-  fetch(root.getAttribute("data-catalog"), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+  var catalogAnswer = window.headwayCatalog ||
+    fetch(root.getAttribute("data-catalog"), { credentials: "same-origin" }).then(function (r) { return r.json(); });
+  catalogAnswer.then(function (data) {
     catalog = data;
     var list = document.getElementById("b-types");
     if (list) { fillList(list, data.types); }

@@ -217,7 +217,9 @@
 
   if (suggestType) {
     var source = document.getElementById("suggest").getAttribute("data-catalog");
-    fetch(source, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+    // Fetched once for the page: the visual builder (builder.js) uses the same answer.
+    window.headwayCatalog = fetch(source, { credentials: "same-origin" }).then(function (r) { return r.json(); });
+    window.headwayCatalog.then(function (data) {
       catalog = data;
       fill("suggest-types", data.types);
     }).catch(function () { /* suggestions are a convenience: the editor works without */ });
