@@ -63,24 +63,27 @@ def _change(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:+.1f} pts"
 
 
-def _ratio(low: float | None, value: float | None, high: float | None) -> str:
-    if value is None or low is None or high is None:
-        return "–"
-    return f"{value:.2f} ({low:.2f}–{high:.2f})"
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"{low:.2f}–{high:.2f}"
 
 
 def compare_table(report: CompareReport) -> Table:
     """One row per stage: reached and conversion in A and B, the change, B/A and p."""
     table = Table(
         title=f"{escape(report.journey)}: range A vs range B (as of {report.as_of:%Y-%m-%d})",
-        caption="conversion from the previous stage; B/A with its 95% interval; p: Fisher's "
-        "exact test (docs/reports.md)",
+        caption="A, B: contacts reached; conv.: conversion from the previous stage (overall: "
+        "entered → last stage); B/A with its 95% interval; p: Fisher's exact test "
+        "(docs/reports.md)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
     table.add_column("stage", overflow="fold")
-    for col in ("reached A", "reached B", "conv. A", "conv. B", "change", "B/A (95% CI)", "p"):
-        table.add_column(col, justify="right")
+    for col in ("A", "B", "conv. A", "conv. B", "change", "B/A", "95% CI", "p"):
+        table.add_column(col, justify="right", no_wrap=True)
     for s in report.stages:
         c = s.from_previous
         table.add_row(
@@ -90,18 +93,20 @@ def compare_table(report: CompareReport) -> Table:
             pct(c.conversion_a) if c else "",
             pct(c.conversion_b) if c else "",
             _change(c.change) if c else "",
-            _ratio(c.ratio_low, c.ratio, c.ratio_high) if c else "",
+            _ratio(c.ratio) if c else "",
+            _interval(c.ratio_low, c.ratio_high) if c else "",
             _p(c.p) if c else "",
         )
     o = report.overall
     table.add_row(
-        "overall (entered → last stage)",
+        "overall",
         f"{o.base_a:,}",
         f"{o.base_b:,}",
         pct(o.conversion_a),
         pct(o.conversion_b),
         _change(o.change),
-        _ratio(o.ratio_low, o.ratio, o.ratio_high),
+        _ratio(o.ratio),
+        _interval(o.ratio_low, o.ratio_high),
         _p(o.p),
     )
     return table
