@@ -41,6 +41,7 @@ class ActionWorker:
         self.journeys = journeys
         self.clock = clock
         self.started = clock()
+        self._next_digest_check = self.started
         self.deliverer = Deliverer(store, settings, clock)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -94,6 +95,10 @@ class ActionWorker:
                                 page_size=self.settings.page_size,
                                 timeout=self.settings.timeout_seconds)  # fmt: skip
         every = timedelta(seconds=self.settings.digest.seconds())
+        if now < self._next_digest_check:
+            return
+        # Listing journeys parses each definition: look at most once a minute (or a period).
+        self._next_digest_check = now + min(every, timedelta(seconds=60))
         for journey in self.journeys():
             if self._stop.is_set():
                 return
