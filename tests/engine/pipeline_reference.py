@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from headway.engine.kernel import reference
 from headway.engine.kernel.match_types import NOT_REACHED, MatchSpec
 from headway.engine.options import to_micros
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, Predicate
 from headway.model.journey import Journey
 from headway.model.property_paths import parse_path
 from headway.model.subsumption import strictly_later_flags
+from tests.engine import reference_matcher as reference
 
 _MISSING = object()
 

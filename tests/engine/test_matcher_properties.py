@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headway.engine.kernel import matcher, reference
+from headway.engine.kernel import matcher
 from headway.engine.kernel.match_types import MODES, MatchSpec
+from tests.engine import reference_matcher as reference
 
 CONTACT_KEYS = [0, 2, 3, 7]  # sparse dense keys, as after deletions
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from headway.engine.kernel import matcher, reference
+from headway.engine.kernel import matcher
+from tests.engine import reference_matcher as reference
 from tests.engine.timeline import Matcher, Outcome, journey, run, tl
 
 

@@ -1,4 +1,4 @@
-"""Slow, obviously-correct sequence matcher written literally from DESIGN §5 (for tests only).
+"""Slow, obviously-correct sequence matcher written literally from docs/semantics.md (tests only).
 
 Every attempt is solved by brute force (all stage assignments, all matchings), so this module
 must only ever see small inputs. `matcher.match` must return exactly what this returns.
