@@ -106,6 +106,7 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
 
     # Save the dropped contacts at Engaged as a cohort, then filter by it.
     name = "FR dropped at Engaged"
+    page.click("#segment-more summary")  # cohorts and saved views start folded
     page.select_option("#cohort-status", "dropped")
     page.select_option("#cohort-stage", "2")
     page.fill("#cohort-name", name)
@@ -126,6 +127,7 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
     assert "cohort" not in page.url
 
     # Save this view by name; it is listed with its address.
+    page.click("#segment-more summary")
     page.fill("#view-name", "France")
     with page.expect_navigation():
         page.click("#view-save button[type=submit]")

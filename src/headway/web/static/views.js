@@ -141,7 +141,17 @@
     line.classList.toggle("error", !!isError);
   }
 
+  // Reload the page with the cohorts and saved views open (they are folded by default).
+  function reopen() {
+    var url = new URL(window.location.href);
+    url.hash = "segment-more";
+    window.location.replace(url.toString());
+    window.location.reload();
+  }
+
   function wireForms() {
+    var more = document.getElementById("segment-more");
+    if (more && window.location.hash === "#segment-more") more.open = true;
     var bar = document.getElementById("segment");
     if (!bar) return;
     var cohortForm = document.getElementById("cohort-save");
@@ -160,7 +170,7 @@
         };
         api("POST", "/api/v1/cohorts", body).then(function (cohort) {
           say("cohort-status-line", "Saved cohort " + cohort.name + ": " + cohort.size.toLocaleString("en") + " contacts. Reloading…");
-          window.location.reload();
+          reopen();
         }).catch(function (err) { say("cohort-status-line", err.message, true); });
       });
     }
@@ -175,7 +185,7 @@
         };
         api("POST", "/api/v1/views", body).then(function (view) {
           say("view-status-line", "Saved view " + view.name + ". Reloading…");
-          window.location.reload();
+          reopen();
         }).catch(function (err) { say("view-status-line", err.message, true); });
       });
     }
