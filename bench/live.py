@@ -150,7 +150,7 @@ def post_all(
                     if due >= deadline:
                         return
                     time.sleep(max(0.0, due - time.perf_counter()))
-                elif time.perf_counter() >= deadline:
+                if time.perf_counter() >= deadline:  # behind schedule: the time is up all the same
                     return
                 answer = http.post("/api/v1/activities", content=bodies[n], headers=headers)
                 with lock:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from headway.engine.kernel.match_types import NOT_REACHED, MatchResult
 from headway.model.duration import engine_micros
@@ -114,8 +115,8 @@ def from_arrow(table: pa.Table, n_stages: int) -> StateColumns:
         return empty_columns(n_stages)
     table = table.sort_by("contact_key")
     flat = table.column("stage_us").combine_chunks().flatten().fill_null(NOT_REACHED)
-    index = {name: i for i, name in enumerate(STATUSES)}
-    status = np.array([index[s] for s in table.column("status").to_pylist()], np.int8)
+    codes = pc.index_in(table.column("status"), value_set=pa.array(STATUSES))
+    status = codes.to_numpy().astype(np.int8)
     return StateColumns(
         table.column("contact_key").to_numpy().astype(np.int64),
         table.column("reached").to_numpy().astype(np.int64),
