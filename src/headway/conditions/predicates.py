@@ -1,6 +1,6 @@
 """One ``where`` predicate -> a SQL expression: TRUE when it holds, FALSE or NULL when not.
 
-This module says what each operator of DESIGN §4 means; the backend's ``SqlDialect``
+This module says what each operator of docs/journeys.md means; the backend's ``SqlDialect``
 (``scope.sql``) says how its SQL reads a property out of the ``properties`` JSON text
 (``backends/duckdb_dialect.py``, ``backends/spark/sql.py``). Values compare with their JSON
 types: numbers with numbers, strings with strings (code-point order), booleans with booleans;
@@ -9,7 +9,7 @@ types: numbers with numbers, strings with strings (code-point order), booleans w
 NULL results stand for false; they are not wrapped in ``COALESCE`` because DuckDB only
 short-circuits ``AND``/``OR`` at the top of a filter, and a wrapped conjunction ran 1.6x
 slower. Negations (``neq``, ``not_in``, ``exists: false``, ``not``) coalesce what they negate,
-so absent/null properties follow DESIGN §4. Keys come from a parsed property path, never
+so absent/null properties follow docs/journeys.md. Keys come from a parsed property path, never
 from a value; values are typed placeholders, never SQL text.
 """
 
@@ -27,7 +27,7 @@ _RANGES = {"lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}
 
 
 def compile_predicate(pred: Predicate, scope: Scope, params: Params) -> exp.Expr:
-    """SQL for one predicate; absent or null properties follow DESIGN §4."""
+    """SQL for one predicate; absent or null properties follow docs/journeys.md."""
     keys = property_path(pred.field)
     if keys is None:
         return _column_predicate(pred, getattr(scope, pred.field), scope.sql, params)

@@ -1,6 +1,6 @@
 """How a backend's SQL tests a JSON property: the dialect-specific half of a predicate.
 
-``predicates`` decides *what* a ``where`` operator means (DESIGN §4: JSON types, null rules,
+``predicates`` decides *what* a ``where`` operator means (docs/journeys.md: JSON types, null rules,
 negations); a ``SqlDialect`` says *how* the backend's SQL reads one property out of the
 ``properties`` JSON text: the value as a number, as a string, its JSON text, whether it is
 there. A backend supplies its dialect (``Backend.sql``); the conditions never name one.

@@ -1,4 +1,4 @@
-"""The bot labeller: which email opens and clicks were made by machines (DESIGN §6).
+"""The bot labeller: which email opens and clicks were made by machines (docs/bots.md).
 
 ``classify`` is pure: it takes a batch of email activities (with, per contact and email, the
 deliveries and every click the burst and honeypot rules need), a ``BotContext`` and

@@ -1,6 +1,6 @@
 """A live journey's state: every counted contact's best attempt, recomputed per contact.
 
-The state of a contact is what the engine's matcher gives for it (DESIGN §5): stages
+The state of a contact is what the engine's matcher gives for it (docs/metrics.md): stages
 reached, the stage times, the exit time, whether every furthest attempt was void, plus its
 status now (in progress, converted, dropped, removed). A contact's state depends only on
 its own activities, so an arrival (in order, late, out of order or repeated) is handled by
@@ -73,7 +73,7 @@ def status_at(
     exit_us: int | None,
     now_us: int,
 ) -> str:
-    """A state's status at ``now_us`` (DESIGN §5 outcomes)."""
+    """A state's status at ``now_us`` (docs/metrics.md outcomes)."""
     if removed:
         return REMOVED
     if reached >= len(journey.stages):

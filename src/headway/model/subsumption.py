@@ -1,4 +1,4 @@
-"""Which stages repeat or widen the stage before them (DESIGN §5, ordered and strict modes).
+"""Which stages repeat or widen the stage before them (docs/semantics.md, ordered and strict modes).
 
 When every activity that matches stage ``i-1`` also matches stage ``i``, the match of stage
 ``i`` must be a different, strictly later activity. This is decided from the conditions'

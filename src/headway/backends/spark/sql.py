@@ -4,7 +4,7 @@
 ``properties`` JSON text with Spark 4's VARIANT: ``try_parse_json`` (NULL for text that is
 not JSON, never an error), ``try_variant_get`` at a ``$["key"]`` path, and
 ``schema_of_variant`` for the JSON type, so values compare with their JSON types exactly as
-on DuckDB (DESIGN §4):
+on DuckDB (docs/journeys.md):
 
 - strings: ``try_variant_get(.., 'string')`` compared with the value, and the type
   ``STRING`` (a number cast to text never equals ``"5"``);
@@ -37,7 +37,7 @@ it (none when a test reads it without one), so rows that fail every pre-check ar
 ``SparkDialect`` checks a ``regex`` at save time with ``java.util.regex.Pattern`` in the
 running JVM — the same compiler Spark's ``RLIKE`` uses (partial match, no flags).
 
-Known differences from DuckDB, all outside what DESIGN §4 promises: ``regex`` is Java's
+Known differences from DuckDB, all outside what docs/journeys.md promises: ``regex`` is Java's
 dialect (``$`` also matches before a final line break); JSON text with a duplicate key is
 not JSON to Spark (the row's properties read as absent); ``json_text`` (breakdowns,
 touchpoints) prints numbers as Spark does (``1E2`` as ``100.0``).

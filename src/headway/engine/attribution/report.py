@@ -1,6 +1,6 @@
 """Attribution of a journey's conversions to touchpoints (issue 6, item 4).
 
-Paths: for each contact who entered the journey (its best attempt, DESIGN §5), the
+Paths: for each contact who entered the journey (its best attempt, docs/semantics.md), the
 touchpoints (``engine/diagnostics/touchpoints.py``: type plus identifying property, human view by
 default) from its entry up to its conversion (reaching the last stage), or for a contact that
 did not convert up to the end of its window or ``as_of``, whichever comes first — both ends

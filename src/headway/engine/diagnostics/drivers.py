@@ -4,7 +4,7 @@ For each transition ``k → k+1`` (and entry → conversion when the journey has
 stages):
 
 - **population**: the contacts whose best attempt reached stage k, less those whose outcome is
-  not known yet — they did not reach k+1 and are still in progress at ``as_of`` (DESIGN §5);
+  not known yet — they did not reach k+1 and are still in progress at ``as_of`` (docs/metrics.md);
 - **advanced**: reached k+1 (the matcher keeps every stage within the window);
 - **touchpoints** (``touchpoints.py``): the contact's activities strictly after ``t_k`` and
   strictly before ``t_{k+1}`` (advanced); for a contact who did not advance, strictly after

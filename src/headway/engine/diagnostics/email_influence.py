@@ -1,7 +1,7 @@
 """Email influence on journey progress (issue 6, item 2).
 
 For one email and one journey: the recipients *sitting at stage k* when the email was
-delivered — their best attempt (DESIGN §5, at ``as_of``) had reached stage k but not k+1 at
+delivered — their best attempt (docs/metrics.md, at ``as_of``) had reached stage k but not k+1 at
 the delivery, its window was still open and ``exit_when`` had not matched — split by what
 they did with the email within N days of delivery (human view by default):
 

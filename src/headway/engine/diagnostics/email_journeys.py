@@ -2,7 +2,7 @@
 
 * Per stage: the email engagement of the contacts whose best attempt currently stops at that
   stage — deliveries, and open / click rates over (contact, email) pairs delivered, human view
-  by default (opens count a click, as in DESIGN §6).
+  by default (opens count a click, as in docs/metrics.md).
 * Per email: how many of its recipients were at each stage when it was delivered (the stage
   of their best attempt reached at or before the first delivery, else the send).
 """
@@ -29,7 +29,7 @@ from headway.engine.support import arrow_typed
 NOT_ENTERED = "(not entered)"
 
 # (contact, email) pairs delivered (engine/email/delivery.py, the one definition) with their
-# human opens and clicks (opens count a click, DESIGN §6; docs/metrics.md).
+# human opens and clicks (opens count a click, docs/metrics.md).
 _PAIRS = f"""
 WITH {delivered_pairs()}, engaged AS (
     SELECT a.contact_key, a.properties ->> '$.email' AS email,

@@ -8,7 +8,7 @@ its first send without a bounce):
   that names this email (or names no email); the rank is by ``unsubscribed / delivered``;
 - with a journey: ``at_stage``, the recipients sitting at some stage k < n of their open
   attempt when it was delivered (as in ``email_influence``), and ``dropped``, those of them
-  whose attempt then dropped off at that same stage (DESIGN §5 at ``as_of``).
+  whose attempt then dropped off at that same stage (docs/metrics.md at ``as_of``).
 """
 
 from __future__ import annotations

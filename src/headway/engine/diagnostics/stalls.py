@@ -1,7 +1,7 @@
 """Stall diagnosis: who is stuck at each stage, what they did last, and which touchpoints are
 over-represented among them (issue #6, item 3).
 
-A contact is **stalled** at stage k as in DESIGN §5 (``outcomes.py``): in progress there and
+A contact is **stalled** at stage k as in docs/metrics.md (``outcomes.py``): in progress there and
 ``as_of - t_k > stall_after``. Per stage:
 
 - the stalled contacts, longest stalled first, with their last touchpoints: the latest three

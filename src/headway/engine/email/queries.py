@@ -1,4 +1,4 @@
-"""Query builders of the email statistics (DESIGN §6): constant query trees plus bound values.
+"""Query builders of the email statistics (docs/metrics.md): constant query trees plus bound values.
 
 Every builder is pure: it takes a ``StatsQuery`` and returns a ``Query`` (a SQLGlot tree and its
 parameters, over ``activity_log``, the type dictionary ``hw_types`` and the email registry

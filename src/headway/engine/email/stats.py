@@ -1,4 +1,4 @@
-"""Email statistics (DESIGN §6): typed results of the builders in ``email_queries.py``.
+"""Email statistics (docs/metrics.md): typed results of the builders in ``email_queries.py``.
 
 ``email_stats(backend, query)`` runs the three queries of a report (counts per group, clicks
 per link, timing) and returns an ``EmailStatsReport``; every rate is ``None`` when its

@@ -1,6 +1,6 @@
 """Compare one journey over two date ranges, stage by stage (issue #12.4).
 
-Each range is matched as the funnel matches it (DESIGN §5: the range limits the activities
+Each range is matched as the funnel matches it (docs/semantics.md: the range limits the activities
 considered); the comparison takes, per stage, the contacts who reached it and its conversion
 from the previous stage (stage 1: entered), in range A and in range B, and for every stage after
 the first, and for the journey's overall conversion (entry → last stage):

@@ -1,4 +1,4 @@
-"""Outcomes at ``as_of`` (DESIGN §5): converted, dropped, in progress, stalled.
+"""Outcomes at ``as_of`` (docs/metrics.md): converted, dropped, in progress, stalled.
 
 For a contact whose best attempt stopped at stage k < n: dropped if the window has closed
 (``as_of - t_entry > window``) or ``exit_when`` matched after stage k; otherwise in progress;

@@ -1,4 +1,4 @@
-"""The funnel report: per stage reached, conversion, outcomes and times (DESIGN §5)."""
+"""The funnel report: per stage reached, conversion, outcomes and times (docs/metrics.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Time to convert: per step, how long contacts took, counted in bins of human units (#12.4).
 
 For each step k → k+1, the contacts whose best attempt reached k+1 and the wait
-``t_{k+1} − t_k`` between their exact stage times (the matcher's, DESIGN §6 — the waits the
+``t_{k+1} − t_k`` between their exact stage times (the matcher's, docs/metrics.md — the waits the
 funnel's ``time_from_previous`` summarises). The bins are the funnel histogram's
 (``times.HISTOGRAM_EDGES``, ``[low, high)``, the last open), labelled in words: under 1 min,
 1–10 min, 10 min–1 h, 1–6 h, 6–24 h, 1–3 days, 3–7 days, 1–2 weeks, 2–4 weeks (14–30 days),

@@ -1,4 +1,4 @@
-"""Per-contact sequence matching (DESIGN §5) as one numba kernel over NumPy arrays.
+"""Per-contact sequence matching (docs/semantics.md) as one numba kernel over NumPy arrays.
 
 Rows arrive in any order. A counting pass over the dense contact keys groups them in linear
 time, then each contact's rows are sorted by (ts, row). Per contact the kernel builds small

@@ -162,7 +162,7 @@ def funnel_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, A
 
 def outcomes_figure(report: FunnelReport, query: Mapping[str, str]) -> dict[str, Any]:
     """Where contacts stopped, per stage: dropped, then in progress (stalled included, as in
-    the stage table: stalled contacts are a subset of those in progress, DESIGN §5) with the
+    the stage table: stalled contacts are a subset of those in progress, docs/metrics.md) with the
     stalled part drawn as a thinner bar inside it; converted at the last stage."""
     stages = report.stages
     names = [chart_text(s.name) for s in stages]
