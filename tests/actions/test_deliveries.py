@@ -191,3 +191,19 @@ def test_uplift_counts_treated_and_held_out_progress(hw: Headway, store: Store) 
     )  # fmt: skip
     assert u.difference == a / (40 - len(out)) - c / len(out)
     assert u.p is not None and 0 < u.p <= 1
+
+
+def test_erasing_a_contact_removes_its_deliveries_and_holdout_records(
+    hw: Headway, store: Store
+) -> None:
+    hw.add_activities([{"contact": c, "type": "page_visit", "ts": "2026-01-01T00:00:00Z"}
+                       for c in ("ann", "bob")])  # fmt: skip
+    hw.subscribe("Trial", ["stage_entered"], target="file", path="x.jsonl", holdout=0.5)
+    add_event(store, 1, "ann")
+    add_event(store, 2, "bob")
+    fan_out(store, datetime.now())
+    report = hw.erase_contact("ann")
+    assert report.removed["action_holdouts"] == 1
+    left = store.execute("SELECT DISTINCT contact FROM action_holdouts").rows
+    assert left == [("bob",)]
+    assert [d.contact for d in hw.deliveries()] in ([], ["bob"])  # bob's unless held out

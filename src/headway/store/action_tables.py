@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 ACTION_TABLES: list[str] = [
     # Subscriptions: which journey events go where (a signed webhook or a JSON Lines file).
     """CREATE TABLE action_subscriptions (
@@ -74,3 +76,23 @@ ACTION_TABLES: list[str] = [
         error VARCHAR
     )""",
 ]
+
+# For erasure (store/erase.py): the tables naming one contact, and those naming no one.
+PER_CONTACT: frozenset[str] = frozenset({"action_deliveries", "action_holdouts"})
+SHARED: frozenset[str] = frozenset(
+    {"action_subscriptions", "action_cursor", "cohort_syncs", "action_digests"}
+)
+
+
+def forget_contacts(conn: Any, ids: list[str]) -> dict[str, int]:
+    """Delete the deliveries (their payloads name the contact) and holdout records of the
+    contacts ``ids`` (inside the erasure's transaction); rows removed per table, where any."""
+    removed = {}
+    for table in sorted(PER_CONTACT):
+        row = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE contact IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        ).fetchone()
+        conn.execute(f"DELETE FROM {table} WHERE contact IN (SELECT unnest(?::VARCHAR[]))", [ids])
+        if row and row[0]:
+            removed[table] = int(row[0])
+    return removed

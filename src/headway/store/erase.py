@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import NotFound
-from headway.store import catalog, erased, identities
+from headway.store import action_tables, catalog, erased, identities
 from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards,
@@ -38,6 +38,7 @@ SHARED_TABLES = frozenset(
         "erased_contacts",
         "cohorts",
         "saved_views",
+        *action_tables.SHARED,
     }
 )
 # Tables erased here: the contact's row, its activities and labels of those activities, the
@@ -51,6 +52,7 @@ PER_CONTACT_TABLES = frozenset(
         "identity_resolved",
         "cohort_members",
         *catalog.TABLES,
+        *action_tables.PER_CONTACT,
     }
 )
 _KEYS = "(SELECT unnest(?::INTEGER[]))"
@@ -122,6 +124,7 @@ def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
             conn, f"DELETE FROM cohort_members WHERE contact_key IN {_KEYS}", [keys]
         )
         removed["contacts"] = _count(conn, f"DELETE FROM contacts WHERE key IN {_KEYS}", [keys])
+        removed.update(action_tables.forget_contacts(conn, [str(p[0]) for p in people]))
         removed.update(catalog.record_removal(conn, "_hw_erased", keys))
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_erased")
