@@ -8,7 +8,6 @@ left out of the list and recorded (action_holdouts), so the sync's effect can be
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
@@ -28,6 +27,7 @@ from headway.actions.holdouts import held_out
 from headway.actions.subscriptions import DEFAULT_HOLDOUT, check_holdout, check_path, check_url
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.model.duration import parse_duration
+from headway.safe_csv import safe_writer
 from headway.store import Store
 
 FORMATS = ("csv", "json")
@@ -186,7 +186,7 @@ def _write_file(path: Path, sync: CohortSync, contacts: list[str], now: datetime
     """Replace ``path`` atomically with the list (CSV: one contact a row; JSON: an object)."""
     if sync.format == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = safe_writer(buf)  # the one CSV writer: formula-like ids stay text
         writer.writerow(["contact"])
         writer.writerows([c] for c in contacts)
         data = buf.getvalue().encode()
