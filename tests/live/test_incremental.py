@@ -79,6 +79,10 @@ class Live:
     def arrive(self, batch: list[dict[str, Any]]) -> None:
         """Append a batch, then update the contacts it touched."""
         self.hw.add_activities(batch)
+        self.settle()
+
+    def settle(self) -> None:
+        """Update the contacts the writes since the last update touched."""
         keys = np.unique(np.concatenate(self.touched)) if self.touched else np.zeros(0)
         self.touched.clear()
         updater.update_contacts(self.store, self.hw.backend, keys, now=self.now)
@@ -247,5 +251,34 @@ def test_the_clock_records_stalls_and_closed_windows_once(tmp_path: Path) -> Non
             (1, 1, 0),
             (0, 0, 0),
         ]
+    finally:
+        live.close()
+
+
+def test_an_identity_merge_moves_the_merged_activities(tmp_path: Path) -> None:
+    """Merging an anonymous id into a contact: the contact's state takes its activities (and
+    says so once); the anonymous id's own state goes; undoing the merge restores both."""
+    early = BASE + timedelta(minutes=9)
+    live = Live(tmp_path / "live.duckdb", journey("ordered", False, False, False), early)
+    try:
+        live.arrive(
+            [record(0, "known", "a", 0), record(1, "anon", "a", 1), record(2, "anon", "b", 2)]
+        )
+        seen = live.hw.last_event_seq()
+        live.hw.merge("anon", "known")
+        live.settle()
+        assert live.stored() == live.recomputed()
+        assert [s.name for s in live.hw.live_status("p").stages] == ["A", "B", "C"]
+        moved = live.hw.journey_events(seen)
+        assert [(e.contact, e.kind, e.stage) for e in moved] == [("known", "stage_entered", 1)]
+        assert live.hw.live_contact("p", "known").reached == 2
+        assert live.hw.live_status("p").contacts == 1
+        found = live.hw.identities("known")
+        assert not isinstance(found, tuple)
+        link = found.links[0]
+        live.hw.unmerge(link.id)
+        live.settle()
+        assert live.stored() == live.recomputed()
+        assert live.hw.live_status("p").contacts == 2
     finally:
         live.close()

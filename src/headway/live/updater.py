@@ -111,7 +111,8 @@ def update_contacts(
     targets = serving(store) if targets is None else targets
     if not targets or len(keys) == 0:
         return 0
-    keys = resolve_keys(store, keys)
+    # The contacts they count for, and the keys themselves (an id merged away loses its state).
+    keys = np.union1d(resolve_keys(store, keys), np.asarray(keys, dtype=np.int64))
     plans = []
     for name, version in targets:
         journey = journey_version(store, name, version)

@@ -35,7 +35,7 @@ import pyarrow as pa
 from headway.errors import Conflict, InvalidInput, NotFound
 from headway.ingest.presets import IdentityClaim
 from headway.store import appends
-from headway.store.store import Store
+from headway.store.store import Store, touch_in_write
 
 MERGED, CONFLICT, UNDONE = "merged", "conflict", "undone"
 # What a claim did: recorded as MERGED or CONFLICT, or not recorded.
@@ -534,6 +534,7 @@ def _resolve(conn: duckdb.DuckDBPyConnection, nodes: set[int], parent: dict[int,
     """Rewrite ``identity_resolved`` for ``nodes``; switch the view if merges start or end."""
     listed = sorted(nodes)
     roots = [_root(parent, k) for k in listed]
+    touch_in_write([*listed, *roots])  # live journeys match these contacts again
     table = pa.table({"k": pa.array(listed, pa.int32()), "root": pa.array(roots, pa.int32())})
     conn.register("_hw_roots", table)
     try:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +45,16 @@ DEFAULT_DB = "headway.duckdb"
 LOCK_WAIT_SECONDS = 10.0
 SWAP_WAIT_SECONDS = 30.0
 Params = Sequence[Any] | dict[str, Any] | None
+# The contact keys the write transaction in progress touched (None: nobody listens).
+_TOUCHED: ContextVar[list[np.ndarray] | None] = ContextVar("headway_touched", default=None)
+
+
+def touch_in_write(keys: Sequence[int]) -> None:
+    """Inside a ``Store.write``: these contacts' activities changed (an identity merge or its
+    undo), so live journeys match them again after the commit."""
+    touched = _TOUCHED.get()
+    if touched is not None:
+        touched.append(np.asarray(list(keys), dtype=np.int64))
 
 
 def default_db_path() -> Path:
@@ -222,12 +233,15 @@ class Store:
             conn = self._write_conn()
             conn.execute("BEGIN TRANSACTION")
             self._touched = [] if self._append_listeners else None
+            token = _TOUCHED.set(self._touched)
             try:
                 out = fn(conn)
             except BaseException:
                 self._touched = None
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                _TOUCHED.reset(token)
             conn.execute("COMMIT")
             self.generation += 1
             touched, self._touched = self._touched, None
