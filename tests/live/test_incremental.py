@@ -282,3 +282,17 @@ def test_an_identity_merge_moves_the_merged_activities(tmp_path: Path) -> None:
         assert live.hw.live_status("p").contacts == 2
     finally:
         live.close()
+
+
+def test_erasing_a_contact_removes_its_live_state_and_events(tmp_path: Path) -> None:
+    """Erasure (a privacy request) leaves nothing of the contact in the live tables."""
+    early = BASE + timedelta(minutes=9)
+    live = Live(tmp_path / "live.duckdb", journey("ordered", False, False, False), early)
+    try:
+        live.arrive([record(0, "gone", "a", 0), record(1, "kept", "a", 1)])
+        report = live.hw.erase_contact("gone")
+        assert report.removed["live_state"] == 1 and report.removed["journey_events"] == 1
+        assert [e.contact for e in live.hw.journey_events()] == ["kept"]
+        assert live.hw.live_status("p").contacts == 1
+    finally:
+        live.close()

@@ -38,6 +38,8 @@ SHARED_TABLES = frozenset(
         "erased_contacts",
         "cohorts",
         "saved_views",
+        "live_journeys",
+        "live_versions",
         *action_tables.SHARED,
     }
 )
@@ -51,6 +53,8 @@ PER_CONTACT_TABLES = frozenset(
         "identity_links",
         "identity_resolved",
         "cohort_members",
+        "live_state",
+        "journey_events",
         *catalog.TABLES,
         *action_tables.PER_CONTACT,
     }
@@ -124,6 +128,10 @@ def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
             conn, f"DELETE FROM cohort_members WHERE contact_key IN {_KEYS}", [keys]
         )
         removed["contacts"] = _count(conn, f"DELETE FROM contacts WHERE key IN {_KEYS}", [keys])
+        for table in ("live_state", "journey_events"):  # live journeys' state and events
+            n = _count(conn, f"DELETE FROM {table} WHERE contact_key IN {_KEYS}", [keys])
+            if n:  # listed where any, like the actions' tables
+                removed[table] = n
         removed.update(action_tables.forget_contacts(conn, [str(p[0]) for p in people]))
         removed.update(catalog.record_removal(conn, "_hw_erased", keys))
     finally:
