@@ -11,7 +11,7 @@ is one delivery:
 
 The receiver verifies every signature with the secret the API gave (the receiver example of
 docs/actions.md, run as documented), and gets each event id exactly once. The digest
-(every 15 s here) arrives by SMTP with the figures of its period's funnel.
+(every 8 s here) arrives by SMTP with the figures of its period's funnel.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ max_backoff_seconds = 1.0
 max_attempts = 100
 timeout_seconds = 5.0
 [actions.digest]
-every = "15s"
+every = "8s"
 recipients = ["growth@example.com"]
 [actions.digest.smtp]
 host = "127.0.0.1"
