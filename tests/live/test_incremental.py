@@ -4,6 +4,7 @@ and first-time stages; and each transition gives exactly one event, a rebuild no
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -293,6 +294,30 @@ def test_erasing_a_contact_removes_its_live_state_and_events(tmp_path: Path) -> 
         report = live.hw.erase_contact("gone")
         assert report.removed["live_state"] == 1 and report.removed["journey_events"] == 1
         assert [e.contact for e in live.hw.journey_events()] == ["kept"]
+        assert live.hw.live_status("p").contacts == 1
+    finally:
+        live.close()
+
+
+def test_an_import_and_its_undo_keep_the_state_exact(tmp_path: Path) -> None:
+    """Rows imported from a file update the state like any append; undoing the import
+    matches its contacts again without its rows."""
+    early = BASE + timedelta(minutes=9)
+    live = Live(tmp_path / "live.duckdb", journey("ordered", False, False, False), early)
+    try:
+        live.arrive([record(0, "c0", "a", 0)])
+        path = tmp_path / "more.jsonl"
+        lines = [record(1, "c0", "b", 1), record(2, "c1", "a", 2)]
+        path.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+        outcome = live.hw.import_files([path])
+        live.settle()
+        assert live.stored() == live.recomputed()
+        assert live.hw.live_contact("p", "c0").reached == 2
+        assert outcome.import_id is not None
+        live.hw.undo_import(outcome.import_id)
+        live.settle()
+        assert live.stored() == live.recomputed()
+        assert live.hw.live_contact("p", "c0").reached == 1
         assert live.hw.live_status("p").contacts == 1
     finally:
         live.close()

@@ -21,7 +21,7 @@ import duckdb
 from headway.errors import Conflict, NotFound
 from headway.store import catalog, identities
 from headway.store.erase import forget_demo_truth
-from headway.store.store import Store
+from headway.store.store import Store, touch_in_write
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,7 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
         keys = conn.execute(
             "SELECT DISTINCT contact_key FROM activities WHERE import_id = ?", [import_id]
         ).fetchall()
+        touch_in_write([int(k[0]) for k in keys])  # live journeys match them again
         forget_demo_truth(conn, "SELECT id FROM activities WHERE import_id = ?", [import_id])
         deleted = _count(conn, "DELETE FROM activities WHERE import_id = ?", [import_id])
         catalog.rebuild(conn)
