@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -13,7 +14,8 @@ import pytest
 from headway.actions import signing
 from headway.actions.holdouts import held_out
 from headway.actions.settings import ActionSettings
-from headway.api import Headway
+from headway.actions.worker import ActionWorker
+from headway.api import Headway, utc_now
 from headway.errors import InvalidInput
 from headway.model.journey import parse_journey
 from headway.store import Store
@@ -84,3 +86,23 @@ def test_bad_syncs_say_which_field(hw: Headway) -> None:
     with pytest.raises(InvalidInput) as e:
         hw.add_cohort_sync("Trial", "Visit", "stalled")
     assert e.value.details[0].reason == "give exactly one of path and url"
+
+
+def test_the_worker_runs_a_sync_when_its_period_has_passed(hw: Headway, tmp_path: Path) -> None:
+    sync = hw.add_cohort_sync("Trial", "Signup", "reached", every="1h", path="due.json",
+                              format="json", holdout=0)  # fmt: skip
+    t0 = utc_now()
+    worker = ActionWorker(
+        hw.store, ActionSettings(), members=hw._members, funnel=hw._period_funnel,
+        journeys=lambda: [], clock=lambda: t0,
+    )  # fmt: skip
+    try:
+        runs = []
+        for minutes in (0, 30, 61):
+            worker.run_due(t0 + timedelta(minutes=minutes))
+            runs.append(hw.cohort_syncs()[0].last_run_at)
+    finally:
+        worker.deliverer.close()
+    assert runs == [t0, t0, t0 + timedelta(minutes=61)]
+    written = orjson.loads((tmp_path / "actions" / "due.json").read_bytes())
+    assert (written["sync"], sorted(written["contacts"])) == (sync.id, CONTACTS[::2])
