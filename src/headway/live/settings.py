@@ -13,8 +13,8 @@ class LiveSettings(BaseModel):
     # Off: no worker or scheduler runs; live journeys' state is not kept current.
     enabled: bool = True
     # The worker gathers the contacts of appends for this long before one update.
-    batch_seconds: float = Field(0.05, ge=0, le=60)
+    batch_seconds: float = Field(default=0.05, ge=0, le=60)
     # How often the scheduler looks for stalled contacts and closed windows.
-    stall_check_seconds: float = Field(60.0, gt=0, le=86_400)
+    stall_check_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # How often the scheduler looks for journeys turned live or edited (a new version).
-    sync_seconds: float = Field(1.0, gt=0, le=3_600)
+    sync_seconds: float = Field(default=1.0, gt=0, le=3_600)
