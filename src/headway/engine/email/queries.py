@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from headway.backends.query import Query
 from headway.conditions.sql_dialect import SqlDialect
-from headway.engine.email.delivery import DELIVERED_COUNT
+from headway.engine.email.delivery import DELIVERED_COUNT, HUMAN
 from headway.errors import Detail, InvalidInput
 from headway.model.activity import EMAIL_TYPES
 
@@ -97,7 +97,7 @@ events AS MATERIALIZED (
         FROM activity_log a
         JOIN (SELECT code, {_KIND} AS kind FROM hw_types WHERE name IN ({_KINDS})) t
             ON t.code = a.type_code
-        WHERE NOT (a.bot AND $human)
+        WHERE {HUMAN}
     )
     -- no "email IS NOT NULL" here: the join to ``selected`` below drops the rows without an
     -- email id
