@@ -47,7 +47,9 @@ def compare_figure(report: CompareReport, labels: tuple[str, str]) -> dict[str, 
     layout["xaxis"] = {"type": "category", "automargin": True}
     layout["yaxis"] = {"automargin": True, "gridcolor": "#e6e9ef", "title": {"text": "reached"},
                        **count_axis(top, 4)}  # fmt: skip
-    figure: dict[str, Any] = {"data": data, "layout": layout}
+    # on a phone, stage names side by side overlap: tilt them (headway.js merges "narrow")
+    narrow = {"xaxis": {**layout["xaxis"], "tickangle": -60}}
+    figure: dict[str, Any] = {"data": data, "layout": layout, "narrow": {"layout": narrow}}
     if top == 0:
         figure["empty"] = EMPTY_RANGES
     return figure
