@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -321,3 +322,32 @@ def test_an_import_and_its_undo_keep_the_state_exact(tmp_path: Path) -> None:
         assert live.hw.live_status("p").contacts == 1
     finally:
         live.close()
+
+
+def test_appends_without_a_server_are_folded_in_when_it_starts(tmp_path: Path) -> None:
+    """A command appending while no server runs marks the state stale; the live runtime
+    rebuilds it at start (state, no events), and then follows appends again."""
+    path = tmp_path / "live.duckdb"
+    live = Live(path, journey("ordered", False, False, False), BASE + timedelta(minutes=9))
+    live.arrive([record(0, "c0", "a", 0)])
+    live.close()
+    with Store(path) as store:  # a command line: no live worker listens
+        Headway(store).add_activities([record(1, "c0", "b", 1), record(2, "c1", "a", 2)])
+        assert Headway(store).live_status("p").status == "stale"
+    with Store(path) as store:
+        hw = Headway(store)
+        seen = hw.last_event_seq()
+        runtime = hw.start_live(sync_seconds=0.05, stall_check_seconds=3600)
+        try:
+            deadline = time.monotonic() + 60
+            while hw.live_status("p").status != "ready" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert hw.live_contact("p", "c0").reached == 2
+            assert hw.live_status("p").contacts == 2
+            assert hw.last_event_seq() == seen  # a rebuild: no events for what happened offline
+            hw.add_activities([record(3, "c1", "b", 3)])
+            assert runtime.wait_idle(60)
+            events = hw.journey_events(seen)
+            assert [(e.contact, e.kind, e.stage) for e in events] == [("c1", "stage_entered", 1)]
+        finally:
+            hw.stop_live()

@@ -273,6 +273,12 @@ class LiveRuntime:
                 set_inactive(self.store, str(name))
                 continue
             if served == latest:
+                status = self.store.execute(
+                    "SELECT status FROM live_versions WHERE journey = ? AND version = ?",
+                    [name, served],
+                ).scalar()
+                if status == "stale":  # appended to without a live worker: rebuilt (no events)
+                    self.rebuild(str(name), int(served))
                 continue
             known = self.store.execute(
                 "SELECT status FROM live_versions WHERE journey = ? AND version = ?",

@@ -122,8 +122,8 @@ class LiveService(ServiceBase):
         served = None if row[1] is None else int(row[1])
         latest = self.store.execute(
             "SELECT version, status, contacts_done, contacts_total, error FROM live_versions"
-            " WHERE journey = ? AND status IN ('building', 'failed')"
-            " AND version > coalesce(?, 0) ORDER BY version DESC LIMIT 1",
+            " WHERE journey = ? AND status IN ('building', 'failed', 'stale')"
+            " AND version >= coalesce(?, 0) ORDER BY version DESC LIMIT 1",
             [name, served],
         ).first()
         building = None if latest is None else int(latest[0])
@@ -131,7 +131,7 @@ class LiveService(ServiceBase):
         progress = error = None
         status = "ready" if served is not None else "building"
         if latest is not None:
-            status = str(latest[1]) if served is None or latest[1] == "building" else status
+            status = str(latest[1]) if served is None or latest[1] != "failed" else status
             done = int(latest[2])
             total = None if latest[3] is None else int(latest[3])
             progress = (

@@ -9,6 +9,8 @@ matcher's figures; times in microseconds since the epoch, NULL where not reached
 
 from __future__ import annotations
 
+from typing import Any
+
 LIVE_TABLES: list[str] = [
     """CREATE TABLE live_journeys (
         name VARCHAR PRIMARY KEY,
@@ -56,3 +58,15 @@ LIVE_TABLES: list[str] = [
         data JSON NOT NULL
     )""",
 ]
+
+
+def any_live(conn: Any) -> bool:
+    """Whether any journey is live (read once when a store opens)."""
+    rows = conn.execute("SELECT count(*) FROM live_journeys WHERE active").fetchall()
+    return bool(rows and rows[0][0])
+
+
+def mark_stale(conn: Any) -> None:
+    """Inside a write that changed activities with no live worker listening: the served
+    states no longer follow the log, so the server rebuilds them when it starts."""
+    conn.execute("UPDATE live_versions SET status = 'stale' WHERE status = 'ready'")

@@ -32,7 +32,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from headway.errors import StoreError
-from headway.store import appends
+from headway.store import appends, live_tables
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.open_stores import lookup
@@ -158,8 +158,12 @@ class Store:
         # (live journeys keep those contacts' stage state current: headway/live/).
         self._append_listeners: list[Callable[[np.ndarray], None]] = []
         self._touched: list[np.ndarray] | None = None
+        # Live journeys exist but no live worker listens (a command run without the server):
+        # an append then marks their states stale, and the server rebuilds them at start.
+        self._live_offline = False
         if not read_only:
             self._migrate()
+            self._live_offline = live_tables.any_live(self._conn)
         elif self._version() < SCHEMA_VERSION:
             raise StoreError(f"{self.path} is not a Headway database (or needs an upgrade)")
 
@@ -232,10 +236,12 @@ class Store:
         with self._write_lock:
             conn = self._write_conn()
             conn.execute("BEGIN TRANSACTION")
-            self._touched = [] if self._append_listeners else None
+            self._touched = [] if self._append_listeners or self._live_offline else None
             token = _TOUCHED.set(self._touched)
             try:
                 out = fn(conn)
+                if self._touched and not self._append_listeners:
+                    live_tables.mark_stale(conn)
             except BaseException:
                 self._touched = None
                 conn.execute("ROLLBACK")

@@ -41,7 +41,9 @@ class LiveStatusOut(BaseModel):
     active: bool
     version: int | None = Field(description="The version whose state is served.")
     building_version: int | None = Field(description="A newer version being rebuilt.")
-    status: Literal["off", "building", "ready", "failed"]
+    status: Literal["off", "building", "ready", "failed", "stale"] = Field(
+        description="stale: activities were added while no server ran; rebuilt at its start."
+    )
     progress: float | None = Field(description="0 to 1 while a rebuild runs.")
     contacts_done: int | None
     contacts_total: int | None
