@@ -1,4 +1,5 @@
-"""The tables of live journeys (schema migration 9; see ``headway/live/``). Never edit.
+"""The tables of live journeys (``LIVE_TABLES``: schema migration 9, never edit it; see
+``headway/live/``), and the store's two checks of them.
 
 ``live_journeys``: the journeys kept current (``active``) and the version being served.
 ``live_versions``: one row per journey version whose state is built or being built, with

@@ -42,11 +42,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             sync_seconds=live.sync_seconds,
         )
     yield
-    if live.enabled:
-        await asyncio.to_thread(app.state.headway.stop_live)  # queued updates applied first
     if worker is not None:
         await asyncio.to_thread(worker.stop)  # in-flight deliveries end within their timeout
     await flush_tracking(app)  # the repeats of open dedupe windows (web/tracking_dedupe.py)
+    if live.enabled:  # last: the appends above are applied too (queued updates first)
+        await asyncio.to_thread(app.state.headway.stop_live)
 
 
 def create_app(store: Store, settings: Settings) -> FastAPI:
