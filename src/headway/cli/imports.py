@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from headway.service.types import Store
 
 EXIT_REJECTED = 3
-IMPORT_MEMORY = "1400MB"
+IMPORT_MEMORY = 1_400_000_000  # bytes (DuckDB's 1400MB)
 _SHOWN_DETAILS = 1000
 _SHOWN_DRY_RUN = 10
 
@@ -109,7 +109,7 @@ def import_command(
         # rather than growing past this; the whole process stays under 2 GiB. A served
         # database keeps the server's own limit (the setting is global to its instance).
         if not served_here():
-            store.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
+            store.limit_memory(IMPORT_MEMORY)
 
         def report_for(path: Path) -> Report:
             task = progress.add_task(path.name, total=1.0)

@@ -159,7 +159,7 @@ def store_messages(
             f"every message was rejected ({len(problems)}); nothing was stored",
             [Detail(api_words(d), field=d.field, record=d.record) for d in problems],
         )
-    result = headway.store.append_activities(table.filter(_accepted_rows(owners, kept, invalid)))
+    result = headway.append_activity_table(table.filter(_accepted_rows(owners, kept, invalid)))
     claims = _earliest_claims(c for m in kept.values() for c in m.identities)
     attributes = [a for m in kept.values() for a in m.attributes]
     if claims:
