@@ -9,7 +9,9 @@ from pathlib import Path
 import headway
 
 PACKAGE = Path(headway.__file__).parent
-WRITES_CSV = re.compile(r"\bcsv\.(writer|DictWriter)\(|from csv import [^\n]*\b(writer|DictWriter)\b")
+WRITES_CSV = re.compile(
+    r"\bcsv\.(writer|DictWriter)\(|from csv import [^\n]*\b(writer|DictWriter)\b"
+)
 
 
 def csv_writers(root: Path) -> list[str]:
