@@ -105,10 +105,10 @@ class Headway(
     RecordingService,
     LogSummaryService,
     FlowService,
+    AnalysisService,
     SegmentService,
     ActionService,
     LiveService,
-    AnalysisService,
 ):
     """An open Headway database and the reports over it: the one service behind the CLI, the
     REST API and the dashboard (its parts by concept in ``headway.service``)."""
