@@ -26,7 +26,10 @@ def test_journey_page_attribution_panel(demo_server: DemoServer, page: Page) -> 
         "Removal effect",
     ]
     # Most registrations follow a visit to /webinar two minutes earlier (docs/demo.md).
-    expect(table.locator("tbody tr").first.locator("th")).to_have_text("page_visit:/webinar")
+    # shown by name (issue #12), the raw key as the hover title
+    first = table.locator("tbody tr").first.locator("th span")
+    expect(first).to_have_text("visited /webinar")
+    expect(first).to_have_attribute("title", "page_visit:/webinar")
     panel.scroll_into_view_if_needed()
     screenshot(page, "journey-attribution")
 
