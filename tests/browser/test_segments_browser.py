@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.chart_numbers import traces, wait_drawn
 from tests.browser.conftest import AS_OF, DemoServer
-from tests.browser.doc_screenshots import docs_screenshot
+from tests.browser.doc_screenshots import DOC_SCREENSHOTS
+from tests.browser.journey_sections import open_sections
 from tests.browser.phone_layout import assert_phone_layout
 
 JOURNEY = "Lead nurturing"
@@ -40,6 +41,13 @@ def skip_other_panels(page: Page) -> None:
             f"**/panels/{panel}?*",
             lambda route: route.fulfill(status=200, content_type="text/html", body="<p>-</p>"),
         )
+
+
+def flow_screenshot(page: Page, device: str) -> None:
+    """docs/screenshots/flow-<device>.png: the flow card as drawn (README, docs/dashboard.md)."""
+    DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = DOC_SCREENSHOTS / f"flow-{device}.png"
+    page.locator("#flow").screenshot(path=str(path), animations="disabled")
 
 
 def drawn_flow(page: Page) -> tuple[list[str], list[tuple[int, int, int]]]:
@@ -69,8 +77,7 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
     # The Sankey draws exactly the API's flow for the same view.
     labels, links = drawn_flow(page)
     assert (labels, links) == expected_flow(api(demo_server, "/flow", segment=SEGMENT))
-    page.locator("#flow").scroll_into_view_if_needed()
-    docs_screenshot(page, "flow", "desktop")
+    flow_screenshot(page, "desktop")
 
     # Every chart downloads as PNG and SVG (plotly.js's own downloadImage).
     export = page.locator("#flow .chart-export")
@@ -110,11 +117,10 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
     page.select_option("#cohort-status", "dropped")
     page.select_option("#cohort-stage", "2")
     page.fill("#cohort-name", name)
-    with page.expect_navigation():
-        page.click("#cohort-save button[type=submit]")
+    page.click("#cohort-save button[type=submit]")  # saves, then reloads with the list open
     dropped = api(demo_server, "/funnel", segment=SEGMENT)["stages"][1]["dropped"]
     cohort = page.locator("#cohort-list li", has_text=name)
-    expect(cohort).to_contain_text(f"{dropped:,} contacts")
+    expect(cohort).to_contain_text(f"{dropped:,} contacts", timeout=30_000)
     cohort.get_by_role("link", name=name).click()
     expect(page.locator("#segment .chip")).to_have_count(2)
     both = api(demo_server, "/funnel", segment=[SEGMENT, f"cohort={name}"])
@@ -129,9 +135,9 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
     # Save this view by name; it is listed with its address.
     page.click("#segment-more summary")
     page.fill("#view-name", "France")
-    with page.expect_navigation():
-        page.click("#view-save button[type=submit]")
+    page.click("#view-save button[type=submit]")
     saved = page.locator("#view-list a", has_text="France")
+    expect(saved).to_be_visible(timeout=30_000)
     assert parse_qs(saved.get_attribute("href").lstrip("?"))["segment"] == [SEGMENT]  # type: ignore[union-attr]
 
     # Delete both (the demo server is shared by the session).
@@ -154,6 +160,7 @@ def test_segment_flow_cohort_view_and_exports(page: Page, demo_server: DemoServe
 def test_segment_bar_and_flow_on_a_phone(phone_page: Page, demo_server: DemoServer) -> None:
     skip_other_panels(phone_page)
     phone_page.goto(page_url(demo_server, segment=SEGMENT))
+    open_sections(phone_page, "#flow")  # folded on a phone
     wait_drawn(phone_page, "#flow-chart")
     sankey = traces(phone_page, "#flow-chart")[0]
     labels, links = expected_flow(api(demo_server, "/flow", segment=SEGMENT))
@@ -165,5 +172,4 @@ def test_segment_bar_and_flow_on_a_phone(phone_page: Page, demo_server: DemoServ
     assert list(drawn) == links
     assert_phone_layout(phone_page, "#segment")
     assert_phone_layout(phone_page, "#flow")
-    phone_page.locator("#flow").scroll_into_view_if_needed()
-    docs_screenshot(phone_page, "flow", "phone")
+    flow_screenshot(phone_page, "phone")

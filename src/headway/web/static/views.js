@@ -143,18 +143,26 @@
 
   // Reload the page with the cohorts and saved views open (they are folded by default).
   function reopen() {
-    var url = new URL(window.location.href);
-    url.hash = "segment-more";
-    window.location.replace(url.toString());
+    try { window.sessionStorage.setItem("hw-open-segment-more", "1"); } catch (e) { /* private mode */ }
     window.location.reload();
   }
 
   function wireForms() {
     var more = document.getElementById("segment-more");
-    if (more && window.location.hash === "#segment-more") more.open = true;
+    var reopened = false;
+    try {
+      reopened = window.sessionStorage.getItem("hw-open-segment-more") === "1";
+      window.sessionStorage.removeItem("hw-open-segment-more");
+    } catch (e) { /* private mode */ }
+    if (more && (reopened || window.location.hash === "#segment-more")) more.open = true;
     var bar = document.getElementById("segment");
     if (!bar) return;
     var cohortForm = document.getElementById("cohort-save");
+    // The save buttons start disabled: without this script the forms would submit to the page.
+    [cohortForm, document.getElementById("view-save")].forEach(function (form) {
+      var button = form && form.querySelector("button[type=submit]");
+      if (button) button.disabled = false;
+    });
     if (cohortForm) {
       cohortForm.addEventListener("submit", function (event) {
         event.preventDefault();
