@@ -92,6 +92,8 @@ ERRORS: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("GET", "/journeys/{name}/trends", "/journeys/Nope/trends", {}, 404),
     ("GET", "/journeys/{name}/breakdown", "/journeys/Trial/breakdown?by=a..b", {}, 422),
     ("GET", "/journeys/{name}/contacts", "/journeys/Trial/contacts?status=x", {}, 422),
+    ("GET", "/journeys/{name}/compare", "/journeys/Trial/compare?range_a=soon", {}, 422),
+    ("GET", "/journeys/{name}/time-to-convert", "/journeys/Nope/time-to-convert", {}, 404),
 ]
 
 

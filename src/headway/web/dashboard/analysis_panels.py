@@ -10,7 +10,7 @@ step. Both take the page's query string (``as_of``, ``date_range``, ``segment``)
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,11 +29,16 @@ DEFAULT_DAYS = 28  # each default range: four whole weeks
 SIGNIFICANT = 0.05
 
 
-def default_ranges(as_of_day: Any) -> tuple[str, str]:
+def default_ranges(as_of_day: date) -> tuple[str, str]:
     """Range A and B when the URL names none: the 28 days before the last 28 up to ``as_of``."""
-    b_start = as_of_day - timedelta(days=DEFAULT_DAYS - 1)
-    a_end = b_start - timedelta(days=1)
-    a_start = a_end - timedelta(days=DEFAULT_DAYS - 1)
+
+    def back(day: date, days: int) -> date:
+        # Clamped at the first representable day, so an as_of near year 1 still answers.
+        return date.fromordinal(max(1, day.toordinal() - days))
+
+    b_start = back(as_of_day, DEFAULT_DAYS - 1)
+    a_end = back(b_start, 1)
+    a_start = back(a_end, DEFAULT_DAYS - 1)
     return f"{a_start}..{a_end}", f"{b_start}..{as_of_day}"
 
 
