@@ -111,7 +111,7 @@ def test_cohort_saved_from_a_step_filters_any_journey(hw: Headway) -> None:
     with pytest.raises(Conflict, match="exists"):
         hw.save_cohort("Converted", JOURNEY, "Buy", "reached", as_of=AS_OF)
     hw.delete_cohort("Converted")
-    with pytest.raises(NotFound, match="no cohort named 'Converted'.*Dropped at Click"):
+    with pytest.raises(NotFound, match=r"no cohort named 'Converted'.*Dropped at Click"):
         hw.funnel(JOURNEY, as_of=AS_OF, segment=["cohort=Converted"])
 
 
