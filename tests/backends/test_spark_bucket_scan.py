@@ -133,7 +133,7 @@ def test_split_files_are_not_taken_for_whole_contacts(spark: SparkSession, lake:
         mapped = backend._frame(query).mapInArrow(run, spark_schema(kernel.schema))
         assert not bucket_scan.whole_contact_partitions(mapped, "contact_key", location)
     assert backend.source.layout is not None
-    with backend._session(None, bucket_scan.file_conf(backend.source.layout)):
+    with backend._session(None, bucket_scan.file_conf(backend.source.layout, 2)):
         frame = backend._frame(query)
         mapped = frame.mapInArrow(run, spark_schema(kernel.schema))
         assert bucket_scan.whole_contact_partitions(mapped, "contact_key", location)

@@ -123,7 +123,7 @@ class SparkBackend:
         the scan's partitions of an unchanged ``headway export`` when the plan proves each
         holds whole contacts (``bucket_scan``), else after a repartition by contact."""
         layout = self.source.layout
-        files = file_conf(layout) if layout is not None else {}
+        files = file_conf(layout, self._cores()) if layout is not None else {}
         run = ContactPartitions(kernel, schema)
         with self._session(ARROW_BATCH_ROWS, files):
             frame = self._frame(query)
@@ -229,6 +229,13 @@ class SparkBackend:
         except Exception:  # Spark Connect: no JVM handle here; its shuffle default then
             return int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
         return max(cores, math.ceil(size / PARTITION_BYTES))
+
+    def _cores(self) -> int:
+        """The session's default parallelism (its cores), or 2 where Spark does not say."""
+        try:
+            return max(1, int(self.spark.sparkContext.defaultParallelism))
+        except Exception:  # Spark Connect: no SparkContext here
+            return 2
 
     def _per_key(self, keys: np.ndarray, column: str, params: dict[str, Any]) -> np.ndarray:
         if len(keys) == 0:

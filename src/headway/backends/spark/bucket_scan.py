@@ -35,17 +35,19 @@ _ROW_WISE = frozenset(
     }
 )
 _KERNEL = frozenset({"MapInArrowExec", "PythonMapInArrowExec"})
-# Spark's default split size; files are packed into partitions up to it (never split).
-_PACK_BYTES = 128 << 20
+# Scan partitions per core the kernel's job aims at: small enough that both the JVM's scan
+# and the Python workers' kernel stay busy to the end, large enough to pay a task's start.
+_PER_CORE = 3
 
 
-def file_conf(layout: ExportLayout) -> dict[str, str]:
-    """Read settings under which Spark splits no file of ``layout`` (it may pack several
-    whole files into one partition): the split size is the smaller of
+def file_conf(layout: ExportLayout, cores: int) -> dict[str, str]:
+    """Read settings under which Spark splits no file of ``layout`` (it packs whole files
+    into about ``_PER_CORE`` partitions per core): the split size is the smaller of
     ``maxPartitionBytes`` and the data per ``minPartitionNum`` partition, so with one
     partition minimum and ``maxPartitionBytes`` at least the largest file, none is split."""
+    share = layout.total // max(1, _PER_CORE * cores)
     return {
-        "spark.sql.files.maxPartitionBytes": str(max(layout.largest, _PACK_BYTES)),
+        "spark.sql.files.maxPartitionBytes": str(max(layout.largest, share)),
         "spark.sql.files.minPartitionNum": "1",
     }
 

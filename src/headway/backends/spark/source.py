@@ -70,6 +70,7 @@ class ExportLayout:
     types: tuple[str, ...]  # the activity type names present, sorted
     buckets: int  # every row of a contact is in the one file of bucket contact_key % buckets
     largest: int  # the largest activity file, in bytes
+    total: int  # all activity files, in bytes
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,9 @@ def export_layout(location: str, format: Format) -> ExportLayout | None:
         or not set(per_bucket) <= expected
     ):
         return None
-    return ExportLayout(tuple(sorted(str(t) for t in types)), buckets, max(present.values()))
+    return ExportLayout(
+        tuple(sorted(str(t) for t in types)), buckets, max(present.values()), sum(present.values())
+    )
 
 
 def _mapping(cls: type[_M], given: dict[str, str | None], what: str) -> _M:
