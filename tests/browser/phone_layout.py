@@ -35,8 +35,10 @@ _MEASURE = r"""([root, tolerance]) => {
   const visible = el => {
     const s = getComputedStyle(el);
     if (s.visibility === "hidden" || s.display === "none" || parseFloat(s.opacity || "1") === 0) return false;
-    const closed = el.closest("details:not([open])");
-    if (closed && !el.closest("summary")) return false;
+    for (let d = el.closest("details:not([open])"); d; d = d.parentElement.closest("details:not([open])")) {
+      const own = d.querySelector(":scope > summary");  // a folded <details> shows only its summary
+      if (!own || !own.contains(el)) return false;
+    }
     return !clipped(el);
   };
   const clipCache = new Map();

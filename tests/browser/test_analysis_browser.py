@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.chart_numbers import is_whole, tick_labels, trace, traces, wait_drawn
 from tests.browser.conftest import AS_OF, DemoServer
 from tests.browser.doc_screenshots import docs_screenshot
+from tests.browser.journey_sections import open_sections
 from tests.browser.phone_layout import assert_phone_layout
 
 pytestmark = pytest.mark.slow  # a browser, the session server and the demo world
@@ -48,6 +49,7 @@ def open_view(page: Page, server: DemoServer, **extra: str) -> None:
     """The journey page in the view, every analysis chart drawn and the drivers loaded."""
     query = "&".join(f"{k}={quote(v)}" for k, v in (VIEW | extra).items())
     page.goto(f"{server.url}/journeys/{quote(JOURNEY, safe='')}?{query}")
+    open_sections(page)  # folded on a phone
     for box in CHARTS:
         wait_drawn(page, box, timeout=90_000)
     expect(page.locator("table.drivers").first).to_be_visible(timeout=90_000)

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import AS_OF, DemoServer, screenshot
+from tests.browser.journey_sections import open_sections
 
 pytestmark = pytest.mark.slow  # waits for a report on the 20,000-contact world
 
@@ -30,6 +31,7 @@ def test_journey_page_drivers_panel(demo_server: DemoServer, page: Page) -> None
 
 def test_drivers_panel_on_a_phone(demo_server: DemoServer, phone_page: Page) -> None:
     phone_page.goto(f"{demo_server.url}/journeys/Webinar%20invite?as_of={AS_OF}")
+    open_sections(phone_page, "#drivers")  # folded on a phone
     table = phone_page.locator("table.drivers")
     expect(table).to_be_visible(timeout=90_000)
     # The table scrolls inside its box; the page itself never gets wider than the phone.

@@ -24,6 +24,7 @@ from headway.web.dashboard._formats import duration
 from tests.browser.chart_numbers import axis, is_whole, tick_labels, trace, traces, wait_drawn
 from tests.browser.conftest import AS_OF, DemoServer
 from tests.browser.doc_screenshots import docs_screenshot
+from tests.browser.journey_sections import open_sections
 from tests.browser.phone_layout import assert_phone_layout
 
 pytestmark = pytest.mark.slow  # a browser, the session server and the demo world
@@ -51,6 +52,7 @@ def journey_url(server: DemoServer, name: str = LEAD, **params: str) -> str:
 def open_journey(page: Page, url: str, panels: bool = True) -> None:
     """Open a journey page and wait for its charts (and its lazy panels)."""
     page.goto(url)
+    open_sections(page, *(CHARTS if not panels else ()))  # folded on a phone
     page.wait_for_function(
         "ids => ids.every(id => document.querySelector(id).dataset.drawn)", arg=list(CHARTS)
     )

@@ -23,6 +23,7 @@ from headway.model.journey import load_journey_file
 from headway.store import Store
 from headway.store.journeys import list_journeys, save_journey
 from tests.browser.conftest import AS_OF, DemoServer, screenshot, serve
+from tests.browser.journey_sections import open_sections
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 DEMO_JOURNEYS = ("Lead nurturing", "Onboarding", "Webinar", "Webinar invite")
@@ -69,6 +70,7 @@ def draw(page: Page, url: str) -> None:
     """Open ``url``; wait until the funnel chart is drawn and the lazy panels have answered."""
     page.goto(url)
     expect(page.locator("#funnel-chart svg.main-svg").first).to_be_visible()
+    open_sections(page)  # folded on a phone
     expect(page.locator(".lazy-panel[aria-busy]")).to_have_count(0, timeout=60_000)
 
 

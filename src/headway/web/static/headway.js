@@ -47,7 +47,7 @@
     var boxes = root.querySelectorAll("[data-figure]");
     for (var i = 0; i < boxes.length; i++) {
       var box = boxes[i];
-      if (box.dataset.drawn) continue;
+      if (box.dataset.drawn || box.closest("details:not([open])")) continue;  // drawn when opened
       var figure = readFigure(box.dataset.figure);
       if (figure && figure.empty) {
         // nothing to draw (nobody entered): say so rather than axes around nothing
@@ -103,6 +103,64 @@
     root.querySelectorAll("details.fold[open]").forEach(function (d) { d.open = false; });
   }
 
+  // Journey-page sections (<details class="section" open>, a heading as the summary): open on a
+  // wide screen; on a phone they start folded, except the one the URL's #fragment points into.
+  function foldSections(root) {
+    if (window.innerWidth > 600) return;
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id ? document.getElementById(id) : null;
+    root.querySelectorAll("details.section[open]").forEach(function (d) {
+      if (!target || !(d.contains(target) || target.contains(d))) d.open = false;
+    });
+  }
+
+  // Long tables with data-phone-rows="N" show their first N rows on a phone and a button that
+  // shows the rest (the drivers panel); a wide screen shows every row.
+  function foldRows(root) {
+    if (window.innerWidth > 600) return;
+    root.querySelectorAll("table[data-phone-rows]").forEach(function (table) {
+      var keep = parseInt(table.dataset.phoneRows, 10) || 3;
+      var rows = table.querySelectorAll("tbody > tr");
+      if (rows.length <= keep + 1 || table.dataset.folded) return;
+      table.dataset.folded = "1";
+      for (var i = keep; i < rows.length; i++) rows[i].hidden = true;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary show-all";
+      button.textContent = "Show all " + rows.length + " " + (table.dataset.rowsName || "rows");
+      button.addEventListener("click", function () {
+        rows.forEach(function (row) { row.hidden = false; });
+        button.remove();
+      });
+      var box = table.closest(".table-scroll") || table;
+      box.insertAdjacentElement("afterend", button);
+    });
+  }
+
+  // A lazy panel inside a folded section waits until the section is opened.
+  function loadOrDefer(panel) {
+    if (!panel.closest("details:not([open])")) {
+      loadPanel(panel);
+      return;
+    }
+    panel.dataset.deferred = "1";
+    panel.removeAttribute("aria-busy");
+    panel.textContent = "Loads when this section is opened.";
+  }
+
+  // Opening a folded <details>: load its waiting panels and draw its charts.
+  function onToggle(event) {
+    var details = event.target;
+    if (!details.open || details.tagName !== "DETAILS") return;
+    details.querySelectorAll(".lazy-panel[data-deferred]").forEach(function (panel) {
+      if (panel.closest("details:not([open])")) return;
+      delete panel.dataset.deferred;
+      panel.textContent = "Loading…";
+      loadPanel(panel);
+    });
+    renderCharts(details);
+  }
+
   // The page's query string (as_of, date_range, view, ...) added to a panel's own URL.
   function panelUrl(src) {
     var url = new URL(src, window.location.href);
@@ -141,6 +199,7 @@
           panel.innerHTML = html;
           labelTables(panel);
           foldForPhone(panel);
+          foldRows(panel);
           renderCharts(panel);
         });
       })
@@ -164,8 +223,17 @@
   function start() {
     labelTables(document);
     foldForPhone(document);
+    foldSections(document);
+    foldRows(document);
     renderCharts(document);
-    document.querySelectorAll(".lazy-panel[data-src]").forEach(loadPanel);
+    document.querySelectorAll(".lazy-panel[data-src]").forEach(loadOrDefer);
+    document.addEventListener("toggle", onToggle, true);  // toggle does not bubble
+    window.addEventListener("hashchange", function () {  // a link to #section opens it
+      var id = decodeURIComponent(window.location.hash.slice(1));
+      var target = id ? document.getElementById(id) : null;
+      var section = target && (target.closest("details.section") || target.querySelector("details.section"));
+      if (section) section.open = true;
+    });
     rowLinks(document);
     window.hwLoadPanel = loadPanel; // views.js reloads a panel whose controls changed
   }
