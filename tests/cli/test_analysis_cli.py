@@ -70,7 +70,7 @@ def test_compare_table(db_path: Path, world: Path) -> None:
 
 def test_time_to_convert_table(db_path: Path, world: Path) -> None:
     out = run(db_path, "time-to-convert", str(world))
-    assert "Visit → Signup: 9 moved on, median 2.0d" in out
+    assert "Visit → Signup: 9 moved on, median 2 days" in out
     assert "1–6 h 3" in out and "6–24 h 0" in out and "1–3 days 6" in out
 
 

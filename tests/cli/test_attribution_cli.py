@@ -56,7 +56,11 @@ def test_attribution_json_and_table(tmp_path: Path) -> None:
     )
     assert only["models"] == ["first"] and only["markov"] is None
     table = invoke(db, "attribution", str(path), "--as-of", AS_OF, "--model", "position,markov")
-    assert "page_visit:/pricing" in table and "removal" in table and "50.0%" in table
+    # the table names touchpoints as the dashboard does (the JSON label), not by their keys
+    label = {row["touchpoint"]: row["label"] for row in data["touchpoints"]}
+    assert label[attribution_world.P] != attribution_world.P
+    assert label[attribution_world.P] in table and attribution_world.P not in table
+    assert "removal" in table and "50.0%" in table
     assert "2 conversions of 4 contacts, 1 with a touchpoint" in table
 
 

@@ -18,10 +18,10 @@ from headway.cli.reports import (
     JourneyArg,
     JsonFlag,
     SegmentOpt,
-    duration,
     pct,
     print_json,
 )
+from headway.durations import duration
 
 if TYPE_CHECKING:
     from headway.api import CompareReport, TimeToConvertReport

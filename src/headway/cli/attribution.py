@@ -75,7 +75,7 @@ def attribution(
         cells = [f"{t.credits[m]:.1f}" for m in report.models]
         if "markov" in report.models:
             cells.append(pct(t.removal_effect))
-        table.add_row(t.touchpoint, f"{t.contacts:,}", *cells)
+        table.add_row(t.label or t.touchpoint, f"{t.contacts:,}", *cells)
     console.print(table)
 
 

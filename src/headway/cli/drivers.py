@@ -17,10 +17,10 @@ from headway.cli.reports import (
     JourneyArg,
     JsonFlag,
     SegmentOpt,
-    duration,
     pct,
     print_json,
 )
+from headway.durations import duration
 from headway.errors import InvalidInput
 from headway.service.types import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
+from headway.durations import duration
 
 if TYPE_CHECKING:
     from headway.api import FunnelReport
@@ -175,16 +176,6 @@ def funnel_table(report: FunnelReport) -> Table:
 def pct(value: float | None) -> str:
     """A share as a percentage with one decimal, or an en dash."""
     return "–" if value is None else f"{value * 100:.1f}%"
-
-
-def duration(seconds: float | None) -> str:
-    """A duration in the largest unit that keeps it readable."""
-    if seconds is None:
-        return "–"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f}{unit}"
-    return f"{seconds:.0f}s"
 
 
 def print_json(data: Any) -> None:
