@@ -74,6 +74,7 @@ ERRORS: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("GET", "/emails", "/emails?view=robots", {}, 422),
     ("GET", "/emails/{email_id}", "/emails/nope", {}, 404),
     ("GET", "/emails/{email_id}/stats", "/emails/welcome-1/stats?by=year", {}, 422),
+    ("GET", "/emails/{email_id}/csv", "/emails/welcome-1/csv?table=year", {}, 422),
     ("POST", "/journeys", "/journeys", {"content": "a: [", "headers": YAML}, 422),
     ("GET", "/journeys", "/journeys?x=1", {"headers": {"authorization": "Bearer no"}}, 401),
     ("POST", "/journeys/validate", "/journeys/validate", {"content": "x"}, 415),

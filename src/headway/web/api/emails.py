@@ -1,19 +1,25 @@
 """Emails: the list with the §6 metrics, one email with its links, one email's statistics.
 
-Email ids may hold ``/``, so the id is a ``path`` parameter (the stats route comes first).
-Every number comes from ``Headway.email_stats`` (the code path of ``headway emails
-stats``); the JSON is its ``to_dict()``.
+Email ids may hold ``/``, so the id is a ``path`` parameter (the stats and csv routes come
+first). Every number comes from ``Headway.email_stats`` (the code path of ``headway emails
+stats``); the JSON is its ``to_dict()``, and every table of the Emails pages is a CSV download
+of the same rows through the one CSV writer (``headway.safe_csv``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from headway.api import EmailStatsReport, StatsQuery, iso
+from headway.api import EmailStatsReport, Headway, StatsQuery, iso, options
 from headway.errors import NotFound
+from headway.safe_csv import csv_chunks
 from headway.web.api._common import READ, errors
 from headway.web.app_state import app_headway
 
@@ -23,6 +29,12 @@ View = Annotated[
     Literal["all", "human"],
     Query(description="all activities, or human: without those labelled bot."),
 ]
+Format = Annotated[
+    Literal["json", "csv"] | None,
+    Query(description="csv: the rows as a CSV download (formula-like cells kept as text)."),
+]
+EmailTable = Literal["metrics", "links", "hours", "days", "stages"]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 
 class MetricsOut(BaseModel):
@@ -149,16 +161,20 @@ class EmailOut(BaseModel):
     summary="Every email with its §6 metrics",
     response_model=EmailStatsOut,
     dependencies=READ,
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 422, extra=CSV_RESPONSE),
 )
 def emails(
     request: Request,
     view: View = "all",
     campaign: Annotated[str | None, Query(description="Only this campaign's emails.")] = None,
-) -> dict[str, Any]:
+    format: Format = None,
+) -> Any:
     """One row per email (sent, delivered, bounces, opens, clicks, rates) and the total."""
     query = StatsQuery(human=view == "human", campaign=campaign)
-    return app_headway(request).email_stats(query).to_dict()
+    report = app_headway(request).email_stats(query)
+    if format == "csv":
+        return csv_download(f"emails-{view}.csv", (r.to_dict() for r in report.rows))
+    return report.to_dict()
 
 
 @router.get(
@@ -184,6 +200,66 @@ def stats(
     if not report.rows and hw.find_email(email_id) is None:
         raise _unknown(email_id)
     return report.to_dict()
+
+
+@router.get(
+    "/emails/{email_id:path}/csv",
+    summary="One table of an email's page as CSV",
+    dependencies=READ,
+    responses=errors(401, 403, 404, 422, extra=CSV_RESPONSE),
+)
+def email_csv(
+    request: Request,
+    email_id: str,
+    table: Annotated[
+        EmailTable,
+        Query(description="metrics, links, hours (since delivery), days, or stages (journeys)."),
+    ] = "metrics",
+    view: View = "all",
+    as_of: Annotated[
+        str | None, Query(description="stages: as of this instant (default: now).")
+    ] = None,
+) -> StreamingResponse:
+    """The rows of one table of the email page, the numbers of ``/emails/{id}/stats``."""
+    hw = app_headway(request)
+    report = hw.email_stats(StatsQuery(human=view == "human", email=email_id))
+    if not report.rows and hw.find_email(email_id) is None:
+        raise _unknown(email_id)
+    return csv_download(f"{email_id}-{table}-{view}.csv", _table_rows(hw, report, table, as_of))
+
+
+def _table_rows(
+    hw: Headway, report: EmailStatsReport, table: str, as_of: str | None
+) -> list[dict[str, Any]]:
+    if table == "metrics":
+        return [r.to_dict() for r in report.rows]
+    if table == "links":
+        return [link.to_dict() for link in report.links]
+    if table in ("hours", "days"):
+        return report.timing.to_dict()[table]  # type: ignore[no-any-return]
+    email_id = report.query.email or ""
+    return [
+        {"journey": s.journey, **row, "share": row["recipients"] / s.recipients}
+        for s in hw.email_journey_stages(email_id, options(as_of, None))
+        for row in s.rows()
+        if s.recipients
+    ]
+
+
+def csv_download(filename: str, rows: Iterable[dict[str, Any]]) -> StreamingResponse:
+    """Rows (dicts, columns in first-seen order) as a CSV attachment named ``filename``."""
+    listed = list(rows)
+    columns: list[str] = []
+    for row in listed:
+        columns += [c for c in row if c not in columns]
+    lines = ([row.get(c) for c in columns] for row in listed)
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return StreamingResponse(
+        csv_chunks(columns, lines, lineterminator="\r\n"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 @router.get(

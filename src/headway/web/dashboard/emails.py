@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from headway.api import EmailMetrics, EmailStatsReport, Headway, StatsQuery
 from headway.errors import NotFound
+from headway.web.api import PREFIX
 from headway.web.auth import page_scope
 from headway.web.dashboard._formats import FMT, VIEW_LABELS, VIEWS, report_options, view_of
 from headway.web.dashboard.email_charts import days_figure, funnel_figure, hours_figure
@@ -82,6 +84,7 @@ def emails_page(
         "views": VIEW_LABELS,
         "rows": email_rows(reports, chosen),
         "total": total,
+        "csv": f"{PREFIX}/emails?" + urlencode({"view": chosen, "format": "csv"}),
         "fmt": FMT,
     }
     return render(request, "emails.html", context)
@@ -116,9 +119,20 @@ def email_page(
         "timing": report.timing,
         "charts": _charts(reports, chosen),
         "stages": hw.email_journey_stages(email_id, report_options(as_of)),
+        "csv": csv_links(email_id, chosen, as_of),
         "fmt": FMT,
     }
     return render(request, "email.html", context)
+
+
+CSV_TABLES = ("metrics", "links", "hours", "days", "stages")
+
+
+def csv_links(email_id: str, view: str, as_of: str | None) -> dict[str, str]:
+    """The API download of each table of the email page, in the page's view (and as_of)."""
+    base = f"{PREFIX}/emails/{quote(email_id, safe='')}/csv?"
+    extra = {"as_of": as_of} if as_of else {}
+    return {t: base + urlencode({"table": t, "view": view, **extra}) for t in CSV_TABLES}
 
 
 def _only_row(report: EmailStatsReport, email_id: str) -> EmailMetrics:
