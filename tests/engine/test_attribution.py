@@ -115,7 +115,12 @@ def test_report_one_model_and_second_order(store: Store) -> None:
     report = attribution_report(hw.backend, hw.journey(JOURNEY), options(AS_OF), attribution)
     assert report.models == ("last",) and report.conversion_probability is None
     assert set(report.rows()[0]) == {
-        "touchpoint", "label", "contacts", "converted", "last", "last_share"
+        "touchpoint",
+        "label",
+        "contacts",
+        "converted",
+        "last",
+        "last_share",
     }
     second = attribution_report(
         hw.backend, hw.journey(JOURNEY), options(AS_OF), AttributionOptions(order=2)

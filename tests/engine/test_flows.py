@@ -55,7 +55,9 @@ def hw(store: Store) -> Headway:
 
 
 def links(report: Any) -> dict[tuple[int, str, int, str], int]:
-    return {(r["from_step"], r["from"], r["to_step"], r["to"]): r["contacts"] for r in report.rows()}
+    return {
+        (r["from_step"], r["from"], r["to_step"], r["to"]): r["contacts"] for r in report.rows()
+    }
 
 
 def test_flow_paths_fold_into_other_and_end_at_outcomes(hw: Headway) -> None:

@@ -50,7 +50,11 @@ def hw(store: Store) -> Headway:
     )
     set_attributes(
         store,
-        {"a": {"plan": "pro", "seats": 10}, "b": {"plan": "free"}, "c": {"plan": "pro", "seats": 3}},
+        {
+            "a": {"plan": "pro", "seats": 10},
+            "b": {"plan": "free"},
+            "c": {"plan": "pro", "seats": 3},
+        },
     )
     return Headway(store)
 

@@ -54,9 +54,7 @@ def test_flow_from_visit(client: Client) -> None:
         0,
     )
     labels = [(n["step"], n["label"]) for n in body["nodes"]]
-    links = {
-        (labels[lk["source"]], labels[lk["target"]]): lk["contacts"] for lk in body["links"]
-    }
+    links = {(labels[lk["source"]], labels[lk["target"]]): lk["contacts"] for lk in body["links"]}
     assert links == {
         ((0, "Reached Visit"), (1, "email_open · welcome-1")): 1,  # a opened before clicking
         ((1, "email_open · welcome-1"), (5, "Reached Click")): 1,
