@@ -16,6 +16,7 @@ to a, b; c bounces hard; a opens and clicks; b's open and click are bot-labelled
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,9 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
+from headway.cli import app as cli_app
 from headway.model.journey import parse_journey
 from headway.settings import Settings
 from headway.store import Store
@@ -129,3 +132,18 @@ def error_of(response: Any, status: int) -> dict[str, Any]:
     assert isinstance(error["message"], str) and error["message"]
     assert isinstance(error["details"], list)
     return dict(error)
+
+
+def api(client: Client, path: str, **params: object) -> Any:
+    """The JSON of a GET under /api/v1 at ``AS_OF``, after checking it answered 200."""
+    response = client.get("/api/v1" + path, params={"as_of": AS_OF, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def cli(world: Store, db_path: Path, *args: str) -> Any:
+    """The ``--json`` answer of a CLI command on the world's file at ``AS_OF``."""
+    world.close()  # the CLI opens the file itself
+    result = CliRunner().invoke(cli_app, ["--db", str(db_path), *args, "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from headway.cli import app as cli_app
 from headway.store import Store
 from headway.web.api.analysis import CompareOut, TimeToConvertOut
-from tests.web.api.conftest import AS_OF, error_of
+from tests.web.api.conftest import api, cli, error_of
 from tests.web.conftest import Client
 
 RANGE_A = "2024-12-01..2024-12-31"  # c entered (T0 - 10 d)
 RANGE_B = "2025-01-01..2025-01-05"  # a and b entered
-
-
-def api(client: Client, path: str, **params: object) -> Any:
-    response = client.get("/api/v1" + path, params={"as_of": AS_OF, **params})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def cli(world: Store, db_path: Path, *args: str) -> Any:
-    world.close()  # the CLI opens the file itself
-    result = CliRunner().invoke(cli_app, ["--db", str(db_path), *args, "--as-of", AS_OF, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_compare_is_the_funnel_of_each_range(client: Client, world: Store, db_path: Path) -> None:

@@ -3,29 +3,11 @@ the CLI's JSON, routes do not shadow the emails and journeys routes, bad input i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from typer.testing import CliRunner
-
-from headway.cli import app as cli_app
 from headway.store import Store
-from tests.web.api.conftest import AS_OF, error_of
+from tests.web.api.conftest import api, cli, error_of
 from tests.web.conftest import Client
-
-
-def api(client: Client, path: str, **params: object) -> Any:
-    response = client.get("/api/v1" + path, params={"as_of": AS_OF, **params})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def cli(world: Store, db_path: Path, *args: str) -> Any:
-    world.close()  # the CLI opens the file itself
-    result = CliRunner().invoke(cli_app, ["--db", str(db_path), *args, "--as-of", AS_OF, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_attribution_is_the_cli_json(client: Client, world: Store, db_path: Path) -> None:
