@@ -61,6 +61,7 @@ def test_every_dashboard_page_fits_a_phone(phone_page: Page, demo_server: DemoSe
         "data": "/data",
         "new journey": "/journeys/new",
         "journey editor": f"/journeys/{lead}/edit",
+        "actions": "/actions",
     }
     problems: dict[str, list[str]] = {}
     for name, path in pages.items():
