@@ -5,17 +5,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
 from headway.api import ReportOptions, parse_date_range, parse_instant, utc_now
 from headway.errors import Detail, InvalidInput, NotFound
+from headway.safe_csv import csv_chunks
 from headway.web.auth import require_scope
 
 READ = [Depends(require_scope("read"))]  # every GET of the API
@@ -92,6 +96,11 @@ DateRange = Annotated[
     ),
 ]
 
+HumanView = Annotated[
+    Literal["human", "all"],
+    Query(description="human (default): without activities labelled bot; all: every one."),
+]
+
 SegmentFilters = Annotated[
     list[str] | None,
     Query(
@@ -158,3 +167,28 @@ def page_link(request: Request, offset: int, limit: int | None, total: int) -> s
         return None
     following = request.url.include_query_params(offset=offset + limit)
     return f"{following.path}?{following.query}"  # relative: the Host header is not echoed
+
+
+CSV_OK: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}  # OpenAPI
+
+
+def csv_attachment(filename: str, chunks: Iterable[str]) -> StreamingResponse:
+    """CSV text pieces as a download named ``filename`` (with an ASCII fallback name)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return StreamingResponse(
+        chunks, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
+
+
+def csv_download(
+    filename: str, rows: Iterable[dict[str, Any]], cell: Callable[[Any], Any] = lambda v: v
+) -> StreamingResponse:
+    """Rows (dicts, columns in first-seen order, each value through ``cell``) as a CSV
+    attachment named ``filename``, formula-like cells kept as text."""
+    listed = list(rows)
+    columns: list[str] = []
+    for row in listed:  # a later row may carry a column the first lacks
+        columns += [c for c in row if c not in columns]
+    lines = ([cell(row.get(c)) for c in columns] for row in listed)
+    return csv_attachment(filename, csv_chunks(columns, lines, lineterminator="\r\n"))

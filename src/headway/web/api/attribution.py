@@ -20,6 +20,7 @@ from headway.web.api._common import (
     READ,
     AsOf,
     DateRange,
+    HumanView,
     SegmentFilters,
     about,
     errors,
@@ -31,10 +32,6 @@ from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["attribution"])
 
-View = Annotated[
-    Literal["human", "all"],
-    Query(description="human (default): without activities labelled bot; all: every one."),
-]
 Days = Annotated[int, Query(ge=1, le=365, description="Days after each delivery.")]
 
 
@@ -142,7 +139,7 @@ def attribution(
         str, Query(description="first, last, linear, position, markov, a comma list, or all.")
     ] = "all",
     order: Annotated[int, Query(ge=1, le=4, description="Order of the Markov chain.")] = 1,
-    view: View = "human",
+    view: HumanView = "human",
     as_of: AsOf = None,
     date_range: DateRange = None,
     segment: SegmentFilters = None,
@@ -171,7 +168,7 @@ def influence(
     email_id: str,
     journey: Annotated[str, Query(description="A stored journey's name.")],
     days: Days = 7,
-    view: View = "human",
+    view: HumanView = "human",
     as_of: AsOf = None,
 ) -> Any:
     """Recipients at each stage when delivered: advance within N days by engagement, lift."""

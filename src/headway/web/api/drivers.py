@@ -18,6 +18,7 @@ from headway.web.api._common import (
     READ,
     AsOf,
     DateRange,
+    HumanView,
     SegmentFilters,
     about,
     errors,
@@ -29,10 +30,6 @@ from headway.web.app_state import app_headway, stored_journey
 
 router = APIRouter(tags=["drivers"])
 
-View = Annotated[
-    Literal["human", "all"],
-    Query(description="human (default): without activities labelled bot; all: every one."),
-]
 Stage = Annotated[
     str | None,
     Query(description="Only this stage (1-based number or name) and its next transition."),
@@ -135,7 +132,7 @@ def drivers(
     date_range: DateRange = None,
     segment: SegmentFilters = None,
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
-    view: View = "human",
+    view: HumanView = "human",
     include_excluded: Annotated[
         bool,
         Query(
@@ -180,7 +177,7 @@ def stalls(
         DEFAULT_LIMIT
     ),
     min_support: MinSupport = DEFAULT_MIN_SUPPORT,
-    view: View = "human",
+    view: HumanView = "human",
 ) -> Any:
     """Per stage: stalled contacts (longest first) and over-represented touchpoints."""
     opts = segmented(request, report_options(as_of, date_range), segment)

@@ -8,10 +8,7 @@ of the same rows through the one CSV writer (``headway.safe_csv``).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -19,8 +16,7 @@ from pydantic import BaseModel
 
 from headway.api import EmailStatsReport, Headway, StatsQuery, iso, options
 from headway.errors import NotFound
-from headway.safe_csv import csv_chunks
-from headway.web.api._common import READ, errors
+from headway.web.api._common import CSV_OK, READ, csv_download, errors
 from headway.web.app_state import app_headway
 
 router = APIRouter(tags=["emails"])
@@ -34,7 +30,6 @@ Format = Annotated[
     Query(description="csv: the rows as a CSV download (formula-like cells kept as text)."),
 ]
 EmailTable = Literal["metrics", "links", "hours", "days", "stages"]
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 
 class MetricsOut(BaseModel):
@@ -161,7 +156,7 @@ class EmailOut(BaseModel):
     summary="Every email with its §6 metrics",
     response_model=EmailStatsOut,
     dependencies=READ,
-    responses=errors(401, 403, 422, extra=CSV_RESPONSE),
+    responses=errors(401, 403, 422, extra=CSV_OK),
 )
 def emails(
     request: Request,
@@ -206,7 +201,7 @@ def stats(
     "/emails/{email_id:path}/csv",
     summary="One table of an email's page as CSV",
     dependencies=READ,
-    responses=errors(401, 403, 404, 422, extra=CSV_RESPONSE),
+    responses=errors(401, 403, 404, 422, extra=CSV_OK),
 )
 def email_csv(
     request: Request,
@@ -244,22 +239,6 @@ def _table_rows(
         for row in s.rows()
         if s.recipients
     ]
-
-
-def csv_download(filename: str, rows: Iterable[dict[str, Any]]) -> StreamingResponse:
-    """Rows (dicts, columns in first-seen order) as a CSV attachment named ``filename``."""
-    listed = list(rows)
-    columns: list[str] = []
-    for row in listed:
-        columns += [c for c in row if c not in columns]
-    lines = ([row.get(c) for c in columns] for row in listed)
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return StreamingResponse(
-        csv_chunks(columns, lines, lineterminator="\r\n"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": disposition},
-    )
 
 
 @router.get(

@@ -7,11 +7,9 @@ by stored name only (never as a file on the server).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,12 +18,14 @@ from pydantic import BaseModel
 from headway.api import ContactList, iso, resolve_stage
 from headway.safe_csv import csv_chunks
 from headway.web.api._common import (
+    CSV_OK,
     MAX_OFFSET,
     READ,
     AsOf,
     DateRange,
     SegmentFilters,
     about,
+    csv_attachment,
     errors,
     page_link,
     report_options,
@@ -251,7 +251,7 @@ def breakdown(
     summary="The contacts at a stage with a status (JSON pages or a CSV download)",
     response_model=ContactsOut,
     dependencies=READ,
-    responses=errors(401, 403, 404, 422, extra={200: {"content": {"text/csv": {}}}}),
+    responses=errors(401, 403, 404, 422, extra=CSV_OK),
 )
 def contacts(
     request: Request,
@@ -305,13 +305,7 @@ def _wants_csv(request: Request) -> bool:
 
 def _csv_download(found: ContactList) -> StreamingResponse:
     filename = f"{found.journey}-{found.stage_name}-{found.status}.csv"
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return StreamingResponse(
-        _csv_chunks(found.rows(), found.stage_names),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": disposition},
-    )
+    return csv_attachment(filename, _csv_chunks(found.rows(), found.stage_names))
 
 
 def _csv_chunks(rows: list[dict[str, Any]], stage_names: tuple[str, ...]) -> Iterator[str]:

@@ -6,26 +6,26 @@ funnel, so a copied URL answers the same numbers the journey page shows.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi import Query as Q
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from headway.api import Headway, iso
 from headway.errors import InvalidInput
-from headway.safe_csv import csv_chunks
 from headway.web.api._common import (
     ADMIN,
+    CSV_OK,
     READ,
     AsOf,
     DateRange,
     SegmentFilters,
     about,
+    csv_download,
     errors,
     report_options,
     segmented,
@@ -153,7 +153,7 @@ def flow(
     "/journeys/{name:api_journey}/csv",
     summary="Any table of the journey page as CSV",
     dependencies=READ,
-    responses=errors(401, 403, 404, 422, extra={200: {"content": {"text/csv": {}}}}),
+    responses=errors(401, 403, 404, 422, extra=CSV_OK),
 )
 def table_csv(
     request: Request,
@@ -173,7 +173,7 @@ def table_csv(
     journey = stored_journey(request, name)
     with about(table):
         rows = _rows(app_headway(request), journey, table, stage, status, by, touch, opts)
-    return _csv(f"{journey.name}-{table}.csv", rows)
+    return csv_download(f"{journey.name}-{table}.csv", rows, _cell)
 
 
 def _rows(
@@ -203,20 +203,6 @@ def _rows(
     if table == "flow":
         return hw.flow(journey, stage or 1, as_of=opts).rows()
     return hw.contacts(journey, stage or 1, status, as_of=opts).rows()
-
-
-def _csv(filename: str, rows: list[dict[str, Any]]) -> StreamingResponse:
-    columns = list(rows[0]) if rows else []
-    for row in rows:  # a later row may carry a column the first lacks
-        columns += [c for c in row if c not in columns]
-    lines = ([_cell(r.get(c)) for c in columns] for r in rows)
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return StreamingResponse(
-        csv_chunks(columns, lines, lineterminator="\r\n"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": disposition},
-    )
 
 
 def _cell(value: Any) -> Any:
