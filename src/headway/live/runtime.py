@@ -28,6 +28,7 @@ from headway.backends.base import Backend
 from headway.live import updater
 from headway.live.records import last_seq
 from headway.store import Store
+from headway.store.store import drain
 
 log = logging.getLogger("headway.live")
 
@@ -207,17 +208,7 @@ class LiveRuntime:
             try:
                 if self.batch_seconds > 0:
                     time.sleep(self.batch_seconds)
-                items = [first]
-                stop = False
-                while True:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        stop = True
-                        break
-                    items.append(more)
+                items, stop = drain(self._queue, first)
                 keys = np.unique(np.concatenate([k for _, k in items]))
                 try:
                     self._update(keys)

@@ -57,6 +57,19 @@ def touch_in_write(keys: Sequence[int]) -> None:
         touched.append(np.asarray(list(keys), dtype=np.int64))
 
 
+def drain(q: queue.Queue[T | None], first: T) -> tuple[list[T], bool]:
+    """``first`` and what is queued behind it, up to the ``None`` sentinel; True if it came."""
+    items = [first]
+    while True:
+        try:
+            more = q.get_nowait()
+        except queue.Empty:
+            return items, False
+        if more is None:
+            return items, True
+        items.append(more)
+
+
 def default_db_path() -> Path:
     """The database file: ``$HEADWAY_DB`` or ``./headway.duckdb``."""
     return Path(os.environ.get("HEADWAY_DB", DEFAULT_DB))
@@ -398,17 +411,7 @@ class Store:
             first = self._queue.get()
             if first is None:
                 return
-            group = [first]
-            stop = False
-            while True:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                group.append(more)
+            group, stop = drain(self._queue, first)
             self._commit_group(group)
             if stop:
                 return
