@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from html import unescape
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ from headway.store import Store
 from headway.store.journeys import get_journey, get_source_text, list_journeys, save_journey
 from headway.web.app import create_app
 from tests.web.auth_support import Browser, form_token
+from tests.web.page_visits import page_visits
 
 HTML = {"accept": "text/html"}
 AS_OF = "2025-06-30"
@@ -36,15 +36,7 @@ MESSAGE = "stages[1].when.where.url: unknown operator 'contain' (did you mean 'c
 @pytest.fixture
 def app(store: Store) -> FastAPI:
     hw = Headway(store)
-    t0 = datetime(2025, 6, 1)
-    hw.add_activities(
-        [
-            {"contact": c, "type": "page_visit", "ts": (t0 + timedelta(hours=h)).isoformat() + "Z",
-             "properties": {"url": url}}
-            for c, visits in {"a": ["/", "/pricing"], "b": ["/"], "c": ["/pricing"]}.items()
-            for h, url in enumerate(visits)
-        ]
-    )  # fmt: skip
+    hw.add_activities(page_visits({"a": ["/", "/pricing"], "b": ["/"], "c": ["/pricing"]}))
     save_journey(store, parse_journey(GOOD.replace("Pricing <interest>", "Existing")), "x: 1")
     return create_app(store, Settings())
 

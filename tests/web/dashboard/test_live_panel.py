@@ -3,7 +3,6 @@ the CSRF token) turns the journey live; the panel then shows its state and stage
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -14,6 +13,7 @@ from headway.settings import Settings
 from headway.store import Store
 from headway.web.app import create_app
 from tests.web.auth_support import Browser, form_token
+from tests.web.page_visits import page_visits
 
 HTML = {"accept": "text/html"}
 NAME = "Pricing / <b>"
@@ -22,15 +22,7 @@ NAME = "Pricing / <b>"
 @pytest.fixture
 def app(store: Store) -> FastAPI:
     hw = Headway(store)
-    t0 = datetime(2025, 6, 1)
-    hw.add_activities(
-        [
-            {"contact": c, "type": "page_visit", "ts": (t0 + timedelta(hours=h)).isoformat() + "Z",
-             "properties": {"url": url}}
-            for c, visits in {"a": ["/", "/pricing"], "b": ["/"]}.items()
-            for h, url in enumerate(visits)
-        ]
-    )  # fmt: skip
+    hw.add_activities(page_visits({"a": ["/", "/pricing"], "b": ["/"]}))
     definition = {
         "name": NAME,
         "stages": [
