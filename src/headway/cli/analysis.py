@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from headway.cli.common import console, open_headway
-from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import (
     AsOf,
     DateRange,
@@ -19,7 +18,7 @@ from headway.cli.reports import (
     JsonFlag,
     SegmentOpt,
     pct,
-    print_json,
+    printed_json,
 )
 from headway.durations import duration
 
@@ -52,9 +51,7 @@ def compare(
     with open_headway() as hw:
         report = hw.compare(journey, range_a, range_b, as_of=opts.as_of, segment=segment)
         warnings = hw.warnings(journey, as_of=opts.as_of)
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
+    if printed_json(report, warnings, json_):
         return
     console.print(compare_table(report))
 
@@ -134,9 +131,7 @@ def time_to_convert(
             journey, as_of=opts.as_of, date_range=opts.date_range, segment=segment
         )
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
+    if printed_json(report, warnings, json_):
         return
     print_times(report)
 

@@ -10,9 +10,17 @@ from rich import box
 from rich.table import Table
 
 from headway.cli.common import console, open_headway
-from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.emails import emails_app
-from headway.cli.reports import AsOf, DateRange, JourneyArg, JsonFlag, SegmentOpt, pct, print_json
+from headway.cli.reports import (
+    AsOf,
+    DateRange,
+    JourneyArg,
+    JsonFlag,
+    SegmentOpt,
+    pct,
+    print_json,
+    printed_json,
+)
 
 if TYPE_CHECKING:
     from headway.api import EmailInfluence, EmailRanking
@@ -53,9 +61,7 @@ def attribution(
             j, models=chosen.models, order=chosen.order, human=chosen.human, as_of=opts,
             segment=segment,
         )  # fmt: skip
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
+    if printed_json(report, warnings, json_):
         return
     title = f"{report.journey} — conversions credited to touchpoints"
     caption = (

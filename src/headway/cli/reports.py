@@ -14,7 +14,9 @@ from headway.cli.discovery import print_warnings, with_warnings
 from headway.durations import duration
 
 if TYPE_CHECKING:
-    from headway.api import FunnelReport
+    from collections.abc import Sequence
+
+    from headway.api import FunnelReport, JourneyWarning
 
 JourneyArg = Annotated[
     str, typer.Argument(help="A journey file (.yaml/.json) or a stored journey's name.")
@@ -59,10 +61,7 @@ def funnel(
     with open_headway() as hw:
         report = hw.funnel(journey, as_of=opts.as_of, date_range=opts.date_range, segment=segment)
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
-    else:
+    if not printed_json(report, warnings, json_):
         console.print(funnel_table(report))
 
 
@@ -83,9 +82,7 @@ def trends(
             journey, by, as_of=opts.as_of, date_range=opts.date_range, segment=segment
         )
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
+    if printed_json(report, warnings, json_):
         return
     table = Table(title=f"{report.journey} — conversion by entry {by}")
     for col in ("period", "entered", "converted", "conversion"):
@@ -126,9 +123,7 @@ def breakdown(
             segment=segment,
         )
         warnings = hw.warnings(journey, as_of=opts.as_of, date_range=opts.date_range)
-    print_warnings(warnings)
-    if json_:
-        print_json(with_warnings(report.to_dict(), warnings))
+    if printed_json(report, warnings, json_):
         return
     table = Table(title=f"{report.journey} — by {by} ({touch} touch)")
     table.add_column("value")
@@ -181,3 +176,12 @@ def pct(value: float | None) -> str:
 def print_json(data: Any) -> None:
     """Print JSON to stdout without Rich markup."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def printed_json(report: Any, warnings: Sequence[JourneyWarning], json_: bool) -> bool:
+    """Print the journey's warnings (stderr), then with ``json_`` the report's JSON with them;
+    True when the JSON was printed (so the command prints no table)."""
+    print_warnings(warnings)
+    if json_:
+        print_json(with_warnings(report.to_dict(), warnings))
+    return json_
