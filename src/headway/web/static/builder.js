@@ -72,6 +72,16 @@
     return node;
   }
 
+  // A titled section of the builder: <section class="b-group"> labelled by its <h3>.
+  function group(key, title) {
+    var box = el("section", "b-group");
+    box.setAttribute("aria-labelledby", "b-" + key + "-heading");
+    var heading = el("h3", null, title);
+    heading.id = "b-" + key + "-heading";
+    box.append(heading);
+    return box;
+  }
+
   function nextId(prefix) { uid += 1; return "b-" + prefix + "-" + uid; }
 
   // A labelled control: <div class="b-field"><label for=…>…</label>control</div>
@@ -587,11 +597,7 @@
     journey.append(optionalCondition("filter", " Only activities that match a filter", "Filter: every activity must match"));
     body.append(journey);
 
-    var stagesBox = el("section", "b-group");
-    stagesBox.setAttribute("aria-labelledby", "b-stages-heading");
-    var heading = el("h3", null, "Stages");
-    heading.id = "b-stages-heading";
-    stagesBox.append(heading);
+    var stagesBox = group("stages", "Stages");
     var ol = el("ol", "b-cards");
     ol.id = "b-stages";
     state.stages.forEach(function (s, i) { ol.append(stageCard(s, i)); });
@@ -609,11 +615,8 @@
     stagesBox.append(addStage);
     body.append(stagesBox);
 
-    var exBox = el("section", "b-group");
-    exBox.setAttribute("aria-labelledby", "b-exclusions-heading");
-    var exHeading = el("h3", null, "Exclusions");
-    exHeading.id = "b-exclusions-heading";
-    exBox.append(exHeading, el("p", "b-hint", "An attempt is void when such an activity lies between two stages."));
+    var exBox = group("exclusions", "Exclusions");
+    exBox.append(el("p", "b-hint", "An attempt is void when such an activity lies between two stages."));
     var exList = el("ol", "b-cards");
     (state.exclusions || []).forEach(function (e, i) { exList.append(exclusionCard(e, i)); });
     exBox.append(exList);
@@ -627,11 +630,7 @@
     exBox.append(addExclusion);
     body.append(exBox);
 
-    var exit = el("section", "b-group");
-    exit.setAttribute("aria-labelledby", "b-exit-heading");
-    var exitHeading = el("h3", null, "Exit");
-    exitHeading.id = "b-exit-heading";
-    exit.append(exitHeading);
+    var exit = group("exit", "Exit");
     exit.append(optionalCondition("exit_when", " Contacts drop off when an activity matches", "Exit when"));
     body.append(exit);
   }
