@@ -12,6 +12,7 @@ from rich.table import Table
 
 from headway.cli.common import console, open_headway
 from headway.cli.reports import (
+    SIGNIFICANT,
     AsOf,
     DateRange,
     JourneyArg,
@@ -24,8 +25,6 @@ from headway.durations import duration
 
 if TYPE_CHECKING:
     from headway.api import CompareReport, TimeToConvertReport
-
-SIGNIFICANT = 0.05
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 from headway.cli.common import console, open_headway
 from headway.cli.discovery import print_warnings, with_warnings
 from headway.cli.reports import (
+    SIGNIFICANT,
     AsOf,
     DateRange,
     JourneyArg,
@@ -27,7 +28,6 @@ from headway.service.types import DEFAULT_LIMIT, DEFAULT_MIN_SUPPORT
 if TYPE_CHECKING:
     from headway.api import DriversReport, StageStalls, StallsReport, Transition
 
-SIGNIFICANT = 0.05  # q below which the plain-language line is printed
 LEGEND = (
     "with / without: share who reached the next stage with and without the touchpoint. "
     "× as likely (rate ratio) compares contacts of the same age, with its 95% interval; q: "

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from headway.api import FunnelReport, JourneyWarning
 
+SIGNIFICANT = 0.05  # p or q below which a figure is marked significant
+
 JourneyArg = Annotated[
     str, typer.Argument(help="A journey file (.yaml/.json) or a stored journey's name.")
 ]

@@ -9,6 +9,7 @@ from headway.api import ReportOptions, options
 from headway.durations import duration
 
 VIEWS = ("human", "all")
+SIGNIFICANT = 0.05  # p or q below which a figure is marked significant
 VIEW_LABELS = {"human": "Human (bots excluded)", "all": "All (bots included)"}
 
 

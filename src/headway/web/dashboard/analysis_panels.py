@@ -20,13 +20,12 @@ from headway.errors import HeadwayError
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
 from headway.web.dashboard import analysis_figures as figs
-from headway.web.dashboard._formats import FMT
+from headway.web.dashboard._formats import FMT, SIGNIFICANT
 from headway.web.dashboard.journey_view import stored_journey, view_from
 from headway.web.templating import render
 
 router = APIRouter()
 DEFAULT_DAYS = 28  # each default range: four whole weeks
-SIGNIFICANT = 0.05
 
 
 def default_ranges(as_of_day: date) -> tuple[str, str]:

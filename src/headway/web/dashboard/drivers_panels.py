@@ -18,14 +18,13 @@ from fastapi.responses import HTMLResponse
 from headway.api import times
 from headway.web.app_state import app_headway
 from headway.web.auth import page_scope
-from headway.web.dashboard._formats import FMT, view_of
+from headway.web.dashboard._formats import FMT, SIGNIFICANT, view_of
 from headway.web.dashboard.journey_view import stored_journey, view_from
 from headway.web.templating import render
 
 router = APIRouter()
 TOP_DRIVERS = 5  # touchpoints shown per transition
 STALLED_SHOWN = 10  # stalled contacts listed per stage
-SIGNIFICANT = 0.05
 
 
 def ratio_text(value: float, low: float, high: float) -> str:
