@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
-from headway.api import ReportOptions, parse_date_range, parse_instant, utc_now
+from headway.api import ReportOptions, iso, parse_date_range, parse_instant, utc_now
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.safe_csv import csv_chunks
 from headway.web.auth import require_scope
@@ -170,6 +171,17 @@ def page_link(request: Request, offset: int, limit: int | None, total: int) -> s
 
 
 CSV_OK: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}  # OpenAPI
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: times in ISO 8601, lists joined by ``; ``, dicts as ``k=v; …``."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return value
 
 
 def csv_attachment(filename: str, chunks: Iterable[str]) -> StreamingResponse:

@@ -8,14 +8,13 @@ by stored name only (never as a file on the server).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from headway.api import ContactList, iso, resolve_stage
+from headway.api import ContactList, resolve_stage
 from headway.safe_csv import csv_chunks
 from headway.web.api._common import (
     CSV_OK,
@@ -26,6 +25,7 @@ from headway.web.api._common import (
     SegmentFilters,
     about,
     csv_attachment,
+    csv_cell,
     errors,
     page_link,
     report_options,
@@ -312,9 +312,5 @@ def _csv_chunks(rows: list[dict[str, Any]], stage_names: tuple[str, ...]) -> Ite
     """The CSV text in pieces (header first), formula-like cells kept as text."""
     columns = ["contact", "reached", "last_stage", "status", "stalled"]
     columns += [f"t_{n}" for n in stage_names]
-    lines = ([_iso(r[c]) for c in columns] for r in rows)
+    lines = ([csv_cell(r[c]) for c in columns] for r in rows)
     return csv_chunks(columns, lines, lineterminator="\r\n")
-
-
-def _iso(value: Any) -> Any:
-    return iso(value) if isinstance(value, datetime) else value

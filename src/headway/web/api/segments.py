@@ -6,7 +6,6 @@ funnel, so a copied URL answers the same numbers the journey page shows.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -15,7 +14,7 @@ from fastapi import Query as Q
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from headway.api import Headway, iso
+from headway.api import Headway
 from headway.errors import InvalidInput
 from headway.web.api._common import (
     ADMIN,
@@ -25,6 +24,7 @@ from headway.web.api._common import (
     DateRange,
     SegmentFilters,
     about,
+    csv_cell,
     csv_download,
     errors,
     report_options,
@@ -173,7 +173,7 @@ def table_csv(
     journey = stored_journey(request, name)
     with about(table):
         rows = _rows(app_headway(request), journey, table, stage, status, by, touch, opts)
-    return csv_download(f"{journey.name}-{table}.csv", rows, _cell)
+    return csv_download(f"{journey.name}-{table}.csv", rows, csv_cell)
 
 
 def _rows(
@@ -203,16 +203,6 @@ def _rows(
     if table == "flow":
         return hw.flow(journey, stage or 1, as_of=opts).rows()
     return hw.contacts(journey, stage or 1, status, as_of=opts).rows()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
 
 
 # -- cohorts -----------------------------------------------------------------------------
