@@ -7,7 +7,8 @@ server's data stays as every other test expects it.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from headway.store import Store
@@ -24,10 +25,11 @@ def copy_demo(demo_db: Path, directory: Path) -> Path:
     return copy
 
 
+@contextmanager
 def serve_copy(
     demo_db: Path, directory: Path, prepare: Callable[[Store], None] | None = None
-) -> DemoServer:
-    """Serve a copy of the demo world, after ``prepare(store)`` changed it."""
+) -> Iterator[DemoServer]:
+    """Serve a copy of the demo world, after ``prepare(store)`` changed it; stop on exit."""
     copy = copy_demo(demo_db, directory)
     if prepare is not None:
         store = Store(copy)
@@ -35,4 +37,8 @@ def serve_copy(
             prepare(store)
         finally:
             store.close()
-    return serve(copy)
+    server = serve(copy)
+    try:
+        yield server
+    finally:
+        server.stop()

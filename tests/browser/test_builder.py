@@ -81,11 +81,8 @@ stall_after: 36h
 @pytest.fixture(scope="module")
 def builder_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A copy of the demo world to save journeys into (the shared one stays unchanged)."""
-    server = serve_copy(demo_db, tmp_path_factory.mktemp("builder"))
-    try:
+    with serve_copy(demo_db, tmp_path_factory.mktemp("builder")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def ready(page: Page) -> None:

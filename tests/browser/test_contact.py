@@ -60,11 +60,8 @@ def add_script_contact(store: Store) -> None:
 @pytest.fixture(scope="module")
 def script_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A copy of the demo world with the ``<script>`` contact, served on its own port."""
-    server = serve_copy(demo_db, tmp_path_factory.mktemp("script"), add_script_contact)
-    try:
+    with serve_copy(demo_db, tmp_path_factory.mktemp("script"), add_script_contact) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_contact_page_lists_activities_and_marks_stages(

@@ -32,11 +32,8 @@ MESSAGE = "stages[1].when.where.url: unknown operator 'contain' (did you mean 'c
 @pytest.fixture(scope="module")
 def editor_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """A copy of the demo world to save journeys into (the shared one stays unchanged)."""
-    server = serve_copy(demo_db, tmp_path_factory.mktemp("editor"))
-    try:
+    with serve_copy(demo_db, tmp_path_factory.mktemp("editor")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_editor_validates_as_you_type_and_previews_counts(
