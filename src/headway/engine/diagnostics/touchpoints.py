@@ -31,6 +31,7 @@ from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.conditions import Params, compile_condition
 from headway.conditions.sql_dialect import SqlDialect
+from headway.engine.email.delivery import human as human_only
 from headway.engine.kernel.inputs import (
     ACTIVITY,
     CONTACT,
@@ -226,9 +227,7 @@ def _rows(
     if window is not None and window.end is not None:
         where.append(exp.LTE(this=ts.copy(), expression=params.add(window.end)))
     if human:
-        where.append(
-            exp.not_(exp.Coalesce(this=exp.column("bot", ACTIVITY), expressions=[exp.false()]))
-        )
+        where.append(human_only(ACTIVITY))
     if journey.filter is not None:
         where.append(compile_condition(journey.filter, scope, params))
     conds = [projected(s.when, scope, params) for s in journey.stages]

@@ -6,11 +6,13 @@ one, at its first ``email_delivered``; otherwise, for an email whose sender repo
 when the pair was sent (``email_sent``) and did not bounce (``email_bounce``), at its first
 send. Counted over activities, the same rule is "reported deliveries, else sent − bounces"
 (``DELIVERED_COUNT``, the statistics report's). **Human** engagement leaves out activities
-labelled ``bot`` (``HUMAN``); bounces are every ``email_bounce``, hard ones those with
+labelled ``bot`` (``human()``, ``HUMAN`` in SQL text); bounces are every ``email_bounce``, hard ones those with
 ``bounce_type`` ``hard``.
 """
 
 from __future__ import annotations
+
+from sqlglot import exp
 
 # The delivered (contact, email) pairs as of ``$as_of`` as CTEs ending in
 # ``hw_delivered(contact_key, email, at)``; ``{only}`` narrows the events (e.g. to one email).
@@ -42,8 +44,15 @@ DELIVERED_COUNT = (
     "CASE WHEN delivered_reported > 0 THEN delivered_reported ELSE greatest(sent - bounces, 0) END"
 )
 
-# An activity a person made (not labelled bot) in the human view, ``$human`` true.
-HUMAN = "NOT (coalesce(bot, false) AND $human)"
+
+def human(table: str | None = None) -> exp.Expression:
+    """An activity a person made: not labelled ``bot`` (an unlabelled one counts as human)."""
+    column = exp.column("bot", table) if table else exp.column("bot")
+    return exp.not_(exp.func("coalesce", column, exp.false()))
+
+
+# The same rule in SQL text, applied only in the human view (``$human`` true).
+HUMAN = f"NOT ({human().this.sql()} AND $human)"
 
 
 def delivered_pairs(*, one_email: bool = False) -> str:

@@ -24,6 +24,7 @@ from sqlglot import exp
 from headway.backends.base import Backend
 from headway.backends.query import Query
 from headway.engine.diagnostics.drivers import SEND_TYPES
+from headway.engine.email.delivery import human as human_only
 from headway.engine.funnel.outcomes import DROPPED, outcomes
 from headway.engine.kernel.match_types import NOT_REACHED
 from headway.engine.kernel.run import Matched
@@ -237,7 +238,7 @@ def _sequences(
         type_code = exp.column("type_code", a)
         inner = inner.where(exp.not_(type_code.isin(*[exp.Literal.number(c) for c in left_out])))
     if human:
-        inner = inner.where(exp.not_(exp.func("coalesce", exp.column("bot", a), exp.false())))
+        inner = inner.where(human_only(a))
     outer = (
         exp.select("*")
         .from_(inner.subquery("s"))
