@@ -123,8 +123,11 @@ def test_transitions_become_signed_webhooks_and_the_digest_is_mailed(tmp_path: P
                 "/api/v1/deliveries", params={"status": "delivered"}).json()) == 4)  # fmt: skip
 
             hook.status = 503  # the receiver is down
-            bob = [activity(4, "bob", "page_visit", t0 + timedelta(seconds=0.05)),
-                   activity(5, "bob", "form_submission", t0 + timedelta(seconds=0.15))]  # fmt: skip
+            # Stamped now, not back in ann's time: a digest period that closed meanwhile (a
+            # slow first match) must not get activities after its digest was sent.
+            t1 = datetime.now(UTC) - timedelta(seconds=0.2)
+            bob = [activity(4, "bob", "page_visit", t1),
+                   activity(5, "bob", "form_submission", t1 + timedelta(seconds=0.1))]  # fmt: skip
             assert http.post("/api/v1/activities", json=bob).json()["accepted"] == 2
             wait_for("retries during the outage", lambda: hook.refused >= 4)
             pending = http.get("/api/v1/deliveries", params={"status": "pending"}).json()
