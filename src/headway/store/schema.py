@@ -9,6 +9,7 @@ from __future__ import annotations
 from headway.store import catalog
 from headway.store.action_tables import ACTION_TABLES
 from headway.store.live_tables import LIVE_TABLES
+from headway.store.saved_matches import SAVED_MATCH_TABLES
 
 MIGRATIONS: list[list[str]] = [
     # 1: the activity log and the dictionaries that make the engine fast.
@@ -167,6 +168,9 @@ MIGRATIONS: list[list[str]] = [
     # 10: journey actions (store/action_tables.py, headway/actions/): subscriptions, durable
     # deliveries, holdout records, cohort syncs and digests.
     ACTION_TABLES,
+    # Saved journey matches and the journal of touched contacts that extends them
+    # (store/saved_matches.py): the journey page after a restart does not match again.
+    SAVED_MATCH_TABLES,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

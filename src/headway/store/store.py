@@ -32,7 +32,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from headway.errors import StoreError
-from headway.store import appends, live_tables
+from headway.store import appends, live_tables, saved_matches
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.open_stores import lookup
@@ -174,9 +174,13 @@ class Store:
         # Live journeys exist but no live worker listens (a command run without the server):
         # an append then marks their states stale, and the server rebuilds them at start.
         self._live_offline = False
+        # A match is saved in the file (store/saved_matches.py): writes journal the contacts
+        # they touch, so the saved match is extended rather than matched again.
+        self.journaling = False
         if not read_only:
             self._migrate()
             self._live_offline = live_tables.any_live(self._conn)
+            self.journaling = saved_matches.any_saved(self._conn)
         elif self._version() < SCHEMA_VERSION:
             raise StoreError(f"{self.path} is not a Headway database (or needs an upgrade)")
 
@@ -249,12 +253,15 @@ class Store:
         with self._write_lock:
             conn = self._write_conn()
             conn.execute("BEGIN TRANSACTION")
-            self._touched = [] if self._append_listeners or self._live_offline else None
+            listening = self._append_listeners or self._live_offline or self.journaling
+            self._touched = [] if listening else None
             token = _TOUCHED.set(self._touched)
             try:
                 out = fn(conn)
-                if self._touched and not self._append_listeners:
+                if self._touched and (self._live_offline and not self._append_listeners):
                     live_tables.mark_stale(conn)
+                if self._touched and self.journaling:
+                    saved_matches.journal(conn, self._touched)
             except BaseException:
                 self._touched = None
                 conn.execute("ROLLBACK")
