@@ -6,7 +6,7 @@ kept in ``schema_version``. Append new migrations at the end; never edit an appl
 
 from __future__ import annotations
 
-from headway.store import catalog
+from headway.store import catalog, property_columns
 from headway.store.action_tables import ACTION_TABLES
 from headway.store.live_tables import LIVE_TABLES
 from headway.store.saved_matches import SAVED_MATCH_TABLES
@@ -171,6 +171,9 @@ MIGRATIONS: list[list[str]] = [
     # Saved journey matches and the journal of touched contacts that extends them
     # (store/saved_matches.py): the journey page after a restart does not match again.
     SAVED_MATCH_TABLES,
+    # Typed property columns (store/property_columns.py): which common property paths have
+    # their own typed column in activities; opening the database adds and backfills them.
+    property_columns.CREATE,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
