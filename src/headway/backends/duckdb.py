@@ -10,7 +10,7 @@ import pyarrow as pa
 from headway import memory_budget
 from headway.backends import duckdb_partitions
 from headway.backends.base import ContactKernel
-from headway.backends.duckdb_dialect import DUCKDB_DIALECT, DUCKDB_SQL
+from headway.backends.duckdb_dialect import DUCKDB_DIALECT, DUCKDB_SQL, DuckDBSql
 from headway.backends.query import Query
 from headway.conditions.sql_dialect import SqlDialect
 from headway.model.dialect import Dialect
@@ -39,11 +39,16 @@ class DuckDBBackend:
     name = "duckdb"
     relations = STORE_RELATIONS
     dialect: Dialect = DUCKDB_DIALECT  # conditions are checked in RE2, as DuckDB runs them
-    sql: SqlDialect = DUCKDB_SQL  # JSON pointers, json_type, to_json equality
 
     def __init__(self, store: Store, memory_budget: int | None = None) -> None:
         self.store = store
         self.memory_budget = memory_budget  # None: the process's (headway.memory_budget)
+
+    @property
+    def sql(self) -> SqlDialect:
+        """JSON pointers, json_type, to_json equality; and the store's typed columns."""
+        typed = self.store.typed_columns()
+        return DuckDBSql(typed) if typed else DUCKDB_SQL
 
     def arrow(self, query: Query) -> pa.Table:
         """Run a query tree with its bound parameters."""

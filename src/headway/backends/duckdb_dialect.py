@@ -23,6 +23,7 @@ from sqlglot import exp
 from headway.conditions.predicates import is_number, typed_param
 from headway.conditions.scope import Params
 from headway.conditions.sql_dialect import Keys, Test
+from headway.conditions.typed import NO_TYPED, TypedColumns
 
 RE2 = "the engine's regex dialect (RE2)"
 _CACHE_SIZE = 4096
@@ -150,6 +151,9 @@ class DuckDBSql:
     """
 
     name = "duckdb"
+
+    def __init__(self, typed: TypedColumns = NO_TYPED) -> None:
+        self.typed = typed  # the store's typed property columns (store/property_columns.py)
 
     def json_eq(self, props: exp.Expr, keys: Keys, value: Any, params: Params) -> exp.Expr:
         """JSON text equality (strings, booleans) or DOUBLE equality (numbers)."""

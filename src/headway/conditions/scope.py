@@ -1,8 +1,8 @@
 """Where a compiled condition finds its columns, and where its values go.
 
 ``Scope`` names the column expressions of one activity row (so the same condition compiles
-against the ``activities`` table, an alias of it, or any relation of the same shape) and the
-backend's ``SqlDialect`` that renders its JSON tests.
+against the ``activities`` table, an alias of it, or any relation of the same shape), the
+typed property columns beside it, and the backend's ``SqlDialect`` that renders its JSON tests.
 ``Params`` hands out named placeholders (``$p0`` in DuckDB, ``:p0`` in Spark) and keeps
 their values: no value from a definition ever becomes SQL text.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from headway.conditions.sql_dialect import SqlDialect
+from headway.conditions.typed import NO_TYPED, TypedColumns
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Scope:
     source: exp.Expr = field(default_factory=lambda: exp.column("source"))
     bot: exp.Expr = field(default_factory=lambda: exp.column("bot"))
     contact: exp.Expr = field(default_factory=lambda: exp.column("contact"))
+    # Typed columns beside ``properties`` (conditions/typed.py); used only while
+    # ``properties`` is the column they shred.
+    typed: TypedColumns = field(default=NO_TYPED, kw_only=True)
 
 
 class Params:

@@ -18,6 +18,7 @@ from sqlglot import exp
 
 if TYPE_CHECKING:
     from headway.conditions.scope import Params
+    from headway.conditions.typed import TypedColumns
 
 Keys = tuple[str, ...]
 Test = Callable[[exp.Expr], exp.Expr]  # builds a test over a value expression
@@ -27,6 +28,7 @@ class SqlDialect(Protocol):
     """The SQL a backend renders JSON property tests and text functions with."""
 
     name: str  # the SQLGlot dialect queries are rendered in ("duckdb", "spark")
+    typed: TypedColumns  # the typed property columns of the backend's data (conditions/typed.py)
 
     def json_eq(self, props: exp.Expr, keys: Keys, value: Any, params: Params) -> exp.Expr:
         """The property equals ``value`` with its JSON type (``"5"`` never equals ``5``)."""

@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from headway.store import catalog, catalog_counts
+from headway.store import catalog, catalog_counts, property_columns
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
@@ -225,17 +225,21 @@ def _append_prepared(
     pairs = contacts.type_contacts if contacts is not None else None
     if not (no_dups and rows is not None and catalog_counts.record_batch(conn, rows, pairs)):
         catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
+    # The typed property columns are filled here, from one parse of each row's properties.
+    typed, values = property_columns.insert_columns(conn, "k.properties")
     row = conn.execute(
-        """INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
-                                   bot_reason, source, import_id)
+        f"""INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
+                                   bot_reason, source, import_id{"".join(", " + n for n in typed)})
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source,
-               CAST(? AS INTEGER)
+               CAST(? AS INTEGER){values}
         FROM _hw_keep k
         JOIN _hw_keys c ON c.contact = k.contact
         JOIN activity_types t ON t.name = k.type""",
         [import_id],
     ).fetchone()
     accepted = int(row[0]) if row else 0
+    if accepted:
+        property_columns.grow(conn)  # paths that have just become common get their column
     if index is not None:
         index.add(hashes, accepted)
     if touched is not None and accepted:

@@ -38,6 +38,7 @@ SHARED_TABLES = frozenset(
         "erased_contacts",
         "cohorts",
         "saved_views",
+        "property_columns",  # which property paths have typed columns (no values)
         "live_journeys",
         "live_versions",
         *action_tables.SHARED,

@@ -77,17 +77,14 @@ def grow(conn: duckdb.DuckDBPyConnection, min_activities: int = MIN_ACTIVITIES) 
         ).fetchall()
     }
     added: list[tuple[Keys, str, str]] = []
-    for keys, kind in wanted:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for path, kind in wanted:
+        keys = _keys(path)
         name = _name(keys, kind, taken)
         taken.add(name)
         added.append((keys, kind, name))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    for keys, kind, name in added:
         conn.execute(f'ALTER TABLE activities ADD COLUMN "{name}" {SQL_TYPES[kind]}')
-        conn.execute(
-            "INSERT INTO property_columns VALUES (?, ?, ?, ?)",
-            [json.dumps(list(keys)), kind, name, now],
-        )
+        conn.execute("INSERT INTO property_columns VALUES (?, ?, ?, ?)", [path, kind, name, now])
     sets = ", ".join(
         f'"{name}" = {value}'
         for (_, _, name), value in zip(added, _values(added, "properties"), strict=True)
@@ -108,9 +105,9 @@ def _columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[Keys, str, str]]:
 
 def _common(
     conn: duckdb.DuckDBPyConnection, min_activities: int, limit: int
-) -> list[tuple[Keys, str]]:
+) -> list[tuple[str, str]]:
     """The (path, kind) pairs seen at least ``min_activities`` times without a column yet,
-    the most frequent first."""
+    the most frequent first (paths spelt as the catalogue spells them)."""
     try:
         rows = conn.execute(
             f"""SELECT path, kind, n FROM (
@@ -124,7 +121,7 @@ def _common(
         ).fetchall()
     except duckdb.CatalogException:
         return []
-    return [(_keys(path), kind) for path, kind, _ in rows if kind in KINDS]
+    return [(str(path), str(kind)) for path, kind, _ in rows if kind in KINDS]
 
 
 def _values(columns: list[tuple[Keys, str, str]], properties: str) -> list[str]:

@@ -31,8 +31,9 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
+from headway.conditions.typed import TypedColumns
 from headway.errors import StoreError
-from headway.store import appends, live_tables, saved_matches
+from headway.store import appends, live_tables, property_columns, saved_matches
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.open_stores import lookup
@@ -179,6 +180,9 @@ class Store:
         self.journaling = False
         if not read_only:
             self._migrate()
+            # Paths that became common while no append ran (an older log, just migrated) get
+            # their typed columns now (store/property_columns.py).
+            self.write(property_columns.grow)
             self._live_offline = live_tables.any_live(self._conn)
             self.journaling = saved_matches.any_saved(self._conn)
         elif self._version() < SCHEMA_VERSION:
@@ -195,6 +199,11 @@ class Store:
             self._local.cursor = cur
             self._local.epoch = self._epoch
         return cur
+
+    def typed_columns(self) -> TypedColumns:
+        """The log's typed property columns (store/property_columns.py)."""
+        with self._reading():
+            return property_columns.load(self.cursor())
 
     def execute(self, query: str | exp.Expression, params: Params = None) -> Results:
         """Run a read query; rows and column names."""

@@ -55,6 +55,7 @@ from sqlglot import exp
 
 from headway.conditions.predicates import is_number, typed_param
 from headway.conditions.sql_dialect import Keys, Test
+from headway.conditions.typed import NO_TYPED, TypedColumns
 
 if TYPE_CHECKING:
     from headway.conditions.scope import Params
@@ -68,6 +69,7 @@ class SparkSql:
     """Spark 4 SQL for condition predicates over ``properties`` JSON text (``SqlDialect``)."""
 
     name = "spark"
+    typed: TypedColumns = NO_TYPED  # typed property columns (none until exports carry them)
 
     def __init__(self, parsed: tuple[exp.Expr, exp.Expr] | None = None) -> None:
         self._parsed = parsed  # (properties text, the column holding its parsed variant)

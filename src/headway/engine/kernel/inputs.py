@@ -17,6 +17,7 @@ from sqlglot import exp
 from headway.backends.query import Query
 from headway.conditions import Params, Scope, compile_condition, type_test
 from headway.conditions.sql_dialect import SqlDialect
+from headway.conditions.typed import TypedColumns
 from headway.engine.options import DateWindow, ReportOptions
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, walk
 from headway.model.journey import Journey, Stage
@@ -50,6 +51,7 @@ def activity_scope(type_codes: Mapping[str, int], sql: SqlDialect) -> Scope:
         source=exp.column("source", ACTIVITY),
         bot=exp.column("bot", ACTIVITY),
         contact=exp.column("id", CONTACT),
+        typed=sql.typed,  # the typed property columns beside ``properties``
     )
 
 
@@ -209,7 +211,9 @@ def _segment_filters(options: ReportOptions, scope: Scope, params: Params) -> li
         key = exp.column("contact_key", ACTIVITY)
         out.append(key.isin(*keys) if keys else exp.false())
     if segment.attributes is not None:
-        attributes = replace(scope, properties=exp.column("attributes", CONTACT))
+        attributes = replace(
+            scope, properties=exp.column("attributes", CONTACT), typed=TypedColumns()
+        )
         out.append(compile_condition(segment.attributes, attributes, params))
     return out
 

@@ -1,0 +1,144 @@
+"""An existing database gains typed property columns when it opens, and answers the same."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from headway.api import Headway
+from headway.backends.duckdb import DuckDBBackend
+from headway.backends.duckdb_dialect import DUCKDB_SQL
+from headway.conditions.sql_dialect import SqlDialect
+from headway.engine.kernel.inputs import match_query
+from headway.engine.options import ReportOptions
+from headway.store import Store, property_columns
+from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+TYPED_INDEX = MIGRATIONS.index(property_columns.CREATE)  # 0-based: schema TYPED_INDEX + 1
+JOURNEY = {
+    "name": "typed",
+    "window": "7d",
+    "stages": [
+        {
+            "name": "Blog",
+            "when": {"type": "page_visit", "where": {"url": {"starts_with": "/blog"}}},
+        },
+        {"name": "Pricing", "when": {"type": "page_visit", "where": {"url": "/pricing"}}},
+        {"name": "Big", "when": {"type": "purchase", "where": {"value": {"gte": 50}}}},
+        {"name": "Trial", "when": {"type": "form_submission", "where": {"form": "trial"}}},
+    ],
+}
+
+
+class JsonOnlyBackend(DuckDBBackend):
+    """The DuckDB backend reading every property out of the JSON (the typed columns unused)."""
+
+    @property
+    def sql(self) -> SqlDialect:
+        """The dialect without typed columns."""
+        return DUCKDB_SQL
+
+
+def activities(n: int = 6000) -> list[dict[str, Any]]:
+    """Page visits, purchases and forms of 200 contacts; some values of the other JSON type."""
+    rng = random.Random(13)
+    start = datetime(2025, 1, 1)
+    urls: list[Any] = ["/blog/a", "/blog/b", "/pricing", "/home", 7, None]
+    out = []
+    for i in range(n):
+        kind = rng.choice(["page_visit", "purchase", "form_submission"])
+        props: dict[str, Any] = {
+            "page_visit": {"url": rng.choice(urls)},
+            "purchase": {"value": rng.choice([10, 50, 99.5, "75"])},
+            "form_submission": {"form": rng.choice(["trial", "contact", 1])},
+        }[kind]
+        out.append(
+            {
+                "id": f"x{i}",
+                "contact": f"c{rng.randrange(200)}",
+                "type": kind,
+                "ts": (start + timedelta(minutes=37 * i)).isoformat() + "Z",
+                "properties": props,
+            }
+        )
+    return out
+
+
+def make_old(path: Path) -> None:
+    """Put the file back to the schema before typed columns (columns and table dropped)."""
+    conn = duckdb.connect(str(path))
+    for (name,) in conn.execute("SELECT name FROM property_columns").fetchall():
+        conn.execute(f'ALTER TABLE activities DROP COLUMN "{name}"')
+    for statements in MIGRATIONS[TYPED_INDEX:]:
+        for statement in statements:
+            if statement.lstrip().upper().startswith("CREATE TABLE"):
+                conn.execute(f"DROP TABLE IF EXISTS {statement.split('(')[0].split()[-1]}")
+    conn.execute("DELETE FROM schema_version WHERE version > ?", [TYPED_INDEX])
+    conn.close()
+
+
+def test_an_older_database_is_shredded_on_open_and_answers_the_same(tmp_path: Path) -> None:
+    """Schema before typed columns -> current: columns added and backfilled, same funnel."""
+    old = tmp_path / "old.duckdb"
+    with Store(old) as store:
+        Headway(store).add_activities(activities())
+        assert store.typed_columns()  # appends past MIN_ACTIVITIES added columns already
+    make_old(old)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(old, copy)
+
+    with Store(old) as store:
+        assert store.execute("SELECT max(version) FROM schema_version").scalar() == SCHEMA_VERSION
+        typed = store.typed_columns()
+        url = typed.column(("url",), "string")
+        assert url and typed.column(("value",), "number") and typed.column(("form",), "string")
+        assert (
+            store.execute(
+                f"SELECT count(*) FROM activities WHERE {url} = json_extract_string(properties, '/url')"
+            ).scalar()
+            == store.execute(
+                "SELECT count(*) FROM activities WHERE json_type(properties, '/url') = 'VARCHAR'"
+            ).scalar()
+        )
+        hw = Headway(store)
+        journey = hw.journey(JOURNEY)
+        sql = match_query(
+            journey, hw.backend.type_codes(), ReportOptions(as_of=datetime(2025, 3, 1)),
+            sql=hw.backend.sql,
+        ).sql("duckdb")  # fmt: skip
+        assert url in sql and "json" not in sql.lower()  # every test reads a typed column
+        typed_report = hw.funnel(journey, as_of="2025-03-01")
+
+    with Store(copy) as store:
+        plain_report = Headway(store, backend=JsonOnlyBackend(store)).funnel(
+            Headway(store).journey(JOURNEY), as_of="2025-03-01"
+        )
+    assert typed_report == plain_report
+    assert typed_report.stages[0].reached > 0
+
+
+def test_appends_fill_the_columns_and_reads_see_them(tmp_path: Path) -> None:
+    """Rows appended after the columns exist carry their values; a new common path is added."""
+    with Store(tmp_path / "a.duckdb") as store:
+        hw = Headway(store)
+        hw.add_activities(activities(1200))
+        before = set(store.typed_columns().columns.values())
+        rows = [
+            {"id": f"n{i}", "contact": "c1", "type": "signup", "ts": "2025-06-01T00:00:00Z",
+             "properties": {"plan": "pro" if i % 2 else True}}
+            for i in range(2 * property_columns.MIN_ACTIVITIES)
+        ]  # fmt: skip
+        hw.add_activities(rows)
+        typed = store.typed_columns()
+        plan_s, plan_b = typed.column(("plan",), "string"), typed.column(("plan",), "boolean")
+        assert plan_s and plan_b and before < set(typed.columns.values())
+        counts = store.execute(
+            f"SELECT count({plan_s}), count({plan_b}), count(*) FROM activities"
+            " WHERE type_code = (SELECT code FROM activity_types WHERE name = 'signup')"
+        ).rows[0]
+        assert counts == (1000, 1000, 2000)
