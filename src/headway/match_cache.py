@@ -29,6 +29,7 @@ from headway.engine.kernel.run import Matched, match_journey, match_spec
 from headway.engine.options import ReportOptions
 from headway.memo import Memo
 from headway.model.journey import Journey
+from headway.saved_match_store import SavedMatchStore
 
 T = TypeVar("T")
 DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
@@ -46,11 +47,19 @@ class _Latest:
 class MatchCache:
     """Matches by (generation, matcher-input query at the horizon, match spec)."""
 
-    def __init__(self, backend: DuckDBBackend, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+    def __init__(
+        self,
+        backend: DuckDBBackend,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        *,
+        save: bool = True,
+    ) -> None:
         self.backend = backend
         self.store = backend.store
         self.memo = Memo(budget_bytes)
         self._latest = _Latest(-1, None)
+        # Matches of every activity also kept in the file, extended after a restart.
+        self.saved = SavedMatchStore(backend) if save else None
 
     def match(
         self,
@@ -64,7 +73,17 @@ class MatchCache:
         key = (generation, "match", *self._query_key(journey, at_horizon, extras))
 
         def compute() -> tuple[Matched, int]:
-            matched = match_journey(self.backend, journey, at_horizon, extras)
+            latest = self._latest_ts(generation)
+            saved = self.saved
+            if (
+                saved is not None
+                and saved.usable(at_horizon, extras)
+                and latest is not None
+                and at_horizon.as_of == latest
+            ):  # the match of every activity: saved in the file, extended
+                matched = Matched(journey, at_horizon, saved.match(journey, at_horizon))
+            else:
+                matched = match_journey(self.backend, journey, at_horizon, extras)
             _freeze(matched)
             return matched, matched_bytes(matched)
 

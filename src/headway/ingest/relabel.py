@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.bots import BotContext, classify
-from headway.store import Store
+from headway.store import Store, saved_matches
 
 CHUNK_CONTACTS = 200_000
 
@@ -119,3 +119,4 @@ def _apply(conn: duckdb.DuckDBPyConnection, updates: pa.Table) -> None:
         conn.execute(_UPDATE)
     finally:
         conn.unregister("_hw_relabel")
+    saved_matches.clear(conn)  # bot flags changed: saved matches no longer follow the log

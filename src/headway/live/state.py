@@ -118,25 +118,29 @@ def restricted(query: Query) -> Query:
     return Query(tree, dict(query.params))
 
 
-_QUERIES: dict[tuple[int, Journey, tuple[tuple[str, int], ...]], Query] = {}
+_QUERIES: dict[tuple[int, Journey, ReportOptions, tuple[tuple[str, int], ...]], Query] = {}
 
 
-def _restricted_query(backend: Backend, journey: Journey) -> Query:
-    """The restricted matcher-input query, built once per journey and type dictionary."""
+def _restricted_query(backend: Backend, journey: Journey, options: ReportOptions) -> Query:
+    """The restricted matcher-input query, built once per journey, options and type
+    dictionary."""
     codes = backend.type_codes()
-    key = (id(backend), journey, tuple(sorted(codes.items())))
+    key = (id(backend), journey, options, tuple(sorted(codes.items())))
     found = _QUERIES.get(key)
     if found is None:
         if len(_QUERIES) > 256:
             _QUERIES.clear()
-        found = restricted(match_query(journey, codes, LIVE_OPTIONS, sql=backend.sql))
+        found = restricted(match_query(journey, codes, options, sql=backend.sql))
         _QUERIES[key] = found
     return found
 
 
-def match_contacts(backend: Backend, journey: Journey, keys: np.ndarray) -> MatchResult:
-    """The matcher's result for exactly the contacts ``keys`` (over all their activities)."""
-    query = _restricted_query(backend, journey)
+def match_contacts(
+    backend: Backend, journey: Journey, keys: np.ndarray, options: ReportOptions = LIVE_OPTIONS
+) -> MatchResult:
+    """The matcher's result for exactly the contacts ``keys`` (over all their activities up
+    to ``options.as_of``, in its date range and segment)."""
+    query = _restricted_query(backend, journey, options)
     kernel = MatchKernel(match_spec(journey))
     relation = pa.table({"key": pa.array(np.asarray(keys, dtype=np.int64), pa.int64())})
     rows = backend.arrow_with(query, {KEYS_RELATION: relation})

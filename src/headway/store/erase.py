@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import NotFound
-from headway.store import action_tables, catalog, erased, identities
+from headway.store import action_tables, catalog, erased, identities, saved_matches
 from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards,
@@ -134,6 +134,7 @@ def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
             if n:  # listed where any, like the actions' tables
                 removed[table] = n
         removed.update(action_tables.forget_contacts(conn, [str(p[0]) for p in people]))
+        saved_matches.clear(conn)  # saved journey matches held their stage times
         removed.update(catalog.record_removal(conn, "_hw_erased", keys))
     finally:
         conn.execute("DROP TABLE IF EXISTS _hw_erased")

@@ -256,8 +256,12 @@ class Store:
                 self._gate.notify_all()
 
     # -- writes ------------------------------------------------------------------------
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run ``fn(conn)`` in one transaction on the serialised write path."""
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, derived: bool = False) -> T:
+        """Run ``fn(conn)`` in one transaction on the serialised write path.
+
+        ``derived``: the write only keeps results derived from the data (saved matches), so
+        the generation that readers key their caches on stays as it is.
+        """
         self._check_writable()
         with self._write_lock:
             conn = self._write_conn()
@@ -278,7 +282,8 @@ class Store:
             finally:
                 _TOUCHED.reset(token)
             conn.execute("COMMIT")
-            self.generation += 1
+            if not derived:
+                self.generation += 1
             touched, self._touched = self._touched, None
             if touched:
                 keys = np.unique(np.concatenate(touched).astype(np.int64))
