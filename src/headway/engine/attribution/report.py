@@ -15,18 +15,19 @@ counted but attributed to none, so each model's credits sum to ``attributed_conv
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
+import pyarrow.compute as pc
 
 from headway.backends.base import Backend
 from headway.engine.attribution.heuristics import HEURISTICS, heuristic_attribution
 from headway.engine.attribution.markov import MarkovResult, markov_attribution
-from headway.engine.attribution.paths import Paths, aggregate_paths
+from headway.engine.attribution.paths import Paths, group_paths
 from headway.engine.diagnostics.touchpoints import (
     describe,
     email_names,
@@ -221,12 +222,9 @@ def journey_paths(backend: Backend, matched: Matched, human: bool = True) -> Pat
     rows = fetch_touchpoints(
         backend, matched.journey, matched.options, intervals, human=human, grouped=False
     )
-    keep = [not t.startswith(NOT_TOUCHPOINTS) for t in rows.column("touchpoint").to_pylist()]
-    rows = rows.filter(pa.array(keep, pa.bool_()))
-    row_keys = rows.column("contact_key").to_numpy()
-    touchpoints = rows.column("touchpoint").to_pylist()
-    lo = np.searchsorted(row_keys, keys, side="left")
-    hi = np.searchsorted(row_keys, keys, side="right")
-    return aggregate_paths(
-        (touchpoints[a:b], bool(c)) for a, b, c in zip(lo, hi, converted, strict=True)
+    touchpoint = rows.column("touchpoint")
+    left_out = [pc.starts_with(touchpoint, prefix) for prefix in NOT_TOUCHPOINTS]
+    rows = rows.filter(pc.invert(functools.reduce(pc.or_, left_out)))
+    return group_paths(
+        keys, converted, rows.column("contact_key").to_numpy(), rows.column("touchpoint")
     )
