@@ -13,8 +13,12 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
 
 from headway.api import Headway, options
+from headway.cli import app
+from headway.cli.common import state
 from headway.engine.funnel.contact_lists import contact_list
 from headway.engine.funnel.report import funnel_report
 from headway.engine.funnel.trends import trend_report
@@ -203,3 +207,25 @@ def test_an_older_database_gains_the_saved_match_tables(tmp_path: Path) -> None:
         hw = Headway(store)
         check(hw)
         assert hw.cache.saved is not None and hw.cache.saved.stats.read == len(RANGES)
+
+
+def test_headway_matches_lists_and_clears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cli.duckdb"
+    with Store(path) as store:
+        hw = Headway(store)
+        hw.save_journey(hw.journey(JOURNEYS[0]))
+        store.append_activities(batch(1, 200, range(20), T0, 5))
+        check(hw)
+    monkeypatch.setattr(state, "db", path)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--db", str(path), "matches", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.count("Ordered") == len(RANGES)
+    cleared = runner.invoke(app, ["--db", str(path), "matches", "clear"])
+    assert cleared.exit_code == 0, cleared.output
+    assert f"cleared {len(RANGES)} saved matches" in cleared.output
+    assert "no saved matches" in runner.invoke(app, ["--db", str(path), "matches", "list"]).output
+    with Store(path) as store:
+        hw = Headway(store)
+        check(hw)  # matched again, and saved again
+        assert hw.cache.saved is not None and hw.cache.saved.stats.matched == len(RANGES)

@@ -56,8 +56,8 @@ class SavedMatchStore:
         self.stats = SavedStats()
 
     def usable(self, options: ReportOptions, extras: object) -> bool:
-        """Whether a saved match can answer: no segment, no extra columns, a writable store."""
-        return not extras and options.segment is None and not self.store.read_only
+        """Whether a saved match can answer: no segment, no extra columns."""
+        return not extras and options.segment is None
 
     def key(self, journey: Journey, options: ReportOptions) -> str:
         """The saved match's key: a digest of its query (every activity) and match spec."""
@@ -112,6 +112,8 @@ class SavedMatchStore:
         replace_keys: np.ndarray | None,
     ) -> None:
         generation, journaling, before = start
+        if self.store.read_only:
+            return  # read, extended in memory, never saved
 
         def write(conn: duckdb.DuckDBPyConnection) -> None:
             now = saved_matches.version(conn)

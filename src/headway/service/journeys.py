@@ -7,6 +7,7 @@ from typing import Any
 from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import journeys as stored
+from headway.store import saved_matches
 
 
 class JourneyAdmin(ServiceBase):
@@ -31,6 +32,20 @@ class JourneyAdmin(ServiceBase):
     def journey_versions(self, name: str) -> list[stored.StoredJourney]:
         """Every version of the stored journey ``name``, oldest first."""
         return stored.journey_versions(self.store, name)
+
+    def saved_matches(self) -> list[saved_matches.SavedMatch]:
+        """The journey matches saved in the database (docs/python.md#caching)."""
+        return saved_matches.listing(self.store.cursor())
+
+    def clear_saved_matches(self) -> int:
+        """Drop every saved journey match (the next report matches again); how many."""
+
+        def clear(conn: Any) -> int:
+            count = len(saved_matches.listing(conn))
+            saved_matches.clear(conn)
+            return count
+
+        return self.store.write(clear, derived=True)
 
     def delete_journey(self, name: str) -> int:
         """Delete every version of the stored journey ``name``; how many were deleted."""

@@ -80,6 +80,24 @@ class SavedRows:
     exit_ts: np.ndarray  # int64
 
 
+@dataclass(frozen=True)
+class SavedMatch:
+    """One saved match: its journey, how many contacts it holds, when it was last saved."""
+
+    journey: str
+    contacts: int
+    seq: int
+    saved_at: datetime
+
+
+def listing(conn: Any) -> list[SavedMatch]:
+    """Every saved match, by journey then most recent first."""
+    rows = conn.execute(
+        "SELECT journey, contacts, seq, saved_at FROM saved_matches ORDER BY journey, used_at DESC"
+    ).fetchall()
+    return [SavedMatch(str(r[0]), int(r[1]), int(r[2]), r[3]) for r in rows]
+
+
 def any_saved(conn: Any) -> bool:
     """Whether any match is saved (writes then journal the contacts they touch)."""
     rows = conn.execute("SELECT count(*) FROM saved_matches").fetchall()
@@ -127,10 +145,10 @@ def read(conn: duckdb.DuckDBPyConnection, key: str, n_stages: int) -> SavedRows 
         if not meta:
             return None
         match_id, seq = int(meta[0][0]), int(meta[0][1])
-        table = conn.execute(
+        table: pa.Table = conn.sql(
             "SELECT contact_key, reached, removed, stage_ts, exit_ts FROM saved_match_rows"
-            " WHERE match_id = ? ORDER BY contact_key",
-            [match_id],
+            " WHERE match_id = $1 ORDER BY contact_key",
+            params=[match_id],
         ).to_arrow_table()
     finally:
         conn.execute("COMMIT")
@@ -211,9 +229,9 @@ def save(
     finally:
         conn.unregister("_hw_saved")
     conn.execute(
-        "UPDATE saved_matches SET seq = ?, used_at = ?, contacts ="
+        "UPDATE saved_matches SET seq = ?, used_at = ?, saved_at = ?, contacts ="
         " (SELECT count(*) FROM saved_match_rows WHERE match_id = ?) WHERE id = ?",
-        [seq, now, match_id, match_id],
+        [seq, now, now, match_id, match_id],
     )
     _prune(conn, journey)
 
