@@ -102,11 +102,22 @@ class Load:
     seconds: float
     batches: int
     errors: int
+    server_cpu: float = 0.0  # CPU seconds of the server process (live worker included)
+    client_cpu: float = 0.0  # CPU seconds of this process (the client threads)
 
     @property
     def rate(self) -> float:
         """Acknowledged activities per second."""
         return self.activities / self.seconds if self.seconds else 0.0
+
+    def cpu(self) -> str:
+        """The cores the server and the client used on average."""
+        return (
+            f"server {self.server_cpu / self.seconds:.2f} cores, client"
+            f" {self.client_cpu / self.seconds:.2f} cores"
+            if self.seconds
+            else ""
+        )
 
 
 def make_bodies(count: int, size: int, contacts: int, tag: str, seed: int) -> list[bytes]:
@@ -126,14 +137,22 @@ def make_bodies(count: int, size: int, contacts: int, tag: str, seed: int) -> li
 
 
 def post_all(
-    url: str, bodies: list[bytes], clients: int, seconds: float, rate: float | None
+    url: str,
+    bodies: list[bytes],
+    clients: int,
+    seconds: float,
+    rate: float | None,
+    server: int | None = None,
 ) -> Load:
     """Post the bodies (at ``rate`` activities/s on a fixed schedule, else as fast as the server
-    answers) until they run out or ``seconds`` pass; what was acknowledged."""
+    answers) until they run out or ``seconds`` pass; what was acknowledged, and the CPU the
+    ``server`` process and this one used meanwhile."""
     per_batch = len(orjson.loads(bodies[0])) if bodies else 0
     lock = threading.Lock()
     todo = iter(range(len(bodies)))
     load = Load(0, 0.0, 0, 0)
+    server_cpu = serve_ingest.cpu_seconds(server) if server else 0.0
+    client_cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -166,6 +185,8 @@ def post_all(
     for t in threads:
         t.join()
     load.seconds = time.perf_counter() - started
+    load.client_cpu = time.process_time() - client_cpu
+    load.server_cpu = serve_ingest.cpu_seconds(server) - server_cpu if server else 0.0
     return load
 
 
@@ -251,10 +272,11 @@ def run(
         proc, url = serve_ingest.start_server(plain)
         try:
             post_all(url, flat[:2], 1, 60, None)  # warm-up (id index, contact keys)
-            without = post_all(url, flat[2:], clients, max_seconds, None)
+            without = post_all(url, flat[2:], clients, max_seconds, None, proc.pid)
         finally:
             serve_ingest.stop_server(proc)
-        log(f"  without journeys: {without.rate:,.0f} activities/s ({without.errors} errors)")
+        log(f"  without journeys: {without.rate:,.0f} activities/s ({without.errors} errors;"
+            f" {without.cpu()})")  # fmt: skip
 
         live_db = base / "live.duckdb"
         prepare(live_db, journeys=True)
@@ -264,26 +286,26 @@ def run(
             post_all(url, flat[:2], 1, 60, None)  # the same warm-up
             wait_caught_up(url)
             before = httpx.get(url + "/api/v1/live", timeout=30).json()["lag"]["batches"]
-            sustained = post_all(url, paced, clients, seconds, rate)
+            sustained = post_all(url, paced, clients, seconds, rate, proc.pid)
             figures = wait_caught_up(url)
             lag = figures["lag"]
             log(f"  sustained: {sustained.rate:,.0f} activities/s for {sustained.seconds:.1f} s,"
                 f" {lag['batches'] - before} batches, lag p50 {lag['p50_seconds']:.3f} s"
-                f" p99 {lag['p99_seconds']:.3f} s")  # fmt: skip
-            with_live = post_all(url, flat[2:], clients, max_seconds, None)
+                f" p99 {lag['p99_seconds']:.3f} s; {sustained.cpu()}")  # fmt: skip
+            with_live = post_all(url, flat[2:], clients, max_seconds, None, proc.pid)
             wait_caught_up(url, timeout=300)
             events = len(httpx.get(url + "/api/v1/journey-events?limit=10000", timeout=60).json())
         finally:
             serve_ingest.stop_server(proc)
-        log(
-            f"  with 3 live journeys: {with_live.rate:,.0f} activities/s ({with_live.errors} errors)"
-        )
+        log(f"  with 3 live journeys: {with_live.rate:,.0f} activities/s ({with_live.errors}"
+            f" errors; {with_live.cpu()})")  # fmt: skip
         out.update(
             without_per_s=without.rate,
             with_per_s=with_live.rate,
             ratio=with_live.rate / without.rate if without.rate else 0.0,
             sustained_per_s=sustained.rate,
             sustained_errors=sustained.errors,
+            cpu={"without": without.cpu(), "sustained": sustained.cpu(), "with": with_live.cpu()},
             lag_p50=lag["p50_seconds"],
             lag_p99=lag["p99_seconds"],
             lag_max=lag["max_seconds"],
@@ -307,6 +329,7 @@ def report(r: dict[str, Any]) -> str:
         f" {'met' if ratio_ok else 'NOT met'})",
         f"state equals a full recompute after the run: {'yes' if r['exact'] else 'NO'}",
         f"journeys (contacts in state): {r['journeys']}",
+        f"CPU (cores used on average): {r['cpu']}",
         f"load average: {os.getloadavg()[0]:.1f}",
     ]
     return "\n".join(lines)

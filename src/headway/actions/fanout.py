@@ -16,6 +16,7 @@ import orjson
 
 from headway.actions.holdouts import held_out
 from headway.actions.subscriptions import Subscription, active
+from headway.live.records import PAYLOAD
 from headway.store import Store
 
 CURSOR = "subscriptions"
@@ -56,7 +57,7 @@ def cursor(store: Store) -> int:
 def new_events(store: Store, after: int, limit: int = BATCH) -> list[EventRecord]:
     """The journey events with ``seq > after``, oldest first."""
     rows = store.execute(
-        """SELECT seq, id, journey, kind, contact, stage, stage_name, recorded_at, data
+        f"""SELECT seq, id, journey, kind, contact, stage, stage_name, recorded_at, {PAYLOAD}
         FROM journey_events WHERE seq > ? ORDER BY seq LIMIT ?""",
         [after, limit],
     ).rows

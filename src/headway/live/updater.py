@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from headway.backends.base import Backend
 from headway.engine.options import to_micros, utc_now
@@ -113,42 +114,57 @@ def update_contacts(
         return 0
     # The contacts they count for, and the keys themselves (an id merged away loses its state).
     keys = np.union1d(resolve_keys(store, keys), np.asarray(keys, dtype=np.int64))
+    journeys = [journey_version(store, name, version) for name, version in targets]
+    stored = records.read_state_tables(store.cursor(), targets, keys)
     plans = []
-    for name, version in targets:
-        journey = journey_version(store, name, version)
+    for journey, (name, version) in zip(journeys, targets, strict=True):
         new = from_result(journey, match_contacts(backend, journey, keys), now_us)
-        stored = records.read_state_table(store.cursor(), name, version, keys)
-        change = diff(journey, from_arrow(stored, len(journey.stages)), new, now_us)
+        old = from_arrow(stored[(name, version)], len(journey.stages))
+        change = diff(journey, old, new, now_us)
         if len(change.changed_keys):
             plans.append((journey, version, change))
     if not plans:
         return 0
+    # The events' rows (ids, contact ids, payloads) are made before the write transaction.
+    rows = records.event_rows(
+        store.cursor(),
+        [(j.name, v, [s.name for s in j.stages], c.events) for j, v, c in plans],
+        now,
+    )
 
     def write(conn: duckdb.DuckDBPyConnection) -> int:
-        offered = 0
-        for journey, version, change in plans:
-            if not _served(conn, journey.name, version):
-                continue
-            records.replace_states(
-                conn, journey.name, version, change.changed_keys, change.new_states.to_arrow(),
-                now,
-            )  # fmt: skip
-            events = change.events
-            kpi = _kpi_events(conn, journey, version, now_us, record=True)
-            if kpi.num_rows:
-                events = pa.concat_tables([events, kpi])
-            offered += _record(conn, journey, version, events, now)
+        live = _served_now(conn)
+        kept = [(j, v, c) for j, v, c in plans if (j.name, v) in live]
+        records.replace_state_tables(
+            conn,
+            [(j.name, v, c.changed_keys, c.new_states.to_arrow()) for j, v, c in kept],
+            now,
+        )
+        chosen = rows
+        if len(kept) < len(plans):
+            names = pa.array([f"{j.name}\x1f{v}" for j, v, _ in kept], pa.string())
+            tags = pc.binary_join_element_wise(
+                rows.column("journey"), pc.cast(rows.column("version"), pa.string()), "\x1f"
+            )
+            chosen = rows.filter(pc.is_in(tags, value_set=names))
+        offered = records.insert_events(conn, chosen, now)
+        kpis = [
+            (j.name, v, [s.name for s in j.stages], _kpi_events(conn, j, v, now_us, record=True))
+            for j, v, _ in kept
+            if any(s.kpi is not None for s in j.stages)
+        ]
+        if any(t.num_rows for *_, t in kpis):
+            offered += records.insert_events(conn, records.event_rows(conn, kpis, now), now)
         return offered
 
     return store.write(write)
 
 
-def _served(conn: duckdb.DuckDBPyConnection, name: str, version: int) -> bool:
+def _served_now(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
     rows = conn.execute(  # fetched to the end: the connection is free again
-        "SELECT count(*) FROM live_journeys WHERE name = ? AND active AND version = ?",
-        [name, version],
+        "SELECT name, version FROM live_journeys WHERE active AND version IS NOT NULL"
     ).fetchall()
-    return bool(rows and rows[0][0])
+    return {(str(r[0]), int(r[1])) for r in rows}
 
 
 def _record(
