@@ -145,6 +145,9 @@ class _Job:
     import_id: int | None
     warn: Warn | None
     sink: Sink | None
+    # Property key -> column of the checked rows with its raw value (tabular files whose
+    # properties are just their other columns): the catalogue counts those, not the JSON.
+    members: dict[str, str] = field(default_factory=dict)
 
     def run(self, conn: duckdb.DuckDBPyConnection) -> FileResult:
         try:
@@ -177,7 +180,9 @@ class _Job:
             if self.warn is not None:
                 self.warn(f"{self.path}: {warning}")
         with _watch(conn, self.report, "writing"), _unordered(conn):
-            appended = self.store.append_relation(conn, valid, import_id=self.import_id)
+            appended = self.store.append_relation(
+                conn, valid, import_id=self.import_id, members=self.members
+            )
         result.imported, result.duplicates = appended.accepted, appended.duplicates
         if collected is not None and self.sink is not None:
             result.identities, result.attributes = self.sink(conn, collected)
@@ -213,7 +218,7 @@ class _Job:
             )  # fmt: skip
             return staged, jsonlines.STAGED, None
         with _watch(conn, report, "reading"):
-            _check_tabular(conn, self.path, self.fmt, options)
+            self.members = _check_tabular(conn, self.path, self.fmt, options)
         rejected, details = sources.rejections(conn, self.fmt, MAX_DETAILS)
         conn.execute(
             "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_problem) "
@@ -258,11 +263,11 @@ def _check_zone(
 
 def _check_tabular(
     conn: duckdb.DuckDBPyConnection, path: Path, fmt: str, options: ImportOptions
-) -> None:
+) -> dict[str, str]:
     rel = sources.read(conn, path, fmt, options.mapping)
     columns = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     rel.create_view("_hw_src", replace=True)
-    tabular.check(
+    return tabular.check(
         conn,
         "_hw_src",
         columns,

@@ -46,12 +46,15 @@ def check(
     mapping: ColumnMapping,
     tz: str | None,
     source: str,
-) -> None:
-    """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type)."""
+) -> dict[str, str]:
+    """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type); its
+    property members (``members``)."""
     check_columns(columns, mapping, name)
     _check_column_names(columns, mapping, name)
     ts_value, ts_naive = _ts_exprs(mapping.ts, columns[mapping.ts], name, tz)
     props, given = _properties(columns, mapping)
+    keep = members(columns, mapping)
+    carried = "".join(f", {column}" for column in keep.values())
     params: dict[str, Any] = {"source": source}
     if tz is not None:
         params["tz"] = tz
@@ -68,11 +71,12 @@ def check(
         {_optional_text(columns, "bot_reason")} AS bot_reason,
         coalesce({_optional_text(columns, "source")}, $source) AS source,
         row_number() OVER () AS _seq
+        {"".join(f", {quote(key)} AS {column}" for key, column in keep.items())}
         FROM {source_view}"""
     problems = _problems(ts_naive)
     checked = f"""SELECT id, contact, type, ts, _props AS properties,
                coalesce(TRY_CAST(_bot_raw AS BOOLEAN), false) AS bot,
-               bot_reason, source, _seq,
+               bot_reason, source, _seq{carried},
                CASE {" ".join(f"WHEN {c} THEN {_literal(f + SEP)} || {r}" for c, f, r in problems)}
                    END AS _problem
         FROM ({inner})"""
@@ -80,12 +84,23 @@ def check(
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
         SELECT coalesce(id, {CONTENT_ID}) AS id, hash(coalesce(id, {CONTENT_ID})) AS id_hash,
-               contact, type, ts, properties, bot, bot_reason, source, _seq, _problem
+               contact, type, ts, properties, bot, bot_reason, source, _seq, _problem{carried}
         FROM ({checked})""",
         params,
     )
     if "properties" in columns:
         _check_property_keys(conn)
+    return keep
+
+
+def members(columns: dict[str, str], mapping: ColumnMapping) -> dict[str, str]:
+    """The property key of each unmapped column -> the ``_hw_checked`` column carrying its
+    raw value, when the properties are exactly those columns (no ``properties`` column to
+    merge): the catalogue and the typed columns then read the values, not the JSON."""
+    if "properties" in columns:
+        return {}
+    extras = [c for c in columns if c not in mapping.mapped()]
+    return {key: f"_m{i}" for i, key in enumerate(extras)}
 
 
 def check_columns(columns: dict[str, str], mapping: ColumnMapping, name: str) -> None:

@@ -13,6 +13,8 @@ table). Both only speed the answer up: a hash the index knows is still confirmed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -121,6 +123,7 @@ def append_relation(
     import_id: int | None = None,
     rows: pa.Table | None = None,
     touched: list[np.ndarray] | None = None,
+    members: Mapping[str, str] | None = None,
 ) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
@@ -129,6 +132,9 @@ def append_relation(
     ``import_id`` tags the rows with the import they came from (see ``store/imports.py``).
     ``rows``: the relation's rows as Arrow, when it is one (the catalogue may count them).
     ``touched``: when given, the keys of the batch's contacts are added to it (live journeys).
+    ``members``: when the relation's ``properties`` is exactly the object of its non-null
+    columns ``members`` (property key -> column, raw values), the catalogue and the typed
+    property columns are computed from those columns instead of parsing the JSON per row.
     """
     cols = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if {"id_hash", "_seq"} <= cols:
@@ -141,6 +147,7 @@ def append_relation(
                 import_id=import_id,
                 rows=rows,
                 touched=touched,
+                members=members,
             )
         )
     _prepare(conn, relation, cols)
@@ -194,6 +201,7 @@ def _append_prepared(
     import_id: int | None = None,
     rows: pa.Table | None = None,
     touched: list[np.ndarray] | None = None,
+    members: Mapping[str, str] | None = None,
 ) -> AppendResult | dict[int, int]:
     hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
     incoming = len(hashes)
@@ -223,10 +231,14 @@ def _append_prepared(
     # Before the insert: after it, the view's duplicate check would hide the kept rows.
     # Every row kept and at hand in Arrow: counted in Python (catalog_counts.py), else in SQL.
     pairs = contacts.type_contacts if contacts is not None else None
-    if not (no_dups and rows is not None and catalog_counts.record_batch(conn, rows, pairs)):
+    if members:
+        catalog.record_members(conn, "_hw_keep", "_hw_keys", members, pairs)
+    elif not (no_dups and rows is not None and catalog_counts.record_batch(conn, rows, pairs)):
         catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
-    # The typed property columns are filled here, from one parse of each row's properties.
-    typed, values = property_columns.insert_columns(conn, "k.properties")
+    # Paths that have just become common get their column (and the log's rows their values)
+    # before the insert, which then fills it for the new rows.
+    property_columns.grow(conn)
+    typed, values = _typed_values(conn, members)
     row = conn.execute(
         f"""INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
                                    bot_reason, source, import_id{"".join(", " + n for n in typed)})
@@ -238,8 +250,6 @@ def _append_prepared(
         [import_id],
     ).fetchone()
     accepted = int(row[0]) if row else 0
-    if accepted:
-        property_columns.grow(conn)  # paths that have just become common get their column
     if index is not None:
         index.add(hashes, accepted)
     if touched is not None and accepted:
@@ -248,6 +258,23 @@ def _append_prepared(
     conn.execute("DROP TABLE IF EXISTS _hw_dup")
     conn.execute("DROP TABLE _hw_keys")
     return kept if by_batch else AppendResult(accepted, incoming - accepted)
+
+
+def _typed_values(
+    conn: duckdb.DuckDBPyConnection, members: Mapping[str, str] | None
+) -> tuple[list[str], str]:
+    """The typed property columns and their values for the insert: from one parse of each
+    row's properties, or, when every column's path is one of ``members``, from the member
+    columns (the same JSON text the properties hold, without parsing the object)."""
+    typed = property_columns.load(conn).columns
+    if not members or not all(len(k) == 1 and k[0] in members for k, _ in typed):
+        return property_columns.insert_columns(conn, "k.properties")
+    names = list(typed.values())
+    values = "".join(
+        ", " + property_columns.value_sql(f"CAST(to_json(k.{members[keys[0]]}) AS VARCHAR)", kind)
+        for (keys, kind) in typed
+    )
+    return names, values
 
 
 def _find_candidates(

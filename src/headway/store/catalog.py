@@ -19,6 +19,9 @@ language cannot address them), so nodes inside arrays are left out.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -72,17 +75,18 @@ CREATE = [
 ]
 
 
-def _nodes(rows: str, *, by_value: bool, only: str = "") -> str:
+def _nodes(rows: str, *, by_value: bool, only: str = "", weight: str = "count(*)") -> str:
     """SQL: counts per (type_code, path, kind[, value]) of the property nodes of ``rows``
     (columns ``type_code`` and ``properties``); without ``by_value``, an approximate count
-    of distinct scalar values instead. ``only``: an extra condition on ``r`` and ``path``.
+    of distinct scalar values instead. ``only``: an extra condition on ``r`` and ``path``;
+    ``weight``: how many activities a row of ``rows`` stands for (by value only).
 
     Nodes are grouped by their raw full key first, so the path is derived once per key."""
     value = "CASE WHEN j.type NOT IN ('NULL', 'OBJECT', 'ARRAY') THEN j.value::VARCHAR END"
     column = f"{value} AS value" if by_value else f"approx_count_distinct({value}) AS distincts"
     return f"""SELECT type_code, {KEYS} AS path, {_KIND} AS kind,
                {"value" if by_value else "distincts"}, n, fullkey
-        FROM (SELECT r.type_code, j.fullkey, j.type, {column}, count(*) AS n
+        FROM (SELECT r.type_code, j.fullkey, j.type, {column}, {weight} AS n
               FROM {rows} r, json_tree(r.properties) j
               WHERE j.fullkey <> '$' {only}
               GROUP BY {"ALL" if by_value else "1, 2, 3"}) j
@@ -155,6 +159,42 @@ def record_append(
         conn.execute("DROP TABLE IF EXISTS _hw_cat_nodes")
 
 
+def record_members(
+    conn: duckdb.DuckDBPyConnection,
+    keep: str,
+    keys: str,
+    members: Mapping[str, str],
+    pairs: TypeContacts | None = None,
+) -> None:
+    """``record_append`` for rows whose properties are the object of their non-null columns
+    ``members`` (property key -> column of ``keep``, raw values, as a tabular file's are).
+
+    The property nodes of such an object are those of its members one by one, so each
+    member's distinct JSON texts are grouped first and only those small objects
+    (``{"key": value}``, the same text the properties hold) go through ``json_tree``."""
+    rows = f"""(SELECT t.code AS type_code, c.key AS contact_key, k.ts
+        FROM {keep} k
+        JOIN {keys} c ON c.contact = k.contact
+        JOIN activity_types t ON t.name = k.type)"""
+    objects = " UNION ALL ".join(
+        f"""SELECT t.code AS type_code, {_text(json.dumps(key) + ":")} || m.value || '}}' AS properties,
+                  m.n
+        FROM (SELECT type, CAST(to_json({column}) AS VARCHAR) AS value, count(*) AS n
+              FROM {keep} WHERE {column} IS NOT NULL GROUP BY ALL) m
+        JOIN activity_types t ON t.name = m.type"""
+        for key, column in members.items()
+    )
+    try:
+        _merge(conn, rows, pairs, _nodes(f"({objects})", by_value=True, weight="sum(r.n)"))
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _hw_cat_nodes")
+
+
+def _text(text: str) -> str:
+    """A SQL string literal of ``'{' + text`` (constant keys of this process, quoted)."""
+    return "'{" + text.replace("'", "''") + "'"
+
+
 def _add_pairs(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | None) -> None:
     if pairs is None:
         conn.execute(
@@ -179,8 +219,11 @@ def _add_pairs(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts |
         conn.unregister("_hw_cat_pairs")
 
 
-def _merge(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | None) -> None:
-    """Add the catalogue of ``rows`` (type_code, contact_key, ts, properties) to the tables."""
+def _merge(
+    conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | None, nodes: str = ""
+) -> None:
+    """Add the catalogue of ``rows`` (type_code, contact_key, ts, properties) to the tables
+    (``nodes``: the SQL of their property nodes, when not read from ``rows``)."""
     conn.execute(
         f"""INSERT INTO catalog_types
         SELECT type_code, count(*), min(ts), max(ts) FROM {rows} GROUP BY type_code
@@ -190,7 +233,8 @@ def _merge(conn: duckdb.DuckDBPyConnection, rows: str, pairs: TypeContacts | Non
             last_seen = greatest(last_seen, excluded.last_seen)"""
     )
     _add_pairs(conn, rows, pairs)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {_nodes(rows, by_value=True)}")
+    nodes = nodes or _nodes(rows, by_value=True)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_cat_nodes AS {nodes}")
     conn.execute(
         f"""INSERT INTO catalog_properties {_PROPERTY_ROWS}
         ON CONFLICT (type_code, path) DO UPDATE SET

@@ -18,7 +18,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -316,11 +316,16 @@ class Store:
         return pending.future.result()
 
     def append_relation(
-        self, conn: duckdb.DuckDBPyConnection, relation: str, import_id: int | None = None
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        relation: str,
+        import_id: int | None = None,
+        members: Mapping[str, str] | None = None,
     ) -> AppendResult:
-        """Append from a relation visible to ``conn`` (inside ``write``): the bulk path."""
+        """Append from a relation visible to ``conn`` (inside ``write``): the bulk path
+        (``members``: see ``appends.append_relation``)."""
         return appends.append_relation(
-            conn, relation, self._ids, import_id=import_id, touched=self._touched
+            conn, relation, self._ids, import_id=import_id, touched=self._touched, members=members
         )
 
     def rewrite_file(self) -> None:
