@@ -23,6 +23,8 @@ import sys
 sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("/bench") and p != "bench"]
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -33,18 +35,35 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADWAY = Path(sys.executable).parent / "headway"
 SAMPLE = ROOT / "examples" / "imports"
 SAMPLE_MAP = "contact=user_id,anonymous=cookie_id,type=event name,ts=time,id=event_id"
+PYCACHE = Path(tempfile.gettempdir()) / "headway-bench-pycache"
 
 
-def whole_process(args: list[str], runs: int) -> list[float]:
-    """Wall seconds of ``headway ARGS`` runs (after one untimed run: numba's cache, OS cache)."""
+def compiled_bytecode() -> None:
+    """Let the processes started from here keep their compiled bytecode, as an install does.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (as in this work tree's shell), every source file
+    newer than its ``.pyc`` would be compiled again by every process, which a user's installed
+    package never pays: write the bytecode under a cache folder of the benchmark's own instead.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
+
+
+def whole_process(args: list[str], runs: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall seconds of ``headway ARGS`` runs (after one untimed run: numba's cache, OS cache);
+    their CPU seconds (user + system) are appended to ``cpu`` when given."""
     first = subprocess.run([str(HEADWAY), *args], capture_output=True, text=True)
     if first.returncode != 0:
         raise SystemExit(f"headway {' '.join(args)} failed: {first.stderr.strip()}")
     out = []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([str(HEADWAY), *args], check=True, capture_output=True)
         out.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if cpu is not None:
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return out
 
 
@@ -73,6 +92,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--db", type=Path, help="a store for `headway types` (e.g. 20M)")
     args = parser.parse_args()
+    compiled_bytecode()
     report("headway --help", whole_process(["--help"], args.runs), 0.3)
     with tempfile.TemporaryDirectory() as folder:
         db = tiny_store(Path(folder))

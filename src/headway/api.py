@@ -22,12 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from headway.backends.base import Backend
 from headway.backends.duckdb import DuckDBBackend
-from headway.engine.attribution.report import (
-    MODELS,
-    AttributionOptions,
-    AttributionReport,
-    attribution_report,
-)
 from headway.engine.catalog import discovery
 from headway.engine.catalog.discovery import PropertySummary, TypeSummary
 from headway.engine.catalog.journey_warnings import (
@@ -35,10 +29,6 @@ from headway.engine.catalog.journey_warnings import (
     journey_warnings,
     referenced_paths,
 )
-from headway.engine.diagnostics.drivers import DriversReport, drivers_report
-from headway.engine.diagnostics.email_influence import EmailInfluence, email_influence
-from headway.engine.diagnostics.email_rankings import EmailRanking, email_ranking
-from headway.engine.diagnostics.stalls import StallsReport, stalls_report
 from headway.engine.funnel.breakdowns import BreakdownReport, breakdown
 from headway.engine.funnel.contact_lists import ContactList, contact_list, resolve_stage
 from headway.engine.funnel.report import FunnelReport, funnel_report
@@ -76,7 +66,6 @@ from headway.service.journeys import JourneyAdmin
 from headway.service.log_summary import LogSummaryService
 from headway.service.recording import RecordingService
 from headway.service.segments import Filters, SegmentService
-from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
 from headway.store import AppendResult, Store, identities
 from headway.store.erase import ErasureReport, erase_contact
 from headway.store.erased import is_erased
@@ -89,6 +78,12 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from headway.backends.spark.settings import SparkSettings
+    from headway.engine.attribution.report import AttributionReport
+    from headway.engine.diagnostics.drivers import DriversReport
+    from headway.engine.diagnostics.email_influence import EmailInfluence
+    from headway.engine.diagnostics.email_rankings import EmailRanking
+    from headway.engine.diagnostics.stalls import StallsReport
+    from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
 Instant = datetime | date | str | None
@@ -251,6 +246,8 @@ class Headway(
     ) -> DriversReport:
         """Per transition (or from ``stage`` on), the touchpoints that go with moving on;
         ``include_excluded`` also tests those left out by default (docs/drivers.md)."""
+        from headway.engine.diagnostics.drivers import drivers_report
+
         j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         k = resolve_stage(j, stage) if stage is not None else None
         return drivers_report(
@@ -271,6 +268,8 @@ class Headway(
         segment: Filters = None,
     ) -> StallsReport:
         """Per stage, the stalled contacts, their last touchpoints and what is over-represented."""
+        from headway.engine.diagnostics.stalls import stalls_report
+
         j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         k = resolve_stage(j, stage) if stage is not None else None
         return stalls_report(
@@ -282,15 +281,24 @@ class Headway(
         self,
         journey: JourneyRef,
         *,
-        models: tuple[str, ...] = MODELS,
+        models: tuple[str, ...] | None = None,
         order: int = 1,
         human: bool = True,
         as_of: AsOf = None,
         date_range: Range = None,
         segment: Filters = None,
     ) -> AttributionReport:
-        """Conversions credited to touchpoints by each model (Markov: exact removal effects)."""
-        chosen = AttributionOptions(models=models, order=order, human=human)
+        """Conversions credited to touchpoints by each model (default all; Markov: exact removal
+        effects)."""
+        from headway.engine.attribution.report import (
+            MODELS,
+            AttributionOptions,
+            attribution_report,
+        )
+
+        chosen = AttributionOptions(
+            models=MODELS if models is None else models, order=order, human=human
+        )
         j, opts = self.journey(journey), self._options(as_of, date_range, segment)
         return attribution_report(self.backend, j, opts, chosen, matcher=self.cache.match)
 
@@ -304,6 +312,8 @@ class Headway(
         as_of: AsOf = None,
     ) -> EmailInfluence:
         """How an email's recipients at each stage moved on within ``days``, by engagement."""
+        from headway.engine.diagnostics.email_influence import email_influence
+
         j, opts = self.journey(journey), options(as_of, None)
         return email_influence(
             self.backend, j, opts, email, days=days, human=human, matcher=self.cache.match
@@ -318,6 +328,8 @@ class Headway(
         as_of: AsOf = None,
     ) -> EmailRanking:
         """Emails ranked by unsubscribes (or, with a journey, drop-off) within ``days``."""
+        from headway.engine.diagnostics.email_rankings import email_ranking
+
         j = self.journey(journey) if journey is not None else None
         return email_ranking(
             self.backend, options(as_of, None), days=days, journey=j, by=by,
@@ -507,6 +519,17 @@ def open_spark(settings: SparkSettings) -> Iterator[Headway]:
             partitions=settings.partitions,
         )
         yield Headway(backend=backend)
+
+
+def __getattr__(name: str) -> object:
+    """The result types surfaces import from here, loaded on first use from
+    ``headway.service.types`` (so that ``headway funnel`` does not load every report's module)."""
+    from headway.service import types
+
+    try:
+        return getattr(types, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 def _caller() -> str:

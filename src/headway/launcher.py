@@ -12,6 +12,7 @@ to the full CLI (``headway.cli.main``), which decides the same way once it has p
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from pathlib import Path
@@ -28,13 +29,19 @@ DEFAULT_DB = "headway.duckdb"  # as headway.store.default_db_path, without loadi
 
 def main() -> None:
     """Entry point of the console script."""
-    code = forwarded(sys.argv[1:])
-    if code is None:
-        from headway.cli import main as cli_main
+    try:
+        code = forwarded(sys.argv[1:])
+        if code is None:
+            from headway.cli import main as cli_main
 
-        cli_main()
-        return
-    sys.exit(code)
+            cli_main()
+            return
+        sys.exit(code)
+    finally:
+        # The command is done: what is still alive lives until the process ends, so leave it
+        # out of the interpreter's last garbage collection, which would otherwise walk every
+        # object of the loaded modules (a third of a CPU-second after a report).
+        gc.freeze()
 
 
 def forwarded(argv: list[str]) -> int | None:

@@ -30,7 +30,8 @@ heavy = set(json.loads(sys.argv[1]))
 def report():
     scipy = sorted(n for n in sys.modules if n.startswith("scipy."))
     found = sorted({name.split(".")[0] for name in sys.modules} & heavy)
-    print(json.dumps({"loaded": found, "scipy": scipy}), file=sys.stderr)
+    modules = sorted(set(sys.modules) & heavy)
+    print(json.dumps({"loaded": found, "scipy": scipy, "modules": modules}), file=sys.stderr)
 
 atexit.register(report)
 sys.argv = ["headway", *sys.argv[2:]]
@@ -48,10 +49,11 @@ stages:
 """
 
 
-def loaded_by(*args: str) -> dict[str, list[str]]:
-    """The heavy packages loaded when ``headway ARGS`` exits (and the scipy modules)."""
+def loaded_by(*args: str, watched: tuple[str, ...] = HEAVY) -> dict[str, list[str]]:
+    """The heavy packages loaded when ``headway ARGS`` exits (and the scipy modules); in
+    ``modules``, the ``watched`` modules loaded."""
     proc = subprocess.run(
-        [sys.executable, "-c", RUN_CLI, json.dumps(HEAVY), *args],
+        [sys.executable, "-c", RUN_CLI, json.dumps(watched), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -104,3 +106,27 @@ def test_funnel_loads_only_the_matcher(small_store: tuple[Path, Path]) -> None:
     assert set(found["loaded"]) <= set(MATCHING)
     statistics = [n for n in found["scipy"] if n.startswith(("scipy.stats", "scipy.sparse"))]
     assert statistics == []  # the statistics of drivers and attribution stay out
+
+
+# What the service loads only for the reports and actions that use them (#13, Build 4).
+# (pydantic is not among them: Typer itself coerces every command's parameters with it.)
+OTHER_REPORTS = (
+    "httpx",
+    "headway.actions.cohort_sync",
+    "headway.actions.delivery",
+    "headway.actions.worker",
+    "headway.engine.attribution.report",
+    "headway.engine.diagnostics.email_influence",
+    "headway.engine.diagnostics.email_rankings",
+    "headway.engine.diagnostics.email_journeys",
+    "headway.engine.diagnostics.stalls",
+    "headway.engine.email.queries",
+    "headway.engine.email.stats",
+    "headway.engine.email.suppression",
+)
+
+
+def test_funnel_loads_no_other_report(small_store: tuple[Path, Path]) -> None:
+    db, journey = small_store
+    args = ("--db", str(db), "funnel", str(journey), "--as-of", "2025-01-02")
+    assert loaded_by(*args, watched=OTHER_REPORTS)["modules"] == []

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 from headway.actions.signing import new_secret
 from headway.errors import Detail, InvalidInput, NotFound
 from headway.store import Store
@@ -60,6 +58,8 @@ def check_target(
 
 def check_url(url: str | None, field: str = "url") -> str:
     """The URL when it is an absolute http(s) URL with a host; else InvalidInput naming it."""
+    import httpx  # here: reports that never check a URL do not load the HTTP client
+
     try:
         parsed = httpx.URL(url or "")
         good = parsed.scheme in ("http", "https") and bool(parsed.host)

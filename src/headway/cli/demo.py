@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from headway.cli.common import console, state
 
@@ -51,6 +50,14 @@ def demo_command(
 
 
 def _build(path: Path, config: DemoConfig) -> DemoSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from headway.demo import build_demo
     from headway.ingest.relabel import relabel
     from headway.service.types import Store

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from headway.errors import Detail, InvalidInput
-from headway.model.condition import Condition
+
+if TYPE_CHECKING:  # the CLI reads the defaults below without loading jsonschema
+    from headway.model.condition import Condition
 
 # Defaults of the drivers and stalls reports, here so the CLI can show them without the engine.
 DEFAULT_MIN_SUPPORT = 20  # contacts a touchpoint needs before its row is shown

@@ -8,23 +8,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from headway.actions import cohort_sync, delivery, digest, subscriptions
-from headway.actions.cohort_sync import CohortSync
-from headway.actions.delivery import Deliverer, Delivery
-from headway.actions.digest import Digest
-from headway.actions.fanout import fan_out
-from headway.actions.holdouts import Uplift, uplift
-from headway.actions.settings import ActionSettings
+from headway.actions import subscriptions
 from headway.actions.subscriptions import DEFAULT_HOLDOUT, Subscription
-from headway.actions.worker import ActionWorker
 from headway.engine.funnel.contact_lists import STATUSES, resolve_stage
-from headway.engine.funnel.report import FunnelReport
 from headway.engine.options import utc_now
 from headway.errors import Detail, InvalidInput
 from headway.service.base import ServiceBase
 
+# The action modules (HTTP and SMTP clients, settings, the worker) load where they are used,
+# so that a report (``headway funnel``) does not pay for them at start-up.
 if TYPE_CHECKING:
+    from headway.actions.cohort_sync import CohortSync
+    from headway.actions.delivery import Delivery
+    from headway.actions.digest import Digest
+    from headway.actions.holdouts import Uplift
+    from headway.actions.settings import ActionSettings
+    from headway.actions.worker import ActionWorker
     from headway.api import Headway
+    from headway.engine.funnel.report import FunnelReport
 
 
 class ActionService(ServiceBase):
@@ -82,25 +83,38 @@ class ActionService(ServiceBase):
         limit: int = 100,
     ) -> list[Delivery]:
         """Deliveries newest first (``status="dead"``: the dead-letter list)."""
+        from headway.actions import delivery
+
         return delivery.listing(
             self.store, status=status, subscription=subscription, journey=journey, limit=limit
         )
 
     def delivery_counts(self) -> dict[str, int]:
         """Deliveries per status (pending, delivered, dead)."""
+        from headway.actions import delivery
+
         return delivery.counts(self.store)
 
     def replay_delivery(self, subscription_id: str, event_id: str) -> None:
         """Send one delivery again (the same webhook-id: receivers may drop a repeat)."""
+        from headway.actions import delivery
+
         delivery.replay(self.store, subscription_id, event_id, utc_now())
 
     def replay_dead(self, subscription_id: str | None = None) -> int:
         """Send every dead delivery (of one subscription) again; how many."""
+        from headway.actions import delivery
+
         return delivery.replay_dead(self.store, utc_now(), subscription_id)
 
     def deliver_now(self, settings: ActionSettings | None = None) -> dict[str, int]:
         """Fan out new events and make one attempt at every due delivery (waits for them);
         the deliveries per status after it (``headway actions deliver``)."""
+        from headway.actions import delivery
+        from headway.actions.delivery import Deliverer
+        from headway.actions.fanout import fan_out
+        from headway.actions.settings import ActionSettings
+
         chosen = settings or ActionSettings()
         fan_out(self.store, utc_now())
         sender = Deliverer(self.store, chosen, utc_now)
@@ -125,6 +139,8 @@ class ActionService(ServiceBase):
         files_dir: Path | None = None,
     ) -> CohortSync:
         """Keep a step's contacts (by status) in a file or an endpoint, every ``every``."""
+        from headway.actions import cohort_sync
+
         j = self._hw().journey(journey)
         name = j.stages[resolve_stage(j, stage)].name
         if status not in STATUSES:
@@ -137,14 +153,21 @@ class ActionService(ServiceBase):
 
     def cohort_syncs(self) -> list[CohortSync]:
         """The active cohort syncs."""
+        from headway.actions import cohort_sync
+
         return cohort_sync.active(self.store)
 
     def remove_cohort_sync(self, sync_id: str) -> None:
         """Stop a cohort sync."""
+        from headway.actions import cohort_sync
+
         cohort_sync.delete(self.store, sync_id, utc_now())
 
     def run_cohort_sync(self, sync_id: str, settings: ActionSettings | None = None) -> CohortSync:
         """Write or push a cohort now; the sync with its new last run."""
+        from headway.actions import cohort_sync
+        from headway.actions.settings import ActionSettings
+
         chosen = settings or ActionSettings()
         sync = cohort_sync.get(self.store, sync_id)
         cohort_sync.run(self.store, sync, self._members, utc_now(),
@@ -159,6 +182,8 @@ class ActionService(ServiceBase):
     def uplift(self, journey: str) -> list[Uplift]:
         """Per action of ``journey`` and stage it targeted: treated vs held-out progress to
         the next stage, the difference, the uplift's 95 % interval and its p-value."""
+        from headway.actions.holdouts import uplift
+
         hw = self._hw()
         j = hw.journey(journey)
         names = [s.name for s in j.stages]
@@ -185,12 +210,17 @@ class ActionService(ServiceBase):
     def digest(self, journey: str, settings: ActionSettings | None = None) -> Digest:
         """Compute ``journey``'s digest for the period ending now, mail it when SMTP is
         configured, and keep it (``headway actions digest``)."""
+        from headway.actions import digest
+        from headway.actions.settings import ActionSettings
+
         chosen = settings or ActionSettings()
         name = self._hw().journey(journey).name
         return digest.make(self.store, name, self._period_funnel, chosen.digest, utc_now())
 
     def digests(self, journey: str | None = None, limit: int = 20) -> list[Digest]:
         """The latest digests (of one journey), newest first."""
+        from headway.actions import digest
+
         return digest.latest(self.store, journey, limit)
 
     def _period_funnel(self, journey: str, start: datetime, end: datetime) -> FunnelReport:
@@ -199,6 +229,8 @@ class ActionService(ServiceBase):
     # -- the worker --------------------------------------------------------------------
     def start_actions(self, settings: ActionSettings) -> ActionWorker:
         """Start the action worker (``headway serve``); ``stop()`` it at shutdown."""
+        from headway.actions.worker import ActionWorker
+
         hw = self._hw()
         worker = ActionWorker(
             self.store, settings, members=self._members, funnel=self._period_funnel,

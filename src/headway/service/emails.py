@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from headway.engine.diagnostics.email_influence import EmailInfluence, email_influence
-from headway.engine.diagnostics.email_journeys import (
-    EmailStages,
-    JourneyEngagement,
-    email_stages,
-    journey_engagement,
-)
-from headway.engine.email.queries import StatsQuery
-from headway.engine.email.stats import EmailStatsReport, email_stats
-from headway.engine.email.suppression import Suppression, suppressions
-from headway.engine.options import ReportOptions
 from headway.model.emails import Email, EmailLink
-from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import emails
+
+# The email engine modules load where they are used (their SQL is parsed on import), so that
+# a report that reads no email (``headway funnel``) does not pay for them at start-up.
+if TYPE_CHECKING:
+    from headway.engine.diagnostics.email_influence import EmailInfluence
+    from headway.engine.diagnostics.email_journeys import EmailStages, JourneyEngagement
+    from headway.engine.email.queries import StatsQuery
+    from headway.engine.email.stats import EmailStatsReport
+    from headway.engine.email.suppression import Suppression
+    from headway.engine.options import ReportOptions
+    from headway.model.journey import Journey
 
 
 class EmailService(ServiceBase):
@@ -66,10 +66,14 @@ class EmailService(ServiceBase):
     # -- reports -----------------------------------------------------------------------
     def email_stats(self, query: StatsQuery | None = None) -> EmailStatsReport:
         """Delivery, open, click, bounce and unsubscribe counts and rates, links and timing."""
+        from headway.engine.email.stats import email_stats
+
         return email_stats(self.backend, query)
 
     def email_stages(self, journey: Journey, email_id: str, opts: ReportOptions) -> EmailStages:
         """How many recipients of the email were at each stage of ``journey`` when delivered."""
+        from headway.engine.diagnostics.email_journeys import email_stages
+
         return email_stages(self.backend, self.cache.match(journey, opts), email_id)
 
     def email_journey_stages(self, email_id: str, opts: ReportOptions) -> list[EmailStages]:
@@ -86,6 +90,8 @@ class EmailService(ServiceBase):
     ) -> list[EmailInfluence]:
         """Per stored journey (those with an error left out): how the email's recipients at
         each stage moved on within ``days``, by engagement."""
+        from headway.engine.diagnostics.email_influence import email_influence
+
         return [
             email_influence(
                 self.backend,
@@ -104,8 +110,12 @@ class EmailService(ServiceBase):
         self, journey: Journey, opts: ReportOptions, human: bool = True
     ) -> JourneyEngagement:
         """Email engagement of the contacts whose best attempt stops at each stage."""
+        from headway.engine.diagnostics.email_journeys import journey_engagement
+
         return journey_engagement(self.backend, self.cache.match(journey, opts), human)
 
     def suppressions(self, contact: str | None = None) -> list[Suppression]:
         """Suppressed contacts (unsubscribed, hard-bounced, complained, erased) with reasons."""
+        from headway.engine.email.suppression import suppressions
+
         return suppressions(self.backend, contact)
