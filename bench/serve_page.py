@@ -5,8 +5,13 @@ activities / 500k contacts) in a copy of its Headway store that also holds the f
 benchmark's 5-stage journey. Each run starts ``headway serve`` on it and times, from a loopback
 client, the journey page at the default as-of (now):
 
-* cold: the first request after start-up (the journey is matched; numba's compiled matcher
-  is loaded from its cache);
+* first: the first request after start-up with no saved match (``headway matches clear``
+  before the first server): the journey is matched (numba's compiled matcher loaded from its
+  cache) and the match saved in the file;
+* cold: the first request after a restart: the saved match is read (median of the later runs);
+* extended: after the runs, ``headway import`` appends 1,000 activities of existing contacts
+  (unique ids) and a server starts: the saved match is read and the touched contacts are
+  matched again (the store grows by those rows each time the benchmark runs);
 * warm: the median of the next 10 requests (the match is reused; outcomes at as-of, the
   funnel, the trend and the HTML are computed again on each);
 
@@ -240,18 +245,47 @@ def run(size: str = "10000000:500000", runs: int = 5, seed: int = 7) -> dict[str
     )
     db, flat, journey = prepare(fb, parsed, seed)
     pages, engines, chdbs = [], [], []
+    headway(db, "matches", "clear")  # the first server matches and saves
     for i in range(runs):
         pages.append(page_run(db, journey))
         engines.append(engine_run(db, journey))
         chdbs.append(chdb_run(fb, flat))
         p, e = pages[-1], engines[-1]
         print(
-            f"  run {i + 1}: page cold {p['cold']:.2f} s, warm {p['warm'] * 1000:.0f} ms; "
+            f"  run {i + 1}: page {'first' if i == 0 else 'cold'} {p['cold']:.2f} s, "
+            f"warm {p['warm'] * 1000:.0f} ms; "
             f"engine {e['seconds']:.2f} s in-process ({e['process']:.2f} s process); "
             f"chdb {chdbs[-1]:.2f} s",
             flush=True,
         )
-    return summarize(pages, engines, chdbs, parsed.label)
+    append_some(db, 1000, parsed.contacts)
+    extended = page_run(db, journey)
+    print(f"  after 1,000 appended: page cold {extended['cold']:.2f} s", flush=True)
+    out = summarize(pages[1:] or pages, engines, chdbs, parsed.label)
+    return {**out, "first": pages[0]["cold"], "extended": extended["cold"]}
+
+
+def append_some(db: Path, n: int, contacts: int) -> None:
+    """Append ``n`` activities of existing contacts (unique ids) with ``headway import``."""
+    import random
+
+    rng = random.Random(time.time_ns())
+    stamp = time.time_ns()
+    kinds = [("page_visit", {"url": "/blog/x"}), ("email_open", {}), ("email_click", {})]
+    rows = []
+    for i in range(n):
+        kind, props = rng.choice(kinds)
+        ts = f"2025-06-{rng.randrange(1, 29):02d}T{rng.randrange(24):02d}:00:00Z"
+        rows.append(
+            {"id": f"ext-{stamp}-{i}", "contact": f"c{rng.randrange(contacts)}", "type": kind,
+             "ts": ts, "properties": props}
+        )  # fmt: skip
+    path = db.with_name(f"append-{stamp}.jsonl")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    try:
+        headway(db, "import", str(path))
+    finally:
+        path.unlink()
 
 
 def summarize(
@@ -290,7 +324,9 @@ def report(r: dict[str, Any]) -> None:
     print(f"\n| {r['size']} activities | median | vs engine (no cache) | vs chDB windowFunnel |")
     print("|---|---:|---:|---:|")
     rows = [
-        ("journey page, cold (server)", r["cold"]),
+        ("journey page, first view, no saved match (server)", r["first"]),
+        ("journey page, cold after restart, saved match (server)", r["cold"]),
+        ("journey page, cold after 1,000 appended (server)", r["extended"]),
         ("journey page, warm (server)", r["warm"]),
         ("journey page, warm (client, loopback)", r["warm_client"]),
         ("journeys list, warm (client)", r["list_client"]),
@@ -306,10 +342,13 @@ def report(r: dict[str, Any]) -> None:
             f"| {name} | {seconds:.3f} s | {seconds / r['engine']:.2f} | {seconds / r['chdb']:.2f} |"
         )
     goal = "met" if r["warm"] <= 1.0 else "NOT met"
+    cold_goal = "met" if r["cold"] <= 1.0 and r["extended"] <= 1.0 else "NOT met"
     same = "yes" if r["entered_page"] == r["entered_engine"] else "NO"
     print(f"\nserver peak RSS {r['server_peak_mib']:.0f} MiB")
     print(
-        f"\nwarm page {r['warm'] * 1000:.0f} ms (goal <= 1 s: {goal}); "
+        f"\ncold page {r['cold']:.2f} s, after an append {r['extended']:.2f} s"
+        f" (goal <= 1 s: {cold_goal}); "
+        f"warm page {r['warm'] * 1000:.0f} ms (goal <= 1 s: {goal}); "
         f"entered {r['entered_engine']:,}, same on the page and by the engine: {same}"
     )
 

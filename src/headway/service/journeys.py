@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from headway.errors import HeadwayError
 from headway.model.journey import Journey
 from headway.service.base import ServiceBase
 from headway.store import journeys as stored
@@ -46,6 +47,29 @@ class JourneyAdmin(ServiceBase):
             return count
 
         return self.store.write(clear, derived=True)
+
+    def warm_saved_matches(self, limit: int = 8) -> int:
+        """Read into memory the saved matches of stored journeys' default page view (the
+        funnel and weekly trend now), most recently saved first; how many. The server calls
+        this at start-up, so a first view after a restart finds them ready."""
+        saved = getattr(self.cache, "saved", None)
+        if saved is None:
+            return 0
+        from headway.engine.options import ReportOptions, utc_now
+
+        service = cast(Any, self)  # Headway: funnel and trends
+        warmed = 0
+        for name, key in saved_matches.recent(self.store.cursor(), limit):
+            try:
+                journey = self.journey(name)
+            except HeadwayError:
+                continue  # deleted, or no longer valid
+            if saved.key(journey, ReportOptions(as_of=utc_now())) != key:
+                continue  # another view (a date range), or an earlier version
+            service.funnel(journey)
+            service.trends(journey, "week")
+            warmed += 1
+        return warmed
 
     def delete_journey(self, name: str) -> int:
         """Delete every version of the stored journey ``name``; how many were deleted."""

@@ -98,6 +98,14 @@ def listing(conn: Any) -> list[SavedMatch]:
     return [SavedMatch(str(r[0]), int(r[1]), int(r[2]), r[3]) for r in rows]
 
 
+def recent(conn: Any, limit: int) -> list[tuple[str, str]]:
+    """The (journey, key) of the ``limit`` most recently saved matches."""
+    rows = conn.execute(
+        "SELECT journey, key FROM saved_matches ORDER BY used_at DESC LIMIT ?", [limit]
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
 def any_saved(conn: Any) -> bool:
     """Whether any match is saved (writes then journal the contacts they touch)."""
     rows = conn.execute("SELECT count(*) FROM saved_matches").fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from headway.web.rate_limits import RateLimit
 from headway.web.request_budget import RequestBudget
 from headway.web.sdk import sdk_router
 from headway.web.security_headers import SecurityHeaders
+from headway.web.templating import compile_templates
 from headway.web.tracking import flush_tracking
 from headway.web.tracking import router as tracking_router
 from headway.web.webhooks import router as webhooks_router
@@ -30,8 +32,9 @@ from headway.web.webhooks import router as webhooks_router
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # A running server loads what the first report would wait for (matcher, pandas) at once.
-    threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
+    # A running server loads what the first view would wait for at once: the page templates,
+    # the saved matches of the journeys' default view, the compiled matcher and pandas.
+    threading.Thread(target=_preload, args=(app,), name="headway-preload", daemon=True).start()
     actions = app.state.settings.actions  # journey actions: deliveries, syncs, digests
     worker = app.state.headway.start_actions(actions) if actions.worker else None
     live = app.state.settings.live  # live journeys: stage state kept current on ingest
@@ -47,6 +50,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await flush_tracking(app)  # the repeats of open dedupe windows (web/tracking_dedupe.py)
     if live.enabled:  # last: the appends above are applied too (queued updates first)
         await asyncio.to_thread(app.state.headway.stop_live)
+
+
+def _preload(app: FastAPI) -> None:
+    compile_templates()
+    try:  # first: reading a saved match needs no matcher
+        app.state.headway.warm_saved_matches()
+    except Exception:  # only a head start: the first view then reads or matches on its own
+        logging.getLogger(__name__).warning("saved matches not preloaded", exc_info=True)
+    preload_engine()
 
 
 def create_app(store: Store, settings: Settings) -> FastAPI:
