@@ -218,12 +218,10 @@ class _Job:
             )  # fmt: skip
             return staged, jsonlines.STAGED, None
         with _watch(conn, report, "reading"):
-            self.members = _check_tabular(conn, self.path, self.fmt, options)
+            checked = _check_tabular(conn, self.path, self.fmt, options)
+        self.members = checked.members
         rejected, details = sources.rejections(conn, self.fmt, MAX_DETAILS)
-        conn.execute(
-            "CREATE OR REPLACE TEMP VIEW _hw_valid AS SELECT * EXCLUDE (_problem) "
-            f"FROM {tabular.CHECKED} WHERE _problem IS NULL"
-        )
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW _hw_valid AS {checked.valid_sql()}")
         staged = jsonlines.Staged(rejected, details)
         staged.naive, staged.naive_example = _naive_rows(conn, details)
         return staged, "_hw_valid", None
@@ -263,7 +261,7 @@ def _check_zone(
 
 def _check_tabular(
     conn: duckdb.DuckDBPyConnection, path: Path, fmt: str, options: ImportOptions
-) -> dict[str, str]:
+) -> tabular.Checked:
     rel = sources.read(conn, path, fmt, options.mapping)
     columns = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     rel.create_view("_hw_src", replace=True)

@@ -9,6 +9,7 @@ same as ``records.py``'s; file column names are quoted identifiers, values are n
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -37,6 +38,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What ``check`` made: the property members carried as raw columns (``members``) and
+    the select list that derives the columns ``_hw_checked`` does not store (``derived``)."""
+
+    members: dict[str, str] = field(default_factory=dict)
+    derived: str = ""
+
+    def valid_sql(self) -> str:
+        """SQL: the valid rows with the canonical columns (and the members)."""
+        return f"SELECT * EXCLUDE (_problem){self.derived} FROM {CHECKED} WHERE _problem IS NULL"
+
+
 def check(
     conn: duckdb.DuckDBPyConnection,
     source_view: str,
@@ -46,15 +60,24 @@ def check(
     mapping: ColumnMapping,
     tz: str | None,
     source: str,
-) -> dict[str, str]:
-    """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type); its
-    property members (``members``)."""
+) -> Checked:
+    """Create ``_hw_checked`` from ``source_view`` (columns: name -> DuckDB type).
+
+    The table can be larger than memory (it then spills to disk), so what is the same for
+    every row or follows from the stored columns is not stored but derived when read
+    (``Checked.valid_sql``): the properties object of the members, the default source,
+    ``bot`` and ``bot_reason`` of a file without those columns."""
     check_columns(columns, mapping, name)
     _check_column_names(columns, mapping, name)
     ts_value, ts_naive = _ts_exprs(mapping.ts, columns[mapping.ts], name, tz)
     props, given = _properties(columns, mapping)
     keep = members(columns, mapping)
     carried = "".join(f", {column}" for column in keep.values())
+    derived = _derived(columns, keep)
+    conn.execute("SET VARIABLE hw_import_source = ?", [source])
+    stored = "".join(
+        f", {c}" for c in ("properties", "bot", "bot_reason", "source") if c not in derived
+    )
     params: dict[str, Any] = {"source": source}
     if tz is not None:
         params["tz"] = tz
@@ -84,13 +107,32 @@ def check(
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
         SELECT coalesce(id, {CONTENT_ID}) AS id, hash(coalesce(id, {CONTENT_ID})) AS id_hash,
-               contact, type, ts, properties, bot, bot_reason, source, _seq, _problem{carried}
+               contact, type, ts{stored}, _seq, _problem{carried}
         FROM ({checked})""",
         params,
     )
     if "properties" in columns:
         _check_property_keys(conn)
-    return keep
+    return Checked(keep, "".join(f", {sql} AS {c}" for c, sql in derived.items()))
+
+
+def _derived(columns: dict[str, str], keep: dict[str, str]) -> dict[str, str]:
+    """Canonical column -> its SQL over the stored columns, for those not stored."""
+    derived = {}
+    if keep:
+        parts = ", ".join(
+            f"{_literal(json.dumps(k) + ':')} || to_json({c})" for k, c in keep.items()
+        )
+        derived["properties"] = (
+            f"CAST(NULLIF('{{' || concat_ws(',', {parts}) || '}}', '{{}}') AS JSON)"
+        )
+    if "bot" not in columns:
+        derived["bot"] = "false"
+    if "bot_reason" not in columns:
+        derived["bot_reason"] = "CAST(NULL AS VARCHAR)"
+    if "source" not in columns:
+        derived["source"] = "CAST(getvariable('hw_import_source') AS VARCHAR)"
+    return derived
 
 
 def members(columns: dict[str, str], mapping: ColumnMapping) -> dict[str, str]:
