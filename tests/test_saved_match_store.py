@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -28,6 +30,7 @@ from headway.store import Store
 from headway.store.saved_matches import SAVED_MATCH_TABLES
 from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.test_match_cache import JOURNEYS, T0, TYPES, URLS
+from tests.web.conftest import NEW_KEY, config_text, start_server
 
 AS_OF = "2030-01-01"  # after every activity: the view a saved match answers
 RANGES: list[Any] = [None, "2025-03-02..2025-03-09"]
@@ -229,3 +232,26 @@ def test_headway_matches_lists_and_clears(tmp_path: Path, monkeypatch: pytest.Mo
         hw = Headway(store)
         check(hw)  # matched again, and saved again
         assert hw.cache.saved is not None and hw.cache.saved.stats.matched == len(RANGES)
+
+
+def test_a_restarted_server_serves_the_journey_page_from_the_saved_match(tmp_path: Path) -> None:
+    path = tmp_path / "served.duckdb"
+    with Store(path) as store:
+        hw = Headway(store)
+        hw.save_journey(hw.journey(JOURNEYS[0]))
+        store.append_activities(batch(1, 600, range(60), T0, 10))
+        hw.funnel("Ordered")  # the default view: matched and saved
+        before = store.execute("SELECT key, seq, saved_at FROM saved_matches").rows
+        want = funnel_report(match_journey(hw.backend, hw.journey("Ordered"), options()))
+    config = tmp_path / "headway.toml"
+    config.write_text(config_text(NEW_KEY))
+    server = start_server(path, config)
+    try:
+        page = httpx.get(f"{server.url}/journeys/Ordered", timeout=60)
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    entered = re.search(r'class="value">([0-9,]+)</span><span class="label">entered<', page.text)
+    assert entered is not None and int(entered.group(1).replace(",", "")) == want.entered
+    with Store(path) as store:  # read as saved: neither matched again nor saved again
+        assert store.execute("SELECT key, seq, saved_at FROM saved_matches").rows == before
