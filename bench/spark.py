@@ -11,7 +11,15 @@ text) and then alternately times, as whole processes (JVM start included), ``--r
   functions by default; stage reached only) on the same exported Parquet, JSON parsed with
   ``get_json_object`` as Headway pays for its own parsing;
 * the same baseline on the flat Parquet with typed ``url`` / ``form`` columns (a second
-  reference line: what typed columns would save).
+  reference line: what typed columns would save);
+* when the export carries typed property columns for ``url`` and ``form`` (the store's
+  ``hw_p_*`` columns, store/property_columns.py), the baseline reading those columns and the
+  export's integer ``contact_key`` (``--typed``): Headway reads them too, so this is then the
+  reference the ratio is taken against.
+
+``--store STORE`` times another store (e.g. a copy migrated to typed columns), exported once
+to ``STORE-export``; an export written before typed columns (no ``typed`` in its manifest) is
+written again.
 
 Both sides run ``local[2]`` with the same Spark configuration (``BENCH_CONF``). It checks
 the baseline's contacts per furthest stage equal Headway's on Spark and Headway's on DuckDB
@@ -133,12 +141,22 @@ def baseline_levels(output: str) -> dict[int, int]:
 
 
 def export(store: Path, out: Path) -> Path:
-    """The store as ``headway export --format parquet`` writes it (once per size)."""
-    if not (out / "activities").exists():
+    """The store as ``headway export --format parquet`` writes it (once per size; again
+    over an export from before typed property columns, whose manifest has no ``typed``)."""
+    manifest = out / "_headway_export.json"
+    if not manifest.exists() or "typed" not in json.loads(manifest.read_text()):
         t0 = time.perf_counter()
-        run([HEADWAY, "--db", str(store), "export", "--format", "parquet", str(out)])
+        cmd = [HEADWAY, "--db", str(store), "export", "--format", "parquet", str(out)]
+        run([*cmd, "--overwrite"] if manifest.exists() else cmd)
         print(f"  exported in {time.perf_counter() - t0:.1f} s", flush=True)
     return out
+
+
+def typed_export(source: Path) -> bool:
+    """Whether the export carries typed columns for the journey's ``url`` and ``form``."""
+    typed = json.loads((source / "_headway_export.json").read_text()).get("typed", [])
+    strings = {tuple(t["keys"]) for t in typed if t["kind"] == "string"}
+    return {("url",), ("form",)} <= strings
 
 
 def config_file(directory: Path) -> Path:
@@ -172,6 +190,11 @@ def main() -> None:
     )
     parser.add_argument("--no-flat", action="store_true", help="skip the flat-Parquet line")
     parser.add_argument(
+        "--store",
+        default=None,
+        help="time on this store (exported beside it as STORE-export) instead of the size's",
+    )
+    parser.add_argument(
         "--compare-src",
         default=None,
         help="also time Headway from this source tree (e.g. an earlier commit's src/, "
@@ -185,7 +208,12 @@ def main() -> None:
     print(f"== {size.label} activities / {contacts:,} contacts (seed {args.seed})", flush=True)
     flat, hw_file = funnel.generate(size, args.seed)
     store = funnel.build_store(size, args.seed, hw_file)
-    source = export(store, funnel.DATA / f"spark-{rows}-{contacts}-{args.seed}")
+    if args.store is not None:  # a copy of the store (e.g. migrated to typed columns)
+        store = Path(args.store)
+        source = export(store, store.with_name(f"{store.stem}-export"))
+    else:
+        source = export(store, funnel.DATA / f"spark-{rows}-{contacts}-{args.seed}")
+    typed = typed_export(source)
     journey = funnel.DATA / "bench-journey.yaml"
     journey.write_text(funnel.JOURNEY)
     as_of = ["--as-of", funnel.AS_OF]
@@ -221,6 +249,9 @@ def main() -> None:
             envs["headway (compare)"] = {**env, "PYTHONPATH": str(Path(args.compare_src))}
         for f in args.formulations.split(","):
             sides[f"pyspark {f} (JSON)"] = [*base, f, str(source / "activities"), *conf]
+            if typed:
+                activities = str(source / "activities")
+                sides[f"pyspark {f} (typed)"] = [*base, f, activities, "--typed", *conf]
         if not args.no_flat:
             first = args.formulations.split(",")[0]
             sides[f"pyspark {first} (flat)"] = [*base, first, str(flat), "--flat", *conf]
@@ -258,7 +289,8 @@ def main() -> None:
             f"| {name} | {s:.2f} | {hw_s / s:.2f} | {cpu:.1f} | {hw_cpu / cpu:.2f} "
             f"| {peak:.0f} | {same} |"
         )
-    first = f"pyspark {args.formulations.split(',')[0]} (JSON)"
+    # The reference reads what Headway reads: the export's typed columns when it has them.
+    first = f"pyspark {args.formulations.split(',')[0]} ({'typed' if typed else 'JSON'})"
     ratio = hw_s / statistics.median(t.seconds for t in times[first])
     cpu_ratio = hw_cpu / statistics.median(t.cpu_s for t in times[first])
     print(

@@ -19,7 +19,9 @@ DESIGN §5 defines ordered mode for stages with disjoint conditions:
   (``applyInPandas`` would be the same with pandas, which Headway does not install).
 
 ``--flat`` reads the flat Parquet with typed ``url`` / ``form`` columns and integer-second
-``ts`` instead of the JSON ``properties`` text.
+``ts`` instead of the JSON ``properties`` text. ``--typed`` reads a ``headway export`` that
+carries typed property columns (its manifest names them): the string columns of ``url`` and
+``form`` instead of the JSON, and the export's integer ``contact_key`` as the contact.
 """
 
 from __future__ import annotations
@@ -67,14 +69,33 @@ def spark_session(conf: dict[str, str]):  # type: ignore[no-untyped-def]
     return spark
 
 
-def candidates(spark, path: str, flat: bool):  # type: ignore[no-untyped-def]
+def typed_columns(path: str) -> dict[str, str]:
+    """Property name -> its string column, from the manifest of the export ``path`` is the
+    ``activities`` directory of."""
+    from pathlib import Path
+
+    manifest = json.loads((Path(path).parent / "_headway_export.json").read_text())
+    return {
+        item["keys"][0]: item["column"]
+        for item in manifest.get("typed", [])
+        if item["kind"] == "string" and len(item["keys"]) == 1
+    }
+
+
+def candidates(spark, path: str, flat: bool, typed: bool = False):  # type: ignore[no-untyped-def]
     """(contact, t microseconds, stage) for rows matching a stage; others dropped."""
     from pyspark.sql import functions as F
 
     df = spark.read.parquet(path)
+    contact = F.col("contact")
     if flat:
         url, form = F.col("url"), F.col("form")
         t = F.col("ts").cast("long") * F.lit(1_000_000)
+    elif typed:
+        names = typed_columns(path)
+        url, form = F.col(names["url"]), F.col(names["form"])
+        t = F.unix_micros(F.col("ts").cast("timestamp"))
+        contact = F.col("contact_key")
     else:
         url = F.get_json_object("properties", "$.url")
         form = F.get_json_object("properties", "$.form")
@@ -89,7 +110,7 @@ def candidates(spark, path: str, flat: bool):  # type: ignore[no-untyped-def]
     )
     return (
         df.where(typ.isin(*TYPES))
-        .select(F.col("contact"), t.alias("t"), stage.alias("stage"))
+        .select(contact.alias("contact"), t.alias("t"), stage.alias("stage"))
         .where(F.col("stage").isNotNull())
     )
 
@@ -199,7 +220,8 @@ def levels_arrow(spark, rows):  # type: ignore[no-untyped-def]
             {"contact": table.column("contact").slice(0, 1), "level": pa.array([lvl], pa.int32())}
         )
 
-    return rows.groupBy("contact").applyInArrow(walk, "contact string, level int")
+    contact = rows.schema["contact"].dataType.simpleString()
+    return rows.groupBy("contact").applyInArrow(walk, f"contact {contact}, level int")
 
 
 FORMULATIONS = {
@@ -216,12 +238,13 @@ def main() -> None:
     parser.add_argument("formulation", choices=sorted(FORMULATIONS))
     parser.add_argument("path")
     parser.add_argument("--flat", action="store_true")
+    parser.add_argument("--typed", action="store_true", help="an export's typed columns")
     parser.add_argument("--conf", default="{}", help="Spark configuration as a JSON object")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
     spark = spark_session(json.loads(args.conf))
     t_session = time.perf_counter() - T0
-    rows = candidates(spark, args.path, args.flat)
+    rows = candidates(spark, args.path, args.flat, args.typed)
     per_contact = FORMULATIONS[args.formulation](spark, rows)
     counts = per_contact.where("level > 0").groupBy("level").count()
     if args.explain:

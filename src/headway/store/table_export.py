@@ -9,13 +9,17 @@ Layout (docs/scale-out.md)::
     PATH/email_links/part-0.parquet           kind, send_time, created_at; email_id, link_id,
                                               url, label, honeypot): email statistics on Spark
     PATH/_headway_export.json                 what was written (format, buckets, counts),
-                                              the activity types present (sorted) and each
-                                              activity file with its size in bytes
+                                              the activity types present (sorted), each
+                                              activity file with its size in bytes, and the
+                                              typed property columns
 
 Activities are read through ``activity_log``, so identity merges are applied: ``contact`` and
 ``contact_key`` are those of the contact an activity counts for. Columns: ``id``, ``contact``,
 ``contact_key`` (BIGINT, Headway's dense key), ``type`` (the name), ``ts`` (UTC, microseconds,
-written time-zone aware), ``properties`` (JSON text), ``source``, ``bot``. Each bucket is one
+written time-zone aware), ``properties`` (JSON text), ``source``, ``bot``, then the store's
+typed property columns (store/property_columns.py: a common path's values of one JSON kind,
+NULL for other kinds), listed in the manifest's ``typed`` (keys, kind, column) so a reader's
+conditions use them instead of parsing the JSON (conditions/typed.py). Each bucket is one
 DuckDB query (its own sort, so memory stays that of one bucket). ``delta`` writes the same
 files and then converts each directory in place into a Delta table with delta-rs
 (``deltalake``, no JVM): the transaction log only lists the Parquet files DuckDB wrote.
@@ -35,6 +39,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from headway.conditions.typed import TypedColumns
 from headway.errors import InvalidInput
 from headway.store.store import Store
 
@@ -45,7 +50,7 @@ MAX_BUCKETS = 1024
 
 _ACTIVITIES = """SELECT a.id, c.id AS contact, CAST(a.contact_key AS BIGINT) AS contact_key,
     t.name AS type, timezone('UTC', a.ts) AS ts, CAST(a.properties AS VARCHAR) AS properties,
-    a.source, a.bot
+    a.source, a.bot{typed}
 FROM activity_log a
 JOIN contacts c ON c.key = a.contact_key
 JOIN activity_types t ON t.code = a.type_code
@@ -97,7 +102,8 @@ def export_table(
     staging = target.parent / f".{target.name}.exporting-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        activities = _write_activities(store, staging / "activities", n)
+        typed = store.typed_columns()
+        activities = _write_activities(store, staging / "activities", n, typed)
         contacts = _write_parquet(store, _CONTACTS, {}, staging / "contacts" / "part-0.parquet")
         for name, query in REGISTRY.items():
             _write_parquet(store, query, {}, staging / name / "part-0.parquet")
@@ -111,6 +117,7 @@ def export_table(
             **report.to_dict(),
             "exported_at": datetime.now(UTC).isoformat(),
             **export_layout(staging / "activities"),
+            "typed": typed_manifest(typed),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         _put_in_place(staging, target)
@@ -159,13 +166,24 @@ def export_layout(root: Path) -> dict[str, object]:
     }
 
 
-def _write_activities(store: Store, root: Path, buckets: int) -> int:
-    """One sorted Parquet file per bucket; the number of rows written."""
+def _write_activities(store: Store, root: Path, buckets: int, typed: TypedColumns) -> int:
+    """One sorted Parquet file per bucket (with the store's typed property columns); the
+    number of rows written."""
+    names = "".join(f', a."{name}"' for name in typed.columns.values())
+    query = _ACTIVITIES.format(typed=names)
     written = 0
     for bucket in range(buckets):
         file = root / f"bucket={bucket}" / "part-0.parquet"
-        written += _write_parquet(store, _ACTIVITIES, {"buckets": buckets, "bucket": bucket}, file)
+        written += _write_parquet(store, query, {"buckets": buckets, "bucket": bucket}, file)
     return written
+
+
+def typed_manifest(typed: TypedColumns) -> list[dict[str, object]]:
+    """The typed property columns as the manifest lists them: keys, JSON kind, column."""
+    return [
+        {"keys": list(keys), "kind": kind, "column": name}
+        for (keys, kind), name in sorted(typed.columns.items(), key=lambda item: item[1])
+    ]
 
 
 def _write_parquet(store: Store, query: str, params: dict[str, int], file: Path) -> int:

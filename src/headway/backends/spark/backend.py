@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,12 +88,17 @@ class SparkBackend:
 
         return SPARK_DIALECT
 
-    @property
+    @cached_property
     def sql(self) -> SqlDialect:
-        """How Spark SQL reads JSON properties and tests text."""
-        from headway.backends.spark.sql import SPARK_SQL
+        """How Spark SQL reads JSON properties and tests text (and which typed property
+        columns it may read instead: an unchanged export's)."""
+        from headway.backends.spark.sql import SPARK_SQL, SparkSql
 
-        return SPARK_SQL
+        if not self.views.typed:
+            return SPARK_SQL
+        sql = SparkSql()
+        sql.typed = self.views.typed
+        return sql
 
     def arrow(self, query: Query) -> pa.Table:
         """Run a query; its (small) result as one Arrow table."""

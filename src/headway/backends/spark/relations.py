@@ -2,7 +2,8 @@
 
 ``activity_log`` (``id``, ``contact_key`` BIGINT, ``type_code`` INT, ``ts`` TIMESTAMP,
 ``properties`` JSON text, ``source``, ``bot``) and ``contacts`` (``key``, ``id``,
-``attributes`` JSON text) are temporary views, so the engine's query trees run on Spark as they
+``attributes`` JSON text) are temporary views (``activity_log`` also carries an unchanged
+export's typed property columns), so the engine's query trees run on Spark as they
 do on DuckDB. Activity types get codes from a dictionary of the distinct type names (sorted,
 from 1), computed once per source. A contact's key is the table's integer key column when the
 mapping has one (``headway export`` writes Headway's own keys), otherwise a 63-bit hash
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from headway.backends.spark.delta import read_source_table
 from headway.backends.spark.source import Source, activity_columns, contact_columns
+from headway.conditions.typed import NO_TYPED, TypedColumns
 from headway.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -103,7 +105,13 @@ class Relations:
             or_null("properties", "string").alias("properties"),
             or_null("source", "string").alias("source"),
             F.coalesce(or_null("bot", "boolean"), F.lit(False)).alias("bot"),
+            *[F.col(f"`{name}`") for name in self.typed.columns.values()],
         )
+
+    @property
+    def typed(self) -> TypedColumns:
+        """The typed property columns ``activity_log`` carries (an unchanged export's)."""
+        return self.source.layout.typed if self.source.layout is not None else NO_TYPED
 
     @cached_property
     def contacts(self) -> DataFrame:

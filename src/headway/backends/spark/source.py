@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from headway.conditions.typed import KINDS, NO_TYPED, TypedColumns
 from headway.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ class ExportLayout:
     buckets: int  # every row of a contact is in the one file of bucket contact_key % buckets
     largest: int  # the largest activity file, in bytes
     total: int  # all activity files, in bytes
+    # The typed property columns the files carry (store/property_columns.py): conditions read
+    # them instead of parsing ``properties`` (conditions/typed.py).
+    typed: TypedColumns = NO_TYPED
 
 
 @dataclass(frozen=True)
@@ -311,8 +315,30 @@ def export_layout(location: str, format: Format) -> ExportLayout | None:
     ):
         return None
     return ExportLayout(
-        tuple(sorted(str(t) for t in types)), buckets, max(present.values()), sum(present.values())
+        tuple(sorted(str(t) for t in types)),
+        buckets,
+        max(present.values()),
+        sum(present.values()),
+        _typed(manifest.get("typed")),
     )
+
+
+def _typed(listed: object) -> TypedColumns:
+    """The manifest's ``typed`` list (keys, kind, column) as ``TypedColumns``; none when the
+    list is absent (an export from before typed columns) or not in that shape."""
+    if not isinstance(listed, list):
+        return NO_TYPED
+    columns: dict[tuple[tuple[str, ...], str], str] = {}
+    for item in listed:
+        try:
+            keys, kind, column = item["keys"], item["kind"], item["column"]
+        except (TypeError, KeyError):
+            return NO_TYPED
+        ok = isinstance(keys, list) and all(isinstance(k, str) for k in keys) and keys
+        if not ok or kind not in KINDS or not isinstance(column, str):
+            return NO_TYPED
+        columns[(tuple(keys), kind)] = column
+    return TypedColumns(columns) if columns else NO_TYPED
 
 
 def _mapping(cls: type[_M], given: dict[str, str | None], what: str) -> _M:

@@ -92,10 +92,13 @@ class SparkSql:
 
     def parse_gate(self) -> exp.Expr | None:
         """When a row's parse is needed by the tests compiled so far: the OR of their text
-        pre-checks (a test whose pre-check is false is false whatever the parse gives), or
-        None when some test reads the parse unguarded."""
-        if self._always or not self._gates:
+        pre-checks (a test whose pre-check is false is false whatever the parse gives), FALSE
+        when no test reads it (typed columns answered them all), or None when some test reads
+        the parse unguarded."""
+        if self._always:
             return None
+        if not self._gates:
+            return exp.false()
         tests: dict[str, exp.Expr] = {}
         for gate in self._gates:  # each an OR of text searches: the distinct searches, ORed
             for test in gate.unnest().flatten():
