@@ -85,12 +85,16 @@ def resolve_keys(store: Store, keys: np.ndarray) -> np.ndarray:
     """The contacts ``keys`` count for (identity merges resolved), unique and ascending."""
     if len(keys) == 0:
         return np.zeros(0, np.int64)
-    rows = store.execute(
-        "SELECT DISTINCT coalesce(r.contact_key, k) FROM (SELECT unnest(?) AS k) t"
-        " LEFT JOIN identity_resolved r ON r.alias_key = t.k",
-        [[int(k) for k in keys]],
-    ).rows
-    return np.unique(np.array([int(r[0]) for r in rows], dtype=np.int64))
+    cur = store.cursor()
+    cur.register("_hw_live_touched", pa.table({"k": pa.array(np.asarray(keys, np.int64))}))
+    try:
+        found = cur.sql(
+            "SELECT coalesce(r.contact_key, t.k) AS k FROM _hw_live_touched t"
+            " LEFT JOIN identity_resolved r ON r.alias_key = t.k"
+        ).to_arrow_table()
+    finally:
+        cur.unregister("_hw_live_touched")
+    return np.unique(found.column("k").to_numpy().astype(np.int64))
 
 
 def update_contacts(
