@@ -43,10 +43,6 @@ from headway.engine.options import (
 )
 from headway.errors import ConfigError, InvalidInput, NotOnBackend
 from headway.fresh_matches import FreshMatches
-from headway.ingest.files import ImportOptions, Warn
-from headway.ingest.importer import ImportOutcome, ReportFor, run_import
-from headway.ingest.presets import IdentityClaim
-from headway.ingest.records import validate_records
 from headway.live.events import JourneyEvent as JourneyEvent
 from headway.live.runtime import LagFigures as LagFigures
 from headway.live.service import LiveContact as LiveContact
@@ -83,6 +79,9 @@ if TYPE_CHECKING:
     from headway.engine.diagnostics.email_influence import EmailInfluence
     from headway.engine.diagnostics.email_rankings import EmailRanking
     from headway.engine.diagnostics.stalls import StallsReport
+    from headway.ingest.files import ImportOptions, Warn
+    from headway.ingest.importer import ImportOutcome, ReportFor
+    from headway.ingest.presets import IdentityClaim
     from headway.service.types import *  # noqa: F403  (the result types surfaces import from here)
 
 JourneyRef = Journey | str | Path | Mapping[str, Any]
@@ -344,6 +343,8 @@ class Headway(
 
         Raises ``InvalidInput`` listing every rejected record; nothing is written then.
         """
+        from headway.ingest.records import validate_records
+
         table, problems = validate_records(records, source=source)
         if problems:
             raise InvalidInput(
@@ -402,6 +403,9 @@ class Headway(
     ) -> ImportOutcome:
         """Import activity files (or another tool's export, ``options.preset``) under one
         import id; every file is checked before anything is written."""
+        from headway.ingest.files import ImportOptions
+        from headway.ingest.importer import run_import
+
         return run_import(
             self.store, [Path(p) for p in paths], options or ImportOptions(),
             report_for=report_for, warn=warn,
