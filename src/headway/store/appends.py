@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from headway.store import catalog, catalog_counts, property_columns
+from headway.store import catalog, catalog_counts, email_rollup, property_columns
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
@@ -45,6 +45,12 @@ SCHEMA = pa.schema(
         ("source", pa.string()),
     ]
 )
+
+# The kept rows with activity_log's columns, as stored (for the email pre-aggregate).
+_KEPT = """(SELECT c.key AS contact_key, t.code AS type_code, k.ts, k.properties, k.bot, k.source
+    FROM _hw_keep k
+    JOIN _hw_keys c ON c.contact = k.contact
+    JOIN activity_types t ON t.name = k.type)"""
 
 
 def append_batches(
@@ -239,6 +245,7 @@ def _append_prepared(
     # before the insert, which then fills it for the new rows.
     property_columns.grow(conn)
     typed, values = _typed_values(conn, members)
+    email_rollup.record_append(conn, _KEPT)  # before the insert, like the catalogue
     row = conn.execute(
         f"""INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
                                    bot_reason, source, import_id{"".join(", " + n for n in typed)})

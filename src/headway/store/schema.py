@@ -6,7 +6,7 @@ kept in ``schema_version``. Append new migrations at the end; never edit an appl
 
 from __future__ import annotations
 
-from headway.store import catalog, property_columns
+from headway.store import catalog, email_rollup, property_columns
 from headway.store.action_tables import ACTION_TABLES
 from headway.store.live_tables import LIVE_TABLES
 from headway.store.saved_matches import SAVED_MATCH_TABLES
@@ -174,6 +174,9 @@ MIGRATIONS: list[list[str]] = [
     # Typed property columns (store/property_columns.py): which common property paths have
     # their own typed column in activities; opening the database adds and backfills them.
     property_columns.CREATE,
+    # The email statistics pre-aggregate (store/email_rollup.py): one row per (email,
+    # contact) and per open or click, kept current on every write; built here from the log.
+    [*email_rollup.TABLES, *email_rollup.BUILD],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
