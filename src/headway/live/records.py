@@ -216,12 +216,26 @@ def event_rows(
         conn.unregister("_hw_live_events")
 
 
-_EMPTY_ROWS = pa.schema(
-    [("rn", pa.int64()), ("id", pa.string()), ("journey", pa.string()),
-     ("version", pa.int32()), ("kind", pa.string()), ("contact_key", pa.int32()),
-     ("contact", pa.string()), ("attempt_at", pa.timestamp("us")), ("stage", pa.int16()),
-     ("stage_name", pa.string()), ("occurred_at", pa.timestamp("us")), ("data", pa.string())]
-).empty_table()  # fmt: skip
+# from_batches: Schema.empty_table() would import pandas at start-up.
+_EMPTY_ROWS = pa.Table.from_batches(
+    [],
+    schema=pa.schema(
+        [
+            ("rn", pa.int64()),
+            ("id", pa.string()),
+            ("journey", pa.string()),
+            ("version", pa.int32()),
+            ("kind", pa.string()),
+            ("contact_key", pa.int32()),
+            ("contact", pa.string()),
+            ("attempt_at", pa.timestamp("us")),
+            ("stage", pa.int16()),
+            ("stage_name", pa.string()),
+            ("occurred_at", pa.timestamp("us")),
+            ("data", pa.string()),
+        ]
+    ),
+)
 
 
 def insert_events(conn: duckdb.DuckDBPyConnection, rows: pa.Table, now: datetime) -> int:
