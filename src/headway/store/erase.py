@@ -42,6 +42,7 @@ SHARED_TABLES = frozenset(
         "live_journeys",
         "live_versions",
         *action_tables.SHARED,
+        *saved_matches.SHARED,  # which journey views are saved (no contact)
     }
 )
 # Tables erased here: the contact's row, its activities and labels of those activities, the
@@ -58,6 +59,7 @@ PER_CONTACT_TABLES = frozenset(
         "journey_events",
         *catalog.TABLES,
         *action_tables.PER_CONTACT,
+        *saved_matches.PER_CONTACT,  # cleared whole: saved_matches.clear
     }
 )
 _KEYS = "(SELECT unnest(?::INTEGER[]))"

@@ -51,6 +51,10 @@ SAVED_MATCH_TABLES: list[str] = [
     "INSERT INTO match_data_version VALUES (0, 0)",
 ]
 
+# For erasure's check that every table is known (store/erase.py): which name contacts.
+PER_CONTACT = ("saved_match_rows", "match_journal")
+SHARED = ("saved_matches", "match_data_version")
+
 # Saved matches kept per journey name (other date ranges, earlier versions): the least
 # recently used beyond these are dropped when one is saved.
 PER_JOURNEY = 4
