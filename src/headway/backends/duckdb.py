@@ -18,11 +18,13 @@ from headway.store import Store
 
 # The store's relations beyond the contract's two that reports read: the email registry,
 # the catalogue kept on append, suppression state (contacts' subscription, e-mail address and
-# update time; erased contacts).
+# update time; erased contacts), the email statistics pre-aggregate (store/email_rollup.py).
 STORE_RELATIONS = frozenset(
     {
         "emails",
         "email_links",
+        "email_pairs",
+        "email_engagement",
         "catalog_types",
         "catalog_type_contacts",
         "catalog_properties",

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from headway.ingest.bot_settings import BotSettings
 from headway.ingest.bots import BotContext, classify
-from headway.store import Store, saved_matches
+from headway.store import Store, email_rollup, saved_matches
 
 CHUNK_CONTACTS = 200_000
 
@@ -104,6 +104,7 @@ def _label_chunk(
         {
             "id": batch["id"],
             "id_hash": batch["id_hash"],
+            "contact": batch["contact"],
             "bot": pa.array(bot),
             "bot_reason": pa.array(reasons, pa.string()),
         }
@@ -117,6 +118,8 @@ def _apply(conn: duckdb.DuckDBPyConnection, updates: pa.Table) -> None:
     conn.register("_hw_relabel", updates)
     try:
         conn.execute(_UPDATE)
+        keys = conn.execute("SELECT DISTINCT contact FROM _hw_relabel").fetchnumpy()["contact"]
+        email_rollup.refresh(conn, keys.tolist())  # their counts move between the views
     finally:
         conn.unregister("_hw_relabel")
     saved_matches.clear(conn)  # bot flags changed: saved matches no longer follow the log

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import NotFound
-from headway.store import action_tables, catalog, erased, identities, saved_matches
+from headway.store import action_tables, catalog, email_rollup, erased, identities, saved_matches
 from headway.store.store import Store
 
 # Tables that hold nothing about any one contact (definitions, registries, replay guards,
@@ -57,6 +57,7 @@ PER_CONTACT_TABLES = frozenset(
         "cohort_members",
         "live_state",
         "journey_events",
+        *email_rollup.TABLE_NAMES,  # the email statistics pre-aggregate
         *catalog.TABLES,
         *action_tables.PER_CONTACT,
         *saved_matches.PER_CONTACT,  # cleared whole: saved_matches.clear
@@ -127,6 +128,7 @@ def _erase(conn: duckdb.DuckDBPyConnection, contact_id: str) -> ErasureReport:
             conn, f"DELETE FROM activities WHERE contact_key IN {_KEYS}", [keys]
         )
         identities.forget(conn, keys)
+        email_rollup.refresh(conn, keys)  # the person's rows go (nothing is left to count)
         removed["cohort_members"] = _count(
             conn, f"DELETE FROM cohort_members WHERE contact_key IN {_KEYS}", [keys]
         )

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from headway.errors import Conflict, InvalidInput, NotFound
 from headway.ingest.presets import IdentityClaim
-from headway.store import appends
+from headway.store import appends, email_rollup
 from headway.store.store import Store, touch_in_write
 
 MERGED, CONFLICT, UNDONE = "merged", "conflict", "undone"
@@ -543,6 +543,7 @@ def _resolve(conn: duckdb.DuckDBPyConnection, nodes: set[int], parent: dict[int,
     finally:
         conn.unregister("_hw_roots")
     refresh_view(conn)
+    email_rollup.refresh(conn, [*listed, *roots])  # their pairs are another person's now
 
 
 def refresh_view(conn: duckdb.DuckDBPyConnection) -> None:

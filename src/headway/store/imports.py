@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from headway.errors import Conflict, NotFound
-from headway.store import catalog, identities
+from headway.store import catalog, email_rollup, identities
 from headway.store.erase import forget_demo_truth
 from headway.store.store import Store, touch_in_write
 
@@ -168,6 +168,7 @@ def undo_import(store: Store, import_id: int) -> UndoReport:
         forget_demo_truth(conn, "SELECT id FROM activities WHERE import_id = ?", [import_id])
         deleted = _count(conn, "DELETE FROM activities WHERE import_id = ?", [import_id])
         catalog.rebuild(conn)
+        email_rollup.refresh(conn, [int(k[0]) for k in keys])
         contacts = _drop_empty_contacts(conn, [k for (k,) in keys], started, finished)
         conn.execute(
             "UPDATE imports SET undone_at = now()::TIMESTAMP, undone_rows = ? WHERE id = ?",

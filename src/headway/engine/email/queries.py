@@ -169,6 +169,76 @@ per_email AS (
 """
 
 
+# The same CTEs over the store's pre-aggregate (store/email_rollup.py): one row per (email,
+# contact) with its counts, kinds seen and first times in both views, and one row per open
+# or click. ``ev`` holds only opens and clicks here, which is all ``_LINKS`` and ``_TIMING``
+# read from it.
+_PRE_SELECTION = """
+pre AS MATERIALIZED (
+    SELECT email, contact_key AS contact,
+           CASE WHEN $human THEN h_seen ELSE a_seen END AS seen,
+           CASE WHEN $human THEN h_sent ELSE a_sent END AS sent,
+           CASE WHEN $human THEN h_delivered ELSE a_delivered END AS delivered,
+           CASE WHEN $human THEN h_bounces ELSE a_bounces END AS bounces,
+           CASE WHEN $human THEN h_hard ELSE a_hard END AS hard,
+           CASE WHEN $human THEN h_opens ELSE a_opens END AS opens,
+           CASE WHEN $human THEN h_clicks ELSE a_clicks END AS clicks,
+           CASE WHEN $human THEN h_first_delivered ELSE a_first_delivered END AS first_delivered,
+           CASE WHEN $human THEN h_first_sent ELSE a_first_sent END AS first_sent,
+           CASE WHEN $human THEN h_first_ts ELSE a_first_ts END AS first_ts,
+           CASE WHEN $human THEN h_campaign ELSE a_campaign END AS campaign_prop
+    FROM email_pairs
+    WHERE (CASE WHEN $human THEN h_seen ELSE a_seen END) <> 0
+      AND ($email IS NULL OR email = $email)
+),
+email_facts AS (
+    SELECT p.email, coalesce(max(e.campaign), max(p.campaign_prop)) AS campaign,
+           coalesce(max(e.send_time), min(p.first_sent), min(p.first_ts)) AS send_time
+    FROM pre p LEFT JOIN emails e ON e.id = p.email
+    GROUP BY p.email
+),
+selected AS (
+    SELECT row_number() OVER (ORDER BY email)::INTEGER AS eid, email, campaign, send_time,
+           CASE $by WHEN 'email' THEN email
+                    WHEN 'campaign' THEN campaign
+                    ELSE strftime(date_trunc($period, send_time), '%Y-%m-%d') END AS grp
+    FROM email_facts
+    WHERE $campaign IS NULL OR campaign = $campaign
+),
+ev AS (
+    SELECT s.eid, g.contact_key AS contact, g.kind, g.ts, g.link, g.url, g.weight
+    FROM email_engagement g JOIN selected s USING (email)
+    WHERE NOT (g.bot AND $human)
+)
+"""
+_PRE_PER_EMAIL = """
+pairs AS (
+    SELECT s.eid, p.contact, p.seen, coalesce(p.first_delivered, p.first_sent) AS delivered_at,
+           p.sent, p.delivered, p.bounces, p.hard, p.opens, p.clicks
+    FROM pre p JOIN selected s USING (email)
+),
+totals AS (
+    SELECT eid, sum(sent)::BIGINT AS sent, sum(delivered)::BIGINT AS delivered_reported,
+           sum(bounces)::BIGINT AS bounces, sum(hard)::BIGINT AS hard_bounces,
+           sum(opens)::BIGINT AS opens, sum(clicks)::BIGINT AS clicks
+    FROM pairs GROUP BY eid
+),
+uniques AS (
+    SELECT eid,
+           count(*) FILTER (WHERE (seen & 48) <> 0) AS unique_opens,  -- open (16) or click (32)
+           count(*) FILTER (WHERE (seen & 32) <> 0) AS unique_clicks,
+           count(*) FILTER (WHERE (seen & 64) <> 0) AS unsubscribes,
+           count(*) FILTER (WHERE (seen & 128) <> 0) AS complaints
+    FROM pairs GROUP BY eid
+),
+per_email AS (
+    SELECT s.eid, s.grp, t.sent, t.delivered_reported, t.bounces, t.hard_bounces, t.opens,
+           t.clicks, u.unique_opens, u.unique_clicks, u.unsubscribes, u.complaints
+    FROM selected s JOIN totals t USING (eid) JOIN uniques u USING (eid)
+)
+"""
+
+
 # Counts per group, and a total row (``is_total``) over every selected email.
 _COUNTS = f"""
 recipients AS (
@@ -240,10 +310,15 @@ timing AS (
 """
 
 
-def report_query(query: StatsQuery, sql: SqlDialect) -> Query:
+def report_query(query: StatsQuery, sql: SqlDialect, *, pre_aggregated: bool = False) -> Query:
     """One row per group plus a total row; the total row also carries the selection's
     links and timing as lists, so that the activities are read and parsed only once.
-    Property reads and ``lower`` are ``sql``'s (the backend's dialect)."""
+    Property reads and ``lower`` are ``sql``'s (the backend's dialect). With
+    ``pre_aggregated`` the same report reads the store's pre-aggregate (``PRE_AGGREGATE``)
+    instead of the activity log."""
+    if pre_aggregated:
+        tree = _PRE_REPORT if query.email is None else _PRE_REPORT_ONE
+        return Query(tree, query.params())
     return Query(_report_tree(sql), query.params())
 
 
@@ -264,9 +339,7 @@ def _report_tree(sql: SqlDialect) -> exp.Expr:
     return _REPORT.transform(reads).transform(lowers)
 
 
-_REPORT = sqlglot.parse_one(
-    f"""
-WITH {_SELECTION}, {_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING}
+_OUTPUT = """
 SELECT c.is_total::BOOLEAN AS is_total, c.grp, e.name, e.subject,
        CASE WHEN $by = 'email' AND NOT c.is_total::BOOLEAN THEN s.campaign END AS campaign,
        CASE WHEN $by = 'email' AND NOT c.is_total::BOOLEAN THEN s.send_time END AS send_time,
@@ -274,19 +347,37 @@ SELECT c.is_total::BOOLEAN AS is_total, c.grp, e.name, e.subject,
        c.delivery_reported, c.bounces, c.hard_bounces, c.opens, c.unique_opens, c.clicks,
        c.unique_clicks, c.unsubscribes, c.complaints,
        CASE WHEN c.is_total::BOOLEAN THEN (
-           SELECT list({{'email': l.email, 'link': l.link, 'url': l.url, 'label': l.label,
+           SELECT list({'email': l.email, 'link': l.link, 'url': l.url, 'label': l.label,
                         'honeypot': l.honeypot, 'clicks': l.clicks, 'clickers': l.clickers,
-                        'email_clickers': l.email_clickers}}) FROM links l
+                        'email_clickers': l.email_clickers}) FROM links l
        ) END AS links,
        CASE WHEN c.is_total::BOOLEAN THEN (
-           SELECT list({{'bucket_kind': t.bucket_kind, 'bucket': t.bucket, 'opens': t.opens,
-                        'clicks': t.clicks}}) FROM timing t
+           SELECT list({'bucket_kind': t.bucket_kind, 'bucket': t.bucket, 'opens': t.opens,
+                        'clicks': t.clicks}) FROM timing t
        ) END AS timing
 FROM counts c
 LEFT JOIN recipients r ON r.is_total = c.is_total AND r.grp IS NOT DISTINCT FROM c.grp
 LEFT JOIN selected s ON $by = 'email' AND s.email = c.grp
 LEFT JOIN emails e ON $by = 'email' AND e.id = c.grp
 ORDER BY c.is_total, c.grp NULLS LAST
-""",
+"""
+
+_REPORT = sqlglot.parse_one(
+    f"WITH {_SELECTION}, {_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING} {_OUTPUT}", read="duckdb"
+)
+# The relations of the store's pre-aggregate (store/email_rollup.py); a backend that offers
+# them answers from them.
+PRE_AGGREGATE = ("email_pairs", "email_engagement")
+_PRE_REPORT = sqlglot.parse_one(
+    f"WITH {_PRE_SELECTION}, {_PRE_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING} {_OUTPUT}",
+    read="duckdb",
+)
+# One email: plain equalities on ``email``, which the pre-aggregate's zone maps answer (it is
+# built in email order) without reading the other emails' rows.
+_ONE_EMAIL = _PRE_SELECTION.replace(
+    "AND ($email IS NULL OR email = $email)", "AND email = $email"
+).replace("WHERE NOT (g.bot AND $human)", "WHERE g.email = $email AND NOT (g.bot AND $human)")
+_PRE_REPORT_ONE = sqlglot.parse_one(
+    f"WITH {_ONE_EMAIL}, {_PRE_PER_EMAIL}, {_COUNTS}, {_LINKS}, {_TIMING} {_OUTPUT}",
     read="duckdb",
 )

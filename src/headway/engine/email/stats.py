@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from headway.backends.base import Backend
-from headway.engine.email.queries import MAX_HOUR, StatsQuery, report_query
+from headway.engine.email.queries import MAX_HOUR, PRE_AGGREGATE, StatsQuery, report_query
 from headway.engine.support import arrow_typed, require
 
 
@@ -204,7 +204,9 @@ def email_stats(backend: Backend, query: StatsQuery | None = None) -> EmailStats
     query = query or StatsQuery()
     rows: list[EmailMetrics] = []
     total, links, timing = EmailMetrics.empty(), [], Timing(_empty_hours(), [])
-    for r in arrow_typed(backend, report_query(query, backend.sql)).to_pylist():
+    pre_aggregated = all(r in backend.relations for r in PRE_AGGREGATE)
+    report = report_query(query, backend.sql, pre_aggregated=pre_aggregated)
+    for r in arrow_typed(backend, report).to_pylist():
         metrics = EmailMetrics(
             key=r["grp"],
             **{f: int(r[f] or 0) for f in _INT_FIELDS},
