@@ -17,14 +17,16 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
+import sqlglot
 from condition_log import activity_table, scope_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
 from headway.backends.duckdb_dialect import DUCKDB_SQL
+from headway.backends.spark.sql import SparkSql
 from headway.conditions import Params, Scope, compile_flag
-from headway.conditions.typed import KINDS
+from headway.conditions.typed import KINDS, TypedColumns
 from headway.model.condition import AllOf, AnyOf, Condition, Match, Not, Predicate
 from headway.store import Store, property_columns
 
@@ -235,3 +237,29 @@ def test_store_columns_answer_as_the_json(shredded: Store, data: st.DataObject) 
     cur = shredded.cursor()
     for _, plain, typed in flags(cur, cond, scope):
         assert plain == typed, cond
+
+
+def test_spark_renders_the_typed_columns() -> None:
+    """On Spark's dialect the same predicates read the typed columns and parse as Spark SQL;
+    ``exists`` and kinds without a column still read the JSON."""
+    sql = SparkSql()
+    sql.typed = TypedColumns(
+        {(("url",), "string"): "hw_p_url_s", (("value",), "number"): "hw_p_value_n"}
+    )
+    scope = Scope({"page_visit": 1}, sql=sql, properties=exp.column("properties", "a"))
+    scope = replace(scope, typed=sql.typed)
+    where = {
+        "url": {"starts_with": "/blog"},
+        "value": {"gte": 5},
+        "link": {"icontains": "X"},
+    }
+    cond = Match(
+        ("page_visit",), tuple(Predicate(f, *next(iter(o.items()))) for f, o in where.items())
+    )
+    params = Params()
+    text = compile_flag(cond, scope, params).sql(dialect="spark")
+    assert "hw_p_url_s" in text and "hw_p_value_n" in text
+    assert "'$.link'" in text or "link" in text  # no column: read from the JSON
+    assert sqlglot.parse_one(text, read="spark").sql(dialect="spark") == text
+    exists = compile_flag(Match(None, (Predicate("url", "exists", True),)), scope, Params())
+    assert "hw_p_url_s" not in exists.sql(dialect="spark")
