@@ -18,7 +18,7 @@ from headway.engine.email.queries import StatsQuery
 from headway.engine.email.stats import email_stats
 from headway.model.journey import parse_journey
 from headway.settings import Settings
-from headway.store import Store
+from headway.store import Store, email_rollup
 from headway.store.emails import add_link, register_email
 from headway.store.journeys import save_journey
 from headway.web.app import create_app
@@ -57,12 +57,16 @@ def hw(store: Store) -> Headway:
     trap = add_link(store, EMAIL, "https://example.com/trap", label="trap", honeypot=True)
     hw.add_activities(records(offer, trap))
     # label ann's open and cy's honeypot click as machine-made, as the labeller would
+    # (and keep the email statistics pre-aggregate current, as the labeller does)
     store.write(
-        lambda conn: conn.execute(
-            "UPDATE activities SET bot = true, bot_reason = 'test' WHERE contact_key IN"
-            " (SELECT key FROM contacts WHERE id IN ('ann', 'cy'))"
-            " AND type_code IN (SELECT code FROM activity_types"
-            " WHERE name IN ('email_open', 'email_click'))"
+        lambda conn: (
+            conn.execute(
+                "UPDATE activities SET bot = true, bot_reason = 'test' WHERE contact_key IN"
+                " (SELECT key FROM contacts WHERE id IN ('ann', 'cy'))"
+                " AND type_code IN (SELECT code FROM activity_types"
+                " WHERE name IN ('email_open', 'email_click'))"
+            ),
+            email_rollup.rebuild(conn),
         )
     )
     journey = {"name": "Visit then click", "stages": [
