@@ -23,7 +23,8 @@ from sqlglot import exp
 
 from headway.backends.duckdb import DuckDBBackend
 from headway.backends.duckdb_dialect import DUCKDB_DIALECT
-from headway.engine.kernel.inputs import match_query
+from headway.engine.kernel.inputs import COLUMNS, match_query
+from headway.engine.kernel.match_kernel import MatchKernel
 from headway.engine.kernel.match_types import MODES, MatchSpec
 from headway.engine.kernel.run import Matched, match_journey, match_spec
 from headway.engine.options import ReportOptions
@@ -161,9 +162,20 @@ def preload_engine() -> None:
     stage_mask = np.array([1, 2, 0], np.uint64)
     excl_mask = np.array([0, 0, 1], np.uint64)
     exit_ = np.array([False, False, True])
+    # The matcher's input as the query answers it (Arrow columns: read-only NumPy views).
+    rows = pa.table(
+        {
+            COLUMNS.contact: pa.array(contact),
+            COLUMNS.ts: pa.array(ts).cast(pa.timestamp("us")),
+            COLUMNS.stage_mask: pa.array(stage_mask.astype(np.int64)),
+            COLUMNS.excl_mask: pa.array(excl_mask.astype(np.int64)),
+            COLUMNS.exit: pa.array(exit_),
+        }
+    )
     for mode in MODES:
         spec = MatchSpec(mode, 2, 10, (False, False), exclusions=((0, 1),), has_exit=True)
         run_matcher(spec, contact, ts, stage_mask, excl_mask, exit_)
+        MatchKernel(spec)(rows)
 
 
 def matched_bytes(matched: Matched) -> int:
