@@ -1,4 +1,6 @@
-"""JSON Lines files: parsed in chunks with orjson and checked by ``records.check_record``.
+"""JSON Lines files: parsed in chunks with orjson and checked as HTTP batches are: column by
+column first (``bulk_records.fast_rows``), record by record (``records.check_record``) only
+for the records those checks leave over, so each rejected one gets its exact reason.
 
 Valid rows are staged chunk by chunk in a temp table inside the import's transaction, so
 memory stays flat however large the file is; line numbers are exact (blank lines count).
@@ -18,7 +20,7 @@ import orjson
 import pyarrow as pa
 
 from headway.errors import Detail, InvalidInput
-from headway.ingest import timestamps
+from headway.ingest import bulk_records, timestamps
 from headway.ingest.formats import is_gzip
 from headway.ingest.records import SCHEMA, Rejected, check_record
 
@@ -72,15 +74,7 @@ def stage(
     staged = Staged()
     size = max(path.stat().st_size, 1)
     for raw, lines in chunks(path):
-        rows: list[tuple[Any, ...]] = []
-        for number, line in lines:
-            try:
-                rows.append((*_parse(line, source, zone), number))
-            except Rejected as err:
-                staged.reject(
-                    Detail(err.reason, field=err.field, record=f"line {number}"), max_details
-                )
-        _insert(conn, rows)
+        _stage_chunk(conn, lines, source=source, zone=zone, staged=staged, max_details=max_details)
         if report is not None:
             report(min(raw.tell() / size, 1.0))
     return staged
@@ -95,12 +89,40 @@ def insert_table(conn: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
         conn.unregister("_hw_chunk")
 
 
-def _parse(line: bytes, source: str, zone: Any) -> tuple[Any, ...]:
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        raise Rejected(None, "is not valid JSON") from None
-    return check_record(record, source=source, zone=zone)
+def _stage_chunk(
+    conn: duckdb.DuckDBPyConnection,
+    lines: list[tuple[int, bytes]],
+    *,
+    source: str,
+    zone: Any,
+    staged: Staged,
+    max_details: int,
+) -> None:
+    """Stage the valid records of one chunk of (line number, line); count the others."""
+    records: list[Any] = []
+    for _, line in lines:
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            records.append(_NOT_JSON)
+    fast, slow = bulk_records.fast_rows(records, source)
+    numbers = pa.array([number for number, _ in lines], pa.int64())
+    if fast.num_rows:
+        seq = numbers.take(fast.column("_at"))
+        insert_table(conn, fast.drop_columns(["_at"]).append_column("_seq", seq))
+    rows: list[tuple[Any, ...]] = []
+    for at in slow:  # in line order, so the first rejections are described
+        number = lines[at][0]
+        try:
+            if records[at] is _NOT_JSON:
+                raise Rejected(None, "is not valid JSON")
+            rows.append((*check_record(records[at], source=source, zone=zone), number))
+        except Rejected as err:
+            staged.reject(Detail(err.reason, field=err.field, record=f"line {number}"), max_details)
+    _insert(conn, rows)
+
+
+_NOT_JSON = object()  # a line orjson could not parse (never a dict: never a fast row)
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
