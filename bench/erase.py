@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from headway.store import Store
+from headway.store import Store, property_columns
 from headway.store.catalog import rebuild
 from headway.store.erase import _erase
 
@@ -39,10 +39,14 @@ def subset(source: Path, target: Path, keys: int) -> None:
             conn.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
             conn.execute("INSERT INTO activity_types SELECT * FROM src.activity_types")
             conn.execute("INSERT INTO contacts SELECT * FROM src.contacts WHERE key < ?", [keys])
+            # The typed property columns are the target's own: added and filled by grow.
             conn.execute(
-                "INSERT INTO activities SELECT * FROM src.activities WHERE contact_key < ?", [keys]
+                "INSERT INTO activities BY NAME SELECT COLUMNS(lambda c: c NOT LIKE 'hw_p_%')"
+                " FROM src.activities WHERE contact_key < ?",
+                [keys],
             )
             rebuild(conn)
+            property_columns.grow(conn)
 
         store.write(fill)
         store.cursor().execute("DETACH src")

@@ -72,9 +72,7 @@ def grow(conn: duckdb.DuckDBPyConnection, min_activities: int = MIN_ACTIVITIES) 
         return []
     taken = {name for _, _, name in existing} | {
         str(r[0]).lower()
-        for r in conn.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'activities'"
-        ).fetchall()
+        for r in conn.execute("SELECT name FROM pragma_table_info('activities')").fetchall()
     }
     added: list[tuple[Keys, str, str]] = []
     now = datetime.now(UTC).replace(tzinfo=None)
