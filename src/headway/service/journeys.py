@@ -44,6 +44,7 @@ class JourneyAdmin(ServiceBase):
         def clear(conn: Any) -> int:
             count = len(saved_matches.listing(conn))
             saved_matches.clear(conn)
+            self.store.journaling = False  # nothing saved: writes need not journal
             return count
 
         return self.store.write(clear, derived=True)

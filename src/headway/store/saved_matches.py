@@ -134,9 +134,10 @@ def journal(conn: duckdb.DuckDBPyConnection, touched: list[np.ndarray]) -> None:
         conn.execute("INSERT INTO match_journal SELECT ?, k FROM _hw_journal", [seq])
     finally:
         conn.unregister("_hw_journal")
-    if seq % 64 == 0:
-        rows = conn.execute("SELECT count(*) FROM match_journal").fetchall()
-        if rows[0][0] > JOURNAL_LIMIT:
+    if seq % 64 == 0:  # now and then: a journal no saved match needs, or one grown too long
+        if not any_saved(conn):
+            conn.execute("DELETE FROM match_journal")
+        elif conn.execute("SELECT count(*) FROM match_journal").fetchall()[0][0] > JOURNAL_LIMIT:
             clear(conn)
 
 
