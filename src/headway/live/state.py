@@ -14,7 +14,7 @@ time-dependent outcomes (window closed, stalled) are evaluated against the clock
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -118,6 +118,21 @@ def restricted(query: Query) -> Query:
     return Query(tree, dict(query.params))
 
 
+@dataclass(frozen=True)
+class _RenderedOnce(Query):
+    """A query whose SQL text is rendered once per dialect (its tree is never changed): the
+    restricted queries run on every live update, and rendering is pure Python."""
+
+    texts: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        """The SQL text in a dialect, rendered the first time it is asked for."""
+        found = self.texts.get(dialect)
+        if found is None:
+            found = self.texts[dialect] = super().sql(dialect)
+        return found
+
+
 _QUERIES: dict[tuple[int, Journey, ReportOptions, tuple[tuple[str, int], ...]], Query] = {}
 
 
@@ -130,7 +145,8 @@ def _restricted_query(backend: Backend, journey: Journey, options: ReportOptions
     if found is None:
         if len(_QUERIES) > 256:
             _QUERIES.clear()
-        found = restricted(match_query(journey, codes, options, sql=backend.sql))
+        query = restricted(match_query(journey, codes, options, sql=backend.sql))
+        found = _RenderedOnce(query.tree, query.params)
         _QUERIES[key] = found
     return found
 
