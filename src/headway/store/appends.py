@@ -273,8 +273,10 @@ def _typed_values(
     """The typed property columns and their values for the insert: from one parse of each
     row's properties, or, when every column's path is one of ``members``, from the member
     columns (the same JSON text the properties hold, without parsing the object)."""
+    if not members:  # one catalogue read, not two, on the HTTP path's many small appends
+        return property_columns.insert_columns(conn, "k.properties")
     typed = property_columns.load(conn).columns
-    if not members or not all(len(k) == 1 and k[0] in members for k, _ in typed):
+    if not all(len(k) == 1 and k[0] in members for k, _ in typed):
         return property_columns.insert_columns(conn, "k.properties")
     names = list(typed.values())
     values = "".join(
