@@ -227,7 +227,7 @@ def funnel_store(args: argparse.Namespace) -> tuple[ModuleType, object, Path]:
 def attribution(args: argparse.Namespace) -> None:
     """``headway attribution`` (all models) vs ``headway funnel``, whole processes."""
     fb, size, store = funnel_store(args)
-    journey_file = fb.DATA / "bench-journey.yaml"
+    journey_file = fb.DATA / f"surfaces-journey-{os.getpid()}.yaml"  # others rewrite theirs
     journey_file.write_text(fb.JOURNEY)
     base = [str(ROOT / ".venv" / "bin" / "headway"), "--db", str(store)]
     tail = [str(journey_file), "--json", "--as-of", fb.AS_OF]
@@ -239,6 +239,7 @@ def attribution(args: argparse.Namespace) -> None:
             f"  run {i + 1}: funnel {funnels[-1]:.2f} s, attribution {attributions[-1]:.2f} s",
             flush=True,
         )
+    journey_file.unlink()
     ratios = [a / f for a, f in zip(attributions, funnels, strict=True)]
     label = f"{size.label}, {size.contacts / 1e6:g}M contacts"  # type: ignore[attr-defined]
     note = (
