@@ -139,15 +139,9 @@ def record_append(conn: duckdb.DuckDBPyConnection, src: str) -> None:
     """Add the activities of ``src`` (activity_log's columns; keys as stored) to the tables."""
     resolved = f"""(SELECT a.* REPLACE (coalesce(r.contact_key, a.contact_key) AS contact_key)
         FROM {src} a LEFT JOIN identity_resolved r ON r.alias_key = a.contact_key)"""
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _hw_email_batch AS {_EVENTS.format(src=resolved)}")
-    try:
-        if not conn.execute("SELECT count(*) FROM _hw_email_batch").fetchall()[0][0]:
-            return
-        batch = "SELECT * FROM _hw_email_batch"
-        conn.execute(_UPSERT.format(pairs=_pairs(batch), sets=_SETS))
-        conn.execute(f"INSERT INTO email_engagement {_engagement(batch)}")
-    finally:
-        conn.execute("DROP TABLE IF EXISTS _hw_email_batch")
+    events = _EVENTS.format(src=resolved)  # a batch is small: read twice rather than copied
+    conn.execute(_UPSERT.format(pairs=_pairs(events), sets=_SETS))
+    conn.execute(f"INSERT INTO email_engagement {_engagement(events)}")
 
 
 def refresh(conn: duckdb.DuckDBPyConnection, keys: Iterable[int]) -> None:
