@@ -160,14 +160,14 @@ def read(conn: duckdb.DuckDBPyConnection, key: str, n_stages: int) -> SavedRows 
         match_id, seq = int(meta[0][0]), int(meta[0][1])
         table: pa.Table = conn.sql(
             "SELECT contact_key, reached, removed, stage_ts, exit_ts FROM saved_match_rows"
-            " WHERE match_id = $1 ORDER BY contact_key",
+            " WHERE match_id = $1",  # in insertion order: sorted unless extended (below)
             params=[match_id],
         ).to_arrow_table()
     finally:
         conn.execute("COMMIT")
     n = table.num_rows
     flat = pc.list_flatten(table.column("stage_ts"))
-    return SavedRows(
+    rows = SavedRows(
         match_id,
         seq,
         _numpy(table.column("contact_key"), np.int64),
@@ -176,6 +176,18 @@ def read(conn: duckdb.DuckDBPyConnection, key: str, n_stages: int) -> SavedRows 
         _numpy(flat, np.int64).reshape(n, n_stages),
         _numpy(table.column("exit_ts"), np.int64),
     )
+    if n > 1 and np.any(rows.contact[1:] < rows.contact[:-1]):
+        order = np.argsort(rows.contact, kind="stable")  # a few extended rows at the end
+        rows = SavedRows(
+            match_id,
+            seq,
+            rows.contact[order],
+            rows.reached[order],
+            rows.removed[order],
+            rows.stage_ts[order],
+            rows.exit_ts[order],
+        )
+    return rows
 
 
 def touched_since(conn: Any, seq: int) -> np.ndarray:
