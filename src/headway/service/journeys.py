@@ -51,16 +51,20 @@ class JourneyAdmin(ServiceBase):
 
     def warm_saved_matches(self, limit: int = 8) -> int:
         """Read into memory the saved matches of stored journeys' default page view (the
-        funnel and weekly trend now), most recently saved first; how many. The server calls
-        this at start-up, so a first view after a restart finds them ready."""
+        funnel and weekly trend now), most recently saved first, unless one would be matched
+        in full; how many. The server calls this at start-up, so a first view after a restart
+        finds them ready."""
         saved = getattr(self.cache, "saved", None)
         if saved is None:
             return 0
         from headway.engine.options import ReportOptions, utc_now
+        from headway.saved_match_store import REMATCH_SHARE
 
         service = cast(Any, self)  # Headway: funnel and trends
         warmed = 0
-        for name, key in saved_matches.recent(self.store.cursor(), limit):
+        for name, key, contacts, touched in saved_matches.recent(self.store.cursor(), limit):
+            if touched > REMATCH_SHARE * max(contacts, 1):
+                continue  # a full match: left to the first view
             try:
                 journey = self.journey(name)
             except HeadwayError:

@@ -102,12 +102,15 @@ def listing(conn: Any) -> list[SavedMatch]:
     return [SavedMatch(str(r[0]), int(r[1]), int(r[2]), r[3]) for r in rows]
 
 
-def recent(conn: Any, limit: int) -> list[tuple[str, str]]:
-    """The (journey, key) of the ``limit`` most recently saved matches."""
+def recent(conn: Any, limit: int) -> list[tuple[str, str, int, int]]:
+    """The (journey, key, contacts, contacts journaled since) of the ``limit`` most recently
+    saved matches."""
     rows = conn.execute(
-        "SELECT journey, key FROM saved_matches ORDER BY used_at DESC LIMIT ?", [limit]
+        "SELECT journey, key, contacts, (SELECT count(DISTINCT j.contact_key) FROM match_journal j"
+        " WHERE j.seq > m.seq) FROM saved_matches m ORDER BY used_at DESC LIMIT ?",
+        [limit],
     ).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
+    return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
 
 def any_saved(conn: Any) -> bool:

@@ -32,9 +32,11 @@ from headway.web.webhooks import router as webhooks_router
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # A running server loads what the first view would wait for at once: the page templates,
-    # the saved matches of the journeys' default view, the compiled matcher and pandas.
-    threading.Thread(target=_preload, args=(app,), name="headway-preload", daemon=True).start()
+    # Before the first request: the page templates and the saved matches of the journeys'
+    # default view (read, or extended by a few contacts; never a full match). Then, while
+    # serving, what a first match would wait for: the compiled matcher and pandas.
+    await asyncio.to_thread(_warm, app)
+    threading.Thread(target=preload_engine, name="headway-preload", daemon=True).start()
     actions = app.state.settings.actions  # journey actions: deliveries, syncs, digests
     worker = app.state.headway.start_actions(actions) if actions.worker else None
     live = app.state.settings.live  # live journeys: stage state kept current on ingest
@@ -52,13 +54,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(app.state.headway.stop_live)
 
 
-def _preload(app: FastAPI) -> None:
+def _warm(app: FastAPI) -> None:
     compile_templates()
-    try:  # first: reading a saved match needs no matcher
+    try:
         app.state.headway.warm_saved_matches()
     except Exception:  # only a head start: the first view then reads or matches on its own
         logging.getLogger(__name__).warning("saved matches not preloaded", exc_info=True)
-    preload_engine()
 
 
 def create_app(store: Store, settings: Settings) -> FastAPI:
