@@ -236,14 +236,20 @@ def chdb_run(fb: ModuleType, flat: Path) -> float:
     return float(fb.run([sys.executable, "-c", fb.CHDB_SCRIPT, query]).seconds)
 
 
-def run(size: str = "10000000:500000", runs: int = 5, seed: int = 7) -> dict[str, Any]:
-    """Prepare the data, alternate page runs and references; medians and ratios."""
+def run(
+    size: str = "10000000:500000", runs: int = 5, seed: int = 7, copy: Path | None = None
+) -> dict[str, Any]:
+    """Prepare the data, alternate page runs and references; medians and ratios (on a copy
+    of the page store at ``copy``, when given, so that others' runs on it do not clash)."""
     fb = funnel_bench()
     (parsed,) = fb.parse_sizes(size)
     print(
         f"== journey page on {parsed.label} activities / {parsed.contacts:,} contacts", flush=True
     )
     db, flat, journey = prepare(fb, parsed, seed)
+    if copy is not None:
+        shutil.copyfile(db, copy)
+        db = copy
     pages, engines, chdbs = [], [], []
     headway(db, "matches", "clear")  # the first server matches and saves
     for i in range(runs):
@@ -362,13 +368,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--prepare", action="store_true", help="Only build the data.")
+    parser.add_argument("--copy", type=Path, help="Run on a fresh copy of the store at PATH.")
     args = parser.parse_args()
     if args.prepare:
         fb = funnel_bench()
         (size,) = fb.parse_sizes(args.size)
         prepare(fb, size, args.seed)
         return
-    report(run(args.size, args.runs, args.seed))
+    report(run(args.size, args.runs, args.seed, args.copy))
 
 
 if __name__ == "__main__":
