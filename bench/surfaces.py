@@ -113,6 +113,11 @@ def record(figure: Figure) -> None:
     print("  " + figure.line(), flush=True)
 
 
+def count(n: int) -> str:
+    """E.g. 20M, 500,000."""
+    return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n:,}"
+
+
 def load() -> str:
     """The load average, as ``uptime`` prints it."""
     one, five, fifteen = os.getloadavg()
@@ -200,7 +205,7 @@ def email(args: argparse.Namespace) -> None:
     """The email list and one email's page, each cold (own server) and warm."""
     db = email_store(args)
     print(f"  {db.name}, email {args.email_id}", flush=True)
-    label = f"{args.email_activities / 1e6:g}M"
+    label = count(args.email_activities)
     pages = {"email list": "/emails", "email page": f"/emails/{quote(args.email_id)}"}
     for what, path in pages.items():
         cold, warm = [], []
@@ -241,7 +246,7 @@ def attribution(args: argparse.Namespace) -> None:
         )
     journey_file.unlink()
     ratios = [a / f for a, f in zip(attributions, funnels, strict=True)]
-    label = f"{size.label}, {size.contacts / 1e6:g}M contacts"  # type: ignore[attr-defined]
+    label = f"{size.label}, {count(size.contacts)} contacts"  # type: ignore[attr-defined]
     note = (
         f"attribution {statistics.median(attributions):.2f} s, "
         f"funnel {statistics.median(funnels):.2f} s"
