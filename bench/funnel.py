@@ -16,6 +16,11 @@ peak RSS and the ratios (Headway / chDB; 100M / 20M).
 
     .venv/bin/python bench/funnel.py                      # 20M and 100M, 5 runs each
     .venv/bin/python bench/funnel.py --sizes 2000000:100000 --runs 3
+    .venv/bin/python bench/funnel.py --sizes 20000000:1000000 --split   # where the time goes
+
+``--split`` runs the funnel once in a fresh process and prints where its time goes: imports,
+the input query (SQL to Arrow), Arrow to NumPy, the matcher, the kernel's output table, and
+the report, per partition and in total (timers wrapped around the engine's own functions).
 """
 
 from __future__ import annotations
@@ -263,6 +268,89 @@ def bench(size: Size, seed: int, runs: int) -> dict[str, float]:
     }
 
 
+SPLIT_CHILD = """
+import sys, time
+t0 = time.perf_counter()
+import headway.api
+from headway.backends import duckdb_partitions
+from headway.engine.funnel.report import funnel_report
+from headway.engine.kernel import match_kernel, matcher
+from headway.store import Store
+imports = time.perf_counter() - t0
+t0 = time.perf_counter()
+matcher.warmup()
+numba_load = time.perf_counter() - t0
+rows, parts = [], {"query": [], "to_numpy": [], "matcher": [], "output": []}
+
+
+def timed(key, fn):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        out = fn(*args, **kwargs)
+        parts[key].append(time.perf_counter() - t)
+        if key == "query":
+            rows.append(out.num_rows)
+        return out
+    return wrapper
+
+
+duckdb_partitions._read = timed("query", duckdb_partitions._read)
+match_kernel._matcher_array = timed("to_numpy", match_kernel._matcher_array)
+matcher.match = timed("matcher", matcher.match)
+match_kernel.MatchKernel.table = timed("output", match_kernel.MatchKernel.table)
+t0 = time.perf_counter()
+store = Store(sys.argv[1])
+hw = headway.api.Headway(store)
+journey = hw.journey(sys.argv[2])
+opened = time.perf_counter() - t0
+t0 = time.perf_counter()
+matched = hw.match(journey, as_of=sys.argv[3])
+match_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+report = funnel_report(matched)
+report_s = time.perf_counter() - t0
+print(f"  partitions: {len(rows)}, input rows: {sum(rows):,}")
+n = len(rows)
+for i in range(n):
+    to_np = sum(parts["to_numpy"][5 * i : 5 * i + 5])
+    print(
+        f"  partition {i + 1}: {rows[i]:,} rows; query {parts['query'][i]:.2f} s, "
+        f"to NumPy {to_np:.3f} s, matcher {parts['matcher'][i]:.2f} s, "
+        f"output {parts['output'][i]:.3f} s"
+    )
+total = {k: sum(v) for k, v in parts.items()}
+rest = match_s - sum(total.values())
+print(f"  imports          {imports:6.2f} s")
+print(f"  numba load       {numba_load:6.2f} s  (warm cache: loads the compiled kernel)")
+print(f"  open + journey   {opened:6.2f} s")
+print(f"  input query      {total['query']:6.2f} s  (SQL to Arrow)")
+print(f"  Arrow to NumPy   {total['to_numpy']:6.3f} s")
+print(f"  matcher          {total['matcher']:6.2f} s")
+print(f"  kernel output    {total['output']:6.3f} s")
+print(f"  combine, rest    {rest:6.2f} s")
+print(f"  report           {report_s:6.2f} s")
+print(f"  reached {[s.reached for s in report.stages]}")
+"""
+
+
+def split(size: Size, seed: int) -> None:
+    """Where one funnel's time goes, measured inside a fresh process (see the docstring)."""
+    print(f"== split, {size.label} activities / {size.contacts:,} contacts", flush=True)
+    store = build_store(size, seed, generate(size, seed)[1])
+    journey = DATA / "bench-journey.yaml"
+    journey.write_text(JOURNEY)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", SPLIT_CHILD, str(store), str(journey), AS_OF],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-2000:])
+    print(proc.stdout, end="")
+    print(f"  whole process    {time.perf_counter() - t0:6.2f} s", flush=True)
+
+
 def parse_sizes(text: str) -> list[Size]:
     """``ROWS:CONTACTS,ROWS:CONTACTS``."""
     sizes = []
@@ -283,7 +371,14 @@ def main() -> None:
     parser.add_argument(
         "--prepare", action="store_true", help="Only generate the data and build the stores."
     )
+    parser.add_argument(
+        "--split", action="store_true", help="Print where one funnel's time goes, per size."
+    )
     args = parser.parse_args()
+    if args.split:
+        for size in parse_sizes(args.sizes):
+            split(size, args.seed)
+        return
     if args.prepare:
         for size in parse_sizes(args.sizes):
             build_store(size, args.seed, generate(size, args.seed)[1])

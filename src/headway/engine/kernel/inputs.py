@@ -343,8 +343,8 @@ def _type_prefilter(journey: Journey, scope: Scope) -> exp.Expr | None:
 
 
 def _mask(flags: list[str]) -> exp.Expr:
-    if not flags:
-        return exp.Literal.number(0)
+    if not flags:  # BIGINT like the others, so the matcher reads it without a cast
+        return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
     terms = [
         exp.If(this=exp.column(f), true=exp.Literal.number(1 << i), false=exp.Literal.number(0))
         for i, f in enumerate(flags)

@@ -3,7 +3,10 @@
 A backend's ``map_contacts`` calls a ``MatchKernel`` on each batch of the matcher-input query's
 rows (every row of a contact in the same batch, rows in any order): in this process for
 DuckDB, on the executors for Spark, so the kernel is a picklable frozen dataclass and imports
-numba only when called. Each call answers a small Arrow table (``MatchKernel.schema``):
+numba only when called. The input columns are handed to the matcher as NumPy views of
+their Arrow buffers, chunk by chunk (``_chunks``: no concatenation, no copy when the columns
+have the query's types: int64 keys and masks, microsecond timestamps, packed booleans). Each
+call answers a small Arrow table (``MatchKernel.schema``):
 
 * ``contact`` int64, ``reached`` int16, ``removed`` bool, ``exit_ts`` int64 (``NOT_REACHED``
   when none);
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +30,9 @@ import pyarrow.compute as pc
 
 from headway.engine.kernel.inputs import COLUMNS
 from headway.engine.kernel.match_types import NOT_REACHED, MatchResult, MatchSpec
+
+if TYPE_CHECKING:
+    from headway.engine.kernel.matcher import Chunk
 
 _MASKS = (COLUMNS.stage_mask, COLUMNS.excl_mask)
 
@@ -53,22 +60,26 @@ class MatchKernel:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         """Match every contact of ``batch`` (the matcher-input columns, rows in any order)."""
-        from headway.engine.kernel.matcher import match  # numba loads on the first call
+        from headway.engine.kernel.matcher import match, match_chunks  # numba loads here
 
         if batch.num_rows == 0:
             return self.schema.empty_table()
-        contact, ts, stage_mask, excl_mask, exit_ = (
-            _matcher_array(batch.column(name), name) for name in _INPUTS
-        )
-        keys = None
-        if len(contact) and int(contact.max()) > 2 * len(contact) + 1024:
+        chunks = _chunks(batch)
+        top = max(int(c.contact.max()) for c in chunks if len(c.contact))
+        if top > 2 * batch.num_rows + 1024:
             # Sparse keys (e.g. hashes of contact ids on Spark): the matcher's arrays grow with
-            # the largest key, so it matches dense ranks and the keys are put back after.
+            # the key range, so it matches dense ranks and the keys are put back after.
+            contact = np.concatenate([c.contact for c in chunks])
             keys, dense = np.unique(contact, return_inverse=True)
-            contact = dense.astype(np.int64, copy=False)
-        res = match(self.spec, contact, ts, stage_mask, excl_mask, exit_)
-        if keys is not None:
+            ts, stage_mask, excl_mask = (
+                np.concatenate([getattr(c, name) for c in chunks])
+                for name in ("ts", "stage_mask", "excl_mask")
+            )
+            exit_ = _matcher_array(batch.column(COLUMNS.exit), COLUMNS.exit)
+            res = match(self.spec, dense.astype(np.int64), ts, stage_mask, excl_mask, exit_)
             res = replace(res, contact=keys[res.contact])
+        else:
+            res = match_chunks(self.spec, chunks)
         return self.table(res, batch)
 
     def table(self, res: MatchResult, batch: pa.Table) -> pa.Table:
@@ -91,6 +102,64 @@ class MatchKernel:
 
 
 _INPUTS = (COLUMNS.contact, COLUMNS.ts, COLUMNS.stage_mask, COLUMNS.excl_mask, COLUMNS.exit)
+
+
+def _chunks(batch: pa.Table) -> list[Chunk]:
+    """The matcher-input columns as NumPy views of their Arrow buffers, chunk by chunk.
+
+    DuckDB answers in chunks (about 18K rows each, whatever batch size is asked), so the
+    matcher reads them where they lie instead of concatenating them; only a column not of
+    the expected fixed-width type (a narrower integer, another time unit, nulls) is
+    converted, one chunk at a time.
+    """
+    from headway.engine.kernel.matcher import Chunk
+
+    columns = [batch.column(name) for name in _INPUTS]
+    if len({tuple(len(c) for c in col.chunks) for col in columns}) != 1:
+        columns = [col.combine_chunks() for col in columns]  # chunked differently: align
+        columns = [pa.chunked_array([col]) for col in columns]
+    out = []
+    for parts in zip(*(col.chunks for col in columns), strict=True):
+        contact, ts, stage_mask, excl_mask, exit_ = parts
+        bits, bit = _exit_bits(exit_)
+        out.append(
+            Chunk(
+                _fixed(contact, pa.int64(), COLUMNS.contact),
+                _fixed(ts, pa.int64(), COLUMNS.ts),
+                _fixed(stage_mask, pa.int64(), COLUMNS.stage_mask),
+                _fixed(excl_mask, pa.int64(), COLUMNS.excl_mask),
+                bits,
+                bit,
+            )
+        )
+    return out
+
+
+def _fixed(array: pa.Array, type_: pa.DataType, name: str) -> np.ndarray:
+    """A fixed-width column chunk as a NumPy view of its data buffer (int64 values)."""
+    if pa.types.is_timestamp(array.type):
+        if array.type.unit != "us":
+            array = array.cast(pa.timestamp("us"))
+        array = array.view(pa.int64())
+    elif array.type != type_:
+        array = array.cast(type_)
+    if array.null_count:
+        raise ValueError(f"matcher input column {name} has nulls")
+    data = array.buffers()[1]
+    assert data is not None
+    return np.frombuffer(data, np.int64, len(array), array.offset * 8)
+
+
+def _exit_bits(array: pa.Array) -> tuple[np.ndarray, int]:
+    """The exit flags as Arrow's packed bits and the chunk's first bit (null: no)."""
+    if not pa.types.is_boolean(array.type):
+        array = array.cast(pa.bool_())
+    if array.null_count:
+        array = pc.fill_null(array, False)
+    data = array.buffers()[1]
+    if data is None or len(array) == 0:
+        return np.zeros(1, np.uint8), 0
+    return np.frombuffer(data, np.uint8), array.offset
 
 
 def _matcher_array(column: pa.ChunkedArray, name: str) -> np.ndarray:

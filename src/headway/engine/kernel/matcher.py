@@ -6,6 +6,15 @@ position lists (rows matching each stage, each exclusion, any exclusion, exit) s
 inside an attempt is a binary search instead of a scan: an attempt costs O(stages * log rows),
 which keeps contacts with thousands of entries linear-ish. See docs/semantics.md for the rules
 and for why the greedy per-attempt search below is exact.
+
+The input is read where it lies: ``match_chunks`` takes the chunks of DuckDB's Arrow answer
+as NumPy views (``Chunk``), and the first grouping pass scatters them straight into the
+grouped columns, so nothing is concatenated or converted first. Two shortcuts in ordered
+mode keep the common contact cheap: a contact with no two rows at one instant takes each
+stage by one binary search (``_untied_attempt``, no matching), and once an attempt stops for
+want of a later activity (not for its window) no entry at a later instant can change the
+best attempt, so the remaining entries are skipped. The per-contact functions are inlined
+into the loop over contacts (numba passes the scratch tuple by value to a called function).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -34,69 +44,105 @@ _Scratch = namedtuple(
 # --- grouping -----------------------------------------------------------------------------
 
 
-def group_rows(contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits):  # type: ignore[no-untyped-def]
+def group_rows(chunks, stage_bits, excl_bits):  # type: ignore[no-untyped-def]
     """Rows grouped by contact in row order (each group is sorted by (ts, row) later, in
-    the parallel part): (keys, bounds, ROW, T, SM, EM, EX). Group c is rows bounds[c]..bounds[c+1] of the grouped columns; ROW maps them back to
-    input rows. Two counting passes (radix by the high bits of the key into cache-sized
+    the parallel part): (keys, bounds, ROW, T, SM, EM, EX). Group c is rows
+    bounds[c]..bounds[c+1] of the grouped columns; ROW maps them back to input rows (chunk
+    after chunk). ``chunks`` are ``Chunk`` views of the input, read where they lie (no
+    concatenation). Two counting passes (radix by the high bits of the key into cache-sized
     buckets, then by the key inside each bucket) keep every scatter local; a single pass over
     1M contacts writes to random places and is twice as slow."""
-    low = int(contact.min())  # arrays span the batch's keys: low .. max, not 0 .. max
-    shift, _, starts, bucket_starts = _histograms(contact, low)
-    K, R1, T1, SM1, EM1, EX1 = _bucket_pass(
-        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits, shift, bucket_starts, low
-    )
+    low = min(int(c.contact.min()) for c in chunks)  # arrays span the batch's keys only
+    top = max(int(c.contact.max()) for c in chunks) - low
+    n = sum(len(c.contact) for c in chunks)
+    shift = 0
+    while (top >> shift) + 1 > max(n // 65536, 1):  # ~64K rows (~2 MB) per bucket on average
+        shift += 1
+    starts = np.zeros(top + 2, np.int64)
+    bucket_starts = np.zeros((top >> shift) + 2, np.int64)
+    for c in chunks:
+        _histograms(c.contact, low, shift, starts, bucket_starts)
+    np.cumsum(starts, out=starts)
+    np.cumsum(bucket_starts, out=bucket_starts)
+    fill = bucket_starts[:-1].copy()
+    K = np.empty(n, np.int64)
+    R1 = np.empty(n, np.int64)
+    T1 = np.empty(n, np.int64)
+    SM1 = np.empty(n, np.uint64)
+    EM1 = np.empty(n, np.uint64)
+    EX1 = np.empty(n, np.bool_)
+    row = 0
+    for c in chunks:
+        _bucket_pass(
+            c.contact,
+            c.ts,
+            c.stage_mask,
+            c.excl_mask,
+            c.exit,
+            c.exit_bit,
+            stage_bits,
+            excl_bits,
+            shift,
+            low,
+            row,
+            fill,
+            K,
+            R1,
+            T1,
+            SM1,
+            EM1,
+            EX1,
+        )
+        row += len(c.contact)
     ROW, T, SM, EM, EX = _key_pass(K, R1, T1, SM1, EM1, EX1, starts)
     del K, R1, T1, SM1, EM1, EX1  # free pass 1 before the matching allocates
     keys, bounds = _contact_bounds(starts, low)
     return keys, bounds, ROW, T, SM, EM, EX
 
 
+class Chunk(NamedTuple):
+    """One chunk of matcher input, as NumPy views (of Arrow buffers: nothing copied).
+
+    ``exit`` is bytes: one per row (``exit_bit`` -1), or Arrow's bit-packed booleans with the
+    chunk's first row at bit ``exit_bit``."""
+
+    contact: np.ndarray  # int64
+    ts: np.ndarray  # int64 microseconds
+    stage_mask: np.ndarray  # int64 or uint64
+    excl_mask: np.ndarray  # int64 or uint64
+    exit: np.ndarray  # uint8
+    exit_bit: int
+
+
 @njit(cache=True, nogil=True)
-def _histograms(contact, low):  # pragma: no cover - compiled
-    """Bucket shift, bucket count, row starts per key - low (len top+2), row starts per
-    bucket."""
-    n = contact.shape[0]
-    top = 0
-    for r in range(n):
-        top = max(top, contact[r] - low)
-    shift = 0
-    while (top >> shift) + 1 > max(n // 65536, 1):  # ~64K rows (~2 MB) per bucket on average
-        shift += 1
-    n_buckets = (top >> shift) + 1
-    starts = np.zeros(top + 2, np.int64)
-    bucket_starts = np.zeros(n_buckets + 1, np.int64)
-    for r in range(n):
-        starts[contact[r] - low + 1] += 1
-        bucket_starts[((contact[r] - low) >> shift) + 1] += 1
-    for b in range(n_buckets):
-        bucket_starts[b + 1] += bucket_starts[b]
-    for k in range(top + 1):
-        starts[k + 1] += starts[k]
-    return shift, n_buckets, starts, bucket_starts
+def _histograms(contact, low, shift, starts, bucket_starts):  # pragma: no cover - compiled
+    """Count a chunk's rows per key - low (at starts[k + 1]) and per bucket."""
+    for r in range(contact.shape[0]):
+        k = contact[r] - low
+        starts[k + 1] += 1
+        bucket_starts[(k >> shift) + 1] += 1
 
 
 @njit(cache=True, nogil=True)
 def _bucket_pass(
-    contact, ts, sm, em, ex, sm_bits, em_bits, shift, bucket_starts, low
+    contact, ts, sm, em, ex, ex_bit, sm_bits, em_bits, shift, low, row, fill, K, ROW, T, SM, EM, EX
 ):  # pragma: no cover
-    """Pass 1: every column scattered by key bucket, row order kept inside a bucket; mask bits
-    beyond the journey's stages / exclusions are dropped; K holds key - low."""
-    n = contact.shape[0]
-    fill = bucket_starts[:-1].copy()
-    K = np.empty(n, np.int64)
-    ROW = np.empty(n, np.int64)
-    T = np.empty(n, np.int64)
-    SM = np.empty(n, np.uint64)
-    EM = np.empty(n, np.uint64)
-    EX = np.empty(n, np.bool_)
-    for r in range(n):
+    """Pass 1 for one chunk: every column scattered by key bucket, row order kept inside a
+    bucket; mask bits beyond the journey's stages / exclusions are dropped; K holds key - low.
+    """
+    for r in range(contact.shape[0]):
         k = contact[r] - low
         b = k >> shift
         i = fill[b]
         fill[b] = i + 1
-        K[i], ROW[i], T[i], EX[i] = k, r, ts[r], ex[r]
-        SM[i], EM[i] = sm[r] & sm_bits, em[r] & em_bits
-    return K, ROW, T, SM, EM, EX
+        K[i], ROW[i], T[i] = k, row + r, ts[r]
+        SM[i] = np.uint64(sm[r]) & sm_bits
+        EM[i] = np.uint64(em[r]) & em_bits
+        if ex_bit < 0:
+            EX[i] = ex[r] != 0
+        else:
+            bit = ex_bit + r
+            EX[i] = (ex[bit >> 3] >> (bit & 7)) & 1 != 0
 
 
 @njit(cache=True, nogil=True)
@@ -326,6 +372,7 @@ def _ordered_attempt(
     per stage (the final rows are chosen by _canonical_rows)."""
     act_of, stage_t = s.act_of, s.stage_t
     window_end = T[lo + p] + window
+    s.counters[2] = 0  # ended by the window (1), or by a stage with no later activity (0)
     s.fixed[0] = p
     gs, ge = _open_group(p, gstart, gend, s)
     _augment_stage(0, gs, ge, SM, lo, off, pos, act_of, s)
@@ -341,9 +388,35 @@ def _ordered_attempt(
             break
         q = pos[i]
         if T[lo + q] > window_end:
+            s.counters[2] = 1
             break
         gs, ge = _open_group(q, gstart, gend, s)
         _augment_stage(k, gs, ge, SM, lo, off, pos, act_of, s)  # takes q (first in list)
+        stage_t[k] = T[lo + q]
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _untied_attempt(
+    p, lo, T, off, pos, n_stages, window_end, act_of, stage_t, ended
+):  # pragma: no cover
+    """_ordered_attempt when every tie group is one row: a stage can never join the group of
+    the stage before (its one activity is taken), so each stage is the first activity of its
+    list after the previous stage's: one binary search per stage, no matching."""
+    act_of[0] = p
+    stage_t[0] = T[lo + p]
+    ended[2] = 0
+    q, k = p, 1
+    while k < n_stages:
+        i = _first_pos_at_least(pos, off[k], off[k + 1], q + 1)
+        if i == off[k + 1]:
+            break
+        q = pos[i]
+        if T[lo + q] > window_end:
+            ended[2] = 1
+            break
+        act_of[k] = q
         stage_t[k] = T[lo + q]
         k += 1
     return k
@@ -424,7 +497,7 @@ def _can_close(m, r, j, depth, m_count, ext, reach, good):  # pragma: no cover -
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ordered_void(
     depth, stage_t, window_end, excl_from, excl_to, n_stages, off, pos, T, lo
 ):  # pragma: no cover
@@ -442,7 +515,7 @@ def _ordered_void(
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _canonical_rows(depth, entry, gstart, gend, SM, lo, off, pos, s):  # pragma: no cover
     """Within each tie group of the best attempt (s.best_t, s.best_act), give each stage, in
     stage order, the lowest-row activity that still leaves a full matching for the group's
@@ -484,17 +557,27 @@ def _group_matches(a, b, gs, ge, SM, lo, off, pos, s):  # pragma: no cover - com
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ordered_contact(
     n, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, strict, excl_from, excl_to, s
 ):  # pragma: no cover - compiled
     """Best attempt of one contact (ordered / strict). Returns (depth, removed)."""
     best_depth, have_clean = 0, False
+    act_of, stage_t, counters = s.act_of, s.stage_t, s.counters
+    untied = counters[3] != 0  # no two rows of the contact share an instant
+    cut_t = INT64_MIN  # no entry later than this instant can change the best attempt
+    cut = False
     for i in range(off[0], off[1]):  # entries: every activity matching stage 1, in (ts, row) order
         p = pos[i]
+        if cut and T[lo + p] > cut_t:
+            break
         if strict:
             d = _strict_attempt(
                 p, n, lo, T, SM, gstart, gend, off, pos, strictly, n_stages, window, s
+            )
+        elif untied:
+            d = _untied_attempt(
+                p, lo, T, off, pos, n_stages, T[lo + p] + window, act_of, stage_t, counters
             )
         else:
             d = _ordered_attempt(
@@ -515,6 +598,12 @@ def _ordered_contact(
             s.best_act[:d] = s.act_of[:d]
         if have_clean and best_depth == n_stages:
             break  # later attempts can neither go further nor be earlier
+        if not strict and not cut and s.counters[2] == 0 and (have_clean or d < best_depth):
+            # This attempt stopped for want of a later activity, not for its window: an entry
+            # at a later instant reaches no deeper (its greedy stages are no earlier), so it
+            # can neither beat the clean best nor reach the void best's depth. Entries at
+            # this same instant still run (another row of the tie group may go further).
+            cut, cut_t = True, T[lo + p]
         s.fixed[0] = -1
     s.fixed[0] = -1
     if best_depth == 0:
@@ -677,11 +766,18 @@ def _max_sizes(bounds, SM, EM, EX, n_stages, n_excl, has_exit):  # pragma: no co
 
 @njit(cache=True, nogil=True)
 def _tie_groups(lo, n, T, gstart, gend):  # pragma: no cover - compiled
-    """For each local position, the bounds [gstart, gend) of its equal-timestamp group."""
+    """For each local position, the bounds [gstart, gend) of its equal-timestamp group;
+    returns whether every group is a single row."""
+    untied = True
     for i in range(n):
-        gstart[i] = i if i == 0 or T[lo + i] != T[lo + i - 1] else gstart[i - 1]
+        if i == 0 or T[lo + i] != T[lo + i - 1]:
+            gstart[i] = i
+        else:
+            gstart[i] = gstart[i - 1]
+            untied = False
     for i in range(n - 1, -1, -1):
         gend[i] = i + 1 if i == n - 1 or T[lo + i] != T[lo + i + 1] else gend[i + 1]
+    return untied
 
 
 @njit(cache=True, nogil=True)
@@ -731,7 +827,7 @@ def _match_range(
         stage_count=np.zeros(n_stages, np.int64),
         mark=np.zeros(max_rows, np.int64),
         owner=np.zeros(max_rows, np.int64),
-        counters=np.ones(2, np.int64),  # matching epoch, BFS mark
+        counters=np.ones(4, np.int64),  # matching epoch, BFS mark, ended by window, untied
     )
     off = np.zeros(n_stages + n_excl + 3, np.int64)
     pos = np.zeros(max_total, np.int64)
@@ -742,7 +838,7 @@ def _match_range(
         n = hi - lo
         _sort_group(lo, hi, ROW, T, SM, EM, EX)
         _build_lists(lo, hi, SM, EM, EX, n_stages, n_excl, has_exit, off, pos)
-        _tie_groups(lo, n, T, gstart, gend)
+        s.counters[3] = _tie_groups(lo, n, T, gstart, gend)
         if mode == UNORDERED:
             depth, gone = _unordered_contact(
                 n, lo, T, SM, gstart, off, pos, n_stages, window, n_stages + n_excl, s
@@ -790,22 +886,32 @@ def match(
     threads: int | None = None,
 ) -> MatchResult:
     """Match every contact's activities (rows in any order) against the journey `spec`."""
-    contact = np.ascontiguousarray(contact, dtype=np.int64)
-    ts = np.ascontiguousarray(ts, dtype=np.int64)
-    stage_mask = np.ascontiguousarray(stage_mask, dtype=np.uint64)
-    excl_mask = np.ascontiguousarray(excl_mask, dtype=np.uint64)
-    exit = np.ascontiguousarray(exit, dtype=np.bool_)
-    n = len(contact)
-    if not len(ts) == len(stage_mask) == len(excl_mask) == len(exit) == n:
-        raise ValueError("match: every input array needs one entry per row")
-    if n == 0:
+    chunk = Chunk(
+        np.ascontiguousarray(contact, dtype=np.int64),
+        np.ascontiguousarray(ts, dtype=np.int64),
+        np.ascontiguousarray(stage_mask, dtype=np.uint64),
+        np.ascontiguousarray(excl_mask, dtype=np.uint64),
+        np.ascontiguousarray(exit, dtype=np.bool_).view(np.uint8),
+        -1,
+    )
+    return match_chunks(spec, [chunk], threads)
+
+
+def match_chunks(spec: MatchSpec, chunks: list[Chunk], threads: int | None = None) -> MatchResult:
+    """``match`` over the input's chunks as they lie (rows numbered chunk after chunk)."""
+    chunks = [c for c in chunks if len(c.contact)]
+    for c in chunks:
+        n = len(c.contact)
+        sizes = (len(c.ts), len(c.stage_mask), len(c.excl_mask))
+        exit_ok = len(c.exit) == n if c.exit_bit < 0 else len(c.exit) * 8 >= c.exit_bit + n
+        if sizes != (n, n, n) or not exit_ok:
+            raise ValueError("match: every input array needs one entry per row")
+    if not chunks:
         return empty_result(spec.n_stages)
-    if contact.min() < 0:
+    if min(int(c.contact.min()) for c in chunks) < 0:
         raise ValueError("match: contact keys must be non-negative")
     stage_bits, excl_bits = low_bits(spec.n_stages), low_bits(len(spec.exclusions))
-    keys, bounds, ROW, T, SM, EM, EX = group_rows(
-        contact, ts, stage_mask, excl_mask, exit, stage_bits, excl_bits
-    )
+    keys, bounds, ROW, T, SM, EM, EX = group_rows(chunks, stage_bits, excl_bits)
     return _run(spec, keys, bounds, ROW, T, SM, EM, EX, threads)
 
 
@@ -819,7 +925,12 @@ def _run(spec, keys, bounds, ROW, T, SM, EM, EX, threads) -> MatchResult:  # typ
     n_contacts, n_stages = len(keys), spec.n_stages
     excl_from = np.array([a for a, _ in spec.exclusions], np.int64)
     excl_to = np.array([b for _, b in spec.exclusions], np.int64)
-    max_rows, max_total = _max_sizes(bounds, SM, EM, EX, n_stages, len(excl_from), spec.has_exit)
+    max_rows = max(int(np.diff(bounds).max()), 1)
+    max_total = max_rows * (n_stages + len(excl_from) + 2)  # every row in every list, at most
+    if max_total > 1 << 20:  # a huge contact: size the position lists exactly instead
+        max_rows, max_total = _max_sizes(
+            bounds, SM, EM, EX, n_stages, len(excl_from), spec.has_exit
+        )
     out = MatchResult(
         contact=keys,
         reached=np.zeros(n_contacts, np.int16),
@@ -886,3 +997,10 @@ def warmup() -> None:
     for mode in MODE_CODES:
         spec = MatchSpec(mode, 2, 10, (False, True), ((0, 1),), True)  # type: ignore[arg-type]
         match(spec, contact, ts, stages, excl, exit, threads=1)
+    # and the chunk readers for what Arrow hands over: read-only int64 views, packed exits
+    views = [a.view(np.int64) for a in (contact, ts, stages, excl)]
+    for view in views:
+        view.flags.writeable = False
+    bits = np.packbits(exit, bitorder="little")
+    bits.flags.writeable = False
+    match_chunks(spec, [Chunk(views[0], views[1], views[2], views[3], bits, 0)], threads=1)
