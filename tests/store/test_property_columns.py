@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from headway.api import Headway
 from headway.backends.duckdb import DuckDBBackend
@@ -16,6 +18,7 @@ from headway.backends.duckdb_dialect import DUCKDB_SQL
 from headway.conditions.sql_dialect import SqlDialect
 from headway.engine.kernel.inputs import match_query
 from headway.engine.options import ReportOptions
+from headway.ingest.files import ImportOptions
 from headway.store import Store, property_columns
 from headway.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -142,3 +145,46 @@ def test_appends_fill_the_columns_and_reads_see_them(tmp_path: Path) -> None:
             " WHERE type_code = (SELECT code FROM activity_types WHERE name = 'signup')"
         ).rows[0]
         assert counts == (1000, 1000, 2000)
+
+
+def exact(store: Store) -> None:
+    """Every typed column holds, on every row, what the JSON reading gives for its kind."""
+    for (keys, kind), name in store.typed_columns().columns.items():
+        pointer = "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in keys)
+        raw = f"CAST(json_extract(properties, '{pointer}') AS VARCHAR)"
+        wrong = store.execute(
+            f"SELECT count(*) FROM activities"
+            f" WHERE {name} IS DISTINCT FROM {property_columns.value_sql(raw, kind)}"
+        ).scalar()
+        assert wrong == 0, (keys, kind)
+
+
+def test_an_import_of_flat_columns_fills_them_exactly(tmp_path: Path) -> None:
+    """A Parquet import whose extra columns are the properties (the members path)."""
+    n = 3000
+    table = pa.table(
+        {
+            "id": [f"i{i}" for i in range(n)],
+            "contact": [f"c{i % 97}" for i in range(n)],
+            "type": ["page_visit" if i % 3 else "purchase" for i in range(n)],
+            "ts": pa.array([datetime(2025, 1, 1) + timedelta(minutes=i) for i in range(n)]),
+            "url": [None if i % 7 == 0 else f'/p/{i % 5}"\\é' for i in range(n)],
+            "value": [None if i % 4 == 0 else i / 3 for i in range(n)],
+            "flag": [None if i % 5 == 0 else i % 2 == 0 for i in range(n)],
+        }
+    )
+    path = tmp_path / "flat.parquet"
+    pq.write_table(table, path)
+    with Store(tmp_path / "i.duckdb") as store:
+        Headway(store).import_files([path], ImportOptions(tz="UTC"))
+        typed = store.typed_columns()
+        assert {k for k, _ in typed.columns} >= {("url",), ("value",), ("flag",)}
+        exact(store)
+
+
+def test_appended_columns_are_exact(tmp_path: Path) -> None:
+    """Appends through the JSON path (and a backfill) give the same invariant."""
+    with Store(tmp_path / "j.duckdb") as store:
+        Headway(store).add_activities(activities())
+        assert store.typed_columns()
+        exact(store)
