@@ -104,9 +104,13 @@ def check(
                    END AS _problem
         FROM ({inner})"""
     # Ids are filled and hashed here so the append path can use this table without a copy.
+    # Derived properties are built here only for the rows without an id (the content id).
+    content_id = CONTENT_ID.replace(
+        "CAST(properties AS VARCHAR)", f"CAST({derived.get('properties', 'properties')} AS VARCHAR)"
+    )
     conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CHECKED} AS
-        SELECT coalesce(id, {CONTENT_ID}) AS id, hash(coalesce(id, {CONTENT_ID})) AS id_hash,
+        SELECT coalesce(id, {content_id}) AS id, hash(coalesce(id, {content_id})) AS id_hash,
                contact, type, ts{stored}, _seq, _problem{carried}
         FROM ({checked})""",
         params,
