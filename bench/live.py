@@ -284,7 +284,10 @@ def run(
         try:
             wait_ready(url)
             post_all(url, flat[:2], 1, 60, None)  # the same warm-up
-            wait_caught_up(url)
+            warm = wait_caught_up(url)["lag"]
+            # The warm-up's lag stays among the server's samples (a cold numba cache compiles
+            # the matcher here): say it, as it can be the p99 of a short paced phase.
+            log(f"  warm-up: {warm['batches']} batches, lag max {warm['max_seconds'] or 0:.3f} s")
             before = httpx.get(url + "/api/v1/live", timeout=30).json()["lag"]["batches"]
             sustained = post_all(url, paced, clients, seconds, rate, proc.pid)
             figures = wait_caught_up(url)
