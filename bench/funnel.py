@@ -295,8 +295,14 @@ def timed(key, fn):
 
 
 duckdb_partitions._read = timed("query", duckdb_partitions._read)
-match_kernel._matcher_array = timed("to_numpy", match_kernel._matcher_array)
-matcher.match = timed("matcher", matcher.match)
+if hasattr(match_kernel, "_chunks"):  # the input as views, chunk by chunk
+    match_kernel._chunks = timed("to_numpy", match_kernel._chunks)
+    matcher.match_chunks = timed("matcher", matcher.match_chunks)
+    per_part = 1
+else:  # the code before #13's kernel work: one concatenated array per column
+    match_kernel._matcher_array = timed("to_numpy", match_kernel._matcher_array)
+    matcher.match = timed("matcher", matcher.match)
+    per_part = 5
 match_kernel.MatchKernel.table = timed("output", match_kernel.MatchKernel.table)
 t0 = time.perf_counter()
 store = Store(sys.argv[1])
@@ -312,7 +318,7 @@ report_s = time.perf_counter() - t0
 print(f"  partitions: {len(rows)}, input rows: {sum(rows):,}")
 n = len(rows)
 for i in range(n):
-    to_np = sum(parts["to_numpy"][5 * i : 5 * i + 5])
+    to_np = sum(parts["to_numpy"][per_part * i : per_part * (i + 1)])
     print(
         f"  partition {i + 1}: {rows[i]:,} rows; query {parts['query'][i]:.2f} s, "
         f"to NumPy {to_np:.3f} s, matcher {parts['matcher'][i]:.2f} s, "
