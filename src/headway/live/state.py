@@ -31,7 +31,7 @@ from headway.engine.options import ReportOptions
 from headway.model.duration import engine_micros
 from headway.model.journey import Journey
 
-LIVE_AS_OF = datetime(9999, 12, 31)
+LIVE_AS_OF = datetime.max  # past every storable activity (9999-12-31 23:59:59.999999)
 LIVE_OPTIONS = ReportOptions(as_of=LIVE_AS_OF)
 KEYS_RELATION = "_hw_live_keys"
 
