@@ -188,3 +188,31 @@ def test_appended_columns_are_exact(tmp_path: Path) -> None:
         Headway(store).add_activities(activities())
         assert store.typed_columns()
         exact(store)
+
+
+def signup(batch: int, i: int) -> dict[str, Any]:
+    """A signup with common paths, a rare one, and in batch 9 a -0.0 (the SQL count's)."""
+    props: dict[str, Any] = {"plan": "pro", "seats": i}
+    props.update({"rare": 1} if i < 3 else {})
+    props.update({"n": -0.0} if batch == 9 else {})
+    return {"id": f"{batch}-{i}", "contact": f"c{i % 7}", "type": "signup",
+            "ts": "2025-06-01T00:00:00Z", "properties": props}  # fmt: skip
+
+
+def test_appends_add_columns_when_an_uncached_reading_would(tmp_path: Path) -> None:
+    """The append path's kept reading (property_columns.Known) adds each column at the same
+    append as reading the catalogue every time, through the Python and the SQL count."""
+    seen: list[list[list[str]]] = []
+    for cached in (True, False):
+        with Store(tmp_path / f"{cached}.duckdb") as store:
+            hw, names = Headway(store), []
+            for b in range(12):
+                rows = [signup(b, i) for i in range(150)]  # batch 9 is counted in SQL
+                if not cached:
+                    store._typed.forget()
+                hw.add_activities(rows)
+                names.append(sorted(store.typed_columns().columns.values()))
+            exact(store)
+            seen.append(names)
+    assert seen[0] == seen[1]
+    assert seen[0][5] == [] and seen[0][6] and seen[0][-1] == seen[0][6]

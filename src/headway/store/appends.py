@@ -13,13 +13,14 @@ table). Both only speed the answer up: a hash the index knows is still confirmed
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from headway.store import catalog, catalog_counts, email_rollup, property_columns
+from headway.store import catalog, catalog_counts, email_counts, email_rollup, property_columns
 from headway.store.contact_keys import ContactKeys
 from headway.store.id_index import IdIndex
 from headway.store.store_types import AppendResult
@@ -59,6 +60,7 @@ def append_batches(
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
     touched: list[np.ndarray] | None = None,
+    typed: property_columns.Known | None = None,
 ) -> list[AppendResult]:
     """Append several batches in one pass (group commit); one result per batch, in order.
 
@@ -66,7 +68,7 @@ def append_batches(
     as that batch's duplicate.
     """
     if len(tables) == 1:
-        return [append_arrow(conn, tables[0], index, contacts, touched)]
+        return [append_arrow(conn, tables[0], index, contacts, touched, typed)]
     parts = []
     for i, table in enumerate(tables):
         canonical = pa.table({f.name: _column(table, f) for f in SCHEMA}, schema=SCHEMA)
@@ -86,6 +88,7 @@ def append_batches(
             contacts=contacts,
             rows=combined,
             touched=touched,
+            typed=typed,
         )
     finally:
         conn.unregister("_hw_batch")
@@ -112,11 +115,14 @@ def append_arrow(
     index: IdIndex | None = None,
     contacts: ContactKeys | None = None,
     touched: list[np.ndarray] | None = None,
+    typed: property_columns.Known | None = None,
 ) -> AppendResult:
     """Append an Arrow batch with the canonical columns."""
     conn.register("_hw_batch", table)
     try:
-        return append_relation(conn, "_hw_batch", index, contacts, rows=table, touched=touched)
+        return append_relation(
+            conn, "_hw_batch", index, contacts, rows=table, touched=touched, typed=typed
+        )
     finally:
         conn.unregister("_hw_batch")
 
@@ -130,6 +136,7 @@ def append_relation(
     rows: pa.Table | None = None,
     touched: list[np.ndarray] | None = None,
     members: Mapping[str, str] | None = None,
+    typed: property_columns.Known | None = None,
 ) -> AppendResult:
     """Append every row of ``relation`` (canonical columns, optional ``_seq`` order).
 
@@ -154,6 +161,7 @@ def append_relation(
                 rows=rows,
                 touched=touched,
                 members=members,
+                typed=typed,
             )
         )
     _prepare(conn, relation, cols)
@@ -167,6 +175,7 @@ def append_relation(
                 import_id=import_id,
                 rows=rows,
                 touched=touched,
+                typed=typed,
             )
         )
     finally:
@@ -208,6 +217,7 @@ def _append_prepared(
     rows: pa.Table | None = None,
     touched: list[np.ndarray] | None = None,
     members: Mapping[str, str] | None = None,
+    typed: property_columns.Known | None = None,
 ) -> AppendResult | dict[int, int]:
     hashes = conn.execute(f"SELECT id_hash FROM {src}").fetchnumpy()["id_hash"]
     incoming = len(hashes)
@@ -227,7 +237,7 @@ def _append_prepared(
         ) d
         WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.id_hash = d.id_hash AND a.id = d.id)"""
     )
-    _add_types(conn, src)
+    types = _add_types(conn, src)
     _add_contacts(conn, src, contacts)
     kept = (
         dict(conn.execute("SELECT _batch, count(*) FROM _hw_keep GROUP BY _batch").fetchall())
@@ -235,20 +245,33 @@ def _append_prepared(
         else {}
     )
     # Before the insert: after it, the view's duplicate check would hide the kept rows.
-    # Every row kept and at hand in Arrow: counted in Python (catalog_counts.py), else in SQL.
+    # Every row kept and at hand in Arrow: counted in Python (catalog_counts.py), else in SQL;
+    # its properties parsed once, for the catalogue and the email pre-aggregate.
     pairs = contacts.type_contacts if contacts is not None else None
+    docs = catalog_counts.documents(rows) if no_dups and rows is not None and not members else None
+    counted: Counter[tuple[tuple[str, ...], str]] | None = Counter()
     if members:
         catalog.record_members(conn, "_hw_keep", "_hw_keys", members, pairs)
-    elif not (no_dups and rows is not None and catalog_counts.record_batch(conn, rows, pairs)):
+        counted = None
+    elif not (
+        no_dups
+        and rows is not None
+        and catalog_counts.record_batch(conn, rows, pairs, docs, counted)
+    ):
         catalog.record_append(conn, "_hw_keep", "_hw_keys", pairs)
+        counted = None
     # Paths that have just become common get their column (and the log's rows their values)
     # before the insert, which then fills it for the new rows.
-    property_columns.grow(conn)
-    typed, values = _typed_values(conn, members)
-    email_rollup.record_append(conn, _KEPT)  # before the insert, like the catalogue
+    property_columns.grow(conn, known=typed, counted=counted)
+    names, values = _typed_values(conn, members, typed)
+    # Before the insert, like the catalogue; only for a batch with email events.
+    if email_counts.has_email(types) and not (
+        docs is not None and email_counts.record_batch(conn, rows, docs)
+    ):
+        email_rollup.record_append(conn, _KEPT)
     row = conn.execute(
         f"""INSERT INTO activities (id, id_hash, contact_key, type_code, ts, properties, bot,
-                                   bot_reason, source, import_id{"".join(", " + n for n in typed)})
+                                   bot_reason, source, import_id{"".join(", " + n for n in names)})
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source,
                CAST(? AS INTEGER){values}
         FROM _hw_keep k
@@ -268,20 +291,22 @@ def _append_prepared(
 
 
 def _typed_values(
-    conn: duckdb.DuckDBPyConnection, members: Mapping[str, str] | None
+    conn: duckdb.DuckDBPyConnection,
+    members: Mapping[str, str] | None,
+    known: property_columns.Known | None,
 ) -> tuple[list[str], str]:
     """The typed property columns and their values for the insert: from one parse of each
     row's properties, or, when every column's path is one of ``members``, from the member
     columns (the same JSON text the properties hold, without parsing the object)."""
-    if not members:  # one catalogue read, not two, on the HTTP path's many small appends
-        return property_columns.insert_columns(conn, "k.properties")
-    typed = property_columns.load(conn).columns
-    if not all(len(k) == 1 and k[0] in members for k, _ in typed):
-        return property_columns.insert_columns(conn, "k.properties")
-    names = list(typed.values())
+    if not members:
+        return property_columns.insert_columns(conn, "k.properties", known)
+    typed = property_columns.columns_of(conn, known)
+    if not all(len(keys) == 1 and keys[0] in members for keys, _, _ in typed):
+        return property_columns.insert_columns(conn, "k.properties", known)
+    names = [name for _, _, name in typed]
     values = "".join(
         ", " + property_columns.value_sql(f"CAST(to_json(k.{members[keys[0]]}) AS VARCHAR)", kind)
-        for (keys, kind) in typed
+        for (keys, kind, _) in typed
     )
     return names, values
 
@@ -313,15 +338,15 @@ def _find_candidates(
     return True
 
 
-def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
+def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> list[str]:
+    """Add the batch's new activity types; the batch's type names."""
     # Usually every type is known: one cheap read then spares the insert.
-    new = _count(
-        conn,
-        f"""SELECT count(*) FROM (SELECT DISTINCT type FROM {src}) n
-        ANTI JOIN activity_types t ON t.name = n.type""",
-    )
-    if new == 0:
-        return
+    names = conn.execute(
+        f"""SELECT n.type, t.name IS NULL FROM (SELECT DISTINCT type FROM {src}) n
+        LEFT JOIN activity_types t ON t.name = n.type"""
+    ).fetchall()
+    if not any(new for _, new in names):
+        return [str(name) for name, _ in names]
     conn.execute(
         f"""INSERT INTO activity_types
         SELECT (SELECT coalesce(max(code), 0) FROM activity_types)
@@ -330,6 +355,7 @@ def _add_types(conn: duckdb.DuckDBPyConnection, src: str) -> None:
         FROM (SELECT DISTINCT type FROM {src}) n
         WHERE NOT EXISTS (SELECT 1 FROM activity_types t WHERE t.name = n.type)"""
     )
+    return [str(name) for name, _ in names]
 
 
 def _add_contacts(

@@ -40,6 +40,7 @@ _NESTS = (dict, list)
 # The catalogue's count column of each kind of value.
 _KIND = {str: "strings", int: "numbers", float: "numbers", bool: "booleans", type(None): "nulls",
          dict: "objects", list: "arrays"}  # fmt: skip
+_SCALARS = {str: "string", int: "number", float: "number", bool: "boolean"}  # typed kinds
 _COUNTS = ("strings", "numbers", "booleans", "objects", "arrays", "nulls")
 # A string json_tree writes as '"' + s + '"': nothing JSON escapes (and no DEL, to be safe).
 _ESCAPED = re.compile(r'[\x00-\x1f"\\\x7f]')
@@ -67,11 +68,17 @@ class _Column:
 
 
 def record_batch(
-    conn: duckdb.DuckDBPyConnection, rows: pa.Table, pairs: catalog.TypeContacts | None
+    conn: duckdb.DuckDBPyConnection,
+    rows: pa.Table,
+    pairs: catalog.TypeContacts | None,
+    docs: list[Any] | None = None,
+    counted: Counter[tuple[tuple[str, ...], str]] | None = None,
 ) -> bool:
     """Add the catalogue of ``rows`` (an append's rows, all kept; their contacts' keys in
-    ``_hw_keys``); False, with nothing written, when they are not counted here."""
-    docs = _documents(rows)
+    ``_hw_keys``); False, with nothing written, when they are not counted here.
+    ``docs``: ``documents(rows)`` when the caller has it already. ``counted``: given, it
+    gets the activities of each (key sequence, kind: string, number or boolean) counted."""
+    docs = documents(rows) if docs is None else docs
     if docs is None:
         return False
     names = conn.sql("SELECT name, code FROM activity_types").to_arrow_table()
@@ -86,10 +93,15 @@ def record_batch(
     columns = _columns(type_codes, docs)
     if columns:
         _add_properties(conn, columns)
+    if counted is not None:
+        for column in columns:
+            for kind, n in column.kinds.items():
+                if kind in _SCALARS:
+                    counted[(column.keys, _SCALARS[kind])] += n
     return True
 
 
-def _documents(rows: pa.Table) -> list[Any] | None:
+def documents(rows: pa.Table) -> list[Any] | None:
     """Each row's parsed properties, or None when Python may not read them as DuckDB does."""
     wanted = {"type": pa.string(), "contact": pa.string(), "ts": pa.timestamp("us"),
               "properties": pa.string()}  # fmt: skip

@@ -83,7 +83,7 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     ("campaign", "VARCHAR", "max(campaign) FILTER ({view})", "greatest({0}, {1})"),
 ]
 _VIEWS = {"a": "true", "h": "NOT bot"}
-_NAMES = [f"{v}_{c[0]}" for v in _VIEWS for c in _COLUMNS]
+NAMES = [f"{v}_{c[0]}" for v in _VIEWS for c in _COLUMNS]  # email_pairs' aggregates
 
 _AGGREGATES = ", ".join(
     f"{agg.format(view=cond)}::{typ} AS {v}_{name}"
@@ -135,12 +135,17 @@ _SETS = ", ".join(
 )
 
 
+def upsert(pairs: str) -> str:
+    """SQL: merge the rows of ``pairs`` (a query with email_pairs' columns) into the table."""
+    return _UPSERT.format(pairs=pairs, sets=_SETS)
+
+
 def record_append(conn: duckdb.DuckDBPyConnection, src: str) -> None:
     """Add the activities of ``src`` (activity_log's columns; keys as stored) to the tables."""
     resolved = f"""(SELECT a.* REPLACE (coalesce(r.contact_key, a.contact_key) AS contact_key)
         FROM {src} a LEFT JOIN identity_resolved r ON r.alias_key = a.contact_key)"""
     events = _EVENTS.format(src=resolved)  # a batch is small: read twice rather than copied
-    conn.execute(_UPSERT.format(pairs=_pairs(events), sets=_SETS))
+    conn.execute(upsert(_pairs(events)))
     conn.execute(f"INSERT INTO email_engagement {_engagement(events)}")
 
 

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import duckdb
 from sqlglot import exp
@@ -43,6 +46,36 @@ CREATE = [
 ]
 
 
+@dataclass
+class Known:
+    """The typed columns as the last append read them, kept for the next appends (the Store
+    holds one, valid for one generation of the database like ``ContactKeys``), so that an
+    append reads neither ``property_columns`` nor the catalogue for them.
+
+    ``counts``: each (keys, kind) without a column and its count of activities, as the
+    catalogue held them when last asked plus what appends counted since (``grow``'s
+    ``counted``): the catalogue is asked again only once one may have become common.
+    """
+
+    generation: int = -1
+    columns: list[tuple[Keys, str, str]] | None = None
+    counts: dict[tuple[Keys, str], int] | None = None
+
+    def sync(self, generation: int) -> None:
+        """Before an append of the database at ``generation``: forget a stale reading."""
+        if generation != self.generation:
+            self.columns = self.counts = None
+
+    def committed(self, generation: int) -> None:
+        """The append's transaction committed: what it read holds at ``generation``."""
+        self.generation = generation
+
+    def forget(self) -> None:
+        """The append's transaction rolled back (it may have added columns)."""
+        self.columns = self.counts = None
+        self.generation = -1
+
+
 def load(conn: duckdb.DuckDBPyConnection) -> TypedColumns:
     """The typed columns of the log (none before the table exists)."""
     try:
@@ -52,21 +85,55 @@ def load(conn: duckdb.DuckDBPyConnection) -> TypedColumns:
     return TypedColumns({(_keys(path), kind): name for path, kind, name in rows})
 
 
-def insert_columns(conn: duckdb.DuckDBPyConnection, properties: str) -> tuple[list[str], str]:
+def insert_columns(
+    conn: duckdb.DuckDBPyConnection, properties: str, known: Known | None = None
+) -> tuple[list[str], str]:
     """The typed column names and their SQL values over the JSON column ``properties``
     (``", <values>"``, empty when there are none), for an ``INSERT ... SELECT``."""
-    columns = _columns(conn)
+    columns = columns_of(conn, known)
     if not columns:
         return [], ""
-    return [name for _, _, name in columns], ", " + ", ".join(_values(columns, properties))
+    return [name for _, _, name in columns], _insert_values(tuple(columns), properties)
 
 
-def grow(conn: duckdb.DuckDBPyConnection, min_activities: int = MIN_ACTIVITIES) -> list[str]:
-    """Add (and backfill) a column for every newly common (path, kind); their names."""
-    existing = _columns(conn)
+@lru_cache(maxsize=64)
+def _insert_values(columns: tuple[tuple[Keys, str, str], ...], properties: str) -> str:
+    """``", <values>"`` of ``insert_columns`` (rendered once per set of columns)."""
+    return ", " + ", ".join(_values(list(columns), properties))
+
+
+def columns_of(
+    conn: duckdb.DuckDBPyConnection, known: Known | None = None
+) -> list[tuple[Keys, str, str]]:
+    """The typed columns as (keys, kind, name), in the order they were added."""
+    if known is not None and known.columns is not None:
+        return known.columns
+    columns = _columns(conn)
+    if known is not None:
+        known.columns, known.counts = columns, None
+    return columns
+
+
+def grow(
+    conn: duckdb.DuckDBPyConnection,
+    min_activities: int = MIN_ACTIVITIES,
+    known: Known | None = None,
+    counted: Mapping[tuple[Keys, str], int] | None = None,
+) -> list[str]:
+    """Add (and backfill) a column for every newly common (path, kind); their names.
+
+    ``known``: the append path's reading of the columns; ``counted``: the activities per
+    (keys, kind) the append has just added to the catalogue (None: not known). With both,
+    the catalogue is asked only when some (path, kind) may have become common."""
+    existing = columns_of(conn, known)
     room = MAX_COLUMNS - len(existing)
     if room <= 0:
         return []
+    if known is not None:
+        cached = counted is not None and known.counts is not None
+        if cached and not _nearing(known.counts or {}, existing, counted or {}, min_activities):
+            return []
+        known.counts = _counts(conn, existing)
     wanted = _common(conn, min_activities, room)
     if not wanted:
         return []
@@ -88,6 +155,8 @@ def grow(conn: duckdb.DuckDBPyConnection, min_activities: int = MIN_ACTIVITIES) 
         for (_, _, name), value in zip(added, _values(added, "properties"), strict=True)
     )
     conn.execute(f"UPDATE activities SET {sets} WHERE properties IS NOT NULL")
+    if known is not None:
+        known.columns = existing + added
     return [name for _, _, name in added]
 
 
@@ -120,6 +189,52 @@ def _common(
     except duckdb.CatalogException:
         return []
     return [(str(path), str(kind)) for path, kind, _ in rows if kind in KINDS]
+
+
+def _nearing(
+    counts: dict[tuple[Keys, str], int],
+    existing: list[tuple[Keys, str, str]],
+    counted: Mapping[tuple[Keys, str], int],
+    min_activities: int,
+) -> bool:
+    """Add ``counted`` to ``counts``; whether a (keys, kind) without a column may now be
+    common: one reaches ``min_activities``, or one is not in ``counts`` (the catalogue has
+    not been asked about it: it may spell the path otherwise, or not count it)."""
+    covered = {(keys, kind) for keys, kind, _ in existing}
+    nearing = False
+    for key, n in counted.items():
+        if key in covered:
+            continue
+        if key not in counts:
+            return True
+        counts[key] += n
+        nearing = nearing or counts[key] >= min_activities
+    return nearing
+
+
+def _counts(
+    conn: duckdb.DuckDBPyConnection, existing: list[tuple[Keys, str, str]]
+) -> dict[tuple[Keys, str], int]:
+    """The catalogue's count of activities of every (keys, kind) without a column."""
+    covered = {(keys, kind) for keys, kind, _ in existing}
+    try:
+        rows = conn.execute(
+            """SELECT path, kind, n FROM (
+                SELECT path, unnest(['string', 'number', 'boolean']) AS kind,
+                       unnest([sum(strings), sum(numbers), sum(booleans)]) AS n
+                FROM catalog_properties GROUP BY path) WHERE n > 0"""
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    counts: dict[tuple[Keys, str], int] = {}
+    for path, kind, n in rows:
+        try:  # a path the catalogue spells with raw control characters: left out (asked)
+            keys = tuple(str(k) for k in json.loads(path))
+        except ValueError:
+            continue
+        if (keys, kind) not in covered:
+            counts[(keys, str(kind))] = int(n)
+    return counts
 
 
 def _values(columns: list[tuple[Keys, str, str]], properties: str) -> list[str]:

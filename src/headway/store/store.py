@@ -168,6 +168,8 @@ class Store:
         # The log's id hashes in memory: appends skip scanning the log for duplicates.
         self._ids = IdIndex()
         self._contacts = ContactKeys()
+        # The typed property columns as the last append read them (store/property_columns.py).
+        self._typed = property_columns.Known()
         # Told, after each commit that appended activities, the keys of their contacts
         # (live journeys keep those contacts' stage state current: headway/live/).
         self._append_listeners: list[Callable[[np.ndarray], None]] = []
@@ -464,14 +466,19 @@ class Store:
             nonlocal start
             start = self.generation  # the write lock is held: no write can slip in now
             self._contacts.sync(conn, start)
-            return appends.append_batches(conn, tables, self._ids, self._contacts, self._touched)
+            self._typed.sync(start)
+            return appends.append_batches(
+                conn, tables, self._ids, self._contacts, self._touched, self._typed
+            )
 
         try:
             results = self.write(append)
         except BaseException:
             self._contacts.forget()
+            self._typed.forget()
             raise
         self._contacts.committed(start + 1)
+        self._typed.committed(start + 1)
         return results
 
     def _version(self) -> int:
