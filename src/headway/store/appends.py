@@ -263,7 +263,7 @@ def _append_prepared(
     # Paths that have just become common get their column (and the log's rows their values)
     # before the insert, which then fills it for the new rows.
     property_columns.grow(conn, known=typed, counted=counted)
-    names, values = _typed_values(conn, members, typed)
+    names, values, source = _typed_values(conn, members, typed)
     # Before the insert, like the catalogue; only for a batch with email events.
     if email_counts.has_email(types) and not (
         docs is not None and email_counts.record_batch(conn, rows, docs)
@@ -274,7 +274,7 @@ def _append_prepared(
                                    bot_reason, source, import_id{"".join(", " + n for n in names)})
         SELECT k.id, k.id_hash, c.key, t.code, k.ts, k.properties, k.bot, k.bot_reason, k.source,
                CAST(? AS INTEGER){values}
-        FROM _hw_keep k
+        FROM {source} k
         JOIN _hw_keys c ON c.contact = k.contact
         JOIN activity_types t ON t.name = k.type""",
         [import_id],
@@ -294,21 +294,23 @@ def _typed_values(
     conn: duckdb.DuckDBPyConnection,
     members: Mapping[str, str] | None,
     known: property_columns.Known | None,
-) -> tuple[list[str], str]:
-    """The typed property columns and their values for the insert: from one parse of each
-    row's properties, or, when every column's path is one of ``members``, from the member
-    columns (the same JSON text the properties hold, without parsing the object)."""
-    if not members:
-        return property_columns.insert_columns(conn, "k.properties", known)
+) -> tuple[list[str], str, str]:
+    """The typed property columns, their values for the insert and the relation it reads:
+    the kept rows with one parse of each row's properties (its paths' JSON texts, selected
+    once), or, when every column's path is one of ``members``, the kept rows and values from
+    the member columns (the same JSON text the properties hold, without parsing the object)."""
     typed = property_columns.columns_of(conn, known)
-    if not all(len(keys) == 1 and keys[0] in members for keys, _, _ in typed):
-        return property_columns.insert_columns(conn, "k.properties", known)
+    if not members or not all(len(keys) == 1 and keys[0] in members for keys, _, _ in typed):
+        names, extract, values = property_columns.insert_extracted(conn, known)
+        if not names:
+            return [], "", "_hw_keep"
+        return names, values, f"(SELECT *, {extract} AS {property_columns.EXTRACTED} FROM _hw_keep)"
     names = [name for _, _, name in typed]
     values = "".join(
         ", " + property_columns.value_sql(f"CAST(to_json(k.{members[keys[0]]}) AS VARCHAR)", kind)
         for (keys, kind, _) in typed
     )
-    return names, values
+    return names, values, "_hw_keep"
 
 
 def _find_candidates(

@@ -102,6 +102,27 @@ def _insert_values(columns: tuple[tuple[Keys, str, str], ...], properties: str) 
     return ", " + ", ".join(_values(list(columns), properties))
 
 
+def insert_extracted(
+    conn: duckdb.DuckDBPyConnection, known: Known | None = None
+) -> tuple[list[str], str, str]:
+    """``insert_columns`` with the paths' JSON texts extracted once per row in a subquery:
+    the names, the list to select as ``EXTRACTED`` from a relation with ``properties``
+    (empty when there are no columns), and ``", <values>"`` over it."""
+    columns = columns_of(conn, known)
+    if not columns:
+        return [], "", ""
+    return [name for _, _, name in columns], *_extracted_sql(tuple(columns))
+
+
+EXTRACTED = "_hw_typed"
+
+
+@lru_cache(maxsize=64)
+def _extracted_sql(columns: tuple[tuple[Keys, str, str], ...]) -> tuple[str, str]:
+    extract, _ = _extract(list(columns), "properties")
+    return extract, ", " + ", ".join(_values(list(columns), "", f"k.{EXTRACTED}"))
+
+
 def columns_of(
     conn: duckdb.DuckDBPyConnection, known: Known | None = None
 ) -> list[tuple[Keys, str, str]]:
@@ -237,14 +258,22 @@ def _counts(
     return counts
 
 
-def _values(columns: list[tuple[Keys, str, str]], properties: str) -> list[str]:
-    """SQL per column: its kind's value out of one ``json_extract`` of every path per row."""
+def _extract(columns: list[tuple[Keys, str, str]], properties: str) -> tuple[str, list[Keys]]:
+    """SQL: the JSON text of every column's path, one ``json_extract`` per row; the paths."""
     paths = list(dict.fromkeys(keys for keys, _, _ in columns))
     pointers = exp.Array(expressions=[exp.Literal.string(_pointer(k)) for k in paths])
-    extract = f"CAST(json_extract({properties}, {pointers.sql('duckdb')}) AS VARCHAR[])"
+    return f"CAST(json_extract({properties}, {pointers.sql('duckdb')}) AS VARCHAR[])", paths
+
+
+def _values(
+    columns: list[tuple[Keys, str, str]], properties: str, extracted: str | None = None
+) -> list[str]:
+    """SQL per column: its kind's value out of one ``json_extract`` of every path per row
+    (``extracted``: that list, already selected under this name)."""
+    extract, paths = _extract(columns, properties)
     out = []
     for keys, kind, _ in columns:
-        raw = f"{extract}[{paths.index(keys) + 1}]"
+        raw = f"{extracted or extract}[{paths.index(keys) + 1}]"
         out.append(value_sql(raw, kind))
     return out
 
