@@ -23,7 +23,9 @@ from headway.model.dialect import Dialect
 
 # Runs on one batch of whole contacts (every row of a contact is in the same batch; rows are
 # in no particular order) and returns a small table. It must be picklable: Spark ships it
-# to its executors.
+# to its executors. A kernel may also have a ``preload()`` method (loading what its first
+# call would: the matcher's compiled code), which a backend may call while it reads the
+# first batch.
 ContactKernel = Callable[[pa.Table], pa.Table]
 
 

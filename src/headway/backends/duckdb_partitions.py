@@ -11,15 +11,23 @@ rows in the log's order (ties at one instant are broken by row order). How many 
 * the budget (``headway.memory_budget``) less what the process holds anyway (``BASE_BYTES``)
   and DuckDB's own share (``duckdb_share``, applied with ``Store.limit_memory``) is what one
   partition's rows may take in the kernel, ``BYTES_PER_ROW`` each (Arrow input plus the
-  matcher's working arrays, measured on the 20M benchmark);
+  matcher's working arrays, measured on the 20M benchmark), plus ``AHEAD_BYTES_PER_ROW`` for
+  the next partition's input, read meanwhile;
 * the key range is cut into ``fine`` ranges sized as if every row of the log were selected;
   the first range measures how many rows the query really selects per range, and the
   others are then joined so that each later partition fills the budget.
+
+One thread reads ahead: the next partition's query runs while the kernel matches the
+current one, and the first one's while the kernel loads (a kernel's optional ``preload()``:
+the matcher's compiled code from numba's cache). DuckDB and the numba matcher both release
+the GIL, so on two cores the serial parts of each (the matcher's grouping passes, DuckDB's
+single-threaded phases) leave the other core to the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -32,6 +40,7 @@ from headway.store import Store
 MIB = 1024**2
 BASE_BYTES = 400 * MIB  # interpreter, pyarrow, numba, DuckDB, the CLI: before any data
 BYTES_PER_ROW = 160  # Arrow input (33 B) + the matcher's grouping and sorting copies
+AHEAD_BYTES_PER_ROW = 48  # the next partition's Arrow input, read while this one is matched
 EXTRA_BYTES_PER_ROW = 48  # an extra text column: its Arrow values and offsets
 MIN_PARTITION_ROWS = 100_000
 MAX_PARTITIONS = 4096
@@ -49,7 +58,7 @@ class Plan:
 def plan(budget: int, extras: int = 0) -> Plan:
     """DuckDB's share of ``budget`` and the rows per partition the rest allows."""
     duckdb_bytes = duckdb_share(budget)
-    per_row = BYTES_PER_ROW + EXTRA_BYTES_PER_ROW * extras
+    per_row = BYTES_PER_ROW + AHEAD_BYTES_PER_ROW + EXTRA_BYTES_PER_ROW * extras
     if budget < BASE_BYTES:  # below any real budget (tests): that many bytes of rows
         return Plan(duckdb_bytes, max(budget // per_row, 1))
     rows = (budget - BASE_BYTES - duckdb_bytes) // per_row
@@ -73,19 +82,25 @@ def map_contacts(
     chosen = plan(budget, max(len(schema) - 5, 0))
     store.limit_memory(chosen.duckdb_bytes)
     fine = fine_partitions(log_rows(store), chosen.partition_rows)
-    if fine == 1:
-        yield _checked(kernel(_read(store, query, None, None)), schema)
-        return
-    top = int(store.execute("SELECT coalesce(max(key), 0) + 1 FROM contacts").scalar())
-    bounds: list[int | None] = [None, *(top * i // fine for i in range(1, fine)), None]
-    first = _read(store, query, bounds[0], bounds[1])
-    per_part = max(first.num_rows, 1)
-    yield _checked(kernel(first), schema)
-    del first
-    group = max(1, chosen.partition_rows // per_part)
-    for i in range(1, fine, group):
-        lo, hi = bounds[i], bounds[min(i + group, fine)]
-        yield _checked(kernel(_read(store, query, lo, hi)), schema)
+    bounds: list[int | None] = [None, None]
+    if fine > 1:
+        top = int(store.execute("SELECT coalesce(max(key), 0) + 1 FROM contacts").scalar())
+        bounds = [None, *(top * i // fine for i in range(1, fine)), None]
+    # read ahead (see the module docstring)
+    with ThreadPoolExecutor(1, thread_name_prefix="headway-read-ahead") as reader:
+        ahead = reader.submit(_read, store, query, bounds[0], bounds[1])
+        preload = getattr(kernel, "preload", None)
+        if preload is not None:
+            preload()
+        batch = ahead.result()
+        group = max(1, chosen.partition_rows // max(batch.num_rows, 1))
+        for i in range(1, fine, group):
+            ahead = reader.submit(_read, store, query, bounds[i], bounds[min(i + group, fine)])
+            out = kernel(batch)
+            del batch
+            yield _checked(out, schema)
+            batch = ahead.result()
+        yield _checked(kernel(batch), schema)
 
 
 def fine_partitions(rows: int, partition_rows: int) -> int:
