@@ -77,10 +77,11 @@ def measure(label: str, cmds: dict[str, list[str]], runs: int) -> dict[str, list
         for name, cmd in cmds.items():
             timings[name].append(run(cmd))
         line = ", ".join(
-            f"{n} {t[-1].seconds:.2f} s / {t[-1].peak_mb / 1024:.2f} GiB"
+            f"{n} {t[-1].seconds:.2f} s ({t[-1].cpu:.2f} CPU-s) / {t[-1].peak_mb / 1024:.2f} GiB"
             for n, t in timings.items()
         )
-        print(f"  {label} run {i + 1}: {line}", flush=True)
+        load = Path("/proc/loadavg").read_text().split()[0]
+        print(f"  {label} run {i + 1}: {line}, load {load}", flush=True)
     return timings
 
 
