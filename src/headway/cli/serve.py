@@ -27,12 +27,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the dashboard, the API, tracking links and webhooks."""
-    from headway.cli.side_by_side import run_forwarded
-    from headway.local_socket.listener import side_by_side
-    from headway.web.app import create_app
     from headway.web.auth import is_loopback
-    from headway.web.http_server import server_options
-    from headway.web.shutdown import run_server
+    from headway.web.shutdown import exit_past_busy_threads
 
     if not is_loopback(host) and not state.db_path().exists():
         check_host(host)  # no database, so no keys: refuse without creating the file
@@ -45,6 +41,21 @@ def serve(
         raise NotOnBackend("headway serve", settings.backend)
     # Absolute: commands run for clients work in their own directories (docs/architecture.md).
     state.db = state.db_path().resolve()
+    try:
+        _serve(host, port, settings)
+    except SystemExit as stop:  # SIGTERM unwinds as SystemExit(0) (local_socket/listener.py)
+        if stop.code not in (0, None):
+            raise
+    exit_past_busy_threads()  # store closed, socket removed: nothing left to lose
+
+
+def _serve(host: str, port: int, settings: Settings) -> None:
+    from headway.cli.side_by_side import run_forwarded
+    from headway.local_socket.listener import side_by_side
+    from headway.web.app import create_app
+    from headway.web.http_server import server_options
+    from headway.web.shutdown import run_server
+
     with open_db(must_exist=False) as store:
         app = create_app(store, settings)  # binds nothing yet
         check_host(host, app.state.headway)

@@ -40,6 +40,7 @@ class _Server(uvicorn.Server):
 
 
 _armed = threading.Event()
+_WATCHDOG = "headway-shutdown-watchdog"
 
 
 def arm_watchdog(seconds: float) -> None:
@@ -56,7 +57,30 @@ def arm_watchdog(seconds: float) -> None:
                 stream.flush()
         os._exit(0)
 
-    threading.Thread(target=watch, name="headway-shutdown-watchdog", daemon=True).start()
+    threading.Thread(target=watch, name=_WATCHDOG, daemon=True).start()
+
+
+def exit_past_busy_threads() -> None:
+    """End the process now if a daemon thread of Headway's is still at work.
+
+    Called once everything is closed (the store, the side-by-side socket) on a clean stop.
+    The engine's preload (``headway-preload``: pandas' import, numba's compiler on a cold
+    cache, a DuckDB connection) cannot be interrupted, and a daemon thread that the
+    interpreter's exit stops inside a DuckDB call aborts the process (SIGABRT, "FATAL:
+    exception not rethrown": the forced unwind meets DuckDB's C++ handlers) instead of
+    exiting 0 — seen when a server was stopped within seconds of its start.
+    """
+    busy = [
+        t
+        for t in threading.enumerate()
+        if t.daemon and t.is_alive() and t.name.startswith("headway-") and t.name != _WATCHDOG
+    ]
+    if not busy:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(0)
 
 
 def run_server(app: Any, **options: Any) -> None:
