@@ -72,6 +72,16 @@ _KINDS = ", ".join(f"'{name}'" for name in EMAIL_TYPES)
 # own SQL: ``hw_json(props, 'key')`` (a top-level property as text) and ``hw_lower(text)``.
 _JSON, _LOWER = "hw_json", "hw_lower"
 
+# The selected emails (by email id or campaign), numbered, with the group each falls in.
+_SELECTED = """selected AS (
+    SELECT row_number() OVER (ORDER BY email)::INTEGER AS eid, email, campaign, send_time,
+           CASE $by WHEN 'email' THEN email
+                    WHEN 'campaign' THEN campaign
+                    ELSE strftime(date_trunc($period, send_time), '%Y-%m-%d') END AS grp
+    FROM email_facts
+    WHERE $campaign IS NULL OR campaign = $campaign
+),"""
+
 # The email events of the selection: one row per activity with the few properties we use.
 # ``kind`` is the position of the type in EMAIL_TYPES (1 = email_sent, 2 = email_delivered,
 # 3 = email_bounce, 4 = email_open, 5 = email_click, 6 = email_unsubscribe, 7 =
@@ -112,14 +122,7 @@ email_facts AS (
     WHERE ev.email IS NOT NULL
     GROUP BY ev.email
 ),
-selected AS (
-    SELECT row_number() OVER (ORDER BY email)::INTEGER AS eid, email, campaign, send_time,
-           CASE $by WHEN 'email' THEN email
-                    WHEN 'campaign' THEN campaign
-                    ELSE strftime(date_trunc($period, send_time), '%Y-%m-%d') END AS grp
-    FROM email_facts
-    WHERE $campaign IS NULL OR campaign = $campaign
-),
+{_SELECTED}
 ev AS (
     SELECT s.eid, events.contact, events.kind, events.ts, events.bounce_type, events.link,
            events.url, events.weight
@@ -173,7 +176,7 @@ per_email AS (
 # contact) with its counts, kinds seen and first times in both views, and one row per open
 # or click. ``ev`` holds only opens and clicks here, which is all ``_LINKS`` and ``_TIMING``
 # read from it.
-_PRE_SELECTION = """
+_PRE_SELECTION = f"""
 pre AS MATERIALIZED (
     SELECT email, contact_key AS contact,
            CASE WHEN $human THEN h_seen ELSE a_seen END AS seen,
@@ -197,14 +200,7 @@ email_facts AS (
     FROM pre p LEFT JOIN emails e ON e.id = p.email
     GROUP BY p.email
 ),
-selected AS (
-    SELECT row_number() OVER (ORDER BY email)::INTEGER AS eid, email, campaign, send_time,
-           CASE $by WHEN 'email' THEN email
-                    WHEN 'campaign' THEN campaign
-                    ELSE strftime(date_trunc($period, send_time), '%Y-%m-%d') END AS grp
-    FROM email_facts
-    WHERE $campaign IS NULL OR campaign = $campaign
-),
+{_SELECTED}
 ev AS (
     SELECT s.eid, g.contact_key AS contact, g.kind, g.ts, g.link, g.url, g.weight
     FROM email_engagement g JOIN selected s USING (email)
