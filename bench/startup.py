@@ -76,13 +76,13 @@ def tiny_store(folder: Path) -> Path:
     return db
 
 
-def report(label: str, times: list[float], goal: float) -> None:
-    """One line: median, range and the goal beside it."""
+def report(label: str, times: list[float], goal: float, cpu: list[float]) -> None:
+    """One line: median, range, the median CPU seconds and the goal beside it."""
     median = statistics.median(times)
     verdict = "met" if median <= goal else f"not met, {median / goal:.2f}× the goal"
     print(
-        f"{label:<34} median {median:5.2f} s  ({min(times):.2f}-{max(times):.2f} s)  "
-        f"goal ≤ {goal:.1f} s: {verdict}"
+        f"{label:<34} median {median:5.2f} s  ({min(times):.2f}-{max(times):.2f} s), "
+        f"CPU {statistics.median(cpu):.2f} s  goal ≤ {goal:.1f} s: {verdict}"
     )
 
 
@@ -93,18 +93,29 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="a store for `headway types` (e.g. 20M)")
     args = parser.parse_args()
     compiled_bytecode()
-    report("headway --help", whole_process(["--help"], args.runs), 0.3)
+    print(f"load average {load_average()}", flush=True)
+    cpu: list[float] = []
+    report("headway --help", whole_process(["--help"], args.runs, cpu), 0.3, cpu)
     with tempfile.TemporaryDirectory() as folder:
         db = tiny_store(Path(folder))
         journey = str(SAMPLE / "events.yaml")
-        funnel = whole_process(["--db", str(db), "funnel", journey], args.runs)
-        report("headway funnel (tiny store)", funnel, 0.4)
+        cpu = []
+        funnel = whole_process(["--db", str(db), "funnel", journey], args.runs, cpu)
+        report("headway funnel (tiny store)", funnel, 0.4, cpu)
         if args.db is None:
-            types = whole_process(["--db", str(db), "types"], args.runs)
-            report("headway types (tiny store)", types, 2)
+            cpu = []
+            types = whole_process(["--db", str(db), "types"], args.runs, cpu)
+            report("headway types (tiny store)", types, 2, cpu)
     if args.db is not None:
-        types = whole_process(["--db", str(args.db), "types"], args.runs)
-        report(f"headway types ({args.db.name})", types, 2)
+        cpu = []
+        types = whole_process(["--db", str(args.db), "types"], args.runs, cpu)
+        report(f"headway types ({args.db.name})", types, 2, cpu)
+    print(f"load average {load_average()}")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ def test_each_start_up_figure_is_printed_beside_its_goal() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    labels = [line.split("  median")[0].strip() for line in proc.stdout.splitlines()]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("load average ") and lines[-1].startswith("load average ")
+    labels = [line.split("  median")[0].strip() for line in lines[1:-1]]
     assert labels == [
         "headway --help",
         "headway funnel (tiny store)",
@@ -29,3 +31,4 @@ def test_each_start_up_figure_is_printed_beside_its_goal() -> None:
     ]
     goals = re.findall(r"goal ≤ ([0-9.]+) s: (met|not met, [0-9.]+× the goal)", proc.stdout)
     assert [goal for goal, _ in goals] == ["0.3", "0.4", "2.0"]
+    assert len(re.findall(r", CPU [0-9.]+ s  goal", proc.stdout)) == 3
