@@ -82,10 +82,11 @@ def map_contacts(
     chosen = plan(budget, max(len(schema) - 5, 0))
     store.limit_memory(chosen.duckdb_bytes)
     fine = fine_partitions(log_rows(store), chosen.partition_rows)
-    bounds: list[int | None] = [None, None]
-    if fine > 1:
-        top = int(store.execute("SELECT coalesce(max(key), 0) + 1 FROM contacts").scalar())
-        bounds = [None, *(top * i // fine for i in range(1, fine)), None]
+    if fine == 1:  # one query: nothing to read ahead of
+        yield _checked(kernel(_read(store, query, None, None)), schema)
+        return
+    top = int(store.execute("SELECT coalesce(max(key), 0) + 1 FROM contacts").scalar())
+    bounds: list[int | None] = [None, *(top * i // fine for i in range(1, fine)), None]
     # read ahead (see the module docstring)
     with ThreadPoolExecutor(1, thread_name_prefix="headway-read-ahead") as reader:
         ahead = reader.submit(_read, store, query, bounds[0], bounds[1])

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from headway.engine.kernel.matcher import Chunk
 
 _MASKS = (COLUMNS.stage_mask, COLUMNS.excl_mask)
+_preloaded = False  # MatchKernel.preload has loaded the matcher in this process
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,19 @@ class MatchKernel:
 
     def preload(self) -> None:
         """Load the compiled matcher (numba and its cached kernels, ~0.5 s of a fresh
-        process); a backend may call it while it reads the first batch."""
-        from headway.engine.kernel.matcher import warmup
-
-        warmup()
+        process); a backend may call it while it reads the first batch. Once loaded, a
+        call does nothing."""
+        global _preloaded
+        if not _preloaded:  # a tiny batch of the input query's types: the same compiled code
+            columns = [
+                _arrow(np.array([0, 0, 1]), pa.int64()),
+                _arrow(np.array([0, 1, 0]), pa.int64()).view(pa.timestamp("us")),
+                _arrow(np.array([1, 2, 1]), pa.int64()),
+                _arrow(np.zeros(3, np.int64), pa.int64()),
+                _arrow(np.zeros(3, np.bool_), pa.bool_()),
+            ]
+            replace(self, extras=())(pa.Table.from_arrays(columns, names=list(_INPUTS)))
+            _preloaded = True
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         """Match every contact of ``batch`` (the matcher-input columns, rows in any order)."""
