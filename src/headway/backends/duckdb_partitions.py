@@ -17,8 +17,8 @@ rows in the log's order (ties at one instant are broken by row order). How many 
   the first range measures how many rows the query really selects per range, and the
   others are then joined so that each later partition fills the budget.
 
-One thread reads ahead: the next partition's query runs while the kernel matches the
-current one, and the first one's while the kernel loads (a kernel's optional ``preload()``:
+With more than one partition, one thread reads ahead: the next partition's query runs
+while the kernel matches the current one, and the first one's while the kernel loads (a kernel's optional ``preload()``:
 the matcher's compiled code from numba's cache). DuckDB and the numba matcher both release
 the GIL, so on two cores the serial parts of each (the matcher's grouping passes, DuckDB's
 single-threaded phases) leave the other core to the other.
