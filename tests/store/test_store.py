@@ -14,6 +14,7 @@ import pytest
 
 from headway.errors import StoreError
 from headway.store import Store
+from headway.store.catalog import TypeContacts
 from headway.store.schema import SCHEMA_VERSION
 
 
@@ -148,6 +149,34 @@ def test_database_in_use_by_another_process(db_path: Path, monkeypatch: pytest.M
     finally:
         holder.kill()
         holder.communicate()
+
+
+def test_writes_that_keep_contacts_keep_the_appends_contact_keys(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live-state or delivery write (``keeps_contacts``) moves readers' generation on but
+    leaves the append path's contact keys current; any other write makes the next append
+    reload them. Either way the keys given are the stored ones."""
+    reloads: list[int] = []
+    load = TypeContacts.load
+    monkeypatch.setattr(
+        TypeContacts, "load", lambda self, conn: (reloads.append(1), load(self, conn))
+    )
+    store.append_activities(batch(["a1"], contact="c1"))
+    assert len(reloads) == 1  # the first append loads the map
+    store.write(lambda c: c.execute("CREATE TABLE kept (x INT)"), keeps_contacts=True)
+    before = store.generation
+    store.append_activities(batch(["a2"], contact="c2"))
+    assert len(reloads) == 1 and store.generation == before + 1
+    store.write(
+        lambda c: c.execute(
+            "INSERT INTO contacts (id, key, created_at, updated_at) VALUES ('side', 7, now(), now())"
+        )
+    )
+    store.append_activities(batch(["a3"], contact="c3"))
+    assert len(reloads) == 2  # another write: reloaded, so c3 does not take key 7
+    keys = dict(store.execute("SELECT id, key FROM contacts").rows)
+    assert keys == {"c1": 0, "c2": 1, "side": 7, "c3": 8}
 
 
 def test_generation_counts_committed_writes_only(store: Store) -> None:

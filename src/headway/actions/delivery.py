@@ -156,7 +156,9 @@ class Deliverer:
         if not found:  # the usual case: no write, so the reports' caches stay valid
             return 0
         lease = self.clock() + timedelta(seconds=self.settings.timeout_seconds + LEASE_SECONDS)
-        rows = self.store.write(partial(_claim, [tuple(k) for k in found], due, lease))
+        rows = self.store.write(
+            partial(_claim, [tuple(k) for k in found], due, lease), keeps_contacts=True
+        )
         for sub_id, event_id, body, attempts, target, url, path, secret in rows:
             key = (sub_id, event_id)
             with self._lock:
@@ -239,7 +241,7 @@ class Deliverer:
             sql = ("UPDATE action_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
                    "last_error = ? WHERE subscription_id = ? AND event_id = ?")  # fmt: skip
             params = ["dead" if dead else "pending", attempts, retry, error, *key]
-        self.store.write(lambda c: c.execute(sql, params))
+        self.store.write(lambda c: c.execute(sql, params), keeps_contacts=True)
 
     def close(self) -> None:
         """Wait for the deliveries in flight (each bounded by the timeout), then stop."""

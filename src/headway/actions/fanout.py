@@ -101,7 +101,7 @@ def fan_out(store: Store, now: datetime) -> int:
                     sub.id, event.id, event.journey, event.kind, event.contact or "",
                     payload(event).decode(), "pending", 0, now, None, now, None,
                 ])  # fmt: skip
-        store.write(partial(_record, deliveries, holdouts, events[-1].seq))
+        store.write(partial(_record, deliveries, holdouts, events[-1].seq), keeps_contacts=True)
         queued += len(deliveries)
 
 

@@ -161,7 +161,7 @@ def update_contacts(
             offered += records.insert_events(conn, records.event_rows(conn, kpis, now), now)
         return offered
 
-    return store.write(write)
+    return store.write(write, keeps_contacts=True)
 
 
 def _served_now(conn: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
@@ -273,7 +273,7 @@ def check_clock(
             offered += _record(conn, journey, version, events, now)
         return offered
 
-    return store.write(write)
+    return store.write(write, keeps_contacts=True)
 
 
 def _time_passes(

@@ -3,9 +3,11 @@
 Finding the keys of a batch's contacts in SQL scans the whole ``contacts`` table each commit
 (~20 ms at 500k contacts). This map answers from memory: a contact it does not hold is new.
 That is only true while the map is complete and current, so it is trusted only when no other
-write has happened since the append that last updated it: the store's ``generation`` (bumped
-by every committed write, under the write lock) must be exactly the one that append left. Any
-other write (an erasure, a contact import, a rolled-back append) makes the next append reload it.
+write that may change contacts has happened since the append that last updated it: the
+store's ``_keys_generation`` (bumped under the write lock by every committed write except
+those that keep contacts, activities and the catalogue as they are: live stage state, journey
+events, action deliveries) must be exactly the one that append left. Any other write (an
+erasure, a contact import, a rolled-back append) makes the next append reload it.
 """
 
 from __future__ import annotations
