@@ -138,6 +138,22 @@ def test_saved_matches_extended_across_restarts_equal_the_engine(tmp_path: Path)
         assert hw.cache.saved is not None and hw.cache.saved.stats.read == views  # as saved
 
 
+def test_a_journey_not_in_the_store_is_matched_but_not_saved(tmp_path: Path) -> None:
+    """A journey from a file or a dict (the Python API, ``headway funnel FILE``) has no stored
+    name its saved match could be kept under: it is matched, nothing is written."""
+    with Store(tmp_path / "unsaved.duckdb") as store:
+        hw = Headway(store)
+        store.append_activities(batch(1, 500, range(50), T0, 14))
+        generation = store.generation
+        report = hw.funnel(hw.journey(JOURNEYS[0]))
+        assert report.stages[0].reached > 0
+        assert saved_count(store) == 0 and store.generation == generation
+        assert not store.journaling  # no write saved (and pruned) a match
+        hw.save_journey(hw.journey(JOURNEYS[0]))
+        hw.funnel(hw.journey(JOURNEYS[0]).name)
+        assert saved_count(store) == 1
+
+
 def test_merges_undone_imports_erasure_and_edits_keep_saved_matches_exact(
     tmp_path: Path,
 ) -> None:

@@ -114,6 +114,13 @@ class SavedMatchStore:
         generation, journaling, before = start
         if self.store.read_only:
             return  # read, extended in memory, never saved
+        stored = (
+            self.store.cursor()
+            .execute("SELECT count(*) FROM journeys WHERE name = ? AND NOT deleted", [journey])
+            .fetchone()
+        )
+        if not stored or not stored[0]:
+            return  # a journey not in the store (a file, a dict): its match would be pruned
 
         def write(conn: duckdb.DuckDBPyConnection) -> None:
             now = saved_matches.version(conn)
