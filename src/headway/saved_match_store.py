@@ -114,12 +114,10 @@ class SavedMatchStore:
         generation, journaling, before = start
         if self.store.read_only:
             return  # read, extended in memory, never saved
-        stored = (
-            self.store.cursor()
-            .execute("SELECT count(*) FROM journeys WHERE name = ? AND NOT deleted", [journey])
-            .fetchone()
-        )
-        if not stored or not stored[0]:
+        stored = self.store.execute(
+            "SELECT count(*) FROM journeys WHERE name = ? AND NOT deleted", [journey]
+        ).scalar()
+        if not stored:
             return  # a journey not in the store (a file, a dict): its match would be pruned
 
         def write(conn: duckdb.DuckDBPyConnection) -> None:
