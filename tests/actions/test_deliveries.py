@@ -15,7 +15,7 @@ import pytest
 
 from headway.actions import signing
 from headway.actions.delivery import Deliverer
-from headway.actions.fanout import fan_out
+from headway.actions.fanout import cursor, fan_out
 from headway.actions.holdouts import held_out
 from headway.actions.settings import ActionSettings
 from headway.api import Headway
@@ -207,3 +207,24 @@ def test_erasing_a_contact_removes_its_deliveries_and_holdout_records(
     left = store.execute("SELECT DISTINCT contact FROM action_holdouts").rows
     assert left == [("bob",)]
     assert [d.contact for d in hw.deliveries()] in ([], ["bob"])  # bob's unless held out
+
+
+def test_events_with_no_subscription_move_the_cursor_and_are_never_sent(
+    hw: Headway, store: Store
+) -> None:
+    """With no subscription the fan-out moves its cursor past the events without reading
+    them; a subscription made later gets only the events recorded after it."""
+    add_event(store, 1, "ann")
+    add_event(store, 2, "bob", stage=1)
+    generation = store.generation
+    send_all(store)
+    assert cursor(store) == 2 and store.generation == generation + 1  # one write, no deliveries
+    assert hw.delivery_counts() == {}
+    send_all(store)
+    assert store.generation == generation + 1  # nothing new: no write
+    with receiver() as r:
+        hw.subscribe("Trial", ["stage_entered"], url=r.url, holdout=0)
+        later = add_event(store, 3, "cat")
+        send_all(store)
+        got = r.accepted()
+    assert [g.headers["webhook-id"] for g in got] == [later]

@@ -82,10 +82,18 @@ def fan_out(store: Store, now: datetime) -> int:
     queued = 0
     while True:
         after = cursor(store)
+        # Read before the subscriptions: an event up to ``last`` was recorded before a
+        # subscription made after that read, so none of those would want it.
+        last = int(store.execute("SELECT coalesce(max(seq), 0) FROM journey_events").scalar())
+        if last <= after:
+            return queued
+        subs = active(store)
+        if not subs:  # no one to deliver to: the cursor moves on without reading the events
+            store.write(partial(_record, [], [], last), keeps_contacts=True)
+            return queued
         events = new_events(store, after)
         if not events:
             return queued
-        subs = active(store)
         deliveries: list[list[object]] = []
         holdouts: list[list[object]] = []
         for event in events:
