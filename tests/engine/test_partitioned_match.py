@@ -25,7 +25,7 @@ from headway.engine.kernel.inputs import match_query
 from headway.engine.kernel.match_kernel import MatchKernel
 from headway.engine.kernel.run import match_journey, match_spec
 from headway.engine.options import ReportOptions
-from headway.model.journey import parse_journey
+from headway.model.journey import Journey, parse_journey
 from tests.engine.pipeline_reference import Act
 from tests.engine.test_pipeline_differential import T0, _store_with, activities, journeys
 
@@ -53,7 +53,8 @@ def test_partitions_equal_one_partition(acts: list[Act], data: dict[str, Any], a
     _check(acts, data, as_of)
 
 
-def test_a_tiny_budget_makes_many_partitions() -> None:
+def _six_contacts() -> tuple[list[Act], Journey, ReportOptions]:
+    """Twelve visits of six contacts and a one-stage journey over them."""
     acts = [
         Act(id=f"x{i}", contact=c, type="page_visit", ts=T0 + timedelta(minutes=i), properties={})
         for i, c in enumerate("abcdefabcdef")
@@ -61,7 +62,11 @@ def test_a_tiny_budget_makes_many_partitions() -> None:
     journey = parse_journey(
         {"name": "j", "window": "1h", "stages": [{"name": "S0", "when": {"type": "page_visit"}}]}
     )
-    options = ReportOptions(as_of=T0 + timedelta(days=1))
+    return acts, journey, ReportOptions(as_of=T0 + timedelta(days=1))
+
+
+def test_a_tiny_budget_makes_many_partitions() -> None:
+    acts, journey, options = _six_contacts()
     with tempfile.TemporaryDirectory() as tmp, _store_with(Path(tmp) / "h.duckdb", acts) as store:
         backend = DuckDBBackend(store, memory_budget=TINY)
         kernel = MatchKernel(match_spec(journey))
@@ -89,14 +94,7 @@ def test_the_next_partition_is_read_while_the_kernel_matches(
     """The kernel loads (``preload``) once, before its first call, and each kernel call but
     the last finds the next partition's query already begun: the kernel waits for it, so a
     backend reading only after the kernel returned would fail here. Same tables either way."""
-    acts = [
-        Act(id=f"x{i}", contact=c, type="page_visit", ts=T0 + timedelta(minutes=i), properties={})
-        for i, c in enumerate("abcdefabcdef")
-    ]
-    journey = parse_journey(
-        {"name": "j", "window": "1h", "stages": [{"name": "S0", "when": {"type": "page_visit"}}]}
-    )
-    options = ReportOptions(as_of=T0 + timedelta(days=1))
+    acts, journey, options = _six_contacts()
     events: list[str] = []
     real_read = duckdb_partitions._read
 
